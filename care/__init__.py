@@ -1,0 +1,1 @@
+"""CareMap: registers, visits and maps for a county's special-care groups."""

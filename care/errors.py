@@ -1,0 +1,59 @@
+"""One family of errors whose messages are fit to show a user, in their language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CareError(Exception):
+    """An error a user caused or can act on; ``message(lang)`` renders it from the catalog."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    def message(self, lang: str = "zh") -> str:
+        from care.i18n import t
+
+        return t(self.key, lang, **self.params)
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+
+class ValidationError(CareError):
+    """Input that breaks a rule of the register; ``field`` names the input at fault."""
+
+    def __init__(self, key: str, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.field = field
+
+
+class NotFound(CareError):
+    """The record does not exist or is outside the user's scope (the two look the same)."""
+
+    def __init__(self, key: str = "error.not_found", **params: Any) -> None:
+        super().__init__(key, **params)
+
+
+class PermissionDenied(CareError):
+    """The user's role may not perform this action."""
+
+    def __init__(self, key: str = "error.permission_denied", **params: Any) -> None:
+        super().__init__(key, **params)
+
+
+class StaleRecord(CareError):
+    """Someone else saved the record since the user loaded it; ``current`` holds the newer values."""
+
+    def __init__(self, current: dict[str, Any] | None = None, **params: Any) -> None:
+        super().__init__("error.stale_record", **params)
+        self.current = current or {}
+
+
+class LoginFailed(CareError):
+    """Wrong username or password, or a locked or inactive account (one message for all)."""
+
+    def __init__(self, key: str = "error.login_failed", **params: Any) -> None:
+        super().__init__(key, **params)

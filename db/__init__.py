@@ -1,0 +1,1 @@
+"""CareMap's data layer: models, engine and sessions, migrations."""

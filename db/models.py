@@ -1,0 +1,360 @@
+"""Typed SQLAlchemy models for every table CareMap keeps.
+
+Codes and enum values are stored as short strings (see care/enums.py for the allowed values);
+dates and times are naive county-local time (care/clock.py). Overdue is never stored: it is
+derived from ``Enrollment.next_due_on`` at query time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+AreaCode = String(12)
+
+
+class Area(Base):
+    """A county, township or village, by its 12-digit statistical division code."""
+
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(AreaCode, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    boundary: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    replaced_by: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
+
+    __table_args__ = (
+        CheckConstraint("level IN ('county', 'township', 'village')", name="level"),
+    )
+
+
+class Person(Base):
+    """One resident on the registers (一人一档), whatever groups they are enrolled in."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    village_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    datum: Mapped[str] = mapped_column(String(16), default="WGS84")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    enrollments: Mapped[list[Enrollment]] = relationship(back_populates="person")
+
+    __table_args__ = (
+        Index("ix_persons_village_code_deleted", "village_code", "deleted"),
+        Index("ix_persons_name", "name"),
+        CheckConstraint("sex IN ('M', 'F')", name="sex"),
+        CheckConstraint("status IN ('active', 'exited', 'deceased', 'moved')", name="status"),
+    )
+
+
+class Enrollment(Base):
+    """A person in one care group (在册记录), from start to exit, with its risk and due date."""
+
+    __tablename__ = "enrollments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    group: Mapped[str] = mapped_column(String(16))
+    subtype: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    exit_reason: Mapped[str | None] = mapped_column(String(32))
+    exit_note: Mapped[str] = mapped_column(String(200), default="")
+    risk_auto: Mapped[str] = mapped_column(String(8))
+    risk_override: Mapped[str | None] = mapped_column(String(8))
+    risk_override_reason: Mapped[str] = mapped_column(String(200), default="")
+    risk: Mapped[str] = mapped_column(String(8))
+    last_visit_on: Mapped[dt.date | None] = mapped_column(Date)
+    next_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    person: Mapped[Person] = relationship(back_populates="enrollments")
+    child: Mapped[ChildDetails | None] = relationship(uselist=False)
+    elderly: Mapped[ElderlyDetails | None] = relationship(uselist=False)
+    disabled: Mapped[DisabledDetails | None] = relationship(uselist=False)
+
+    __table_args__ = (
+        Index("ix_enrollments_active_due", "end_date", "next_due_on"),
+        CheckConstraint('"group" IN (\'child\', \'elderly\', \'disabled\')', name="group"),
+        CheckConstraint("risk IN ('high', 'medium', 'low')", name="risk"),
+    )
+
+
+class ChildDetails(Base):
+    """Facts of a child enrollment: sub-type, guardianship, schooling."""
+
+    __tablename__ = "child_details"
+
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), primary_key=True)
+    local_subtype: Mapped[str] = mapped_column(String(32), default="")
+    guardianship: Mapped[str] = mapped_column(String(16))
+    poor_guardianship: Mapped[bool] = mapped_column(Boolean, default=False)
+    guardian_name: Mapped[str] = mapped_column(String(64), default="")
+    guardian_phone: Mapped[str] = mapped_column(String(32), default="")
+    parents_workplace: Mapped[str] = mapped_column(String(100), default="")
+    schooling: Mapped[str] = mapped_column(String(16), default="")
+    boarding: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ElderlyDetails(Base):
+    """Facts of an elderly enrollment: living arrangement, self-care, children's contact."""
+
+    __tablename__ = "elderly_details"
+
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), primary_key=True)
+    living_arrangement: Mapped[str] = mapped_column(String(16))
+    self_care: Mapped[str] = mapped_column(String(16))
+    children_contact: Mapped[str] = mapped_column(String(100), default="")
+
+
+class DisabledDetails(Base):
+    """Facts of a disabled enrollment: category, grade, certificate, rehab needs."""
+
+    __tablename__ = "disabled_details"
+
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), primary_key=True)
+    category: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[int] = mapped_column(Integer)
+    certificate_no: Mapped[str | None] = mapped_column(String(20))
+    rehab_needs: Mapped[str] = mapped_column(String(200), default="")
+    assistive_devices: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (
+        CheckConstraint("category BETWEEN 1 AND 7", name="category"),
+        CheckConstraint("grade BETWEEN 1 AND 4", name="grade"),
+    )
+
+
+class Worker(Base):
+    """Someone who does visits: child director, rehab coordinator, elderly visitor, volunteer."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(24))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    office_lat: Mapped[float | None] = mapped_column(Float)
+    office_lon: Mapped[float | None] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Base):
+    """A login with a role and an area scope; a coordinator's login is linked to a worker."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('county', 'township', 'coordinator', 'admin')", name="role"),
+    )
+
+
+class LoginSession(Base):
+    """A server-side login session; the browser holds only the random token's hash key."""
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Assignment(Base):
+    """Which worker is responsible for which enrollment, from when to when (服务分配)."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (
+        Index("ix_assignments_enrollment_end", "enrollment_id", "end_date"),
+        Index("ix_assignments_worker_end", "worker_id", "end_date"),
+    )
+
+
+class VisitPolicy(Base):
+    """Visit interval in days for one group and risk level, per county (巡访规则)."""
+
+    __tablename__ = "visit_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    group: Mapped[str] = mapped_column(String(16))
+    risk: Mapped[str] = mapped_column(String(8))
+    interval_days: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("county_code", "group", "risk", name="uq_visit_policies_county_group_risk"),
+        CheckConstraint("interval_days BETWEEN 1 AND 366", name="interval_days"),
+    )
+
+
+class Setting(Base):
+    """A county-wide setting (phone visits count, daily visit limit, tile source, demo flag)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Visit(Base):
+    """A patrol visit (巡访记录) to one person, covering one or more of their enrollments."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    visited_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    mode: Mapped[str | None] = mapped_column(String(16))
+    findings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    follow_up: Mapped[str] = mapped_column(Text, default="")
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    enrollments: Mapped[list[VisitEnrollment]] = relationship()
+
+    __table_args__ = (
+        Index("ix_visits_person_visited", "person_id", "visited_at"),
+        Index("ix_visits_visited_at", "visited_at"),
+        CheckConstraint(
+            "status IN ('planned', 'done', 'not_met', 'cancelled')", name="status"
+        ),
+    )
+
+
+class VisitEnrollment(Base):
+    """Links a visit to each enrollment it counts for (a disabled left-behind child: two)."""
+
+    __tablename__ = "visit_enrollments"
+
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_visit_enrollments_enrollment", "enrollment_id"),)
+
+
+class Need(Base):
+    """A need found on a visit or in the file, referred to a department (需求转介)."""
+
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    department: Mapped[str] = mapped_column(String(64), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="status"),
+    )
+
+
+class AuditEvent(Base):
+    """Who did what to which records, and whether it was allowed; chained by hash."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    entity: Mapped[str] = mapped_column(String(32), default="")
+    entity_id: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(String(16), default="success")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
