@@ -1,0 +1,57 @@
+"""CareMap entry point: page config, language, login gate and role-based navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from care.services.setup import has_users
+
+st.set_page_config(page_title="乡村关爱地图 CareMap", page_icon="🏡", layout="wide")
+
+PAGES = {
+    "home": ("pages/home.py", "nav.home", ":material/home:"),
+    "registers": ("pages/registers.py", "nav.registers", ":material/folder_shared:"),
+    "person_new": ("pages/person_new.py", "nav.person_new", ":material/person_add:"),
+    "person": ("pages/person.py", "nav.person", ":material/badge:"),
+}
+# Reached from a register row, not from the menu.
+HIDDEN = {"person"}
+
+
+def language_switch() -> None:
+    choice = st.sidebar.segmented_control(
+        ui.t("app.language"), options=["zh", "en"], format_func={"zh": "中文", "en": "English"}.get,
+        default=ui.lang(), key="lang_choice",
+    )
+    if choice and choice != ui.lang():
+        st.session_state[ui.LANG_KEY] = choice
+        st.rerun()
+
+
+def sidebar_user(scope: ui.Scope) -> None:
+    st.sidebar.caption(ui.t("shell.signed_in_as", name=scope.username, role=ui.label("role", scope.role)))
+    st.sidebar.caption(ui.t("shell.area", area=scope.area_code or ui.t("shell.no_area")))
+    if st.sidebar.button(ui.t("shell.logout"), icon=":material/logout:"):
+        ui.logout()
+        st.rerun()
+
+
+language_switch()
+with ui.read() as session:
+    ready = has_users(session)
+scope = ui.current_scope() if ready else None
+if scope is None:
+    entry = "pages/login.py" if ready else "pages/setup.py"
+    title = "nav.login" if ready else "nav.setup"
+    navigation = st.navigation([st.Page(entry, title=ui.t(title), default=True)], position="hidden")
+else:
+    sidebar_user(scope)
+    pages = [
+        st.Page(path, title=ui.t(title), icon=icon, default=(name == "home"),
+                visibility="hidden" if name in HIDDEN else "visible")
+        for name, (path, title, icon) in PAGES.items()
+        if scope.may_open(name)
+    ]
+    navigation = st.navigation(pages)
+navigation.run()

@@ -1,0 +1,163 @@
+"""Logins: argon2 password hashes, lockout, and server-side sessions with timeouts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from care import audit, clock
+from care.scope import Scope
+from db.models import LoginSession, User
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both answers take the same time.
+_DUMMY_HASH = _hasher.hash("caremap-no-such-user")
+
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=15)
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = dt.timedelta(hours=8)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    """Whether ``password`` matches ``stored_hash``."""
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def scope_of(user: User) -> Scope:
+    """The scope a user acts with."""
+    return Scope(user.id, user.username, user.role, user.area_code, user.worker_id)
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    """The active, unlocked user with this password, or None.
+
+    A refusal is recorded (failure count, lockout, audit), so the caller commits either way and
+    then shows ``LoginFailed``: one message for unknown users, wrong passwords and locked accounts.
+    """
+    now = clock.now()
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        audit.record(session, scope=None, username=username.strip()[:64], action="login", outcome="failure")
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(session, scope=scope_of(user), action="login", outcome="locked")
+        return None
+    if not user.active or not verify_password(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        outcome = "failure"
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+            outcome = "lockout"
+        audit.record(session, scope=scope_of(user), action="login", outcome=outcome)
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record(session, scope=scope_of(user), action="login")
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def start_session(session: Session, *, user: User) -> str:
+    """A new login session for ``user``; returns the token the browser session keeps."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
+    session.flush()
+    return token
+
+
+def resume_session(session: Session, *, token: str) -> Scope | None:
+    """The current scope for a live session token (re-read each time), or None when it has ended."""
+    row = session.get(LoginSession, _token_hash(token))
+    now = clock.now()
+    if row is None or row.ended_at is not None:
+        return None
+    if now - row.last_seen_at > IDLE_TIMEOUT or now - row.created_at > ABSOLUTE_TIMEOUT:
+        row.ended_at = now
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        row.ended_at = now
+        return None
+    row.last_seen_at = now
+    return scope_of(user)
+
+
+def end_session(session: Session, *, token: str) -> None:
+    """Log out: the token is dead on the server from now on."""
+    row = session.get(LoginSession, _token_hash(token))
+    if row is not None and row.ended_at is None:
+        row.ended_at = clock.now()
+        user = session.get(User, row.user_id)
+        audit.record(session, scope=scope_of(user) if user else None, action="logout")
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    area_code: str | None,
+    display_name: str = "",
+    worker_id: int | None = None,
+    must_change_password: bool = False,
+) -> User:
+    """Add a login; the username must be new."""
+    from care.enums import ROLES, check
+    from care.errors import ValidationError
+
+    check("role", role, ROLES)
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise ValidationError("user.bad_username", field="username")
+    if session.scalar(select(func.count()).select_from(User).where(User.username == username)):
+        raise ValidationError("user.exists", field="username", username=username)
+    if len(password) < 8:
+        raise ValidationError("user.password_too_short", field="password")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        area_code=area_code,
+        worker_id=worker_id,
+        must_change_password=must_change_password,
+        created_at=clock.now(),
+        failed_logins=0,
+        active=True,
+        version=1,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def end_sessions_of(session: Session, *, user_id: int) -> None:
+    """End every live session of a user (after a password reset or deactivation)."""
+    session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+        .values(ended_at=clock.now())
+    )

@@ -1,0 +1,44 @@
+"""Allowed values of every coded field. Labels live in the catalog as ``enum.<name>.<value>``."""
+
+from __future__ import annotations
+
+GROUPS = ("child", "elderly", "disabled")
+RISKS = ("high", "medium", "low")
+RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+SUBTYPES: dict[str, tuple[str, ...]] = {
+    "child": ("left_behind", "distressed", "unsupported"),
+    "elderly": ("alone", "empty_nest", "left_behind", "disabled_elderly", "severe_disabled", "special_family"),
+    "disabled": ("certified", "uncertified"),
+}
+GUARDIANSHIP = ("grandparent", "relative", "one_parent", "none")
+SCHOOLING = ("preschool", "primary", "junior", "senior", "vocational", "out_of_school", "not_school_age")
+LIVING = ("alone", "with_spouse", "with_relatives", "institution")
+SELF_CARE = ("full", "partial", "none")
+DISABILITY_CATEGORIES = (1, 2, 3, 4, 5, 6, 7)
+DISABILITY_GRADES = (1, 2, 3, 4)
+
+PERSON_STATUSES = ("active", "exited", "deceased", "moved")
+EXIT_REASONS: dict[str, tuple[str, ...]] = {
+    "child": ("aged_out", "parent_returned", "guardianship_restored", "moved", "died", "other"),
+    "elderly": ("children_returned", "institution", "moved", "died", "other"),
+    "disabled": ("certificate_cancelled", "moved", "died", "other"),
+}
+VISIT_STATUSES = ("planned", "done", "not_met", "cancelled")
+VISIT_MODES = ("home", "phone", "third_party", "volunteer")
+NEED_KINDS = ("medical", "schooling", "subsidy", "rehab", "assistive_device", "guardianship", "other")
+NEED_STATUSES = ("open", "in_progress", "resolved")
+ROLES = ("county", "township", "coordinator", "admin")
+WORKER_KINDS = ("child_director", "rehab_coordinator", "elderly_visitor", "volunteer")
+AREA_LEVELS = ("county", "township", "village")
+
+CHILD_AGE_LIMIT = 16
+ELDERLY_MIN_AGE = 60
+
+
+def check(name: str, value: object, allowed: tuple[object, ...]) -> None:
+    """Raise a ValidationError when ``value`` is not one of ``allowed`` for field ``name``."""
+    if value not in allowed:
+        from care.errors import ValidationError
+
+        raise ValidationError("error.bad_choice", field=name, value=str(value))

@@ -1,0 +1,1 @@
+"""Reads: scoped selects returning plain data (DataFrames and small dataclasses) for pages."""

@@ -1,0 +1,175 @@
+"""The register list (对象台账): search, filters, pagination, within the user's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from care import areas, ids
+from care.enums import RISK_ORDER
+from care.queries.scoping import in_area, person_conditions
+from care.scope import Scope
+from db.models import Area, Enrollment, Person
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    """What the user chose on the register page; empty values do not filter."""
+
+    area_code: str | None = None
+    group: str | None = None
+    risk: str | None = None
+    status: str | None = None
+    overdue: bool = False
+    text: str = ""
+    deleted: bool = False
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    """One page of the register and the total behind it."""
+
+    rows: pd.DataFrame
+    total: int
+    page: int
+    pages: int
+    columns: list[str] = field(default_factory=list)
+
+
+COLUMNS = [
+    "person_id", "name", "sex", "age", "id_masked", "township", "village", "groups", "risk",
+    "next_due_on", "overdue", "status", "deleted", "version",
+]
+
+
+def _active_enrollment(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists(
+        select(Enrollment.id).where(Enrollment.person_id == Person.id, Enrollment.end_date.is_(None), *conditions)
+    )
+
+
+def _text_condition(text: str) -> ColumnElement[bool] | None:
+    text = unicodedata.normalize("NFKC", text).strip()
+    if not text:
+        return None
+    compact = re.sub(r"\s+", "", text).upper()
+    if re.fullmatch(r"\d{4,17}[\dX]?", compact):
+        if len(compact) == 18:
+            return Person.id_number == compact
+        return Person.id_number.contains(compact, autoescape=True)
+    return Person.name.contains(text, autoescape=True)
+
+
+def _conditions(scope: Scope, flt: RegisterFilter, today: dt.date) -> list[ColumnElement[bool]]:
+    conditions = person_conditions(scope, include_deleted=flt.deleted)
+    if flt.deleted:
+        conditions.append(Person.deleted.is_(True))
+    if flt.area_code and areas.is_code(flt.area_code):
+        conditions.append(in_area(Person.village_code, areas.prefix_of(flt.area_code)))
+    if flt.status:
+        conditions.append(Person.status == flt.status)
+    enrollment_conditions = []
+    if flt.group:
+        enrollment_conditions.append(Enrollment.group == flt.group)
+    if flt.risk:
+        enrollment_conditions.append(Enrollment.risk == flt.risk)
+    if flt.overdue:
+        enrollment_conditions.append(Enrollment.next_due_on < today)
+    if enrollment_conditions:
+        conditions.append(_active_enrollment(*enrollment_conditions))
+    text = _text_condition(flt.text)
+    if text is not None:
+        conditions.append(text)
+    return conditions
+
+
+def register_count(session: Session, scope: Scope, flt: RegisterFilter, today: dt.date) -> int:
+    """How many persons match (the same conditions as the list)."""
+    stmt: Select[tuple[int]] = select(func.count()).select_from(Person).where(*_conditions(scope, flt, today))
+    return int(session.scalar(stmt) or 0)
+
+
+def register_page(session: Session, scope: Scope, flt: RegisterFilter, today: dt.date) -> RegisterPage:
+    """One page of matching persons, ordered by village and name, with groups, risk and due date."""
+    total = register_count(session, scope, flt, today)
+    size = max(1, min(flt.page_size, 200))
+    pages = max(1, -(-total // size))
+    page = min(max(1, flt.page), pages)
+    village = Area.__table__.alias("village")
+    township = Area.__table__.alias("township")
+    stmt = (
+        select(
+            Person.id, Person.name, Person.sex, Person.birth_date, Person.id_number, Person.status,
+            Person.deleted, Person.version, village.c.name, township.c.name,
+        )
+        .join(village, village.c.code == Person.village_code)
+        .outerjoin(township, township.c.code == village.c.parent_code)
+        .where(*_conditions(scope, flt, today))
+        .order_by(Person.village_code, Person.name, Person.id)
+        .limit(size)
+        .offset((page - 1) * size)
+    )
+    people = session.execute(stmt).all()
+    enrollments = _enrollments_of(session, [row[0] for row in people])
+    records = []
+    for pid, name, sex, birth, id_number, status, deleted, version, village_name, township_name in people:
+        mine = enrollments.get(pid, [])
+        due = min((e[2] for e in mine if e[2] is not None), default=None)
+        records.append({
+            "person_id": pid,
+            "name": name,
+            "sex": sex,
+            "age": ids.age_on(birth, today),
+            "id_masked": ids.mask_id_number(id_number),
+            "township": township_name or "",
+            "village": village_name,
+            "groups": [e[0] for e in mine],
+            "risk": min((e[1] for e in mine), key=RISK_ORDER.__getitem__, default=None),
+            "next_due_on": due,
+            "overdue": due is not None and due < today,
+            "status": status,
+            "deleted": bool(deleted),
+            "version": version,
+        })
+    return RegisterPage(pd.DataFrame.from_records(records, columns=COLUMNS), total, page, pages, COLUMNS)
+
+
+def _enrollments_of(session: Session, person_ids: list[int]) -> dict[int, list[tuple[str, str, dt.date | None]]]:
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        select(Enrollment.person_id, Enrollment.group, Enrollment.risk, Enrollment.next_due_on)
+        .where(Enrollment.person_id.in_(person_ids), Enrollment.end_date.is_(None))
+        .order_by(Enrollment.person_id, Enrollment.group)
+    )
+    found: dict[int, list[tuple[str, str, dt.date | None]]] = {}
+    for pid, group, risk, due in rows:
+        found.setdefault(pid, []).append((group, risk, due))
+    return found
+
+
+def area_options(session: Session, scope: Scope) -> pd.DataFrame:
+    """Townships and villages inside the user's area (current ones), for filters and forms."""
+    if scope.sees_nothing or scope.prefix is None:
+        return pd.DataFrame(columns=["code", "name", "level", "parent_code"])
+    stmt = (
+        select(Area.code, Area.name, Area.level, Area.parent_code)
+        .where(in_area(Area.code, scope.prefix), Area.valid_to.is_(None), Area.level != "county")
+        .order_by(Area.code)
+    )
+    return pd.DataFrame(session.execute(stmt).all(), columns=["code", "name", "level", "parent_code"])
+
+
+def active_groups_condition(group: str) -> ColumnElement[bool]:
+    """The person has an active enrollment in ``group`` (for callers building their own selects)."""
+    return _active_enrollment(and_(Enrollment.group == group))

@@ -1,0 +1,55 @@
+"""The one place that turns a user's scope into SQL conditions. Every read goes through it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, select
+from sqlalchemy.orm import Session
+
+from care import areas, clock
+from care.scope import Scope
+from db.models import Assignment, Enrollment, Person
+
+
+def in_area(column: Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` holds a code inside the area with this prefix (index-friendly range)."""
+    low, high = areas.prefix_bounds(prefix)
+    return and_(column >= low, column < high)
+
+
+def assigned_to(worker_id: int, on: dt.date | None = None) -> ColumnElement[bool]:
+    """The person has an active enrollment whose current assignment is this worker's."""
+    on = on or clock.today()
+    return exists(
+        select(Assignment.id)
+        .join(Enrollment, Enrollment.id == Assignment.enrollment_id)
+        .where(
+            Enrollment.person_id == Person.id,
+            Enrollment.end_date.is_(None),
+            Assignment.worker_id == worker_id,
+            Assignment.start_date <= on,
+            Assignment.end_date.is_(None) | (Assignment.end_date >= on),
+        )
+    )
+
+
+def person_conditions(scope: Scope, *, include_deleted: bool = False) -> list[ColumnElement[bool]]:
+    """WHERE conditions that keep exactly the persons this user may see (deny by default)."""
+    if scope.sees_nothing or scope.prefix is None:
+        return [false()]
+    conditions: list[ColumnElement[bool]] = [in_area(Person.village_code, scope.prefix)]
+    if not (include_deleted and scope.can("person.restore")):
+        conditions.append(Person.deleted.is_(False))
+    if scope.assigned_only and scope.worker_id is not None:
+        conditions.append(assigned_to(scope.worker_id))
+    return conditions
+
+
+def visible_person(session: Session, scope: Scope, person_id: int, *, include_deleted: bool = False) -> Person | None:
+    """The person with this id if the user may see it, else None (missing and hidden look alike)."""
+    if not isinstance(person_id, int) or isinstance(person_id, bool):
+        return None
+    stmt = select(Person).where(Person.id == person_id, *person_conditions(scope, include_deleted=include_deleted))
+    return session.scalar(stmt)

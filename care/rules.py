@@ -1,0 +1,90 @@
+"""Risk rules (风险等级): each group's facts give a level and the reasons for it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from care.enums import RISK_ORDER
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    """A computed risk level and the catalog keys that explain it (highest first)."""
+
+    level: str
+    reasons: tuple[str, ...]
+
+
+def _result(found: list[tuple[str, str]]) -> RiskResult:
+    if not found:
+        return RiskResult("low", ("risk.reason.none",))
+    found.sort(key=lambda item: RISK_ORDER[item[0]])
+    return RiskResult(found[0][0], tuple(reason for _, reason in found))
+
+
+def child_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
+    """无人监护 or 事实无人抚养 or out of school → high; poor guardianship → high; 困境 or under 6 → medium."""
+    found: list[tuple[str, str]] = []
+    if facts.get("guardianship") == "none":
+        found.append(("high", "risk.reason.no_guardian"))
+    if subtype == "unsupported":
+        found.append(("high", "risk.reason.unsupported"))
+    if facts.get("poor_guardianship"):
+        found.append(("high", "risk.reason.poor_guardianship"))
+    if facts.get("schooling") == "out_of_school" and age < 16:
+        found.append(("high", "risk.reason.out_of_school"))
+    if subtype == "distressed":
+        found.append(("medium", "risk.reason.distressed"))
+    if age < 6:
+        found.append(("medium", "risk.reason.young_child"))
+    return _result(found)
+
+
+def elderly_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
+    """80+ living alone or unable to care for oneself → high; alone, 80+, special family → medium (key)."""
+    found: list[tuple[str, str]] = []
+    alone = subtype == "alone" or facts.get("living_arrangement") == "alone"
+    if age >= 80 and alone:
+        found.append(("high", "risk.reason.old_alone"))
+    if facts.get("self_care") == "none" or subtype in ("disabled_elderly", "severe_disabled"):
+        found.append(("high", "risk.reason.no_self_care"))
+    if alone and age < 80:
+        found.append(("medium", "risk.reason.alone"))
+    if age >= 80 and not alone:
+        found.append(("medium", "risk.reason.over_80"))
+    if subtype == "special_family":
+        found.append(("medium", "risk.reason.special_family"))
+    if facts.get("self_care") == "partial":
+        found.append(("medium", "risk.reason.partial_self_care"))
+    return _result(found)
+
+
+def disabled_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
+    """Grade 1, or grade 2 intellectual/mental/multiple → high; grade 2 or unmet rehab needs → medium."""
+    found: list[tuple[str, str]] = []
+    grade = facts.get("grade")
+    category = facts.get("category")
+    if grade == 1:
+        found.append(("high", "risk.reason.grade_1"))
+    elif grade == 2 and category in (5, 6, 7):
+        found.append(("high", "risk.reason.grade_2_mental"))
+    elif grade == 2:
+        found.append(("medium", "risk.reason.grade_2"))
+    if str(facts.get("rehab_needs") or "").strip():
+        found.append(("medium", "risk.reason.rehab_needs"))
+    return _result(found)
+
+
+RULES = {"child": child_risk, "elderly": elderly_risk, "disabled": disabled_risk}
+
+
+def compute_risk(group: str, subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
+    """The rule-based risk for an enrollment of ``group`` with these facts, at this age."""
+    return RULES[group](subtype, facts, age)
+
+
+def effective_risk(auto: str, override: str | None) -> str:
+    """A manual override wins over the computed level."""
+    return override or auto

@@ -1,0 +1,75 @@
+"""Who may see what and do what: the acting user's scope and role permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from care import areas
+
+# Pages each role may open (the navigation shows these and each page checks again).
+ROLE_PAGES: dict[str, tuple[str, ...]] = {
+    "county": ("home", "registers", "person"),
+    "township": ("home", "registers", "person", "person_new"),
+    "coordinator": ("home", "registers", "person"),
+    "admin": ("home", "registers", "person", "person_new"),
+}
+
+# Actions each role may take, checked by services as well as pages.
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "county": frozenset({"person.view"}),
+    "township": frozenset(
+        {
+            "person.view", "person.view_full_id", "person.create", "person.edit", "person.delete",
+            "person.restore", "enrollment.create", "enrollment.edit", "enrollment.exit", "risk.override",
+        }
+    ),
+    "coordinator": frozenset({"person.view", "person.edit", "enrollment.edit"}),
+    "admin": frozenset(
+        {
+            "person.view", "person.view_full_id", "person.create", "person.edit", "person.delete",
+            "person.restore", "enrollment.create", "enrollment.edit", "enrollment.exit", "risk.override",
+        }
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The acting user: role, area and (for coordinators) the worker whose caseload they see."""
+
+    user_id: int | None
+    username: str
+    role: str
+    area_code: str | None
+    worker_id: int | None = None
+
+    @property
+    def prefix(self) -> str | None:
+        """The code prefix of the user's area, or None when the user has no usable area."""
+        if self.area_code is None or not areas.is_code(self.area_code):
+            return None
+        return areas.prefix_of(self.area_code)
+
+    @property
+    def sees_nothing(self) -> bool:
+        """Deny by default: no area, an unknown role, or a coordinator not linked to a worker."""
+        if self.prefix is None or self.role not in ROLE_ACTIONS:
+            return True
+        return self.role == "coordinator" and self.worker_id is None
+
+    @property
+    def assigned_only(self) -> bool:
+        """Coordinators see only persons with an enrollment assigned to their worker."""
+        return self.role == "coordinator"
+
+    def can(self, action: str) -> bool:
+        """Whether this user's role allows ``action``."""
+        return action in ROLE_ACTIONS.get(self.role, frozenset())
+
+    def may_open(self, page: str) -> bool:
+        """Whether this user's role may open ``page``."""
+        return page in ROLE_PAGES.get(self.role, ())
+
+    def covers(self, area_code: str) -> bool:
+        """Whether ``area_code`` lies in this user's area (assignment rules come on top)."""
+        return not self.sees_nothing and areas.contains(self.area_code or "", area_code)

@@ -1,0 +1,27 @@
+"""Writes: one verb-named function per user action. Each takes the session first and never commits."""
+
+from care.services.due import ensure_default_policy, phone_counts, policy_intervals, refresh_due_dates, refresh_risks
+from care.services.enrollments import enroll, exit_enrollment, update_enrollment
+from care.services.persons import (
+    create_person,
+    record_person_view,
+    restore_person,
+    soft_delete_person,
+    update_person,
+)
+
+__all__ = [
+    "create_person",
+    "enroll",
+    "ensure_default_policy",
+    "exit_enrollment",
+    "phone_counts",
+    "policy_intervals",
+    "record_person_view",
+    "refresh_due_dates",
+    "refresh_risks",
+    "restore_person",
+    "soft_delete_person",
+    "update_enrollment",
+    "update_person",
+]

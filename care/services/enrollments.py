@@ -1,0 +1,209 @@
+"""Enrolling a person in a care group, editing the group's facts and risk, and exits (动态调整)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from care import audit, clock, enums, ids, rules
+from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.queries.scoping import visible_person
+from care.scope import Scope
+from care.services.due import refresh_due_dates
+from care.services.facts import FIELDS, clean_facts, details_row, facts_of
+from care.services.persons import Saved
+from db.models import Enrollment, Person
+
+# Exit reasons that change the person, not just this enrollment.
+PERSON_ENDING_REASONS = {"died": "deceased", "moved": "moved"}
+
+
+def _require(scope: Scope, action: str) -> None:
+    if not scope.can(action):
+        raise PermissionDenied()
+
+
+def _clean_override(scope: Scope, override: str | None, reason: str) -> tuple[str | None, str]:
+    if not override:
+        return None, ""
+    enums.check("risk", override, enums.RISKS)
+    _require(scope, "risk.override")
+    if not reason.strip():
+        raise ValidationError("enroll.override_reason_required", field="risk_override_reason")
+    return override, reason.strip()[:200]
+
+
+def enroll(
+    session: Session,
+    scope: Scope,
+    *,
+    person_id: int,
+    group: str,
+    subtype: str,
+    start_date: dt.date,
+    facts: Mapping[str, Any],
+    risk_override: str | None = None,
+    risk_override_reason: str = "",
+) -> Saved:
+    """Put a person on a group's register with that group's facts; risk is computed by the rules."""
+    _require(scope, "enrollment.create")
+    person = visible_person(session, scope, person_id)
+    if person is None:
+        raise NotFound()
+    enums.check("group", group, enums.GROUPS)
+    if person.status in ("deceased", "moved"):
+        raise ValidationError("enroll.person_not_active", field="group")
+    if start_date > clock.today():
+        raise ValidationError("enroll.start_in_future", field="start_date")
+    if start_date < person.birth_date:
+        raise ValidationError("enroll.start_before_birth", field="start_date")
+    already = session.scalar(
+        select(Enrollment.id).where(
+            Enrollment.person_id == person.id, Enrollment.group == group, Enrollment.end_date.is_(None)
+        )
+    )
+    if already is not None:
+        raise ValidationError("enroll.already_enrolled", field="group")
+    cleaned = clean_facts(group, subtype, facts, id_number=person.id_number, birth_date=person.birth_date,
+                          on=clock.today())
+    override, reason = _clean_override(scope, risk_override, risk_override_reason)
+    auto = rules.compute_risk(group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
+    now = clock.now()
+    enrollment = Enrollment(
+        person_id=person.id, group=group, subtype=subtype, start_date=start_date,
+        risk_auto=auto, risk_override=override, risk_override_reason=reason,
+        risk=rules.effective_risk(auto, override), version=1, created_at=now, updated_at=now, exit_note="",
+    )
+    session.add(enrollment)
+    session.flush()
+    session.add(details_row(group, enrollment.id, cleaned))
+    if person.status == "exited":
+        person.status = "active"
+    session.flush()
+    refresh_due_dates(session, enrollment_ids=[enrollment.id])
+    audit.record(session, scope=scope, action="enrollment.create", entity="enrollment", entity_id=enrollment.id,
+                 detail={"person_id": person.id, "group": group, "subtype": subtype, "facts": cleaned})
+    return Saved(enrollment.id, 1)
+
+
+def _load(session: Session, scope: Scope, enrollment_id: int) -> tuple[Enrollment, Person]:
+    enrollment = session.get(Enrollment, enrollment_id) if isinstance(enrollment_id, int) else None
+    person = visible_person(session, scope, enrollment.person_id) if enrollment else None
+    if enrollment is None or person is None:
+        raise NotFound()
+    return enrollment, person
+
+
+def _bump(session: Session, enrollment: Enrollment, seen_version: int, values: Mapping[str, Any]) -> int:
+    result = session.execute(
+        update(Enrollment)
+        .where(Enrollment.id == enrollment.id, Enrollment.version == seen_version)
+        .values(**values, version=Enrollment.version + 1, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(enrollment)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = session.get(Enrollment, enrollment.id)
+        raise StaleRecord(enrollment_values(current) if current else {}, seen=seen_version,
+                          now=current.version if current else 0)
+    return seen_version + 1
+
+
+def enrollment_values(enrollment: Enrollment) -> dict[str, Any]:
+    """An enrollment's editable values (sub-type, facts, override) and version."""
+    return {
+        "subtype": enrollment.subtype,
+        "facts": facts_of(enrollment),
+        "risk_override": enrollment.risk_override,
+        "risk_override_reason": enrollment.risk_override_reason,
+        "version": enrollment.version,
+    }
+
+
+def update_enrollment(
+    session: Session,
+    scope: Scope,
+    *,
+    enrollment_id: int,
+    seen_version: int,
+    subtype: str,
+    facts: Mapping[str, Any],
+    risk_override: str | None = None,
+    risk_override_reason: str = "",
+) -> Saved:
+    """Save new group facts (and override) on the version the user saw; risk and due date follow."""
+    _require(scope, "enrollment.edit")
+    enrollment, person = _load(session, scope, enrollment_id)
+    if enrollment.end_date is not None:
+        raise ValidationError("enroll.already_exited", field="group")
+    old = enrollment_values(enrollment)
+    cleaned = clean_facts(enrollment.group, subtype, facts, id_number=person.id_number,
+                          birth_date=person.birth_date, on=clock.today())
+    if scope.can("risk.override"):
+        override, reason = _clean_override(scope, risk_override, risk_override_reason)
+    else:
+        override, reason = enrollment.risk_override, enrollment.risk_override_reason
+    auto = rules.compute_risk(enrollment.group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
+    group = enrollment.group
+    version = _bump(session, enrollment, seen_version, {
+        "subtype": subtype, "risk_auto": auto, "risk_override": override, "risk_override_reason": reason,
+        "risk": rules.effective_risk(auto, override),
+    })
+    details = getattr(enrollment, group)
+    for name in FIELDS[group]:
+        setattr(details, name, cleaned[name])
+    session.flush()
+    refresh_due_dates(session, enrollment_ids=[enrollment_id])
+    new = {"subtype": subtype, "facts": cleaned, "risk_override": override, "risk_override_reason": reason}
+    changed = {k: v for k, v in new.items() if old.get(k) != v}
+    audit.record(session, scope=scope, action="enrollment.update", entity="enrollment", entity_id=enrollment_id,
+                 detail={"old": {k: old[k] for k in changed}, "new": changed})
+    return Saved(enrollment_id, version)
+
+
+def exit_enrollment(
+    session: Session,
+    scope: Scope,
+    *,
+    enrollment_id: int,
+    seen_version: int,
+    reason: str,
+    end_date: dt.date,
+    note: str = "",
+) -> Saved:
+    """End an enrollment with a reason; death or moving away ends every enrollment of the person."""
+    _require(scope, "enrollment.exit")
+    enrollment, person = _load(session, scope, enrollment_id)
+    if enrollment.end_date is not None:
+        raise ValidationError("enroll.already_exited", field="reason")
+    enums.check("reason", reason, enums.EXIT_REASONS[enrollment.group])
+    if end_date > clock.today():
+        raise ValidationError("enroll.exit_in_future", field="end_date")
+    if end_date < enrollment.start_date:
+        raise ValidationError("enroll.exit_before_start", field="end_date")
+    if reason == "other" and not note.strip():
+        raise ValidationError("enroll.exit_note_required", field="note")
+    values = {"end_date": end_date, "exit_reason": reason, "exit_note": note.strip()[:200], "next_due_on": None}
+    version = _bump(session, enrollment, seen_version, values)
+    ended = [enrollment_id]
+    if reason in PERSON_ENDING_REASONS:
+        others = session.scalars(
+            select(Enrollment).where(Enrollment.person_id == person.id, Enrollment.end_date.is_(None))
+        ).all()
+        for other in others:
+            _bump(session, other, other.version, values)
+            ended.append(other.id)
+        person.status = PERSON_ENDING_REASONS[reason]
+    elif not session.scalar(
+        select(Enrollment.id).where(Enrollment.person_id == person.id, Enrollment.end_date.is_(None)).limit(1)
+    ):
+        person.status = "exited"
+    person.version += 1
+    session.flush()
+    audit.record(session, scope=scope, action="enrollment.exit", entity="enrollment", entity_id=enrollment_id,
+                 detail={"reason": reason, "end_date": end_date.isoformat(), "ended": ended, "note": note[:200]})
+    return Saved(enrollment_id, version)

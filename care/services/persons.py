@@ -1,0 +1,234 @@
+"""Creating, editing, soft-deleting and restoring persons on the registers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from care import areas, audit, clock, ids
+from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.queries.scoping import visible_person
+from care.scope import Scope
+from db.models import Area, Person
+
+EDITABLE_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "coordinator": ("address", "phone", "lat", "lon", "notes"),
+    "township": ("id_number", "name", "sex", "birth_date", "village_code", "address", "phone", "lat", "lon", "notes"),
+    "admin": ("id_number", "name", "sex", "birth_date", "village_code", "address", "phone", "lat", "lon", "notes"),
+}
+PERSON_FIELDS = EDITABLE_BY_ROLE["admin"]
+
+
+@dataclass
+class Saved:
+    """The id and new version of a saved record, with warnings the user should see."""
+
+    id: int
+    version: int
+    warnings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _require(scope: Scope, action: str) -> None:
+    if not scope.can(action):
+        raise PermissionDenied()
+
+
+def _clean_name(value: Any) -> str:
+    name = " ".join(str(value or "").split())
+    if not name:
+        raise ValidationError("person.name_required", field="name")
+    if len(name) > 64:
+        raise ValidationError("person.name_too_long", field="name")
+    return name
+
+
+def _clean_phone(value: Any) -> str:
+    phone = "".join(str(value or "").split()).replace("-", "")
+    if phone and (not phone.isdigit() or not 7 <= len(phone) <= 12):
+        raise ValidationError("person.bad_phone", field="phone")
+    return phone
+
+
+def _clean_coords(
+    session: Session, lat: Any, lon: Any, village: Area
+) -> tuple[float | None, float | None, list[tuple[str, dict[str, Any]]]]:
+    if lat in (None, "") and lon in (None, ""):
+        return None, None, []
+    try:
+        lat_f, lon_f = float(lat), float(lon)
+    except (TypeError, ValueError):
+        raise ValidationError("person.coords_incomplete", field="lat") from None
+    if not areas.in_china(lat_f, lon_f):
+        raise ValidationError("person.coords_outside_china", field="lat")
+    warnings: list[tuple[str, dict[str, Any]]] = []
+    county = session.get(Area, areas.county_of(village.code))
+    if county is not None and not _near_county(session, county.code, lat_f, lon_f):
+        warnings.append(("person.coords_outside_county", {"county": county.name}))
+    return round(lat_f, 6), round(lon_f, 6), warnings
+
+
+def _near_county(session: Session, county_code: str, lat: float, lon: float) -> bool:
+    """Whether a point lies within the county's village centroids, with a margin of ~5 km."""
+    low, high = areas.prefix_bounds(areas.prefix_of(county_code))
+    bounds = session.execute(
+        select(func.min(Area.lat), func.max(Area.lat), func.min(Area.lon), func.max(Area.lon)).where(Area.code >= low, Area.code < high, Area.lat.is_not(None))
+    ).one()
+    if bounds[0] is None:
+        return True
+    margin = 0.05
+    return bounds[0] - margin <= lat <= bounds[1] + margin and bounds[2] - margin <= lon <= bounds[3] + margin
+
+
+def _village(session: Session, scope: Scope, code: Any) -> Area:
+    code = str(code or "").strip()
+    area = session.get(Area, code) if areas.is_code(code) else None
+    if area is None or area.level != "village":
+        raise ValidationError("person.bad_village", field="village_code")
+    if area.valid_to is not None and area.valid_to < clock.today():
+        raise ValidationError("person.village_replaced", field="village_code", code=code)
+    if not scope.covers(code):
+        raise ValidationError("person.village_outside_scope", field="village_code")
+    return area
+
+
+def _check_duplicate(session: Session, scope: Scope, id_number: str, own_id: int | None = None) -> None:
+    other = session.scalar(select(Person).where(Person.id_number == id_number))
+    if other is None or other.id == own_id:
+        return
+    if visible_person(session, scope, other.id, include_deleted=True) is not None:
+        key = "person.duplicate_deleted" if other.deleted else "person.duplicate_visible"
+        raise ValidationError(key, field="id_number", name=other.name, village=other.village_code)
+    # Someone else's record: say it exists, never whose or where.
+    raise ValidationError("person.duplicate_elsewhere", field="id_number")
+
+
+def clean_person(
+    session: Session, scope: Scope, values: Mapping[str, Any], *, own_id: int | None = None
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """Validated person fields from a form or import row, and warnings (e.g. outside the county)."""
+    info = ids.parse_id_number(values.get("id_number"))
+    sex = values.get("sex") or info.sex
+    birth = values.get("birth_date") or info.birth_date
+    if isinstance(birth, dt.datetime):
+        birth = birth.date()
+    ids.sex_and_birth_agree(info, sex, birth)
+    if birth > clock.today():
+        raise ValidationError("id.future_birth", field="birth_date")
+    village = _village(session, scope, values.get("village_code"))
+    lat, lon, warnings = _clean_coords(session, values.get("lat"), values.get("lon"), village)
+    _check_duplicate(session, scope, info.number, own_id)
+    cleaned = {
+        "id_number": info.number,
+        "name": _clean_name(values.get("name")),
+        "sex": info.sex,
+        "birth_date": info.birth_date,
+        "village_code": village.code,
+        "address": str(values.get("address") or "").strip()[:200],
+        "phone": _clean_phone(values.get("phone")),
+        "lat": lat,
+        "lon": lon,
+        "notes": str(values.get("notes") or "").strip()[:2000],
+    }
+    return cleaned, warnings
+
+
+def create_person(session: Session, scope: Scope, *, values: Mapping[str, Any]) -> Saved:
+    """Register a new person in a village of the user's area."""
+    _require(scope, "person.create")
+    cleaned, warnings = clean_person(session, scope, values)
+    now = clock.now()
+    person = Person(**cleaned, datum="WGS84", status="active", deleted=False, version=1, created_at=now, updated_at=now)
+    session.add(person)
+    session.flush()
+    audit.record(session, scope=scope, action="person.create", entity="person", entity_id=person.id,
+                 detail={"new": cleaned})
+    return Saved(person.id, 1, warnings)
+
+
+def person_values(person: Person) -> dict[str, Any]:
+    """The editable fields of a person, plus its version."""
+    return {name: getattr(person, name) for name in PERSON_FIELDS} | {"version": person.version}
+
+
+def _load_for_write(session: Session, scope: Scope, person_id: int, *, deleted: bool = False) -> Person:
+    person = visible_person(session, scope, person_id, include_deleted=True)
+    if person is None or person.deleted != deleted:
+        raise NotFound()
+    return person
+
+
+def _versioned_update(session: Session, person: Person, seen_version: int, values: Mapping[str, Any]) -> int:
+    """UPDATE ... WHERE version = seen; zero rows means someone saved in between."""
+    result = session.execute(
+        update(Person)
+        .where(Person.id == person.id, Person.version == seen_version)
+        .values(**values, version=Person.version + 1, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.expire(person)
+        current = session.get(Person, person.id)
+        raise StaleRecord(
+            person_values(current) if current else {}, seen=seen_version, now=current.version if current else 0
+        )
+    session.expire(person)
+    return seen_version + 1
+
+
+def update_person(session: Session, scope: Scope, *, person_id: int, seen_version: int, values: Mapping[str, Any]) -> Saved:
+    """Save an edit made on the version the user saw; fields the role may not edit are dropped."""
+    _require(scope, "person.edit")
+    person = _load_for_write(session, scope, person_id)
+    old = person_values(person)
+    allowed = EDITABLE_BY_ROLE.get(scope.role, ())
+    merged = {name: (values[name] if name in allowed and name in values else old[name]) for name in PERSON_FIELDS}
+    cleaned, warnings = clean_person(session, scope, merged, own_id=person.id)
+    changes = {k: v for k, v in cleaned.items() if v != old[k]}
+    if not changes:
+        if old["version"] != seen_version:
+            _versioned_update(session, person, seen_version, {})
+        return Saved(person.id, person.version, warnings)
+    version = _versioned_update(session, person, seen_version, changes)
+    audit.record(session, scope=scope, action="person.update", entity="person", entity_id=person.id,
+                 detail={"old": {k: old[k] for k in changes}, "new": changes})
+    return Saved(person.id, version, warnings)
+
+
+def soft_delete_person(session: Session, scope: Scope, *, person_id: int, seen_version: int, reason: str) -> Saved:
+    """Hide a person from the registers (never a hard delete); restorable."""
+    _require(scope, "person.delete")
+    if not reason.strip():
+        raise ValidationError("person.delete_reason_required", field="reason")
+    person = _load_for_write(session, scope, person_id)
+    version = _versioned_update(session, person, seen_version, {"deleted": True, "deleted_at": clock.now()})
+    audit.record(session, scope=scope, action="person.delete", entity="person", entity_id=person_id,
+                 detail={"reason": reason.strip()[:200]})
+    return Saved(person_id, version)
+
+
+def restore_person(session: Session, scope: Scope, *, person_id: int, seen_version: int) -> Saved:
+    """Bring a soft-deleted person back onto the registers."""
+    _require(scope, "person.restore")
+    person = _load_for_write(session, scope, person_id, deleted=True)
+    version = _versioned_update(session, person, seen_version, {"deleted": False, "deleted_at": None})
+    audit.record(session, scope=scope, action="person.restore", entity="person", entity_id=person_id)
+    return Saved(person_id, version)
+
+
+def record_person_view(session: Session, scope: Scope, *, person_id: int, full_id: bool = False) -> None:
+    """Audit one opening of a person file (or of the full ID number, which needs its own right)."""
+    if full_id and not scope.can("person.view_full_id"):
+        audit.record(session, scope=scope, action="person.view_full_id", entity="person", entity_id=person_id,
+                     outcome="denied")
+        raise PermissionDenied()
+    if visible_person(session, scope, person_id, include_deleted=True) is None:
+        audit.record(session, scope=scope, action="person.view", entity="person", entity_id=person_id,
+                     outcome="denied")
+        raise NotFound()
+    action = "person.view_full_id" if full_id else "person.view"
+    audit.record(session, scope=scope, action=action, entity="person", entity_id=person_id)

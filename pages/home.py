@@ -1,0 +1,53 @@
+"""Home: the user's registers at a glance and what needs attention now."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from care.queries.home import age_out_list, home_summary
+
+scope = ui.require_page("home")
+st.title(ui.t("home.title"))
+
+with ui.read() as session:
+    summary = home_summary(session, scope, ui.today())
+    ageing_out = age_out_list(session, scope, ui.today()) if scope.can("enrollment.exit") else None
+
+cols = st.columns(6)
+figures = [
+    ("home.persons", summary.persons), ("home.overdue", summary.overdue), ("home.due_soon", summary.due_soon),
+    ("home.high_risk", summary.high_risk), ("home.unassigned", summary.unassigned),
+    ("home.never_visited", summary.never_visited),
+]
+for col, (key, value) in zip(cols, figures, strict=True):
+    col.metric(ui.t(key), f"{value:,}")
+
+if scope.role in ("township", "admin", "county"):
+    if summary.overdue:
+        st.warning(ui.t("home.alert_overdue", n=f"{summary.overdue:,}"), icon=":material/schedule:")
+    if summary.unassigned:
+        st.warning(ui.t("home.alert_unassigned", n=f"{summary.unassigned:,}"), icon=":material/person_off:")
+
+st.subheader(ui.t("home.by_group"))
+table = summary.by_group.assign(group=summary.by_group["group"].map(lambda g: ui.label("group", g)))
+st.dataframe(
+    table.rename(columns={"group": ui.t("home.col_group"), "enrolled": ui.t("home.col_enrolled"),
+                          "high_risk": ui.t("home.col_high_risk"), "overdue": ui.t("home.col_overdue")}),
+    hide_index=True,
+)
+
+if ageing_out is not None:
+    st.subheader(ui.t("home.age_out_title"))
+    st.caption(ui.t("home.age_out_help"))
+    if ageing_out.empty:
+        st.info(ui.t("home.age_out_none"))
+    else:
+        view = ageing_out[["name", "village", "age", "turns_16_on"]].rename(
+            columns={"name": ui.t("col.name"), "village": ui.t("col.village"), "age": ui.t("col.age"),
+                     "turns_16_on": ui.t("home.col_turns_16")}
+        )
+        picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="age_out")
+        rows = picked.selection.rows if picked else []
+        if rows and st.button(ui.t("reg.open"), key="age_out_open"):
+            ui.open_person(int(ageing_out.iloc[rows[0]]["person_id"]))

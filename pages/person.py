@@ -1,0 +1,59 @@
+"""Person file (一人一档): identity, enrollments, risk and why, workers, visits, needs; and the edits."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from care import services
+from care.errors import CareError
+from care.queries.person_file import person_file
+from care.queries.registers import area_options
+from ui import forms
+from ui import person_file as view
+from ui.person_actions import actions
+
+scope = ui.require_page("person")
+person_id = st.session_state.get(ui.PERSON_KEY)
+if st.button(ui.t("pf.back"), icon=":material/arrow_back:"):
+    st.switch_page("pages/registers.py")
+if not isinstance(person_id, int):
+    st.info(ui.t("pf.none_selected"))
+    st.stop()
+
+with ui.read() as session:
+    pf = person_file(session, scope, person_id, ui.today())
+    villages = area_options(session, scope)
+if pf is None:
+    st.error(ui.t("error.not_found"))
+    st.stop()
+if st.session_state.get("viewed_person") != person_id:
+    with ui.write() as session:
+        services.record_person_view(session, scope, person_id=person_id)
+    st.session_state["viewed_person"] = person_id
+
+st.title(f"{ui.t('pf.title')} · {pf.name}")
+forms.show_flash()
+if pf.deleted:
+    st.warning(ui.t("pf.deleted_banner"), icon=":material/delete:")
+
+full_id = None
+if scope.can("person.view_full_id") and st.toggle(ui.t("pf.show_full_id"), key=f"full_id_{person_id}"):
+    try:
+        with ui.write() as session:
+            services.record_person_view(session, scope, person_id=person_id, full_id=True)
+        full_id = pf.id_number
+        st.caption(ui.t("pf.full_id_logged"))
+    except CareError as error:
+        ui.show_error(error)
+
+view.identity(pf, full_id)
+st.subheader(ui.t("pf.enrollments"))
+if not pf.enrollments:
+    st.caption(ui.t("pf.no_enrollments"))
+for enrollment in pf.enrollments:
+    view.enrollment(enrollment, ui.today())
+view.visits(pf)
+view.needs(pf)
+view.assignments(pf)
+actions(scope, pf, villages[villages["level"] == "village"])

@@ -1,0 +1,86 @@
+"""Registers (对象台账): search and filter the persons in scope, one page at a time."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from care import enums
+from care.queries.registers import RegisterFilter, area_options, register_page
+
+scope = ui.require_page("registers")
+st.title(ui.t("reg.title"))
+
+with ui.read() as session:
+    areas = area_options(session, scope)
+
+
+def _reset_page() -> None:
+    st.session_state["reg_page"] = 1
+
+
+townships = areas[areas["level"] == "township"]
+names = dict(zip(areas["code"], areas["name"], strict=True))
+row1 = st.columns([2, 2, 1, 1, 1])
+township = row1[0].selectbox(ui.t("reg.township"), [None, *townships["code"]], key="reg_township",
+                             format_func=lambda c: names.get(c, ui.t("reg.all")), on_change=_reset_page)
+villages = areas[(areas["level"] == "village") & ((areas["parent_code"] == township) if township else True)]
+village = row1[1].selectbox(ui.t("reg.village"), [None, *villages["code"]], key="reg_village",
+                            format_func=lambda c: names.get(c, ui.t("reg.all")), on_change=_reset_page)
+group = row1[2].selectbox(ui.t("reg.group"), [None, *enums.GROUPS], key="reg_group",
+                          format_func=ui.labeller("group"), on_change=_reset_page)
+risk = row1[3].selectbox(ui.t("reg.risk"), [None, *enums.RISKS], key="reg_risk",
+                         format_func=ui.labeller("risk"), on_change=_reset_page)
+status = row1[4].selectbox(ui.t("reg.status"), [None, *enums.PERSON_STATUSES], key="reg_status",
+                           format_func=ui.labeller("status"), on_change=_reset_page)
+row2 = st.columns([3, 1, 1, 1])
+text = row2[0].text_input(ui.t("reg.search"), key="reg_text", help=ui.t("reg.search_help"), max_chars=40,
+                          on_change=_reset_page)
+overdue = row2[1].toggle(ui.t("reg.overdue_only"), key="reg_overdue", on_change=_reset_page)
+deleted = row2[2].toggle(ui.t("reg.deleted_only"), key="reg_deleted", on_change=_reset_page) if scope.can(
+    "person.restore") else False
+if scope.may_open("person_new") and row2[3].button(ui.t("reg.new"), icon=":material/person_add:"):
+    st.switch_page("pages/person_new.py")
+
+flt = RegisterFilter(
+    area_code=village or township, group=group, risk=risk, status=status, overdue=overdue, text=text,
+    deleted=deleted, page=int(st.session_state.get("reg_page", 1)),
+)
+with ui.read() as session:
+    result = register_page(session, scope, flt, ui.today())
+
+st.caption(ui.t("reg.total", total=f"{result.total:,}", page=result.page, pages=result.pages))
+if result.rows.empty:
+    st.info(ui.t("reg.empty"))
+    st.stop()
+
+
+def _view(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        ui.t("col.name"): rows["name"],
+        ui.t("col.sex"): rows["sex"].map(lambda s: ui.label("sex", s)),
+        ui.t("col.age"): rows["age"],
+        ui.t("col.id_number"): rows["id_masked"],
+        ui.t("col.township"): rows["township"],
+        ui.t("col.village"): rows["village"],
+        ui.t("col.groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
+        ui.t("col.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
+        ui.t("col.next_due"): rows["next_due_on"],
+        ui.t("col.overdue"): rows["overdue"],
+        ui.t("col.status"): rows["status"].map(lambda s: ui.label("status", s)),
+    })
+
+
+picked = st.dataframe(_view(result.rows), hide_index=True, on_select="rerun", selection_mode="single-row",
+                      key=f"reg_table_{result.page}", width="stretch")
+chosen = picked.selection.rows if picked else []
+nav = st.columns([1, 1, 4])
+page = nav[0].number_input(ui.t("reg.page"), min_value=1, max_value=result.pages, value=result.page, step=1)
+if page != result.page:
+    st.session_state["reg_page"] = int(page)
+    st.rerun()
+if nav[1].button(ui.t("reg.open"), type="primary", disabled=not chosen, icon=":material/badge:"):
+    ui.open_person(int(result.rows.iloc[chosen[0]]["person_id"]))
+if not chosen:
+    nav[2].caption(ui.t("reg.select_hint"))

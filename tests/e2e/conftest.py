@@ -1,0 +1,287 @@
+"""Browser tests: a seeded demo county served by `streamlit run`, driven by Debian's Chromium.
+
+Helpers for the tests (import them: ``from tests.e2e.conftest import login, shot``):
+``open_app``, ``submit_login``, ``login``, ``open_page``, ``wait_idle``, ``shot``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DEMO_RESIDENTS = 600
+DEMO_SEED = 11
+DEMO_TIMEOUT_S = 180
+SERVER_START_TIMEOUT_S = 60
+APP_TIMEOUT_MS = 30_000
+
+APP_CONNECTED = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+NAV_LINKS = '[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]'
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    """The running app: its address, one demo login per role, and where its log is."""
+
+    url: str
+    accounts: dict[str, tuple[str, str]]
+    summary: dict[str, Any] = field(repr=False)
+    db_path: Path
+    log_path: Path
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The last lines the server wrote (shown with a failing test)."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e/ is an e2e test, marked or not."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed:
+        item.stash[_FAILED] = True
+        server = getattr(item, "funcargs", {}).get("demo_server")
+        if isinstance(server, DemoServer):
+            report.sections.append(("streamlit server log (tail)", server.log_tail()))
+    return report
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _seed_demo(db_path: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Build the demo county into ``db_path``; return the summary the builder prints last."""
+    command = [
+        sys.executable, "-m", "care.demo",
+        "--db", str(db_path),
+        "--residents", str(DEMO_RESIDENTS),
+        "--seed", str(DEMO_SEED),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the demo builder took over {DEMO_TIMEOUT_S} s", pytrace=False)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        pytest.fail(
+            f"`{' '.join(command[1:])}` exited {done.returncode}\n{done.stderr[-3000:]}", pytrace=False
+        )
+    try:
+        summary = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        pytest.fail(f"the demo builder's last line is not JSON: {lines[-1][:300]!r}", pytrace=False)
+    if not isinstance(summary, dict):
+        pytest.fail(f"the demo builder's last line is not a JSON object: {lines[-1][:300]!r}", pytrace=False)
+    return summary
+
+
+def _accounts_by_role(summary: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The first demo account of each role."""
+    accounts: dict[str, tuple[str, str]] = {}
+    for account in summary.get("accounts", []):
+        accounts.setdefault(account["role"], (account["username"], account["password"]))
+    return accounts
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+            pytest.fail(f"streamlit exited with {process.returncode} while starting:\n{log}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200 and response.read().strip() == b"ok":
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    _stop(process)
+    log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+    pytest.fail(f"streamlit did not answer {url}/_stcore/health within {SERVER_START_TIMEOUT_S} s:\n{log}",
+                pytrace=False)  # fmt: skip
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The app on a free port over a freshly seeded demo county (one per pytest worker)."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    db_path = workdir / "demo.db"
+    log_path = workdir / "streamlit.log"
+    env = {**os.environ, "CARE_DATABASE_URL": str(db_path), "PYTHONUNBUFFERED": "1"}
+    summary = _seed_demo(db_path, env)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.address", "127.0.0.1",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(process, url, log_path)
+        yield DemoServer(url, _accounts_by_role(summary), summary, db_path, log_path)
+    finally:
+        _stop(process)
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+
+def _unavailable(reason: str) -> None:
+    """Browser tests are mandatory where CARE_E2E_REQUIRED=1 (CI), optional elsewhere."""
+    if os.environ.get("CARE_E2E_REQUIRED") == "1":
+        pytest.fail(f"{reason} (CARE_E2E_REQUIRED=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium through Playwright (no downloaded browser)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
+    if not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies or session shared between tests)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")  # fmt: skip
+    context.set_default_timeout(APP_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+        if request.node.stash.get(_FAILED, False):
+            shot(page, f"FAILED-{request.node.name}")
+    finally:
+        context.close()
+
+
+# --- helpers for the tests --------------------------------------------------------------------
+
+
+def wait_idle(page: Page, delay_ms: int = 250) -> None:
+    """Wait until the script run a click or a page load started has finished."""
+    # The rerun a click triggers starts a moment later; without the delay this sees the old idle.
+    page.wait_for_timeout(delay_ms)
+    page.wait_for_selector(APP_CONNECTED, state="attached", timeout=APP_TIMEOUT_MS)
+    page.wait_for_selector(APP_IDLE, state="attached", timeout=APP_TIMEOUT_MS)
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def open_app(page: Page, server: DemoServer, path: str = "") -> None:
+    """Load the app (a fresh context lands on the login page) and wait for it to settle."""
+    page.goto(f"{server.url}/{path.lstrip('/')}")
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', state="attached", timeout=APP_TIMEOUT_MS)
+    wait_idle(page)
+
+
+def submit_login(page: Page, username: str, password: str) -> None:
+    """Fill the login form and press 登录."""
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    wait_idle(page)
+
+
+def login(page: Page, server: DemoServer, role: str) -> None:
+    """Sign in as the demo account of ``role`` and wait for the navigation to appear."""
+    from playwright.sync_api import expect
+
+    if role not in server.accounts:
+        pytest.fail(f"the demo has no {role!r} account; it has {sorted(server.accounts)}", pytrace=False)
+    open_app(page, server)
+    submit_login(page, *server.accounts[role])
+    expect(page.locator(NAV_LINKS).first).to_be_visible()
+
+
+def nav_link(page: Page, title: str) -> Any:
+    """The navigation link whose text contains ``title``."""
+    return page.locator(NAV_LINKS).filter(has_text=title)
+
+
+def open_page(page: Page, title: str) -> None:
+    """Open a page from the navigation by its title."""
+    nav_link(page, title).first.click()
+    wait_idle(page)

@@ -1,0 +1,90 @@
+"""Division codes and the scope rules built on them: deny by default, prefix containment."""
+
+from __future__ import annotations
+
+import pytest
+
+from care import areas
+from care.errors import ValidationError
+from care.scope import ROLE_ACTIONS, ROLE_PAGES, Scope
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "prefix"),
+    [
+        ("522699000000", "county", "522699"),
+        ("522699101000", "township", "522699101"),
+        ("522699101203", "village", "522699101203"),
+    ],
+)
+def test_the_level_and_prefix_follow_the_trailing_zeros(code, level, prefix):
+    assert areas.level_of(code) == level
+    assert areas.prefix_of(code) == prefix
+
+
+@pytest.mark.parametrize("bad", ["52269910120", "5226991012034", "52269910120X", "", None])
+def test_a_code_that_is_not_twelve_digits_is_refused(bad):
+    with pytest.raises(ValidationError):
+        areas.level_of(bad)
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner", "inside"),
+    [
+        ("522699000000", "522699101203", True),
+        ("522699101000", "522699101203", True),
+        ("522699101000", "522699102203", False),
+        ("522699101203", "522699101203", True),
+        ("522699101203", "522699101204", False),
+        ("522699000000", "522634101203", False),
+    ],
+)
+def test_an_area_contains_exactly_the_codes_under_its_prefix(outer, inner, inside):
+    assert areas.contains(outer, inner) is inside
+
+
+def test_the_prefix_range_holds_every_code_with_the_prefix_and_no_other():
+    low, high = areas.prefix_bounds("522699101")
+    assert low <= "522699101000" < high
+    assert low <= "522699101999" < high
+    assert not (low <= "522699102000" < high)
+    assert not (low <= "522699100999" < high)
+
+
+@pytest.mark.parametrize(
+    ("scope", "sees_nothing"),
+    [
+        (Scope(1, "u", "township", None), True),
+        (Scope(1, "u", "township", "bogus"), True),
+        (Scope(1, "u", "nobody", "522699000000"), True),
+        (Scope(1, "u", "coordinator", "522699101000", worker_id=None), True),
+        (Scope(1, "u", "coordinator", "522699101000", worker_id=7), False),
+        (Scope(1, "u", "county", "522699000000"), False),
+    ],
+)
+def test_a_user_without_area_role_or_worker_sees_nothing(scope, sees_nothing):
+    assert scope.sees_nothing is sees_nothing
+
+
+def test_a_township_supervisor_covers_only_their_township():
+    scope = Scope(1, "u", "township", "522699101000")
+    assert scope.covers("522699101203")
+    assert not scope.covers("522699102201")
+
+
+@pytest.mark.parametrize("role", list(ROLE_PAGES))
+def test_every_role_opens_home_and_registers_but_only_writers_create(role):
+    scope = Scope(1, "u", role, "522699000000", worker_id=1)
+    assert scope.may_open("home") and scope.may_open("registers")
+    assert scope.may_open("person_new") == scope.can("person.create")
+
+
+def test_county_officials_only_read_and_coordinators_cannot_delete_or_create():
+    assert ROLE_ACTIONS["county"] == frozenset({"person.view"})
+    assert not {"person.create", "person.delete", "enrollment.exit"} & ROLE_ACTIONS["coordinator"]
+
+
+def test_an_unknown_role_may_do_nothing():
+    scope = Scope(1, "u", "guest", "522699000000")
+    assert not scope.can("person.view")
+    assert not scope.may_open("home")

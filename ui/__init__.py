@@ -1,0 +1,151 @@
+"""Streamlit helpers every page shares: language, engine, login state, errors and labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from care import auth, clock, i18n
+from care.errors import CareError, ValidationError
+from care.scope import Scope
+from db import migrate
+from db.session import get_engine, reading, transaction
+
+LANG_KEY = "lang"
+TOKEN_KEY = "login_token"
+PERSON_KEY = "person_id"
+
+
+def lang() -> str:
+    """The user's language: Chinese unless they switched."""
+    return str(st.session_state.get(LANG_KEY, i18n.DEFAULT_LANG))
+
+
+def t(key: str, **params: Any) -> str:
+    """A catalog text in the user's language."""
+    return i18n.t(key, lang(), **params)
+
+
+def label(name: str, value: object) -> str:
+    """The label of an enum value (``enum.<name>.<value>``); empty for None."""
+    if value is None or value == "":
+        return ""
+    return t(f"enum.{name}.{value}")
+
+
+def labeller(name: str) -> Callable[[object], str]:
+    """A ``format_func`` for selectboxes over an enum."""
+    return lambda value: label(name, value) if value is not None else t("reg.all")
+
+
+@st.cache_resource
+def engine() -> Engine:
+    """The process's engine, migrated to the newest schema once per process."""
+    eng = get_engine()
+    migrate.upgrade(eng)
+    return eng
+
+
+@contextmanager
+def write() -> Iterator[Session]:
+    """A write transaction on the app's database."""
+    with transaction(engine()) as session:
+        yield session
+
+
+@contextmanager
+def read() -> Iterator[Session]:
+    """A read session on the app's database."""
+    with reading(engine()) as session:
+        yield session
+
+
+def current_scope() -> Scope | None:
+    """The logged-in user's scope, re-read from the server each run (None when logged out)."""
+    token = st.session_state.get(TOKEN_KEY)
+    if not token:
+        return None
+    with write() as session:
+        scope = auth.resume_session(session, token=token)
+    if scope is None:
+        st.session_state.pop(TOKEN_KEY, None)
+    return scope
+
+
+def require_page(page: str) -> Scope:
+    """The scope of a user allowed on ``page``; anyone else is stopped here."""
+    scope = current_scope()
+    if scope is None:
+        st.warning(t("shell.session_ended"))
+        st.stop()
+    if not scope.may_open(page):
+        st.error(t("shell.page_denied"))
+        st.stop()
+    if scope.sees_nothing:
+        st.info(t("error.no_scope"))
+    return scope
+
+
+def show_error(error: CareError) -> None:
+    """Show a CareError to the user in their language (naming the field when there is one)."""
+    field = getattr(error, "field", None) if isinstance(error, ValidationError) else None
+    prefix = f"{t('form.' + field)}：" if field and i18n.has("form." + field) else ""
+    params = {k: md(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    st.error(prefix + i18n.t(error.key, lang(), **params))
+
+
+def show_warnings(warnings: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Show service warnings (saved, but worth checking)."""
+    for key, params in warnings:
+        st.warning(t("form.warning", text=t(key, **params)))
+
+
+def today() -> dt.date:
+    """County-local today."""
+    return clock.today()
+
+
+def open_person(person_id: int) -> None:
+    """Go to the person file of ``person_id``."""
+    st.session_state[PERSON_KEY] = int(person_id)
+    st.switch_page("pages/person.py")
+
+
+def login(username: str, password: str) -> bool:
+    """Check the password and start a server-side session; False (and audited) on refusal."""
+    with write() as session:
+        user = auth.authenticate(session, username=username, password=password)
+        token = auth.start_session(session, user=user) if user is not None else None
+    if token is None:
+        return False
+    for key in list(st.session_state.keys()):
+        if key not in (LANG_KEY,):
+            del st.session_state[key]
+    st.session_state[TOKEN_KEY] = token
+    return True
+
+
+def logout() -> None:
+    """End the session on the server and forget everything this browser session held."""
+    token = st.session_state.get(TOKEN_KEY)
+    if token:
+        with write() as session:
+            auth.end_session(session, token=token)
+    keep = st.session_state.get(LANG_KEY)
+    st.session_state.clear()
+    if keep:
+        st.session_state[LANG_KEY] = keep
+
+
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~:$&")
+
+
+def md(text: object) -> str:
+    """User text made inert inside st.markdown: every markdown punctuation mark escaped."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text)).replace("\n", " ")

@@ -1,0 +1,125 @@
+"""Rendering the sections of a person file (一人一档) from the plain data care/ returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from care.queries.person_file import EnrollmentView, PersonFile
+from care.services.facts import FIELDS
+
+LABELLED_FACTS = {
+    "guardianship": "guardianship", "schooling": "schooling", "living_arrangement": "living_arrangement",
+    "self_care": "self_care", "category": "category", "grade": "grade",
+}
+
+
+def _fact_text(name: str, value: Any) -> str:
+    if name in LABELLED_FACTS:
+        return ui.label(LABELLED_FACTS[name], value)
+    if isinstance(value, bool):
+        return "✓" if value else "—"
+    return str(value) if value not in (None, "") else "—"
+
+
+def identity(pf: PersonFile, full_id: str | None) -> None:
+    """The identity block: masked ID (or the full one when asked for and allowed) and contact."""
+    st.subheader(ui.t("pf.identity"))
+    c1, c2, c3 = st.columns(3)
+    c1.markdown(f"**{ui.t('pf.id_number')}**")
+    c1.code(full_id or pf.id_masked, language=None)
+    c2.markdown(f"**{ui.t('pf.sex')}** · {ui.label('sex', pf.sex)}")
+    c2.markdown(f"**{ui.t('pf.birth_date')}** · {pf.birth_date:%Y-%m-%d}（{ui.t('pf.age_value', age=pf.age)}）")
+    c3.markdown(f"**{ui.t('pf.phone')}** · {ui.md(pf.phone_masked) if pf.phone_masked else '—'}")
+    c3.markdown(f"**{ui.t('pf.status')}** · {ui.label('status', pf.status)}")
+    st.text(f"{ui.t('pf.village')}：{pf.township} {pf.village}")
+    st.text(f"{ui.t('pf.address')}：{pf.address or '—'}")
+    location = f"{pf.lat:.6f}, {pf.lon:.6f}" if pf.lat is not None and pf.lon is not None else ui.t("pf.no_location")
+    st.text(f"{ui.t('pf.location')}：{location}")
+    if pf.notes:
+        st.text(f"{ui.t('pf.notes')}：{pf.notes}")
+
+
+def enrollment(e: EnrollmentView, today: Any) -> None:
+    """One enrollment: group, risk and why, worker, due date, and the group's facts."""
+    title = f"{ui.label('group', e.group)} · {ui.label('subtype', e.subtype)}"
+    with st.container(border=True):
+        head, risk = st.columns([3, 1])
+        head.markdown(f"**{title}**")
+        if e.end_date is not None:
+            head.caption(ui.t("pf.exited", end=e.end_date, reason=ui.label("exit_reason", e.exit_reason))
+                         + (f"（{ui.md(e.exit_note)}）" if e.exit_note else ""))
+            return
+        head.caption(ui.t("pf.enrolled_since", start=e.start_date))
+        colour = {"high": "red", "medium": "orange", "low": "green"}[e.risk]
+        risk.badge(f"{ui.t('pf.risk')}：{ui.label('risk', e.risk)}", color=colour)
+        reasons = "、".join(ui.t(r) for r in e.risk_reasons)
+        st.caption(f"{ui.t('pf.risk_why')}：{reasons}（{ui.t('pf.risk_auto', risk=ui.label('risk', e.risk_auto))}）")
+        if e.risk_override:
+            st.caption(ui.t("pf.risk_override", risk=ui.label("risk", e.risk_override),
+                             reason=ui.md(e.risk_override_reason)))
+        c1, c2, c3 = st.columns(3)
+        c1.markdown(f"**{ui.t('pf.worker')}** · {ui.md(e.worker) if e.worker else ui.t('pf.no_worker')}")
+        c2.markdown(f"**{ui.t('pf.last_visit')}** · {e.last_visit_on or ui.t('pf.never')}")
+        due = f"{e.next_due_on}" if e.next_due_on else "—"
+        if e.next_due_on and e.next_due_on < today:
+            due += f" :red[{ui.t('pf.overdue_badge')}]"
+        c3.markdown(f"**{ui.t('pf.next_due')}** · {due}")
+        facts = pd.DataFrame(
+            {"": [ui.t(f"form.{n}") for n in FIELDS[e.group]],
+             " ": [_fact_text(n, e.facts.get(n)) for n in FIELDS[e.group]]}
+        )
+        st.dataframe(facts, hide_index=True, width="stretch")
+
+
+def visits(pf: PersonFile) -> None:
+    """The visit history, newest first."""
+    st.subheader(ui.t("pf.visits"))
+    if not pf.visits:
+        st.caption(ui.t("pf.no_visits"))
+        return
+    rows = pd.DataFrame(pf.visits)
+    st.dataframe(pd.DataFrame({
+        ui.t("pf.col_visited_at"): rows["visited_at"],
+        ui.t("pf.col_status"): rows["status"].map(lambda s: ui.label("visit_status", s)),
+        ui.t("pf.col_mode"): rows["mode"].map(lambda m: ui.label("mode", m)),
+        ui.t("pf.col_groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
+        ui.t("pf.col_worker"): rows["worker"],
+        ui.t("pf.col_notes"): rows["notes"],
+    }), hide_index=True, width="stretch")
+
+
+def needs(pf: PersonFile) -> None:
+    """Needs and referrals, open first."""
+    st.subheader(ui.t("pf.needs"))
+    if not pf.needs:
+        st.caption(ui.t("pf.no_needs"))
+        return
+    rows = pd.DataFrame(pf.needs)
+    st.dataframe(pd.DataFrame({
+        ui.t("pf.col_kind"): rows["kind"].map(lambda k: ui.label("need_kind", k)),
+        ui.t("pf.col_status"): rows["status"].map(lambda s: ui.label("need_status", s)),
+        ui.t("pf.col_department"): rows["department"],
+        ui.t("pf.col_description"): rows["description"],
+        ui.t("pf.col_opened"): rows["opened_on"],
+        ui.t("pf.col_resolved"): rows["resolved_on"],
+    }), hide_index=True, width="stretch")
+
+
+def assignments(pf: PersonFile) -> None:
+    """Who was responsible for which enrollment, and when."""
+    if not pf.assignment_history:
+        return
+    groups = {e.id: e.group for e in pf.enrollments}
+    with st.expander(ui.t("pf.assignments")):
+        rows = pd.DataFrame(pf.assignment_history)
+        st.dataframe(pd.DataFrame({
+            ui.t("pf.col_groups"): rows["enrollment_id"].map(lambda i: ui.label("group", groups.get(i))),
+            ui.t("pf.col_worker"): rows["worker"],
+            ui.t("pf.col_kind_worker"): rows["kind"].map(lambda k: ui.label("worker_kind", k)),
+            ui.t("pf.col_start"): rows["start_date"],
+            ui.t("pf.col_end"): rows["end_date"],
+        }), hide_index=True, width="stretch")
