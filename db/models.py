@@ -105,7 +105,7 @@ class Enrollment(Base):
     __tablename__ = "enrollments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     group: Mapped[str] = mapped_column(String(16))
     subtype: Mapped[str] = mapped_column(String(32))
     start_date: Mapped[dt.date] = mapped_column(Date)
@@ -128,6 +128,8 @@ class Enrollment(Base):
     disabled: Mapped[DisabledDetails | None] = relationship(uselist=False)
 
     __table_args__ = (
+        # Two equality terms, so correlated "this person's active enrollments" lookups use it.
+        Index("ix_enrollments_person_end", "person_id", "end_date"),
         Index("ix_enrollments_active_due", "end_date", "next_due_on"),
         CheckConstraint('"group" IN (\'child\', \'elderly\', \'disabled\')', name="group"),
         CheckConstraint("risk IN ('high', 'medium', 'low')", name="risk"),

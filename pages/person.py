@@ -18,6 +18,7 @@ person_id = st.session_state.get(ui.PERSON_KEY)
 if st.button(ui.t("pf.back"), icon=":material/arrow_back:"):
     st.switch_page("pages/registers.py")
 if not isinstance(person_id, int):
+    st.title(ui.t("pf.title"))
     st.info(ui.t("pf.none_selected"))
     st.stop()
 
@@ -25,6 +26,7 @@ with ui.read() as session:
     pf = person_file(session, scope, person_id, ui.today())
     villages = area_options(session, scope)
 if pf is None:
+    st.title(ui.t("pf.title"))
     st.error(ui.t("error.not_found"))
     st.stop()
 if st.session_state.get("viewed_person") != person_id:

@@ -53,7 +53,11 @@ ASSETS = (
         module="xstatic.pkg.leaflet_markercluster",
         distribution="XStatic-Leaflet-MarkerCluster",
         target="markercluster",
-        files=("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"),
+        files=(
+            "leaflet.markercluster.js",
+            "MarkerCluster.css",
+            "MarkerCluster.Default.css",
+        ),
         license="MIT (Leaflet.markercluster, https://github.com/Leaflet/Leaflet.markercluster)",
     ),
     Asset(
@@ -73,10 +77,15 @@ def source_dir(asset: Asset) -> Path:
 
 def manifest() -> str:
     """The text of static/vendor/VENDORED.txt: where each directory came from."""
-    lines = ["Copied by scripts/vendor_assets.py from these PyPI packages; do not edit by hand.", ""]
+    lines = [
+        "Copied by scripts/vendor_assets.py from these PyPI packages; do not edit by hand.",
+        "",
+    ]
     for asset in ASSETS:
         version = importlib.metadata.version(asset.distribution)
-        lines.append(f"{asset.target}/  {asset.distribution}=={version}  license: {asset.license}")
+        lines.append(
+            f"{asset.target}/  {asset.distribution}=={version}  license: {asset.license}"
+        )
         lines.extend(f"    {name}" for name in asset.files)
     return "\n".join(lines) + "\n"
 
@@ -117,7 +126,9 @@ def differences() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare, copy nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="only compare, copy nothing"
+    )
     args = parser.parse_args(argv)
     if args.check:
         problems = differences()

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from care import clock
 from db.migrate import upgrade
@@ -73,27 +74,34 @@ def postgres_admin() -> Iterator[Engine]:
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error: the run asked for PostgreSQL and has none
+    except DBAPIError as exc:
         problem = str(exc).splitlines()[0]
     if problem:
         admin.dispose()
-        pytest.fail(f"{POSTGRES_URL_ENV} is set but PostgreSQL does not answer: {problem}", pytrace=False)
+        pytest.fail(
+            f"{POSTGRES_URL_ENV} is set but PostgreSQL does not answer: {problem}",
+            pytrace=False,
+        )
     yield admin
     admin.dispose()
 
 
 def _sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     engine = get_engine(str(tmp_path / "care.db"))
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _postgres_engine(admin: Engine) -> Iterator[Engine]:
     schema = f"test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = get_engine(_with_search_path(admin.url.render_as_string(hide_password=False), schema))
+    engine = get_engine(
+        _with_search_path(admin.url.render_as_string(hide_password=False), schema)
+    )
     try:
         upgrade(engine)
         yield engine

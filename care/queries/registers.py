@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from care import areas, ids
@@ -53,9 +53,9 @@ COLUMNS = [
 
 
 def _active_enrollment(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists(
-        select(Enrollment.id).where(Enrollment.person_id == Person.id, Enrollment.end_date.is_(None), *conditions)
-    )
+    # IN over an uncorrelated subquery: computed once, then probed; a correlated EXISTS let
+    # SQLite's planner scan every overdue enrollment once per person.
+    return Person.id.in_(select(Enrollment.person_id).where(Enrollment.end_date.is_(None), *conditions))
 
 
 def _text_condition(text: str) -> ColumnElement[bool] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, select
+from sqlalchemy import ColumnElement, and_, false, select
 from sqlalchemy.orm import Session
 
 from care import areas, clock
@@ -22,11 +22,10 @@ def in_area(column: Any, prefix: str) -> ColumnElement[bool]:
 def assigned_to(worker_id: int, on: dt.date | None = None) -> ColumnElement[bool]:
     """The person has an active enrollment whose current assignment is this worker's."""
     on = on or clock.today()
-    return exists(
-        select(Assignment.id)
-        .join(Enrollment, Enrollment.id == Assignment.enrollment_id)
+    return Person.id.in_(
+        select(Enrollment.person_id)
+        .join(Assignment, Assignment.enrollment_id == Enrollment.id)
         .where(
-            Enrollment.person_id == Person.id,
             Enrollment.end_date.is_(None),
             Assignment.worker_id == worker_id,
             Assignment.start_date <= on,

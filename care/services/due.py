@@ -87,12 +87,13 @@ def refresh_due_dates(session: Session, *, enrollment_ids: list[int] | None = No
         for eid, group, risk, start in rows
     ]
     if params:
+        table = Enrollment.__table__
+        # Core executemany: one statement, many parameter sets (not per-row ORM updates).
         session.execute(
-            update(Enrollment)
-            .where(Enrollment.id == bindparam("eid"))
+            update(table)
+            .where(table.c.id == bindparam("eid"))
             .values(last_visit_on=bindparam("last"), next_due_on=bindparam("due")),
             params,
-            execution_options={"synchronize_session": False},
         )
     return len(params)
 

@@ -16,7 +16,7 @@ from care.scope import Scope
 from care.services.due import refresh_due_dates
 from care.services.facts import FIELDS, clean_facts, details_row, facts_of
 from care.services.persons import Saved
-from db.models import Enrollment, Person
+from db.models import Assignment, Enrollment, Person
 
 # Exit reasons that change the person, not just this enrollment.
 PERSON_ENDING_REASONS = {"died": "deceased", "moved": "moved"}
@@ -203,6 +203,13 @@ def exit_enrollment(
     ):
         person.status = "exited"
     person.version += 1
+    # Nobody stays responsible for an enrollment that has ended; the history keeps who was.
+    session.execute(
+        update(Assignment)
+        .where(Assignment.enrollment_id.in_(ended), Assignment.end_date.is_(None))
+        .values(end_date=end_date)
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
     audit.record(session, scope=scope, action="enrollment.exit", entity="enrollment", entity_id=enrollment_id,
                  detail={"reason": reason, "end_date": end_date.isoformat(), "ended": ended, "note": note[:200]})

@@ -6,6 +6,7 @@ Helpers for the tests (import them: ``from tests.e2e.conftest import login, shot
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,8 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# Without playwright the browser fixture skips the tests, or fails them where required.
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:
+    expect = sync_playwright = None  # type: ignore[assignment]
+    PlaywrightError = Exception  # type: ignore[assignment,misc]
+
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -42,6 +51,7 @@ DEMO_SEED = 11
 DEMO_TIMEOUT_S = 180
 SERVER_START_TIMEOUT_S = 60
 APP_TIMEOUT_MS = 30_000
+EXPECT_TIMEOUT_MS = 15_000
 
 APP_CONNECTED = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -100,28 +110,46 @@ def _free_port() -> int:
 def _seed_demo(db_path: Path, env: dict[str, str]) -> dict[str, Any]:
     """Build the demo county into ``db_path``; return the summary the builder prints last."""
     command = [
-        sys.executable, "-m", "care.demo",
-        "--db", str(db_path),
-        "--residents", str(DEMO_RESIDENTS),
-        "--seed", str(DEMO_SEED),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "care.demo",
+        "--db",
+        str(db_path),
+        "--residents",
+        str(DEMO_RESIDENTS),
+        "--seed",
+        str(DEMO_SEED),
+    ]
     try:
         done = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S
+            command,
+            check=False,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=DEMO_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"the demo builder took over {DEMO_TIMEOUT_S} s", pytrace=False)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         pytest.fail(
-            f"`{' '.join(command[1:])}` exited {done.returncode}\n{done.stderr[-3000:]}", pytrace=False
+            f"`{' '.join(command[1:])}` exited {done.returncode}\n{done.stderr[-3000:]}",
+            pytrace=False,
         )
     try:
         summary = json.loads(lines[-1])
     except json.JSONDecodeError:
-        pytest.fail(f"the demo builder's last line is not JSON: {lines[-1][:300]!r}", pytrace=False)
+        pytest.fail(
+            f"the demo builder's last line is not JSON: {lines[-1][:300]!r}",
+            pytrace=False,
+        )
     if not isinstance(summary, dict):
-        pytest.fail(f"the demo builder's last line is not a JSON object: {lines[-1][:300]!r}", pytrace=False)
+        pytest.fail(
+            f"the demo builder's last line is not a JSON object: {lines[-1][:300]!r}",
+            pytrace=False,
+        )
     return summary
 
 
@@ -138,7 +166,10 @@ def _wait_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) ->
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-            pytest.fail(f"streamlit exited with {process.returncode} while starting:\n{log}", pytrace=False)
+            pytest.fail(
+                f"streamlit exited with {process.returncode} while starting:\n{log}",
+                pytrace=False,
+            )
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200 and response.read().strip() == b"ok":
@@ -148,8 +179,10 @@ def _wait_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) ->
         time.sleep(0.25)
     _stop(process)
     log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-    pytest.fail(f"streamlit did not answer {url}/_stcore/health within {SERVER_START_TIMEOUT_S} s:\n{log}",
-                pytrace=False)  # fmt: skip
+    pytest.fail(
+        f"streamlit did not answer {url}/_stcore/health within {SERVER_START_TIMEOUT_S} s:\n{log}",
+        pytrace=False,
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -173,14 +206,24 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--server.address", "127.0.0.1",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+    ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         _wait_healthy(process, url, log_path)
         yield DemoServer(url, _accounts_by_role(summary), summary, db_path, log_path)
@@ -201,15 +244,19 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium through Playwright (no downloaded browser)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
+    if sync_playwright is None:
+        _unavailable(
+            "playwright is not installed (pip install -r requirements-dev.txt)"
+        )
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
+    # Streamlit reruns the whole script per click; give assertions time to see the result.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     playwright = sync_playwright().start()
     try:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
     finally:
@@ -219,14 +266,19 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in a fresh browser context (no cookies or session shared between tests)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )
     context.set_default_timeout(APP_TIMEOUT_MS)
     page = context.new_page()
     try:
         yield page
         if request.node.stash.get(_FAILED, False):
-            shot(page, f"FAILED-{request.node.name}")
+            # A crashed page cannot be photographed; the test's own error says enough then.
+            with contextlib.suppress(PlaywrightError):
+                shot(page, f"FAILED-{request.node.name}")
     finally:
         context.close()
 
@@ -253,7 +305,9 @@ def shot(page: Page, name: str) -> Path:
 def open_app(page: Page, server: DemoServer, path: str = "") -> None:
     """Load the app (a fresh context lands on the login page) and wait for it to settle."""
     page.goto(f"{server.url}/{path.lstrip('/')}")
-    page.wait_for_selector('[data-testid="stAppViewContainer"]', state="attached", timeout=APP_TIMEOUT_MS)
+    page.wait_for_selector(
+        '[data-testid="stAppViewContainer"]', state="attached", timeout=APP_TIMEOUT_MS
+    )
     wait_idle(page)
 
 
@@ -267,16 +321,17 @@ def submit_login(page: Page, username: str, password: str) -> None:
 
 def login(page: Page, server: DemoServer, role: str) -> None:
     """Sign in as the demo account of ``role`` and wait for the navigation to appear."""
-    from playwright.sync_api import expect
-
     if role not in server.accounts:
-        pytest.fail(f"the demo has no {role!r} account; it has {sorted(server.accounts)}", pytrace=False)
+        pytest.fail(
+            f"the demo has no {role!r} account; it has {sorted(server.accounts)}",
+            pytrace=False,
+        )
     open_app(page, server)
     submit_login(page, *server.accounts[role])
     expect(page.locator(NAV_LINKS).first).to_be_visible()
 
 
-def nav_link(page: Page, title: str) -> Any:
+def nav_link(page: Page, title: str) -> Locator:
     """The navigation link whose text contains ``title``."""
     return page.locator(NAV_LINKS).filter(has_text=title)
 

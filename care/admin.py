@@ -1,0 +1,70 @@
+"""Administration from the command line: ``python -m care.admin create-user ...``.
+
+The password is read from standard input (never an argument, so it stays out of shell history
+and the process list): ``printf '%s\\n' "$PW" | python -m care.admin create-user ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from care import audit, auth, enums
+from care.errors import CareError
+from db.migrate import upgrade
+from db.models import Area, Worker
+from db.session import get_engine, transaction
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Repeat: "):
+            raise SystemExit("The two passwords differ.")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def create_user(args: argparse.Namespace) -> int:
+    """Create a login with a role and area; prints the new user's id."""
+    engine = get_engine(args.db)
+    upgrade(engine)
+    password = _read_password()
+    try:
+        with transaction(engine) as session:
+            if args.area and session.get(Area, args.area) is None:
+                raise SystemExit(f"Unknown area code {args.area}: import or create the area first.")
+            if args.worker_id is not None and session.get(Worker, args.worker_id) is None:
+                raise SystemExit(f"Unknown worker id {args.worker_id}.")
+            user = auth.create_user(session, username=args.username, password=password, role=args.role,
+                                    area_code=args.area, worker_id=args.worker_id,
+                                    must_change_password=args.must_change)
+            audit.record(session, scope=None, username="cli", action="user.create", entity="user",
+                         entity_id=user.id, detail={"username": user.username, "role": user.role,
+                                                    "area_code": user.area_code})
+            print(user.id)
+    except CareError as error:
+        print(error.message(args.lang), file=sys.stderr)
+        return 2
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the sub-command."""
+    parser = argparse.ArgumentParser(prog="python -m care.admin")
+    parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create-user", help="create a login (password read from stdin)")
+    create.add_argument("--db", help="database URL or SQLite file (default: CARE_DATABASE_URL)")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=enums.ROLES)
+    create.add_argument("--area", help="12-digit area code of the user's scope")
+    create.add_argument("--worker-id", type=int, help="the worker a coordinator acts as")
+    create.add_argument("--must-change", action="store_true", help="force a password change at first login")
+    args = parser.parse_args(argv)
+    return {"create-user": create_user}[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""The demo county: valid and consistent data, working logins, the same data for the same seed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from care import auth, enums, ids
+from care.demo import COUNTY_CODE, DemoRefused, build_demo, demo_accounts, is_demo
+from care.queries.scoping import person_conditions
+from db.models import (
+    Area,
+    Assignment,
+    DisabledDetails,
+    Enrollment,
+    Need,
+    Person,
+    User,
+    Visit,
+    VisitEnrollment,
+    Worker,
+)
+from db.session import get_engine, reading, transaction
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = dt.date(2026, 6, 10)
+RESIDENTS, SEED = 400, 7
+
+
+@dataclass(frozen=True)
+class Demo:
+    engine: Engine
+    summary: dict
+
+
+def _in_schema(url: str, schema: str) -> str:
+    parts = urlsplit(url)
+    option = f"options=-csearch_path%3D{schema}"
+    return urlunsplit(parts._replace(query=f"{parts.query}&{option}" if parts.query else option))
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The small demo county, built once per backend (PostgreSQL in a throw-away schema)."""
+    if request.param == "sqlite":
+        engine = get_engine(str(tmp_path_factory.mktemp("demo") / "demo.db"))
+        yield Demo(engine, build_demo(engine, residents=RESIDENTS, seed=SEED, today=TODAY))
+        engine.dispose()
+        return
+    admin: Engine = request.getfixturevalue("postgres_admin")
+    schema = f"demo_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = get_engine(_in_schema(admin.url.render_as_string(hide_password=False), schema))
+    try:
+        yield Demo(engine, build_demo(engine, residents=RESIDENTS, seed=SEED, today=TODAY))
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def _count(session: Session, model: type, *where: object) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def _persons_digest(engine: Engine) -> str:
+    with reading(engine) as session:
+        rows = session.execute(
+            select(Person.id_number, Person.name, Person.village_code).order_by(Person.id)
+        ).all()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def test_the_summary_matches_what_was_built(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        persons = _count(session, Person)
+        townships = _count(session, Area, Area.level == "township")
+        villages = _count(session, Area, Area.level == "village")
+        visits = _count(session, Visit)
+        county = session.get(Area, COUNTY_CODE)
+    assert persons == RESIDENTS == demo.summary["persons"]
+    assert townships == 12 == demo.summary["townships"]
+    assert 280 <= villages <= 320 and villages == demo.summary["villages"]
+    assert visits == demo.summary["visits"] > 0
+    assert county is not None and county.level == "county" and demo.summary["county_code"] == COUNTY_CODE
+
+
+def test_every_area_lies_in_the_county_and_its_parent(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        areas = session.scalars(select(Area)).all()
+    for area in areas:
+        assert area.code.startswith(COUNTY_CODE[:6]) and area.boundary is None
+        assert 26.15 <= area.lat <= 26.65 and 107.95 <= area.lon <= 108.45
+        if area.level == "village":
+            assert area.parent_code == area.code[:9] + "000"
+            assert area.code[9:] < "100" or area.code[9:] >= "201"
+
+
+def test_every_id_number_is_valid_unique_and_agrees_with_sex_and_birth(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        rows = session.execute(select(Person.id_number, Person.sex, Person.birth_date)).all()
+    assert len({number for number, _, _ in rows}) == len(rows)
+    for number, sex, birth in rows:
+        assert ids.is_valid_id_number(number)
+        info = ids.parse_id_number(number)
+        assert (info.sex, info.birth_date) == (sex, birth)
+
+
+def test_certified_disabled_hold_a_certificate_built_on_their_id(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        rows = session.execute(
+            select(Enrollment.subtype, DisabledDetails, Person.id_number)
+            .join(DisabledDetails, DisabledDetails.enrollment_id == Enrollment.id)
+            .join(Person, Person.id == Enrollment.person_id)
+        ).all()
+    certified = [(d, number) for subtype, d, number in rows if subtype == "certified"]
+    assert certified and len(certified) < len(rows)
+    for details, number in certified:
+        assert details.certificate_no.startswith(number)
+        assert ids.parse_certificate(details.certificate_no, id_number=number, category=details.category,
+                                     grade=details.grade)
+    assert all(d.certificate_no is None for subtype, d, _ in rows if subtype == "uncertified")
+
+
+def test_children_are_under_16_and_elders_at_least_60_on_their_registers(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        rows = session.execute(
+            select(Enrollment.group, Person.birth_date)
+            .join(Person, Person.id == Enrollment.person_id)
+            .where(Enrollment.end_date.is_(None))
+        ).all()
+    ages = {group: [ids.age_on(birth, TODAY) for g, birth in rows if g == group] for group in enums.GROUPS}
+    assert all(ages[group] for group in enums.GROUPS)
+    assert max(ages["child"]) < enums.CHILD_AGE_LIMIT
+    assert min(ages["elderly"]) >= enums.ELDERLY_MIN_AGE
+
+
+def test_every_active_enrollment_is_due_some_time_and_some_are_overdue(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        dues = session.scalars(select(Enrollment.next_due_on).where(Enrollment.end_date.is_(None))).all()
+    assert dues and all(due is not None for due in dues)
+    overdue = sum(due < TODAY for due in dues)
+    assert 0.05 * len(dues) <= overdue <= 0.3 * len(dues)
+
+
+def test_exited_enrollments_have_a_reason_of_their_group(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        exited = session.execute(
+            select(Enrollment.group, Enrollment.exit_reason, Enrollment.start_date, Enrollment.end_date,
+                   Enrollment.next_due_on).where(Enrollment.end_date.is_not(None))
+        ).all()
+    assert exited
+    for group, reason, start, end, due in exited:
+        assert reason in enums.EXIT_REASONS[group] and start < end < TODAY and due is None
+
+
+def test_some_active_enrollments_have_nobody_assigned(demo: Demo) -> None:
+    current = (Assignment.start_date <= TODAY) & (Assignment.end_date.is_(None) | (Assignment.end_date >= TODAY))
+    with reading(demo.engine) as session:
+        active = _count(session, Enrollment, Enrollment.end_date.is_(None))
+        assigned = session.scalar(
+            select(func.count(func.distinct(Assignment.enrollment_id)))
+            .join(Enrollment, Enrollment.id == Assignment.enrollment_id)
+            .where(Enrollment.end_date.is_(None), current)
+        )
+    assert 0 < active - assigned < 0.1 * active
+
+
+def test_visits_are_in_the_past_year_by_a_worker_and_one_can_cover_two_registers(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        rows = session.execute(select(Visit.status, Visit.mode, Visit.visited_at, Visit.worker_id)).all()
+        covers = session.execute(
+            select(VisitEnrollment.visit_id, func.count())
+            .join(Visit, Visit.id == VisitEnrollment.visit_id)
+            .join(Enrollment, Enrollment.id == VisitEnrollment.enrollment_id)
+            .where(Enrollment.person_id == Visit.person_id)
+            .group_by(VisitEnrollment.visit_id)
+        ).all()
+        needs = session.scalars(select(Need.status)).all()
+    assert {status for status, *_ in rows} == {"done", "not_met", "cancelled"}
+    assert {mode for _, mode, *_ in rows} - {None} == set(enums.VISIT_MODES)
+    year_ago = dt.datetime.combine(TODAY - dt.timedelta(days=366), dt.time())
+    for status, _, visited_at, worker in rows:
+        assert worker is not None
+        assert (visited_at is None) == (status == "cancelled")
+        if visited_at is not None:
+            assert year_ago <= visited_at < dt.datetime.combine(TODAY, dt.time())
+            assert dt.time(8, 30) <= visited_at.time() <= dt.time(17, 30)
+    assert len(covers) == len(rows) and max(n for _, n in covers) == 2
+    assert needs and set(needs) <= set(enums.NEED_STATUSES)
+
+
+def test_the_four_demo_accounts_log_in(demo: Demo) -> None:
+    accounts = demo.summary["accounts"]
+    assert sorted(a["role"] for a in accounts) == sorted(enums.ROLES)
+    with reading(demo.engine) as session:
+        assert is_demo(session) and demo_accounts(session) == accounts
+        for account in accounts:
+            user = session.scalar(select(User).where(User.username == account["username"]))
+            password = account["password"]
+            assert user is not None and user.role == account["role"]
+            assert auth.verify_password(user.password_hash, password)
+            assert len(password) >= 12 and account["username"] not in password.lower()
+            assert any(c.isupper() for c in password) and any(c.islower() for c in password)
+            assert any(c.isdigit() for c in password) and any(not c.isalnum() for c in password)
+
+
+def test_the_coordinator_sees_their_caseload_but_not_a_colleagues_child_in_the_same_village(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        user = session.scalar(select(User).where(User.username == "coordinator"))
+        worker = session.get(Worker, user.worker_id)
+        scope = auth.scope_of(user)
+        visible = set(session.scalars(select(Person.id).where(*person_conditions(scope))))
+        colleagues = set(session.scalars(
+            select(Person.id)
+            .join(Enrollment, Enrollment.person_id == Person.id)
+            .join(Assignment, Assignment.enrollment_id == Enrollment.id)
+            .join(Worker, Worker.id == Assignment.worker_id)
+            .where(Person.village_code == worker.area_code, Worker.kind == "child_director",
+                   Worker.id != worker.id, Assignment.end_date.is_(None), Enrollment.end_date.is_(None))
+        ))
+        villages = set(session.scalars(select(Person.village_code).where(Person.id.in_(visible))))
+    assert worker.kind == "child_director" and user.area_code == worker.area_code[:9] + "000"
+    assert len(visible) >= 4 and len(villages) == 2
+    assert colleagues and not colleagues & visible
+
+
+def test_a_second_build_into_the_same_database_is_refused(demo: Demo) -> None:
+    with pytest.raises(DemoRefused, match="already holds"):
+        build_demo(demo.engine, residents=10, seed=1, today=TODAY)
+    with reading(demo.engine) as session:
+        assert _count(session, Person) == RESIDENTS
+
+
+def test_later_inserts_get_fresh_ids(demo: Demo) -> None:
+    with transaction(demo.engine) as session:
+        before = session.scalar(select(func.max(Worker.id)))
+        worker = Worker(name="新同事", kind="volunteer", area_code=COUNTY_CODE, phone="", active=True)
+        session.add(worker)
+        session.flush()
+        assert worker.id > before
+        session.delete(worker)
+
+
+def test_the_same_seed_gives_the_same_persons_and_another_seed_does_not(demo: Demo, tmp_path: Path) -> None:
+    if demo.engine.dialect.name != "sqlite":
+        pytest.skip("compared once, on SQLite")
+    again = get_engine(str(tmp_path / "again.db"))
+    other = get_engine(str(tmp_path / "other.db"))
+    build_demo(again, residents=RESIDENTS, seed=SEED, today=TODAY)
+    build_demo(other, residents=RESIDENTS, seed=SEED + 1, today=TODAY)
+    assert _persons_digest(again) == _persons_digest(demo.engine) != _persons_digest(other)
+    again.dispose()
+    other.dispose()
+
+
+def test_the_command_line_prints_the_summary_as_its_last_line(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "care.demo", "--db", str(db), "--residents", "200", "--seed", "3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(summary) == {"persons", "townships", "villages", "visits", "county_code", "accounts"}
+    assert summary["persons"] == 200 and summary["county_code"] == COUNTY_CODE
+    assert {a["role"] for a in summary["accounts"]} == set(enums.ROLES)
+    again = subprocess.run(
+        [sys.executable, "-m", "care.demo", "--db", str(db), "--residents", "200", "--seed", "3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert again.returncode != 0 and "already holds 200 persons" in again.stderr

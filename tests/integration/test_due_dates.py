@@ -1,0 +1,71 @@
+"""Due dates follow the last counted visit: not-met and (by policy) phone visits do not count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from care import policy, services
+from care.demo import build_scope_fixture
+from db.models import Enrollment, Setting, Visit, VisitEnrollment
+from db.session import reading, transaction
+
+TODAY = dt.date(2026, 6, 10)
+
+
+@pytest.fixture
+def world(engine, freeze_clock):
+    freeze_clock(TODAY)
+    with transaction(engine) as session:
+        return build_scope_fixture(session, today=TODAY)
+
+
+def _enrollment(engine, world, key):
+    with reading(engine) as session:
+        return session.scalar(select(Enrollment).where(Enrollment.person_id == world.persons[key]))
+
+
+def _visit(engine, enrollment, days_ago, status, mode):
+    with transaction(engine) as session:
+        visit = Visit(person_id=enrollment.person_id, status=status, mode=mode, findings={},
+                      visited_at=dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(10)),
+                      created_at=dt.datetime.combine(TODAY, dt.time(9)))
+        session.add(visit)
+        session.flush()
+        session.add(VisitEnrollment(visit_id=visit.id, enrollment_id=enrollment.id))
+        session.flush()
+        services.refresh_due_dates(session, enrollment_ids=[enrollment.id])
+
+
+@pytest.mark.parametrize(
+    ("status", "mode", "phone_counts", "resets"),
+    [
+        ("done", "home", False, True),
+        ("not_met", "home", False, False),
+        ("cancelled", "home", False, False),
+        ("done", "phone", False, False),
+        ("done", "phone", True, True),
+    ],
+)
+def test_only_counted_visits_move_the_due_date(engine, world, status, mode, phone_counts, resets):
+    if phone_counts:
+        with transaction(engine) as session:
+            session.add(Setting(key=policy.SETTING_PHONE_COUNTS, value="1"))
+    before = _enrollment(engine, world, "a1_child_w1")
+    _visit(engine, before, 3, status, mode)
+    after = _enrollment(engine, world, "a1_child_w1")
+    interval = policy.DEFAULT_INTERVALS[("child", before.risk)]
+    expected = TODAY - dt.timedelta(days=3) + dt.timedelta(days=interval) if resets else before.next_due_on
+    assert after.next_due_on == expected
+    assert (after.last_visit_on is not None) is resets
+
+
+def test_refreshing_everything_gives_the_same_dates_as_refreshing_one(engine, world):
+    enrollment = _enrollment(engine, world, "a2_disabled_w3")
+    _visit(engine, enrollment, 10, "done", "home")
+    one = _enrollment(engine, world, "a2_disabled_w3").next_due_on
+    with transaction(engine) as session:
+        services.refresh_due_dates(session)
+    assert _enrollment(engine, world, "a2_disabled_w3").next_due_on == one == TODAY + dt.timedelta(days=80)
