@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from care.queries.registers import area_name
 from care.services.setup import has_users
 
 st.set_page_config(page_title="乡村关爱地图 CareMap", page_icon="🏡", layout="wide")
@@ -31,13 +32,16 @@ def language_switch() -> None:
 
 def sidebar_user(scope: ui.Scope) -> None:
     st.sidebar.caption(ui.t("shell.signed_in_as", name=scope.username, role=ui.label("role", scope.role)))
-    st.sidebar.caption(ui.t("shell.area", area=scope.area_code or ui.t("shell.no_area")))
+    with ui.read() as session:
+        area = area_name(session, scope.area_code)
+    st.sidebar.caption(ui.t("shell.area", area=area or ui.t("shell.no_area")))
     if st.sidebar.button(ui.t("shell.logout"), icon=":material/logout:"):
         ui.logout()
         st.rerun()
 
 
 language_switch()
+ui.daily_upkeep()
 with ui.read() as session:
     ready = has_users(session)
 scope = ui.current_scope() if ready else None

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from care import clock, enums, ids, policy, rules
 from care.auth import hash_password
 from care.scope import Scope
-from care.services.due import ensure_default_policy, refresh_due_dates
+from care.services.due import SETTING_RISKS_REFRESHED, ensure_default_policy, refresh_due_dates
 from care.services.enrollments import enroll
 from care.services.persons import create_person, soft_delete_person
 from db.migrate import upgrade
@@ -1128,6 +1128,7 @@ def build_demo(engine: Engine, *, residents: int, seed: int, today: dt.date | No
         summary = _Builder(session, seed=seed, today=today).build(residents)
         session.flush()
         refresh_due_dates(session)
+        session.add(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
         session.flush()
         if engine.dialect.name == "postgresql":
             _reset_sequences(session)

@@ -64,16 +64,20 @@ def _view(rows: pd.DataFrame) -> pd.DataFrame:
         ui.t("col.id_number"): rows["id_masked"],
         ui.t("col.township"): rows["township"],
         ui.t("col.village"): rows["village"],
-        ui.t("col.groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
+        ui.t("col.groups"): rows["groups"].map(lambda gs: [ui.label("group", g) for g in gs]),
         ui.t("col.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
         ui.t("col.next_due"): rows["next_due_on"],
-        ui.t("col.overdue"): rows["overdue"],
+        ui.t("col.overdue"): rows["overdue"].map(lambda late: "⚠ " + ui.t("reg.overdue_mark") if late else ""),
         ui.t("col.status"): rows["status"].map(lambda s: ui.label("status", s)),
     })
 
 
-picked = st.dataframe(_view(result.rows), hide_index=True, on_select="rerun", selection_mode="single-row",
-                      key=f"reg_table_{result.page}", width="stretch")
+picked = st.dataframe(
+    _view(result.rows), hide_index=True, on_select="rerun", selection_mode="single-row",
+    key=f"reg_table_{result.page}", width="stretch",
+    column_config={ui.t("col.groups"): st.column_config.ListColumn(width="medium"),
+                   ui.t("col.next_due"): st.column_config.DateColumn(format="YYYY-MM-DD")},
+)
 chosen = picked.selection.rows if picked else []
 nav = st.columns([1, 1, 4])
 page = nav[0].number_input(ui.t("reg.page"), min_value=1, max_value=result.pages, value=result.page, step=1)

@@ -11,7 +11,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from care import auth, clock, i18n
+from care import auth, clock, i18n, services
 from care.errors import CareError, ValidationError
 from care.scope import Scope
 from db import migrate
@@ -50,6 +50,17 @@ def engine() -> Engine:
     eng = get_engine()
     migrate.upgrade(eng)
     return eng
+
+
+@st.cache_resource(max_entries=2)
+def _upkeep(day: str) -> int:
+    with transaction(engine()) as session:
+        return len(services.daily_upkeep(session, today=dt.date.fromisoformat(day)))
+
+
+def daily_upkeep() -> None:
+    """Run the day's upkeep once per process and day (idempotent across processes)."""
+    _upkeep(clock.today().isoformat())
 
 
 @contextmanager

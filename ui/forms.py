@@ -30,8 +30,8 @@ def show_flash() -> None:
     {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(text)
     if details:
         st.caption(ui.t("pf.newer_values"))
-        st.dataframe(pd.DataFrame({"": list(details.keys()), " ": [str(v) for v in details.values()]}),
-                     hide_index=True)
+        st.dataframe(pd.DataFrame({ui.t("pf.col_item"): list(details.keys()),
+                                   ui.t("pf.col_value"): [str(v) for v in details.values()]}), hide_index=True)
 
 
 def seen_version(key: str, current: int) -> int:

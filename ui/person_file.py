@@ -69,8 +69,8 @@ def enrollment(e: EnrollmentView, today: Any) -> None:
             due += f" :red[{ui.t('pf.overdue_badge')}]"
         c3.markdown(f"**{ui.t('pf.next_due')}** · {due}")
         facts = pd.DataFrame(
-            {"": [ui.t(f"form.{n}") for n in FIELDS[e.group]],
-             " ": [_fact_text(n, e.facts.get(n)) for n in FIELDS[e.group]]}
+            {ui.t("pf.col_item"): [ui.t(f"fact.{n}") for n in FIELDS[e.group]],
+             ui.t("pf.col_value"): [_fact_text(n, e.facts.get(n)) for n in FIELDS[e.group]]}
         )
         st.dataframe(facts, hide_index=True, width="stretch")
 

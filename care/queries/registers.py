@@ -170,6 +170,15 @@ def area_options(session: Session, scope: Scope) -> pd.DataFrame:
     return pd.DataFrame(session.execute(stmt).all(), columns=["code", "name", "level", "parent_code"])
 
 
+def area_name(session: Session, code: str | None) -> str | None:
+    """The name of an area with its township for a village (e.g. '丹江镇 羊排村'), or None."""
+    area = session.get(Area, code) if code else None
+    if area is None:
+        return None
+    parent = session.get(Area, area.parent_code) if area.level == "village" and area.parent_code else None
+    return f"{parent.name} {area.name}" if parent else area.name
+
+
 def active_groups_condition(group: str) -> ColumnElement[bool]:
     """The person has an active enrollment in ``group`` (for callers building their own selects)."""
     return _active_enrollment(and_(Enrollment.group == group))

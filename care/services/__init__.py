@@ -1,6 +1,13 @@
 """Writes: one verb-named function per user action. Each takes the session first and never commits."""
 
-from care.services.due import ensure_default_policy, phone_counts, policy_intervals, refresh_due_dates, refresh_risks
+from care.services.due import (
+    daily_upkeep,
+    ensure_default_policy,
+    phone_counts,
+    policy_intervals,
+    refresh_due_dates,
+    refresh_risks,
+)
 from care.services.enrollments import enroll, exit_enrollment, update_enrollment
 from care.services.persons import (
     create_person,
@@ -12,6 +19,7 @@ from care.services.persons import (
 
 __all__ = [
     "create_person",
+    "daily_upkeep",
     "enroll",
     "ensure_default_policy",
     "exit_enrollment",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from care import clock, ids, policy, rules
@@ -98,16 +98,38 @@ def refresh_due_dates(session: Session, *, enrollment_ids: list[int] | None = No
     return len(params)
 
 
-def refresh_risks(session: Session, *, today: dt.date | None = None) -> list[int]:
-    """Recompute the rule-based risk of every active enrollment (ages change); returns changed ids."""
+# Ages at which a rule changes its answer (under 6, the age-out at 16, 80 and over).
+RISK_AGE_THRESHOLDS = (6, 16, 80)
+SETTING_RISKS_REFRESHED = "risk.refreshed_on"
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return dt.date(day.year - years, 2, 28)
+
+
+def refresh_risks(session: Session, *, today: dt.date | None = None, since: dt.date | None = None) -> list[int]:
+    """Recompute the rule-based risk of active enrollments; returns the ids whose level changed.
+
+    With ``since``, only persons who crossed an age threshold after that day are looked at
+    (a daily run touches a handful of rows instead of the whole county).
+    """
     today = today or clock.today()
-    changed: list[int] = []
     stmt = (
         select(Enrollment, Person.birth_date)
         .join(Person, Person.id == Enrollment.person_id)
         .where(Enrollment.end_date.is_(None))
         .options(selectinload(Enrollment.child), selectinload(Enrollment.elderly), selectinload(Enrollment.disabled))
     )
+    if since is not None:
+        crossed = [
+            Person.birth_date.between(_years_before(since, age) + dt.timedelta(days=1), _years_before(today, age))
+            for age in RISK_AGE_THRESHOLDS
+        ]
+        stmt = stmt.where(or_(*crossed))
+    changed: list[int] = []
     for enrollment, birth_date in session.execute(stmt):
         result = rules.compute_risk(
             enrollment.group, enrollment.subtype, facts_of(enrollment), ids.age_on(birth_date, today)
@@ -119,4 +141,20 @@ def refresh_risks(session: Session, *, today: dt.date | None = None) -> list[int
     session.flush()
     if changed:
         refresh_due_dates(session, enrollment_ids=changed)
+    return changed
+
+
+def daily_upkeep(session: Session, *, today: dt.date | None = None) -> list[int]:
+    """Once a day: risks of persons who had a threshold birthday since the last run."""
+    today = today or clock.today()
+    row = session.get(Setting, SETTING_RISKS_REFRESHED)
+    last = dt.date.fromisoformat(row.value) if row is not None else None
+    if last is not None and last >= today:
+        return []
+    changed = refresh_risks(session, today=today, since=last)
+    if row is None:
+        session.add(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
+    else:
+        row.value = today.isoformat()
+    session.flush()
     return changed

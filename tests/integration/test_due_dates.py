@@ -69,3 +69,28 @@ def test_refreshing_everything_gives_the_same_dates_as_refreshing_one(engine, wo
     with transaction(engine) as session:
         services.refresh_due_dates(session)
     assert _enrollment(engine, world, "a2_disabled_w3").next_due_on == one == TODAY + dt.timedelta(days=80)
+
+
+def test_a_child_turning_six_drops_from_medium_to_low_risk_in_the_daily_upkeep(engine, world, freeze_clock):
+    from care.demo import fixture_id_number
+    from care.services.due import SETTING_RISKS_REFRESHED
+
+    admin = world.scopes["admin"]
+    birth = dt.date(2020, 6, 12)  # six on 2026-06-12
+    with transaction(engine) as session:
+        saved = services.create_person(session, admin, values={
+            "id_number": fixture_id_number(birth, 60, "M"), "name": "小六", "village_code": world.village_a1})
+        enrolled = services.enroll(session, admin, person_id=saved.id, group="child", subtype="left_behind",
+                                   start_date=TODAY, facts={"guardianship": "grandparent",
+                                                            "schooling": "preschool"})
+        session.add(Setting(key=SETTING_RISKS_REFRESHED, value=TODAY.isoformat()))
+    with reading(engine) as session:
+        assert session.get(Enrollment, enrolled.id).risk == "medium"
+    freeze_clock(dt.date(2026, 6, 13))
+    with transaction(engine) as session:
+        changed = services.daily_upkeep(session)
+        again = services.daily_upkeep(session)
+    with reading(engine) as session:
+        after = session.get(Enrollment, enrolled.id)
+    assert changed == [enrolled.id] and again == []
+    assert (after.risk, after.next_due_on) == ("low", TODAY + dt.timedelta(days=30))

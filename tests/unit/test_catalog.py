@@ -84,3 +84,13 @@ def test_english_is_switchable_and_unknown_keys_show_themselves():
     assert t("nav.registers") == "对象台账"
     assert t("no.such.key") == "no.such.key"
     assert t("error.stale_record", "zh", seen=3, now=4).count("3") == 1
+
+
+def test_every_field_an_error_can_name_has_a_form_label():
+    fields: set[str] = set()
+    for path in (ROOT / "care").rglob("*.py"):
+        fields.update(re.findall(r"""field\s*=\s*["']([a-z_]+)["']""", path.read_text(encoding="utf-8")))
+    from care.services.persons import PERSON_FIELDS
+
+    fields.update(PERSON_FIELDS)
+    assert sorted(f for f in fields if f"form.{f}" not in CATALOG) == []
