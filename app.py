@@ -22,8 +22,11 @@ HIDDEN = {"person"}
 
 def language_switch() -> None:
     choice = st.sidebar.segmented_control(
-        ui.t("app.language"), options=["zh", "en"], format_func={"zh": "中文", "en": "English"}.get,
-        default=ui.lang(), key="lang_choice",
+        ui.t("app.language"),
+        options=["zh", "en"],
+        format_func={"zh": "中文", "en": "English"}.get,
+        default=ui.lang(),
+        key="lang_choice",
     )
     if choice and choice != ui.lang():
         st.session_state[ui.LANG_KEY] = choice
@@ -31,7 +34,7 @@ def language_switch() -> None:
 
 
 def sidebar_user(scope: ui.Scope) -> None:
-    st.sidebar.caption(ui.t("shell.signed_in_as", name=scope.username, role=ui.label("role", scope.role)))
+    st.sidebar.caption(ui.t("shell.signed_in_as", name=ui.md(scope.username), role=ui.label("role", scope.role)))
     with ui.read() as session:
         area = area_name(session, scope.area_code)
     st.sidebar.caption(ui.t("shell.area", area=area or ui.t("shell.no_area")))
@@ -52,8 +55,13 @@ if scope is None:
 else:
     sidebar_user(scope)
     pages = [
-        st.Page(path, title=ui.t(title), icon=icon, default=(name == "home"),
-                visibility="hidden" if name in HIDDEN else "visible")
+        st.Page(
+            path,
+            title=ui.t(title),
+            icon=icon,
+            default=(name == "home"),
+            visibility="hidden" if name in HIDDEN else "visible",
+        )
         for name, (path, title, icon) in PAGES.items()
         if scope.may_open(name)
     ]

@@ -37,12 +37,24 @@ def create_user(args: argparse.Namespace) -> int:
                 raise SystemExit(f"Unknown area code {args.area}: import or create the area first.")
             if args.worker_id is not None and session.get(Worker, args.worker_id) is None:
                 raise SystemExit(f"Unknown worker id {args.worker_id}.")
-            user = auth.create_user(session, username=args.username, password=password, role=args.role,
-                                    area_code=args.area, worker_id=args.worker_id,
-                                    must_change_password=args.must_change)
-            audit.record(session, scope=None, username="cli", action="user.create", entity="user",
-                         entity_id=user.id, detail={"username": user.username, "role": user.role,
-                                                    "area_code": user.area_code})
+            user = auth.create_user(
+                session,
+                username=args.username,
+                password=password,
+                role=args.role,
+                area_code=args.area,
+                worker_id=args.worker_id,
+                must_change_password=args.must_change,
+            )
+            audit.record(
+                session,
+                scope=None,
+                username="cli",
+                action="user.create",
+                entity="user",
+                entity_id=user.id,
+                detail={"username": user.username, "role": user.role, "area_code": user.area_code},
+            )
             print(user.id)
     except CareError as error:
         print(error.message(args.lang), file=sys.stderr)

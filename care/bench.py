@@ -45,8 +45,14 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
 def line(bench: str, case: str, n: int, times: list[float], **extra: Any) -> dict[str, Any]:
     """One result line: the median, with min, max and run count beside it."""
     return {
-        "bench": bench, "case": case, "n": n, "seconds": round(statistics.median(times), 5),
-        "min": round(min(times), 5), "max": round(max(times), 5), "runs": len(times), **extra,
+        "bench": bench,
+        "case": case,
+        "n": n,
+        "seconds": round(statistics.median(times), 5),
+        "min": round(min(times), 5),
+        "max": round(max(times), 5),
+        "runs": len(times),
+        **extra,
     }
 
 
@@ -70,6 +76,7 @@ def bench_registers(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
         "register_query_county_last_page": (county, RegisterFilter(page=10_000)),
     }
     for case, (scope, flt) in cases.items():
+
         def run(scope: Scope = scope, flt: RegisterFilter = flt) -> Any:
             with reading(engine) as session:
                 return register_page(session, scope, flt, today)

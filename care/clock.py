@@ -23,5 +23,5 @@ def today() -> dt.date:
 
 def freeze(at: dt.datetime | None) -> None:
     """Fix the clock at ``at`` (None releases it). For tests and deterministic demos."""
-    global _frozen
+    global _frozen  # noqa: PLW0603 - one process-wide test clock
     _frozen = at

@@ -67,30 +67,151 @@ KM_PER_DEG_LON = KM_PER_DEG_LAT * math.cos(math.radians(26.4))
 
 # (name, code digits): 1xx are towns (镇), 2xx townships (乡).
 TOWNSHIPS: tuple[tuple[str, str], ...] = (
-    ("丹江镇", "101"), ("西江镇", "102"), ("永乐镇", "103"), ("郎德镇", "104"),
-    ("大塘镇", "105"), ("青山镇", "106"), ("白岩镇", "107"), ("雷公镇", "108"),
-    ("桃江乡", "201"), ("望丰乡", "202"), ("方祥乡", "203"), ("达地乡", "204"),
+    ("丹江镇", "101"),
+    ("西江镇", "102"),
+    ("永乐镇", "103"),
+    ("郎德镇", "104"),
+    ("大塘镇", "105"),
+    ("青山镇", "106"),
+    ("白岩镇", "107"),
+    ("雷公镇", "108"),
+    ("桃江乡", "201"),
+    ("望丰乡", "202"),
+    ("方祥乡", "203"),
+    ("达地乡", "204"),
 )
 VILLAGE_HEADS = (
-    "羊", "乌", "南", "白", "排", "干", "麻", "开", "掌", "陶", "猫", "高", "平", "新", "黄", "杨",
-    "龙", "格", "岩", "板", "乔", "交", "甘", "也", "毛", "提", "固", "雀", "报", "九", "方", "虎",
-    "郎", "大", "小", "上", "下", "石", "茶", "竹", "水", "老", "长", "中", "桃", "脚", "响", "里",
+    "羊",
+    "乌",
+    "南",
+    "白",
+    "排",
+    "干",
+    "麻",
+    "开",
+    "掌",
+    "陶",
+    "猫",
+    "高",
+    "平",
+    "新",
+    "黄",
+    "杨",
+    "龙",
+    "格",
+    "岩",
+    "板",
+    "乔",
+    "交",
+    "甘",
+    "也",
+    "毛",
+    "提",
+    "固",
+    "雀",
+    "报",
+    "九",
+    "方",
+    "虎",
+    "郎",
+    "大",
+    "小",
+    "上",
+    "下",
+    "石",
+    "茶",
+    "竹",
+    "水",
+    "老",
+    "长",
+    "中",
+    "桃",
+    "脚",
+    "响",
+    "里",
 )
 VILLAGE_TAILS = (
-    "排", "东", "寨", "坡", "冲", "溪", "坝", "岭", "塘", "山", "湾", "坳", "洞", "河", "田", "岗",
-    "坪", "堡", "场", "雄", "略", "讲", "告", "吉", "党", "卡", "柳", "烧", "别", "苗", "林", "街",
+    "排",
+    "东",
+    "寨",
+    "坡",
+    "冲",
+    "溪",
+    "坝",
+    "岭",
+    "塘",
+    "山",
+    "湾",
+    "坳",
+    "洞",
+    "河",
+    "田",
+    "岗",
+    "坪",
+    "堡",
+    "场",
+    "雄",
+    "略",
+    "讲",
+    "告",
+    "吉",
+    "党",
+    "卡",
+    "柳",
+    "烧",
+    "别",
+    "苗",
+    "林",
+    "街",
 )
 COMMUNITY_NAMES = ("新街", "河滨", "南门", "营上", "城关", "龙头", "桥头", "北门")
 
 OTHER_REGIONS = ("522634", "522601", "522635", "522622", "522627", "520103", "520102", "433130")
 MOBILE_PREFIXES = (
-    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155",
-    "157", "158", "159", "166", "176", "177", "180", "181", "182", "183", "185", "187", "188",
-    "189", "191", "198", "199",
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "157",
+    "158",
+    "159",
+    "166",
+    "176",
+    "177",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "187",
+    "188",
+    "189",
+    "191",
+    "198",
+    "199",
 )
 WORKPLACES = (
-    "广东省东莞市", "广东省深圳市", "广东省广州市", "广东省佛山市", "浙江省宁波市", "浙江省温州市",
-    "浙江省杭州市", "福建省厦门市", "福建省泉州市", "江苏省苏州市", "上海市", "贵州省贵阳市",
+    "广东省东莞市",
+    "广东省深圳市",
+    "广东省广州市",
+    "广东省佛山市",
+    "浙江省宁波市",
+    "浙江省温州市",
+    "浙江省杭州市",
+    "福建省厦门市",
+    "福建省泉州市",
+    "江苏省苏州市",
+    "上海市",
+    "贵州省贵阳市",
     "贵州省凯里市",
 )
 
@@ -109,12 +230,20 @@ GUARDIANSHIP_BY_SUBTYPE: dict[str, tuple[tuple[str, int], ...]] = {
     "unsupported": (("grandparent", 57), ("relative", 40), ("none", 3)),
 }
 ELDERLY_SUBTYPES = (
-    ("empty_nest", 34), ("left_behind", 26), ("alone", 20), ("disabled_elderly", 10),
-    ("severe_disabled", 4), ("special_family", 6),
+    ("empty_nest", 34),
+    ("left_behind", 26),
+    ("alone", 20),
+    ("disabled_elderly", 10),
+    ("severe_disabled", 4),
+    ("special_family", 6),
 )
 ELDERLY_SUBTYPES_DISABLED = (
-    ("disabled_elderly", 35), ("severe_disabled", 25), ("empty_nest", 15), ("left_behind", 12),
-    ("alone", 10), ("special_family", 3),
+    ("disabled_elderly", 35),
+    ("severe_disabled", 25),
+    ("empty_nest", 15),
+    ("left_behind", 12),
+    ("alone", 10),
+    ("special_family", 3),
 )
 LIVING_BY_SUBTYPE: dict[str, tuple[tuple[str, int], ...]] = {
     "alone": (("alone", 1),),
@@ -143,8 +272,7 @@ REHAB_NEEDS: dict[int, tuple[str, ...]] = {
 DEVICES: dict[int, tuple[str, ...]] = {1: ("盲杖",), 2: ("助听器",), 4: ("轮椅", "拐杖", "助行器", "假肢")}
 
 EXIT_WEIGHTS: dict[str, tuple[tuple[str, int], ...]] = {
-    "child": (("aged_out", 40), ("parent_returned", 30), ("guardianship_restored", 10), ("moved", 15),
-              ("other", 5)),
+    "child": (("aged_out", 40), ("parent_returned", 30), ("guardianship_restored", 10), ("moved", 15), ("other", 5)),
     "elderly": (("died", 45), ("institution", 20), ("children_returned", 20), ("moved", 10), ("other", 5)),
     "disabled": (("died", 25), ("moved", 25), ("certificate_cancelled", 35), ("other", 15)),
 }
@@ -156,12 +284,27 @@ NOT_MET_NOTES = ("家中无人，电话未接通", "对象外出赶集", "对象
 CANCEL_REASONS = ("道路塌方，无法通行", "暴雨天气，改期走访", "工作人员参加培训", "对象住院治疗，改期走访")
 PHONE_NOTES = ("电话回访，情况稳定", "电话联系，近况良好", "视频通话，精神状态良好")
 VISIT_NOTES: dict[str, tuple[str, ...]] = {
-    "child": ("孩子学习情况良好", "已与监护人沟通安全教育", "提醒监护人注意防溺水", "孩子与在外父母每周视频联系",
-              "家中卫生状况一般，已提醒"),
-    "elderly": ("老人身体状况良好", "老人血压偏高，已提醒按时服药", "已检查用火用电安全", "帮助老人代购生活用品",
-                "老人反映子女每月寄钱，生活有保障"),
-    "disabled": ("康复训练按计划进行", "辅具使用正常", "已讲解残疾人两项补贴政策", "家属照料到位",
-                 "精神状态稳定，按时服药"),
+    "child": (
+        "孩子学习情况良好",
+        "已与监护人沟通安全教育",
+        "提醒监护人注意防溺水",
+        "孩子与在外父母每周视频联系",
+        "家中卫生状况一般，已提醒",
+    ),
+    "elderly": (
+        "老人身体状况良好",
+        "老人血压偏高，已提醒按时服药",
+        "已检查用火用电安全",
+        "帮助老人代购生活用品",
+        "老人反映子女每月寄钱，生活有保障",
+    ),
+    "disabled": (
+        "康复训练按计划进行",
+        "辅具使用正常",
+        "已讲解残疾人两项补贴政策",
+        "家属照料到位",
+        "精神状态稳定，按时服药",
+    ),
 }
 NEEDS_BY_GROUP: dict[str, tuple[str, ...]] = {
     "child": ("schooling", "guardianship", "medical", "subsidy"),
@@ -223,8 +366,12 @@ def birth_for_age(rng: random.Random, today: dt.date, age: int) -> dt.date:
 def demo_password(rng: random.Random, username: str) -> str:
     """A password with upper, lower, digit and symbol characters that does not contain ``username``."""
     while True:
-        chars = [rng.choice(PASSWORD_UPPER), rng.choice(PASSWORD_LOWER), rng.choice(PASSWORD_DIGITS),
-                 rng.choice(PASSWORD_SYMBOLS)]
+        chars = [
+            rng.choice(PASSWORD_UPPER),
+            rng.choice(PASSWORD_LOWER),
+            rng.choice(PASSWORD_DIGITS),
+            rng.choice(PASSWORD_SYMBOLS),
+        ]
         pool = PASSWORD_UPPER + PASSWORD_LOWER + PASSWORD_DIGITS + PASSWORD_SYMBOLS
         chars += [rng.choice(pool) for _ in range(PASSWORD_LENGTH - len(chars))]
         rng.shuffle(chars)
@@ -239,8 +386,9 @@ def id_number(region: str, birth: dt.date, sequence: int) -> str:
     return first17 + ids.check_digit(first17)
 
 
-def village_counts(rng: random.Random, townships: int, low: int = 18, high: int = 32,
-                   total: tuple[int, int] = (285, 315)) -> list[int]:
+def village_counts(
+    rng: random.Random, townships: int, low: int = 18, high: int = 32, total: tuple[int, int] = (285, 315)
+) -> list[int]:
     """Villages per township, each in [low, high], summing to about 300."""
     counts = [rng.randint(low, high) for _ in range(townships)]
     while sum(counts) < total[0]:
@@ -390,10 +538,13 @@ class _Builder:
         self._assign(persons, workers)
         self._insert_registers(persons)
         self._visits(persons)
-        self._insert(Setting, [
-            {"key": DEMO_SETTING, "value": "1"},
-            {"key": ACCOUNTS_SETTING, "value": json.dumps(accounts, ensure_ascii=False)},
-        ])
+        self._insert(
+            Setting,
+            [
+                {"key": DEMO_SETTING, "value": "1"},
+                {"key": ACCOUNTS_SETTING, "value": json.dumps(accounts, ensure_ascii=False)},
+            ],
+        )
         ensure_default_policy(self.session, county_code=COUNTY_CODE)
         return {
             "persons": residents,
@@ -418,7 +569,8 @@ class _Builder:
             lat0 = LAT_RANGE[1] - (i // GRID_COLS + 1) * cell_lat
             lon0 = LON_RANGE[0] + (i % GRID_COLS) * cell_lon
             town = _Township(
-                code=f"{COUNTY_CODE[:6]}{digits}000", name=name,
+                code=f"{COUNTY_CODE[:6]}{digits}000",
+                name=name,
                 lat=round(lat0 + cell_lat * rng.uniform(0.35, 0.65), 6),
                 lon=round(lon0 + cell_lon * rng.uniform(0.35, 0.65), 6),
             )
@@ -458,17 +610,27 @@ class _Builder:
 
     def _insert_areas(self, townships: list[_Township]) -> None:
         def row(code: str, name: str, level: str, parent: str | None, lat: float, lon: float) -> dict[str, Any]:
-            return {"code": code, "name": name, "level": level, "parent_code": parent, "lat": lat, "lon": lon,
-                    "boundary": None, "valid_from": AREAS_VALID_FROM, "valid_to": None, "replaced_by": None}
+            return {
+                "code": code,
+                "name": name,
+                "level": level,
+                "parent_code": parent,
+                "lat": lat,
+                "lon": lon,
+                "boundary": None,
+                "valid_from": AREAS_VALID_FROM,
+                "valid_to": None,
+                "replaced_by": None,
+            }
 
         centre_lat = round(sum(LAT_RANGE) / 2, 6)
         centre_lon = round(sum(LON_RANGE) / 2, 6)
         rows = [row(COUNTY_CODE, COUNTY_NAME, "county", None, centre_lat, centre_lon)]
         rows += [row(t.code, t.name, "township", COUNTY_CODE, t.lat, t.lon) for t in townships]
         self._insert(Area, rows)
-        self._insert(Area, [
-            row(v.code, v.name, "village", t.code, v.lat, v.lon) for t in townships for v in t.villages
-        ])
+        self._insert(
+            Area, [row(v.code, v.name, "village", t.code, v.lat, v.lon) for t in townships for v in t.villages]
+        )
 
     # workers and logins ---------------------------------------------------------------------
 
@@ -483,9 +645,18 @@ class _Builder:
             wid = ids_.take()
             # A few offices were never located on the map.
             located = keep_office or rng.random() >= 0.01
-            rows.append({"id": wid, "name": self.fake.name(), "kind": kind, "phone": _mobile(rng),
-                         "area_code": area, "office_lat": lat if located else None,
-                         "office_lon": lon if located else None, "active": True})
+            rows.append(
+                {
+                    "id": wid,
+                    "name": self.fake.name(),
+                    "kind": kind,
+                    "phone": _mobile(rng),
+                    "area_code": area,
+                    "office_lat": lat if located else None,
+                    "office_lon": lon if located else None,
+                    "active": True,
+                }
+            )
             return wid
 
         for town in townships:
@@ -520,12 +691,24 @@ class _Builder:
         for role, username, area, display, worker_id in plan:
             password = demo_password(rng, username)
             accounts.append({"role": role, "username": username, "password": password})
-            rows.append({
-                "id": self.ids["users"].take(), "username": username, "display_name": display,
-                "password_hash": hash_password(password), "role": role, "area_code": area,
-                "worker_id": worker_id, "active": True, "must_change_password": False, "failed_logins": 0,
-                "locked_until": None, "created_at": self.now, "last_login_at": None, "version": 1,
-            })
+            rows.append(
+                {
+                    "id": self.ids["users"].take(),
+                    "username": username,
+                    "display_name": display,
+                    "password_hash": hash_password(password),
+                    "role": role,
+                    "area_code": area,
+                    "worker_id": worker_id,
+                    "active": True,
+                    "must_change_password": False,
+                    "failed_logins": 0,
+                    "locked_until": None,
+                    "created_at": self.now,
+                    "last_login_at": None,
+                    "version": 1,
+                }
+            )
         self._insert(User, rows)
         return accounts
 
@@ -572,8 +755,7 @@ class _Builder:
         # coordinator's two villages that each colleague has a caseload there.
         for village, wanted in zip(villages, (6, 4), strict=True):
             here = [p for p in persons if p.kind == "child" and p.village is village]
-            movable = (p for p in reversed(persons)
-                       if p.kind == "child" and p.village not in villages and not p.pinned)
+            movable = (p for p in reversed(persons) if p.kind == "child" and p.village not in villages and not p.pinned)
             while len(here) < wanted:
                 mover = next(movable, None)
                 if mover is None:
@@ -702,8 +884,15 @@ class _Builder:
         start = max(start, floor, years_before(self.today, 8))
         if (end - start).days < 60:
             return
-        earlier = _Enrollment(self.ids["enrollments"].take(), current.group, current.subtype, dict(current.facts),
-                              start, end, PRIOR_EXIT_REASONS[current.group])
+        earlier = _Enrollment(
+            self.ids["enrollments"].take(),
+            current.group,
+            current.subtype,
+            dict(current.facts),
+            start,
+            end,
+            PRIOR_EXIT_REASONS[current.group],
+        )
         person.enrollments.insert(0, earlier)
 
     def _child_facts(self, rng: random.Random, subtype: str, age: int) -> dict[str, Any]:
@@ -792,17 +981,25 @@ class _Builder:
                 worker = home[enrollment.group]
                 # A disabled child or elder is often followed by the same visitor, one visit
                 # covering both registers.
-                if (enrollment.group != person.kind and main is not None and enrollment.end is None
-                        and rng.random() < JOINT_SHARE):
+                if (
+                    enrollment.group != person.kind
+                    and main is not None
+                    and enrollment.end is None
+                    and rng.random() < JOINT_SHARE
+                ):
                     worker = home[main.group]
                     enrollment.joined_to = main
                 enrollment.segments = [(worker, enrollment.start, enrollment.end)]
         self._reassign(rng, persons, workers)
 
     def _reassign(self, rng: random.Random, persons: list[_Person], workers: _Workers) -> None:
-        candidates = [e for p in persons if not p.pinned for e in p.enrollments
-                      if e.end is None and e.joined_to is None
-                      and not any(o.joined_to is e for o in p.enrollments)]
+        candidates = [
+            e
+            for p in persons
+            if not p.pinned
+            for e in p.enrollments
+            if e.end is None and e.joined_to is None and not any(o.joined_to is e for o in p.enrollments)
+        ]
         picked = rng.sample(candidates, round(len(candidates) * (HISTORY_SHARE + UNASSIGNED_SHARE)))
         n_unassigned = round(len(candidates) * UNASSIGNED_SHARE)
         owner = {e.id: p for p in persons for e in p.enrollments}
@@ -831,7 +1028,7 @@ class _Builder:
             pool = [w for v in town.villages for w in workers.child[v.code]]
         else:
             pool = [workers.elderly[v.code] for v in town.villages]
-        others = [w for w in pool if w != worker and w != workers.coordinator]
+        others = [w for w in pool if w not in (worker, workers.coordinator)]
         return rng.choice(others) if others else worker
 
     # inserting registers -------------------------------------------------------------------
@@ -853,14 +1050,28 @@ class _Builder:
             created = _at(min(e.start for e in person.enrollments), _working_minutes(rng))
             changed = person.status != "active"
             updated = _at(max(e.end or e.start for e in person.enrollments), 600) if changed else created
-            rows.append({
-                "id": person.id, "id_number": person.id_number, "name": person.name, "sex": person.sex,
-                "birth_date": person.birth, "village_code": village.code,
-                "address": f"{village.township.name}{village.name}{hamlet + 1}组{rng.randint(1, 80)}号",
-                "phone": phone, "lat": round(lat, 6) if located else None, "lon": round(lon, 6) if located else None,
-                "datum": "WGS84", "status": person.status, "notes": "", "deleted": False, "deleted_at": None,
-                "version": 2 if changed else 1, "created_at": created, "updated_at": max(created, updated),
-            })
+            rows.append(
+                {
+                    "id": person.id,
+                    "id_number": person.id_number,
+                    "name": person.name,
+                    "sex": person.sex,
+                    "birth_date": person.birth,
+                    "village_code": village.code,
+                    "address": f"{village.township.name}{village.name}{hamlet + 1}组{rng.randint(1, 80)}号",
+                    "phone": phone,
+                    "lat": round(lat, 6) if located else None,
+                    "lon": round(lon, 6) if located else None,
+                    "datum": "WGS84",
+                    "status": person.status,
+                    "notes": "",
+                    "deleted": False,
+                    "deleted_at": None,
+                    "version": 2 if changed else 1,
+                    "created_at": created,
+                    "updated_at": max(created, updated),
+                }
+            )
             if len(rows) >= CHUNK:
                 self._insert(Person, rows)
                 rows = []
@@ -870,8 +1081,7 @@ class _Builder:
         enrollments: list[dict[str, Any]] = []
         details: dict[str, list[dict[str, Any]]] = {"child": [], "elderly": [], "disabled": []}
         assignments: list[dict[str, Any]] = []
-        tables: dict[str, type[Base]] = {"child": ChildDetails, "elderly": ElderlyDetails,
-                                         "disabled": DisabledDetails}
+        tables: dict[str, type[Base]] = {"child": ChildDetails, "elderly": ElderlyDetails, "disabled": DisabledDetails}
 
         def flush() -> None:
             self._insert(Enrollment, enrollments)
@@ -885,19 +1095,39 @@ class _Builder:
         for person in persons:
             for e in person.enrollments:
                 created = _at(e.start, 600)
-                enrollments.append({
-                    "id": e.id, "person_id": person.id, "group": e.group, "subtype": e.subtype,
-                    "start_date": e.start, "end_date": e.end, "exit_reason": e.exit_reason,
-                    "exit_note": e.exit_note, "risk_auto": e.risk, "risk_override": None,
-                    "risk_override_reason": "", "risk": e.risk, "last_visit_on": None, "next_due_on": None,
-                    "version": 1 if e.end is None else 2, "created_at": created,
-                    "updated_at": created if e.end is None else _at(e.end, 600),
-                })
+                enrollments.append(
+                    {
+                        "id": e.id,
+                        "person_id": person.id,
+                        "group": e.group,
+                        "subtype": e.subtype,
+                        "start_date": e.start,
+                        "end_date": e.end,
+                        "exit_reason": e.exit_reason,
+                        "exit_note": e.exit_note,
+                        "risk_auto": e.risk,
+                        "risk_override": None,
+                        "risk_override_reason": "",
+                        "risk": e.risk,
+                        "last_visit_on": None,
+                        "next_due_on": None,
+                        "version": 1 if e.end is None else 2,
+                        "created_at": created,
+                        "updated_at": created if e.end is None else _at(e.end, 600),
+                    }
+                )
                 details[e.group].append({"enrollment_id": e.id, **e.facts})
                 for worker, start, end in e.segments:
-                    assignments.append({"id": self.ids["assignments"].take(), "enrollment_id": e.id,
-                                        "worker_id": worker, "start_date": start, "end_date": end,
-                                        "created_by": None})
+                    assignments.append(
+                        {
+                            "id": self.ids["assignments"].take(),
+                            "enrollment_id": e.id,
+                            "worker_id": worker,
+                            "start_date": start,
+                            "end_date": end,
+                            "created_by": None,
+                        }
+                    )
             if len(enrollments) >= CHUNK:
                 flush()
         flush()
@@ -906,8 +1136,12 @@ class _Builder:
 
     def _visits(self, persons: list[_Person]) -> None:
         rng = demo_rng(self.seed, f"visits:{len(persons)}")
-        streams = [(p, [e] + [o for o in p.enrollments if o.joined_to is e])
-                   for p in persons for e in p.enrollments if e.joined_to is None]
+        streams = [
+            (p, [e] + [o for o in p.enrollments if o.joined_to is e])
+            for p in persons
+            for e in p.enrollments
+            if e.joined_to is None
+        ]
         with_needs = set(rng.sample(range(len(streams)), min(len(streams), max(12, round(len(persons) * NEED_SHARE)))))
         visits: list[dict[str, Any]] = []
         links: list[dict[str, Any]] = []
@@ -939,8 +1173,9 @@ class _Builder:
         visits.clear()
         links.clear()
 
-    def _schedule(self, rng: random.Random, first: dt.date, last_day: dt.date, interval: int,
-                  behind: bool) -> list[dt.date]:
+    def _schedule(
+        self, rng: random.Random, first: dt.date, last_day: dt.date, interval: int, behind: bool
+    ) -> list[dt.date]:
         """Counted visit days, oldest first, from ``first`` to ``last_day``."""
         if behind:
             last = last_day - dt.timedelta(days=interval + rng.randint(5, max(21, interval)))
@@ -959,9 +1194,15 @@ class _Builder:
         days.reverse()
         return days
 
-    def _stream(self, rng: random.Random, person: _Person, members: list[_Enrollment],
-                visits: list[dict[str, Any]], links: list[dict[str, Any]],
-                last_exited: dict[int, dt.date]) -> list[dict[str, Any]]:
+    def _stream(
+        self,
+        rng: random.Random,
+        person: _Person,
+        members: list[_Enrollment],
+        visits: list[dict[str, Any]],
+        links: list[dict[str, Any]],
+        last_exited: dict[int, dt.date],
+    ) -> list[dict[str, Any]]:
         """Visits to one person for these enrollments (one worker's round); returns the counted ones."""
         today = self.today
         start = min(e.start for e in members)
@@ -984,14 +1225,35 @@ class _Builder:
             previous = day
             roll = rng.random()
             if roll < 0.02:
-                self._add_visit(rng, person, members, day - dt.timedelta(days=rng.randint(1, 3)), first,
-                                visits, links, status="cancelled", due=due, group=group)
+                self._add_visit(
+                    rng,
+                    person,
+                    members,
+                    day - dt.timedelta(days=rng.randint(1, 3)),
+                    first,
+                    visits,
+                    links,
+                    status="cancelled",
+                    due=due,
+                    group=group,
+                )
             elif roll < 0.07:
-                self._add_visit(rng, person, members, day - dt.timedelta(days=rng.randint(1, 3)), first,
-                                visits, links, status="not_met", due=due, group=group)
+                self._add_visit(
+                    rng,
+                    person,
+                    members,
+                    day - dt.timedelta(days=rng.randint(1, 3)),
+                    first,
+                    visits,
+                    links,
+                    status="not_met",
+                    due=due,
+                    group=group,
+                )
             mode = _weighted(rng, (("home", 88), ("third_party", 6), ("volunteer", 6)))
-            row = self._add_visit(rng, person, members, day, first, visits, links, status="done", mode=mode,
-                                  due=due, group=group)
+            row = self._add_visit(
+                rng, person, members, day, first, visits, links, status="done", mode=mode, due=due, group=group
+            )
             if row is not None:
                 counted.append(row)
                 for e in members:
@@ -1000,13 +1262,26 @@ class _Builder:
             following = days[n + 1] if n + 1 < len(days) else last_day
             if rng.random() < 0.11 and (following - day).days >= 4:
                 call = day + dt.timedelta(days=(following - day).days // 2)
-                self._add_visit(rng, person, members, call, first, visits, links, status="done", mode="phone",
-                                due=None, group=group)
+                self._add_visit(
+                    rng, person, members, call, first, visits, links, status="done", mode="phone", due=None, group=group
+                )
         return counted
 
-    def _add_visit(self, rng: random.Random, person: _Person, members: list[_Enrollment], day: dt.date,
-                   first: dt.date, visits: list[dict[str, Any]], links: list[dict[str, Any]], *, status: str,
-                   due: dt.date | None, group: str, mode: str | None = None) -> dict[str, Any] | None:
+    def _add_visit(
+        self,
+        rng: random.Random,
+        person: _Person,
+        members: list[_Enrollment],
+        day: dt.date,
+        first: dt.date,
+        visits: list[dict[str, Any]],
+        links: list[dict[str, Any]],
+        *,
+        status: str,
+        due: dt.date | None,
+        group: str,
+        mode: str | None = None,
+    ) -> dict[str, Any] | None:
         if day < first:
             return None
         worker: int | None = None
@@ -1038,10 +1313,20 @@ class _Builder:
         else:
             cancel_reason = rng.choice(CANCEL_REASONS)
         row = {
-            "id": vid, "person_id": person.id, "worker_id": worker, "due_date": due, "status": status,
-            "visited_at": None if status == "cancelled" else at, "mode": mode, "findings": findings,
-            "notes": notes, "follow_up": "", "cancel_reason": cancel_reason, "version": 1,
-            "created_at": at + dt.timedelta(minutes=rng.randint(3, 90)), "created_by": None,
+            "id": vid,
+            "person_id": person.id,
+            "worker_id": worker,
+            "due_date": due,
+            "status": status,
+            "visited_at": None if status == "cancelled" else at,
+            "mode": mode,
+            "findings": findings,
+            "notes": notes,
+            "follow_up": "",
+            "cancel_reason": cancel_reason,
+            "version": 1,
+            "created_at": at + dt.timedelta(minutes=rng.randint(3, 90)),
+            "created_by": None,
             "client_token": None,
         }
         visits.append(row)
@@ -1061,13 +1346,15 @@ class _Builder:
             poor = facts.get("poor_guardianship") or facts.get("guardianship") == "none"
             found["guardianship"] = "concern" if poor or rng.random() < 0.04 else "ok"
             found["schooling"] = {"out_of_school": "absent", "not_school_age": "n/a"}.get(
-                facts.get("schooling", ""), "attending")
+                facts.get("schooling", ""), "attending"
+            )
         elif group == "disabled":
             found["rehab"] = _weighted(rng, (("improving", 30), ("stable", 55), ("needs_support", 15)))
         return found
 
-    def _need(self, rng: random.Random, person: _Person, enrollment: _Enrollment,
-              visit: dict[str, Any]) -> dict[str, Any]:
+    def _need(
+        self, rng: random.Random, person: _Person, enrollment: _Enrollment, visit: dict[str, Any]
+    ) -> dict[str, Any]:
         kind = rng.choice(NEEDS_BY_GROUP[enrollment.group])
         department, description = NEED_DETAILS[kind]
         opened = visit["visited_at"].date()
@@ -1081,10 +1368,19 @@ class _Builder:
         if status == "resolved":
             resolved = min(self.today, opened + dt.timedelta(days=rng.randint(3, 60)))
         return {
-            "id": self.ids["needs"].take(), "person_id": person.id, "enrollment_id": enrollment.id,
-            "visit_id": visit["id"], "kind": kind, "department": department, "description": description,
-            "status": status, "opened_on": opened, "resolved_on": resolved, "resolved_by": None,
-            "created_by": None, "version": 1,
+            "id": self.ids["needs"].take(),
+            "person_id": person.id,
+            "enrollment_id": enrollment.id,
+            "visit_id": visit["id"],
+            "kind": kind,
+            "department": department,
+            "description": description,
+            "status": status,
+            "opened_on": opened,
+            "resolved_on": resolved,
+            "resolved_by": None,
+            "created_by": None,
+            "version": 1,
         }
 
 
@@ -1101,8 +1397,10 @@ def _refuse_unless_empty(session: Session) -> None:
         raise DemoRefused(f"The database already has area {COUNTY_CODE}; the demo county needs an empty database.")
     clash = session.scalars(select(User.username).where(User.username.in_(DEMO_USERNAMES))).all()
     if clash:
-        raise DemoRefused(f"The database already has the login(s) {', '.join(sorted(clash))}; "
-                          "the demo county needs an empty database.")
+        raise DemoRefused(
+            f"The database already has the login(s) {', '.join(sorted(clash))}; "
+            "the demo county needs an empty database."
+        )
 
 
 def _reset_sequences(session: Session) -> None:
@@ -1111,10 +1409,12 @@ def _reset_sequences(session: Session) -> None:
         column = table.columns.get("id")
         if column is None or not column.primary_key:
             continue
-        session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
-        ))
+        session.execute(
+            text(  # table names come from our own metadata, never from input
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+            )
+        )
 
 
 def build_demo(engine: Engine, *, residents: int, seed: int, today: dt.date | None = None) -> dict[str, Any]:
@@ -1168,8 +1468,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--db", required=True, help="SQLite file path, sqlite:/// URL or postgresql:// URL")
     parser.add_argument("--residents", type=int, default=5000, help="number of persons (default 5000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=None,
-                        help="build as of this date, YYYY-MM-DD (default: today in county time)")
+    parser.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="build as of this date, YYYY-MM-DD (default: today in county time)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         summary = build_demo(get_engine(args.db), residents=args.residents, seed=args.seed, today=args.today)
@@ -1209,14 +1513,16 @@ def build_scope_fixture(session: Session, *, today: dt.date) -> ScopeFixture:
     """Areas, workers, users and seven persons laid out so that every scope rule shows."""
     county, ta, tb = "522699000000", "522699101000", "522699102000"
     a1, a2, b1 = "522699101201", "522699101202", "522699102201"
-    session.add_all([
-        Area(code=county, name="青山县", level="county", lat=26.4, lon=108.2),
-        Area(code=ta, name="丹江镇", level="township", parent_code=county, lat=26.45, lon=108.1),
-        Area(code=tb, name="西江镇", level="township", parent_code=county, lat=26.35, lon=108.3),
-        Area(code=a1, name="羊排村", level="village", parent_code=ta, lat=26.46, lon=108.11),
-        Area(code=a2, name="乌东村", level="village", parent_code=ta, lat=26.44, lon=108.09),
-        Area(code=b1, name="南猛村", level="village", parent_code=tb, lat=26.36, lon=108.31),
-    ])
+    session.add_all(
+        [
+            Area(code=county, name="青山县", level="county", lat=26.4, lon=108.2),
+            Area(code=ta, name="丹江镇", level="township", parent_code=county, lat=26.45, lon=108.1),
+            Area(code=tb, name="西江镇", level="township", parent_code=county, lat=26.35, lon=108.3),
+            Area(code=a1, name="羊排村", level="village", parent_code=ta, lat=26.46, lon=108.11),
+            Area(code=a2, name="乌东村", level="village", parent_code=ta, lat=26.44, lon=108.09),
+            Area(code=b1, name="南猛村", level="village", parent_code=tb, lat=26.36, lon=108.31),
+        ]
+    )
     session.flush()
     ensure_default_policy(session, county_code=county)
     workers = {
@@ -1228,56 +1534,114 @@ def build_scope_fixture(session: Session, *, today: dt.date) -> ScopeFixture:
     session.add_all(workers.values())
     session.flush()
     users = [
-        ("admin", "admin", county, None), ("county", "county", county, None),
-        ("township_a", "township", ta, None), ("township_b", "township", tb, None),
-        ("coord_1", "coordinator", ta, workers["w1"].id), ("coord_2", "coordinator", ta, workers["w2"].id),
-        ("coord_b", "coordinator", tb, workers["w4"].id), ("no_area", "township", None, None),
+        ("admin", "admin", county, None),
+        ("county", "county", county, None),
+        ("township_a", "township", ta, None),
+        ("township_b", "township", tb, None),
+        ("coord_1", "coordinator", ta, workers["w1"].id),
+        ("coord_2", "coordinator", ta, workers["w2"].id),
+        ("coord_b", "coordinator", tb, workers["w4"].id),
+        ("no_area", "township", None, None),
     ]
     scopes = {}
     for username, role, area, worker_id in users:
-        user = User(username=username, display_name=username, password_hash="!", role=role, area_code=area,
-                    worker_id=worker_id, created_at=clock.now(), active=True, failed_logins=0, version=1,
-                    must_change_password=False)
+        user = User(
+            username=username,
+            display_name=username,
+            password_hash="!",  # noqa: S106 - no password hashes to "!", so nobody logs in
+            role=role,
+            area_code=area,
+            worker_id=worker_id,
+            created_at=clock.now(),
+            active=True,
+            failed_logins=0,
+            version=1,
+            must_change_password=False,
+        )
         session.add(user)
         session.flush()
         scopes[username] = Scope(user.id, username, role, area, worker_id)
     admin = scopes["admin"]
-    plan = [
+    plan: list[tuple[str, str, dt.date, str, list[tuple[str, str, dict[str, Any], str | None]]]] = [
         # key, village, birth, sex, [(group, subtype, facts, worker)]
-        ("a1_child_w1", a1, dt.date(2016, 3, 1), "M",
-         [("child", "left_behind", {"guardianship": "grandparent", "schooling": "primary"}, "w1")]),
-        ("a1_child_w2", a1, dt.date(2015, 7, 9), "F",
-         [("child", "left_behind", {"guardianship": "relative", "schooling": "primary"}, "w2")]),
-        ("a1_elder_unassigned", a1, dt.date(1950, 1, 5), "F",
-         [("elderly", "empty_nest", {"living_arrangement": "with_spouse", "self_care": "full"}, None)]),
-        ("a2_disabled_w3", a2, dt.date(1980, 11, 20), "M",
-         [("disabled", "uncertified", {"category": 4, "grade": 3}, "w3")]),
-        ("a1_child_disabled", a1, dt.date(2014, 2, 2), "M",
-         [("child", "distressed", {"guardianship": "none", "schooling": "primary"}, "w1"),
-          ("disabled", "uncertified", {"category": 5, "grade": 2}, "w3")]),
-        ("b1_child_w4", b1, dt.date(2017, 8, 8), "F",
-         [("child", "left_behind", {"guardianship": "grandparent", "schooling": "primary"}, "w4")]),
-        ("a1_deleted", a1, dt.date(2013, 4, 4), "F",
-         [("child", "left_behind", {"guardianship": "grandparent", "schooling": "junior"}, "w1")]),
+        (
+            "a1_child_w1",
+            a1,
+            dt.date(2016, 3, 1),
+            "M",
+            [("child", "left_behind", {"guardianship": "grandparent", "schooling": "primary"}, "w1")],
+        ),
+        (
+            "a1_child_w2",
+            a1,
+            dt.date(2015, 7, 9),
+            "F",
+            [("child", "left_behind", {"guardianship": "relative", "schooling": "primary"}, "w2")],
+        ),
+        (
+            "a1_elder_unassigned",
+            a1,
+            dt.date(1950, 1, 5),
+            "F",
+            [("elderly", "empty_nest", {"living_arrangement": "with_spouse", "self_care": "full"}, None)],
+        ),
+        (
+            "a2_disabled_w3",
+            a2,
+            dt.date(1980, 11, 20),
+            "M",
+            [("disabled", "uncertified", {"category": 4, "grade": 3}, "w3")],
+        ),
+        (
+            "a1_child_disabled",
+            a1,
+            dt.date(2014, 2, 2),
+            "M",
+            [
+                ("child", "distressed", {"guardianship": "none", "schooling": "primary"}, "w1"),
+                ("disabled", "uncertified", {"category": 5, "grade": 2}, "w3"),
+            ],
+        ),
+        (
+            "b1_child_w4",
+            b1,
+            dt.date(2017, 8, 8),
+            "F",
+            [("child", "left_behind", {"guardianship": "grandparent", "schooling": "primary"}, "w4")],
+        ),
+        (
+            "a1_deleted",
+            a1,
+            dt.date(2013, 4, 4),
+            "F",
+            [("child", "left_behind", {"guardianship": "grandparent", "schooling": "junior"}, "w1")],
+        ),
     ]
     persons: dict[str, int] = {}
     start = today - dt.timedelta(days=200)
     for serial, (key, village, birth, sex, enrollments) in enumerate(plan, start=1):
-        saved = create_person(session, admin, values={
-            "id_number": fixture_id_number(birth, serial, sex), "name": f"测试{key}", "village_code": village,
-            "address": f"{village}组{serial}号", "phone": f"1380000{serial:04d}",
-            "lat": 26.4 + serial / 1000, "lon": 108.2 + serial / 1000,
-        })
+        saved = create_person(
+            session,
+            admin,
+            values={
+                "id_number": fixture_id_number(birth, serial, sex),
+                "name": f"测试{key}",
+                "village_code": village,
+                "address": f"{village}组{serial}号",
+                "phone": f"1380000{serial:04d}",
+                "lat": 26.4 + serial / 1000,
+                "lon": 108.2 + serial / 1000,
+            },
+        )
         persons[key] = saved.id
         for group, subtype, facts, worker in enrollments:
-            enrolled = enroll(session, admin, person_id=saved.id, group=group, subtype=subtype, start_date=start,
-                              facts=facts)
+            enrolled = enroll(
+                session, admin, person_id=saved.id, group=group, subtype=subtype, start_date=start, facts=facts
+            )
             if worker is not None:
                 session.add(Assignment(enrollment_id=enrolled.id, worker_id=workers[worker].id, start_date=start))
     session.flush()
-    deleted = session.get(Person, persons["a1_deleted"])
-    soft_delete_person(session, admin, person_id=persons["a1_deleted"], seen_version=deleted.version,
-                       reason="重复录入")
+    soft_delete_person(session, admin, person_id=persons["a1_deleted"], seen_version=1, reason="重复录入")
     return ScopeFixture(county, ta, tb, a1, a2, b1, scopes, persons, {k: w.id for k, w in workers.items()})
 
 

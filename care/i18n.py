@@ -23,8 +23,14 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Not saved: someone else changed this record (you saw version {seen}, it is now version {now}). "
         "The newer values are shown below; check them and save again.",
     ),
-    "error.login_failed": ("用户名或密码错误，或账号已停用/锁定。", "Wrong username or password, or the account is inactive or locked."),
-    "error.no_scope": ("您的账号没有分配辖区，无法查看任何记录。请联系系统管理员。", "Your account has no area assigned, so it sees no records. Ask the administrator."),
+    "error.login_failed": (
+        "用户名或密码错误，或账号已停用/锁定。",
+        "Wrong username or password, or the account is inactive or locked.",
+    ),
+    "error.no_scope": (
+        "您的账号没有分配辖区，无法查看任何记录。请联系系统管理员。",
+        "Your account has no area assigned, so it sees no records. Ask the administrator.",
+    ),
     # --- ids -----------------------------------------------------------------
     "id.empty": ("请填写公民身份号码。", "Enter the citizen ID number."),
     "id.not_text": ("公民身份号码应以文本形式填写。", "The citizen ID number must be entered as text."),
@@ -164,7 +170,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "This database is a synthetic demo county; every person in it is fictitious.",
     ),
     "setup.title": ("首次使用：初始化数据库", "First run: set up the database"),
-    "setup.empty": ("数据库已创建，但还没有任何账号和数据。请选择：", "The database is ready but holds no accounts or data yet. Choose:"),
+    "setup.empty": (
+        "数据库已创建，但还没有任何账号和数据。请选择：",
+        "The database is ready but holds no accounts or data yet. Choose:",
+    ),
     "setup.demo_header": ("创建演示县", "Create a demo county"),
     "setup.demo_help": (
         "生成一个合成的演示县（12 个乡镇、约 300 个村），含演示账号，便于试用。",
@@ -173,7 +182,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "setup.demo_residents": ("演示人数", "Demo residents"),
     "setup.demo_button": ("创建演示县", "Create demo county"),
     "setup.demo_running": ("正在生成演示数据……", "Building the demo county…"),
-    "setup.demo_done": ("演示县已创建：{persons} 人，{villages} 个村。请使用下方演示账号登录。", "Demo county created: {persons} persons in {villages} villages. Log in with a demo account below."),
+    "setup.demo_done": (
+        "演示县已创建：{persons} 人，{villages} 个村。请使用下方演示账号登录。",
+        "Demo county created: {persons} persons in {villages} villages. Log in with a demo account below.",
+    ),
     "setup.real_header": ("正式使用：创建本县与管理员", "Real use: create the county and its administrator"),
     "setup.county_code": ("县级行政区划代码（12 位）", "County division code (12 digits)"),
     "setup.county_name": ("县名称", "County name"),
@@ -183,7 +195,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "setup.real_button": ("创建", "Create"),
     "setup.real_done": ("已创建县和管理员账号，请登录。", "County and administrator created; please log in."),
     "setup.passwords_differ": ("两次输入的密码不一致。", "The two passwords differ."),
-    "setup.not_county_code": ("县级代码应为 12 位数字，且后 6 位为 0（如 522699000000）。", "A county code is 12 digits ending in six zeros (e.g. 522699000000)."),
+    "setup.not_county_code": (
+        "县级代码应为 12 位数字，且后 6 位为 0（如 522699000000）。",
+        "A county code is 12 digits ending in six zeros (e.g. 522699000000).",
+    ),
     "setup.already_done": ("数据库已初始化。", "The database is already set up."),
     # --- home ------------------------------------------------------------------
     "home.title": ("首页", "Home"),
@@ -218,7 +233,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "reg.overdue_only": ("只看逾期", "Overdue only"),
     "reg.deleted_only": ("查看已删除", "Show deleted"),
     "reg.search": ("姓名或身份证号", "Name or ID number"),
-    "reg.search_help": ("可输入姓名的一部分，或身份证号的至少 4 位。", "Part of a name, or at least 4 digits of an ID number."),
+    "reg.search_help": (
+        "可输入姓名的一部分，或身份证号的至少 4 位。",
+        "Part of a name, or at least 4 digits of an ID number.",
+    ),
     "reg.all": ("全部", "All"),
     "reg.total": ("共 {total} 人 · 第 {page}/{pages} 页", "{total} persons · page {page} of {pages}"),
     "reg.page": ("页码", "Page"),
@@ -245,7 +263,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "pf.identity": ("基本信息", "Identity"),
     "pf.id_number": ("公民身份号码", "ID number"),
     "pf.show_full_id": ("查看完整身份证号", "Show full ID number"),
-    "pf.full_id_logged": ("查看完整身份证号已记入审计日志。", "Viewing the full ID number is recorded in the audit log."),
+    "pf.full_id_logged": (
+        "查看完整身份证号已记入审计日志。",
+        "Viewing the full ID number is recorded in the audit log.",
+    ),
     "pf.sex": ("性别", "Sex"),
     "pf.birth_date": ("出生日期", "Birth date"),
     "pf.age": ("年龄", "Age"),
@@ -327,13 +348,19 @@ CATALOG: dict[str, tuple[str, str]] = {
     # --- forms -----------------------------------------------------------------
     "form.name": ("姓名", "Name"),
     "form.id_number": ("公民身份号码", "Citizen ID number"),
-    "form.id_help": ("18 位，末位可为 X；15 位旧号码会自动升位。性别与出生日期由身份证号自动得出。", "18 characters (last may be X); 15-digit numbers are converted. Sex and birth date come from the ID."),
+    "form.id_help": (
+        "18 位，末位可为 X；15 位旧号码会自动升位。性别与出生日期由身份证号自动得出。",
+        "18 characters (last may be X); 15-digit numbers are converted. Sex and birth date come from the ID.",
+    ),
     "form.village": ("村（社区）", "Village"),
     "form.address": ("现住址", "Address"),
     "form.phone": ("联系电话", "Phone"),
     "form.lat": ("纬度（WGS-84）", "Latitude (WGS-84)"),
     "form.lon": ("经度（WGS-84）", "Longitude (WGS-84)"),
-    "form.coords_help": ("可留空；留空的对象在地图上单独列出。", "May be left empty; such persons are listed apart on the map."),
+    "form.coords_help": (
+        "可留空；留空的对象在地图上单独列出。",
+        "May be left empty; such persons are listed apart on the map.",
+    ),
     "form.notes": ("备注", "Notes"),
     "form.save": ("保存", "Save"),
     "form.create": ("创建", "Create"),
@@ -386,14 +413,23 @@ CATALOG: dict[str, tuple[str, str]] = {
     "person.name_required": ("请填写姓名。", "Enter the name."),
     "person.name_too_long": ("姓名过长（最多 64 个字）。", "The name is too long (64 characters at most)."),
     "person.bad_phone": ("联系电话应为 7 至 12 位数字。", "A phone number is 7 to 12 digits."),
-    "person.coords_incomplete": ("经纬度需同时填写数字，或同时留空。", "Enter both latitude and longitude as numbers, or leave both empty."),
+    "person.coords_incomplete": (
+        "经纬度需同时填写数字，或同时留空。",
+        "Enter both latitude and longitude as numbers, or leave both empty.",
+    ),
     "person.coords_outside_china": (
         "坐标不在中国境内，请检查经纬度是否填反或有误。",
         "The point is outside China; check that latitude and longitude are not swapped or mistyped.",
     ),
-    "person.coords_outside_county": ("坐标位于{county}范围之外，请核实。", "The point lies outside {county}; please check it."),
+    "person.coords_outside_county": (
+        "坐标位于{county}范围之外，请核实。",
+        "The point lies outside {county}; please check it.",
+    ),
     "person.bad_village": ("请选择有效的村（社区）。", "Choose a valid village."),
-    "person.village_replaced": ("村（社区）代码 {code} 已撤并，请使用新的代码。", "Village code {code} was merged away; use the new code."),
+    "person.village_replaced": (
+        "村（社区）代码 {code} 已撤并，请使用新的代码。",
+        "Village code {code} was merged away; use the new code.",
+    ),
     "person.village_outside_scope": ("该村不在您的辖区内。", "That village is outside your area."),
     "person.duplicate_visible": (
         "该身份证号已登记：{name}（{village}）。请打开已有档案，不要重复登记。",
@@ -408,14 +444,29 @@ CATALOG: dict[str, tuple[str, str]] = {
         "This ID number is already registered in another area. Ask the county administrator to transfer it.",
     ),
     "person.delete_reason_required": ("请填写删除原因。", "Give a reason for deleting."),
-    "enroll.child_too_old": ("该对象已满 {age} 周岁，留守/困境儿童须未满 16 周岁。", "This person is {age}; the children's register is for under-16s."),
-    "enroll.elderly_too_young": ("该对象 {age} 周岁，老年人类别须年满 60 周岁。", "This person is {age}; the elderly register starts at 60."),
-    "enroll.certificate_required": ("持证残疾人须填写残疾人证号。", "A certified disabled person needs the certificate number."),
-    "enroll.person_not_active": ("该对象已去世或迁出，不能纳入。", "This person has died or moved away and cannot be enrolled."),
+    "enroll.child_too_old": (
+        "该对象已满 {age} 周岁，留守/困境儿童须未满 16 周岁。",
+        "This person is {age}; the children's register is for under-16s.",
+    ),
+    "enroll.elderly_too_young": (
+        "该对象 {age} 周岁，老年人类别须年满 60 周岁。",
+        "This person is {age}; the elderly register starts at 60.",
+    ),
+    "enroll.certificate_required": (
+        "持证残疾人须填写残疾人证号。",
+        "A certified disabled person needs the certificate number.",
+    ),
+    "enroll.person_not_active": (
+        "该对象已去世或迁出，不能纳入。",
+        "This person has died or moved away and cannot be enrolled.",
+    ),
     "enroll.start_in_future": ("纳入日期不能晚于今天。", "The enrollment date cannot be in the future."),
     "enroll.start_before_birth": ("纳入日期不能早于出生日期。", "The enrollment date cannot be before birth."),
     "enroll.already_enrolled": ("该对象已在此类别中在册。", "This person is already on this group's register."),
-    "enroll.override_reason_required": ("人工调整风险等级须填写理由。", "An override of the risk level needs a reason."),
+    "enroll.override_reason_required": (
+        "人工调整风险等级须填写理由。",
+        "An override of the risk level needs a reason.",
+    ),
     "enroll.already_exited": ("该在册记录已退出。", "This enrollment has already ended."),
     "enroll.exit_in_future": ("退出日期不能晚于今天。", "The exit date cannot be in the future."),
     "enroll.exit_before_start": ("退出日期不能早于纳入日期。", "The exit date cannot be before the enrollment began."),

@@ -74,9 +74,7 @@ def _clean(raw: object, prefix: str, field: str) -> str:
     if not text:
         raise ValidationError(f"{prefix}.empty", field=field)
     if _SCIENTIFIC.fullmatch(text):
-        raise ValidationError(
-            f"{prefix}.excel_scientific", field=field, value=raw.strip()
-        )
+        raise ValidationError(f"{prefix}.excel_scientific", field=field, value=raw.strip())
     if _DECIMAL.fullmatch(text):
         raise ValidationError(f"{prefix}.excel_number", field=field)
     return text
@@ -128,20 +126,14 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdInfo:
         raise ValidationError("id.x_position", field=ID_FIELD)
 
     legacy = len(text) == 15
-    born = _birth_date(
-        "19" + text[6:12] if legacy else text[6:14], today or clock.today()
-    )
+    born = _birth_date("19" + text[6:12] if legacy else text[6:14], today or clock.today())
     if legacy:
         number = legacy_to_18(text)
     else:
         number = text
         if number[17] != check_digit(number[:17]):
             # A numeric Excel cell keeps 15 significant digits and zero-fills the rest.
-            key = (
-                "id.excel_lost_digits"
-                if number.endswith("000")
-                else "id.bad_check_digit"
-            )
+            key = "id.excel_lost_digits" if number.endswith("000") else "id.bad_check_digit"
             # The expected digit is left out on purpose: it would let a mistyped number
             # be "corrected" into someone else's valid number.
             raise ValidationError(key, field=ID_FIELD)
@@ -185,11 +177,7 @@ def age_on(birth_date: date, on: date) -> int:
     """Full years (周岁) reached on ``on``; someone born on 29 February turns a year older on 1 March."""
     if on < birth_date:
         raise ValueError("age_on: the date is before the birth date")
-    return (
-        on.year
-        - birth_date.year
-        - ((on.month, on.day) < (birth_date.month, birth_date.day))
-    )
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
 def mask_id_number(number: str | None) -> str:
@@ -247,9 +235,7 @@ def parse_certificate(
 
     found_category, found_grade = int(text[18]), int(text[19])
     if found_category not in _CATEGORIES:
-        raise ValidationError(
-            "cert.bad_category", field=CERT_FIELD, found=found_category
-        )
+        raise ValidationError("cert.bad_category", field=CERT_FIELD, found=found_category)
     if found_grade not in _GRADES:
         raise ValidationError("cert.bad_grade", field=CERT_FIELD, found=found_grade)
     if category is not None and found_category != category:
@@ -260,7 +246,5 @@ def parse_certificate(
             expected=category,
         )
     if grade is not None and found_grade != grade:
-        raise ValidationError(
-            "cert.grade_mismatch", field=CERT_FIELD, found=found_grade, expected=grade
-        )
+        raise ValidationError("cert.grade_mismatch", field=CERT_FIELD, found=found_grade, expected=grade)
     return text, found_category, found_grade

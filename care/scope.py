@@ -19,15 +19,31 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "county": frozenset({"person.view"}),
     "township": frozenset(
         {
-            "person.view", "person.view_full_id", "person.create", "person.edit", "person.delete",
-            "person.restore", "enrollment.create", "enrollment.edit", "enrollment.exit", "risk.override",
+            "person.view",
+            "person.view_full_id",
+            "person.create",
+            "person.edit",
+            "person.delete",
+            "person.restore",
+            "enrollment.create",
+            "enrollment.edit",
+            "enrollment.exit",
+            "risk.override",
         }
     ),
     "coordinator": frozenset({"person.view", "person.edit", "enrollment.edit"}),
     "admin": frozenset(
         {
-            "person.view", "person.view_full_id", "person.create", "person.edit", "person.delete",
-            "person.restore", "enrollment.create", "enrollment.edit", "enrollment.exit", "risk.override",
+            "person.view",
+            "person.view_full_id",
+            "person.create",
+            "person.edit",
+            "person.delete",
+            "person.restore",
+            "enrollment.create",
+            "enrollment.edit",
+            "enrollment.exit",
+            "risk.override",
         }
     ),
 }

@@ -38,7 +38,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON}  # noqa: RUF012 - read by SQLAlchemy at class creation
 
 
 AreaCode = String(12)
@@ -60,9 +60,7 @@ class Area(Base):
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     replaced_by: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
 
-    __table_args__ = (
-        CheckConstraint("level IN ('county', 'township', 'village')", name="level"),
-    )
+    __table_args__ = (CheckConstraint("level IN ('county', 'township', 'village')", name="level"),)
 
 
 class Person(Base):
@@ -131,7 +129,7 @@ class Enrollment(Base):
         # Two equality terms, so correlated "this person's active enrollments" lookups use it.
         Index("ix_enrollments_person_end", "person_id", "end_date"),
         Index("ix_enrollments_active_due", "end_date", "next_due_on"),
-        CheckConstraint('"group" IN (\'child\', \'elderly\', \'disabled\')', name="group"),
+        CheckConstraint("\"group\" IN ('child', 'elderly', 'disabled')", name="group"),
         CheckConstraint("risk IN ('high', 'medium', 'low')", name="risk"),
     )
 
@@ -216,9 +214,7 @@ class User(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __table_args__ = (
-        CheckConstraint("role IN ('county', 'township', 'coordinator', 'admin')", name="role"),
-    )
+    __table_args__ = (CheckConstraint("role IN ('county', 'township', 'coordinator', 'admin')", name="role"),)
 
 
 class LoginSession(Base):
@@ -303,9 +299,7 @@ class Visit(Base):
     __table_args__ = (
         Index("ix_visits_person_visited", "person_id", "visited_at"),
         Index("ix_visits_visited_at", "visited_at"),
-        CheckConstraint(
-            "status IN ('planned', 'done', 'not_met', 'cancelled')", name="status"
-        ),
+        CheckConstraint("status IN ('planned', 'done', 'not_met', 'cancelled')", name="status"),
     )
 
 
@@ -339,9 +333,7 @@ class Need(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __table_args__ = (
-        CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="status"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="status"),)
 
 
 class AuditEvent(Base):

@@ -16,8 +16,11 @@ with ui.read() as session:
 
 cols = st.columns(6)
 figures = [
-    ("home.persons", summary.persons), ("home.overdue", summary.overdue), ("home.due_soon", summary.due_soon),
-    ("home.high_risk", summary.high_risk), ("home.unassigned", summary.unassigned),
+    ("home.persons", summary.persons),
+    ("home.overdue", summary.overdue),
+    ("home.due_soon", summary.due_soon),
+    ("home.high_risk", summary.high_risk),
+    ("home.unassigned", summary.unassigned),
     ("home.never_visited", summary.never_visited),
 ]
 for col, (key, value) in zip(cols, figures, strict=True):
@@ -32,8 +35,14 @@ if scope.role in ("township", "admin", "county"):
 st.subheader(ui.t("home.by_group"))
 table = summary.by_group.assign(group=summary.by_group["group"].map(lambda g: ui.label("group", g)))
 st.dataframe(
-    table.rename(columns={"group": ui.t("home.col_group"), "enrolled": ui.t("home.col_enrolled"),
-                          "high_risk": ui.t("home.col_high_risk"), "overdue": ui.t("home.col_overdue")}),
+    table.rename(
+        columns={
+            "group": ui.t("home.col_group"),
+            "enrolled": ui.t("home.col_enrolled"),
+            "high_risk": ui.t("home.col_high_risk"),
+            "overdue": ui.t("home.col_overdue"),
+        }
+    ),
     hide_index=True,
 )
 
@@ -44,8 +53,12 @@ if ageing_out is not None:
         st.info(ui.t("home.age_out_none"))
     else:
         view = ageing_out[["name", "village", "age", "turns_16_on"]].rename(
-            columns={"name": ui.t("col.name"), "village": ui.t("col.village"), "age": ui.t("col.age"),
-                     "turns_16_on": ui.t("home.col_turns_16")}
+            columns={
+                "name": ui.t("col.name"),
+                "village": ui.t("col.village"),
+                "age": ui.t("col.age"),
+                "turns_16_on": ui.t("home.col_turns_16"),
+            }
         )
         picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="age_out")
         rows = picked.selection.rows if picked else []

@@ -15,8 +15,9 @@ st.caption(ui.t("login.subtitle"))
 left, right = st.columns([1, 1], gap="large")
 with left, st.form("login", border=True):
     username = st.text_input(ui.t("login.username"), max_chars=64, autocomplete="username", key="login_username")
-    password = st.text_input(ui.t("login.password"), type="password", max_chars=256, autocomplete="current-password",
-                             key="login_password")
+    password = st.text_input(
+        ui.t("login.password"), type="password", max_chars=256, autocomplete="current-password", key="login_password"
+    )
     submitted = st.form_submit_button(ui.t("login.submit"), type="primary", width="stretch")
 
 if submitted:
@@ -34,8 +35,11 @@ if accounts:
         table["role"] = table["role"].map(lambda r: ui.label("role", r))
         st.dataframe(
             table[["role", "username", "password"]].rename(
-                columns={"role": ui.t("login.role"), "username": ui.t("login.username"),
-                         "password": ui.t("login.password")}
+                columns={
+                    "role": ui.t("login.role"),
+                    "username": ui.t("login.username"),
+                    "password": ui.t("login.password"),
+                }
             ),
             hide_index=True,
             width="stretch",

@@ -34,7 +34,7 @@ if st.session_state.get("viewed_person") != person_id:
         services.record_person_view(session, scope, person_id=person_id)
     st.session_state["viewed_person"] = person_id
 
-st.title(f"{ui.t('pf.title')} · {pf.name}")
+st.title(f"{ui.t('pf.title')} · {ui.md(pf.name)}")
 forms.show_flash()
 if pf.deleted:
     st.warning(ui.t("pf.deleted_banner"), icon=":material/delete:")

@@ -23,29 +23,56 @@ def _reset_page() -> None:
 townships = areas[areas["level"] == "township"]
 names = dict(zip(areas["code"], areas["name"], strict=True))
 row1 = st.columns([2, 2, 1, 1, 1])
-township = row1[0].selectbox(ui.t("reg.township"), [None, *townships["code"]], key="reg_township",
-                             format_func=lambda c: names.get(c, ui.t("reg.all")), on_change=_reset_page)
+township = row1[0].selectbox(
+    ui.t("reg.township"),
+    [None, *townships["code"]],
+    key="reg_township",
+    format_func=lambda c: names.get(c, ui.t("reg.all")),
+    on_change=_reset_page,
+)
 villages = areas[(areas["level"] == "village") & ((areas["parent_code"] == township) if township else True)]
-village = row1[1].selectbox(ui.t("reg.village"), [None, *villages["code"]], key="reg_village",
-                            format_func=lambda c: names.get(c, ui.t("reg.all")), on_change=_reset_page)
-group = row1[2].selectbox(ui.t("reg.group"), [None, *enums.GROUPS], key="reg_group",
-                          format_func=ui.labeller("group"), on_change=_reset_page)
-risk = row1[3].selectbox(ui.t("reg.risk"), [None, *enums.RISKS], key="reg_risk",
-                         format_func=ui.labeller("risk"), on_change=_reset_page)
-status = row1[4].selectbox(ui.t("reg.status"), [None, *enums.PERSON_STATUSES], key="reg_status",
-                           format_func=ui.labeller("status"), on_change=_reset_page)
+village = row1[1].selectbox(
+    ui.t("reg.village"),
+    [None, *villages["code"]],
+    key="reg_village",
+    format_func=lambda c: names.get(c, ui.t("reg.all")),
+    on_change=_reset_page,
+)
+group = row1[2].selectbox(
+    ui.t("reg.group"), [None, *enums.GROUPS], key="reg_group", format_func=ui.labeller("group"), on_change=_reset_page
+)
+risk = row1[3].selectbox(
+    ui.t("reg.risk"), [None, *enums.RISKS], key="reg_risk", format_func=ui.labeller("risk"), on_change=_reset_page
+)
+status = row1[4].selectbox(
+    ui.t("reg.status"),
+    [None, *enums.PERSON_STATUSES],
+    key="reg_status",
+    format_func=ui.labeller("status"),
+    on_change=_reset_page,
+)
 row2 = st.columns([3, 1, 1, 1])
-text = row2[0].text_input(ui.t("reg.search"), key="reg_text", help=ui.t("reg.search_help"), max_chars=40,
-                          on_change=_reset_page)
+text = row2[0].text_input(
+    ui.t("reg.search"), key="reg_text", help=ui.t("reg.search_help"), max_chars=40, on_change=_reset_page
+)
 overdue = row2[1].toggle(ui.t("reg.overdue_only"), key="reg_overdue", on_change=_reset_page)
-deleted = row2[2].toggle(ui.t("reg.deleted_only"), key="reg_deleted", on_change=_reset_page) if scope.can(
-    "person.restore") else False
+deleted = (
+    row2[2].toggle(ui.t("reg.deleted_only"), key="reg_deleted", on_change=_reset_page)
+    if scope.can("person.restore")
+    else False
+)
 if scope.may_open("person_new") and row2[3].button(ui.t("reg.new"), icon=":material/person_add:"):
     st.switch_page("pages/person_new.py")
 
 flt = RegisterFilter(
-    area_code=village or township, group=group, risk=risk, status=status, overdue=overdue, text=text,
-    deleted=deleted, page=int(st.session_state.get("reg_page", 1)),
+    area_code=village or township,
+    group=group,
+    risk=risk,
+    status=status,
+    overdue=overdue,
+    text=text,
+    deleted=deleted,
+    page=int(st.session_state.get("reg_page", 1)),
 )
 with ui.read() as session:
     result = register_page(session, scope, flt, ui.today())
@@ -57,26 +84,34 @@ if result.rows.empty:
 
 
 def _view(rows: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        ui.t("col.name"): rows["name"],
-        ui.t("col.sex"): rows["sex"].map(lambda s: ui.label("sex", s)),
-        ui.t("col.age"): rows["age"],
-        ui.t("col.id_number"): rows["id_masked"],
-        ui.t("col.township"): rows["township"],
-        ui.t("col.village"): rows["village"],
-        ui.t("col.groups"): rows["groups"].map(lambda gs: [ui.label("group", g) for g in gs]),
-        ui.t("col.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
-        ui.t("col.next_due"): rows["next_due_on"],
-        ui.t("col.overdue"): rows["overdue"].map(lambda late: "⚠ " + ui.t("reg.overdue_mark") if late else ""),
-        ui.t("col.status"): rows["status"].map(lambda s: ui.label("status", s)),
-    })
+    return pd.DataFrame(
+        {
+            ui.t("col.name"): rows["name"],
+            ui.t("col.sex"): rows["sex"].map(lambda s: ui.label("sex", s)),
+            ui.t("col.age"): rows["age"],
+            ui.t("col.id_number"): rows["id_masked"],
+            ui.t("col.township"): rows["township"],
+            ui.t("col.village"): rows["village"],
+            ui.t("col.groups"): rows["groups"].map(lambda gs: [ui.label("group", g) for g in gs]),
+            ui.t("col.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
+            ui.t("col.next_due"): rows["next_due_on"],
+            ui.t("col.overdue"): rows["overdue"].map(lambda late: "⚠ " + ui.t("reg.overdue_mark") if late else ""),
+            ui.t("col.status"): rows["status"].map(lambda s: ui.label("status", s)),
+        }
+    )
 
 
 picked = st.dataframe(
-    _view(result.rows), hide_index=True, on_select="rerun", selection_mode="single-row",
-    key=f"reg_table_{result.page}", width="stretch",
-    column_config={ui.t("col.groups"): st.column_config.ListColumn(width="medium"),
-                   ui.t("col.next_due"): st.column_config.DateColumn(format="YYYY-MM-DD")},
+    _view(result.rows),
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"reg_table_{result.page}",
+    width="stretch",
+    column_config={
+        ui.t("col.groups"): st.column_config.ListColumn(width="medium"),
+        ui.t("col.next_due"): st.column_config.DateColumn(format="YYYY-MM-DD"),
+    },
 )
 chosen = picked.selection.rows if picked else []
 nav = st.columns([1, 1, 4])

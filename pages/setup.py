@@ -41,8 +41,7 @@ with real, st.form("real"):
         else:
             try:
                 with ui.write() as session:
-                    initialise_county(session, county_code=code, county_name=name, username=username,
-                                      password=password)
+                    initialise_county(session, county_code=code, county_name=name, username=username, password=password)
             except CareError as error:
                 ui.show_error(error)
             else:

@@ -83,9 +83,7 @@ def manifest() -> str:
     ]
     for asset in ASSETS:
         version = importlib.metadata.version(asset.distribution)
-        lines.append(
-            f"{asset.target}/  {asset.distribution}=={version}  license: {asset.license}"
-        )
+        lines.append(f"{asset.target}/  {asset.distribution}=={version}  license: {asset.license}")
         lines.extend(f"    {name}" for name in asset.files)
     return "\n".join(lines) + "\n"
 
@@ -126,9 +124,7 @@ def differences() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--check", action="store_true", help="only compare, copy nothing"
-    )
+    parser.add_argument("--check", action="store_true", help="only compare, copy nothing")
     args = parser.parse_args(argv)
     if args.check:
         problems = differences()

@@ -99,9 +99,7 @@ def _postgres_engine(admin: Engine) -> Iterator[Engine]:
     schema = f"test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = get_engine(
-        _with_search_path(admin.url.render_as_string(hide_password=False), schema)
-    )
+    engine = get_engine(_with_search_path(admin.url.render_as_string(hide_password=False), schema))
     try:
         upgrade(engine)
         yield engine

@@ -18,7 +18,7 @@ from db import migrate
 from db.session import get_engine, reading, transaction
 
 LANG_KEY = "lang"
-TOKEN_KEY = "login_token"
+TOKEN_KEY = "login_token"  # noqa: S105 - the session-state key, not a secret
 PERSON_KEY = "person_id"
 
 

@@ -30,8 +30,12 @@ def show_flash() -> None:
     {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(text)
     if details:
         st.caption(ui.t("pf.newer_values"))
-        st.dataframe(pd.DataFrame({ui.t("pf.col_item"): list(details.keys()),
-                                   ui.t("pf.col_value"): [str(v) for v in details.values()]}), hide_index=True)
+        st.dataframe(
+            pd.DataFrame(
+                {ui.t("pf.col_item"): list(details.keys()), ui.t("pf.col_value"): [str(v) for v in details.values()]}
+            ),
+            hide_index=True,
+        )
 
 
 def seen_version(key: str, current: int) -> int:
@@ -67,95 +71,154 @@ def _readable(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def person_fields(prefix: str, defaults: Mapping[str, Any], villages: pd.DataFrame, editable: tuple[str, ...]) -> dict[str, Any]:
+def person_fields(
+    prefix: str, defaults: Mapping[str, Any], villages: pd.DataFrame, editable: tuple[str, ...]
+) -> dict[str, Any]:
     """Identity inputs (inside a form); fields the role may not edit are shown disabled."""
     names = dict(zip(villages["code"], villages["name"], strict=True))
     codes = list(villages["code"])
     village = defaults.get("village_code")
     values: dict[str, Any] = {}
     c1, c2 = st.columns(2)
-    values["name"] = c1.text_input(ui.t("form.name"), value=defaults.get("name", ""), max_chars=64,
-                                   key=f"{prefix}_name", disabled="name" not in editable)
-    values["id_number"] = c2.text_input(ui.t("form.id_number"), value=defaults.get("id_number", ""), max_chars=24,
-                                        key=f"{prefix}_id", help=ui.t("form.id_help"),
-                                        disabled="id_number" not in editable)
+    values["name"] = c1.text_input(
+        ui.t("form.name"),
+        value=defaults.get("name", ""),
+        max_chars=64,
+        key=f"{prefix}_name",
+        disabled="name" not in editable,
+    )
+    values["id_number"] = c2.text_input(
+        ui.t("form.id_number"),
+        value=defaults.get("id_number", ""),
+        max_chars=24,
+        key=f"{prefix}_id",
+        help=ui.t("form.id_help"),
+        disabled="id_number" not in editable,
+    )
     values["village_code"] = c1.selectbox(
-        ui.t("form.village"), codes, index=codes.index(village) if village in codes else None,
-        format_func=lambda c: names.get(c, c), key=f"{prefix}_village", disabled="village_code" not in editable)
-    values["phone"] = c2.text_input(ui.t("form.phone"), value=defaults.get("phone", ""), max_chars=20,
-                                    key=f"{prefix}_phone")
-    values["address"] = st.text_input(ui.t("form.address"), value=defaults.get("address", ""), max_chars=200,
-                                      key=f"{prefix}_address")
+        ui.t("form.village"),
+        codes,
+        index=codes.index(village) if village in codes else None,
+        format_func=lambda c: names.get(c, c),
+        key=f"{prefix}_village",
+        disabled="village_code" not in editable,
+    )
+    values["phone"] = c2.text_input(
+        ui.t("form.phone"), value=defaults.get("phone", ""), max_chars=20, key=f"{prefix}_phone"
+    )
+    values["address"] = st.text_input(
+        ui.t("form.address"), value=defaults.get("address", ""), max_chars=200, key=f"{prefix}_address"
+    )
     c3, c4 = st.columns(2)
-    values["lat"] = c3.number_input(ui.t("form.lat"), value=defaults.get("lat"), min_value=-90.0, max_value=90.0,
-                                    format="%.6f", key=f"{prefix}_lat", help=ui.t("form.coords_help"))
-    values["lon"] = c4.number_input(ui.t("form.lon"), value=defaults.get("lon"), min_value=-180.0, max_value=180.0,
-                                    format="%.6f", key=f"{prefix}_lon")
-    values["notes"] = st.text_area(ui.t("form.notes"), value=defaults.get("notes", ""), max_chars=2000,
-                                   key=f"{prefix}_notes", height=80)
+    values["lat"] = c3.number_input(
+        ui.t("form.lat"),
+        value=defaults.get("lat"),
+        min_value=-90.0,
+        max_value=90.0,
+        format="%.6f",
+        key=f"{prefix}_lat",
+        help=ui.t("form.coords_help"),
+    )
+    values["lon"] = c4.number_input(
+        ui.t("form.lon"),
+        value=defaults.get("lon"),
+        min_value=-180.0,
+        max_value=180.0,
+        format="%.6f",
+        key=f"{prefix}_lon",
+    )
+    values["notes"] = st.text_area(
+        ui.t("form.notes"), value=defaults.get("notes", ""), max_chars=2000, key=f"{prefix}_notes", height=80
+    )
     return {k: v for k, v in values.items() if k in editable}
 
 
 def _choice(name: str, field: str, options: tuple[Any, ...], defaults: Mapping[str, Any], prefix: str) -> Any:
     value = defaults.get(field)
-    return st.selectbox(ui.t(f"form.{field}"), options, index=options.index(value) if value in options else 0,
-                        format_func=lambda v: ui.label(name, v), key=f"{prefix}_{field}")
+    return st.selectbox(
+        ui.t(f"form.{field}"),
+        options,
+        index=options.index(value) if value in options else 0,
+        format_func=lambda v: ui.label(name, v),
+        key=f"{prefix}_{field}",
+    )
 
 
-def facts_fields(group: str, prefix: str, subtype: str | None, defaults: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def facts_fields(
+    group: str, prefix: str, subtype: str | None, defaults: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]]:
     """The sub-type and the group's own facts (inside a form)."""
     subtypes = enums.SUBTYPES[group]
-    chosen = st.selectbox(ui.t("form.subtype"), subtypes, index=subtypes.index(subtype) if subtype in subtypes else 0,
-                          format_func=lambda v: ui.label("subtype", v), key=f"{prefix}_subtype")
+    chosen = st.selectbox(
+        ui.t("form.subtype"),
+        subtypes,
+        index=subtypes.index(subtype) if subtype in subtypes else 0,
+        format_func=lambda v: ui.label("subtype", v),
+        key=f"{prefix}_subtype",
+    )
     facts: dict[str, Any] = {}
     c1, c2 = st.columns(2)
     if group == "child":
         with c1:
             facts["guardianship"] = _choice("guardianship", "guardianship", enums.GUARDIANSHIP, defaults, prefix)
-            facts["guardian_name"] = st.text_input(ui.t("form.guardian_name"), defaults.get("guardian_name", ""),
-                                                   max_chars=64, key=f"{prefix}_gname")
-            facts["parents_workplace"] = st.text_input(ui.t("form.parents_workplace"),
-                                                       defaults.get("parents_workplace", ""), max_chars=100,
-                                                       key=f"{prefix}_work")
+            facts["guardian_name"] = st.text_input(
+                ui.t("form.guardian_name"), defaults.get("guardian_name", ""), max_chars=64, key=f"{prefix}_gname"
+            )
+            facts["parents_workplace"] = st.text_input(
+                ui.t("form.parents_workplace"),
+                defaults.get("parents_workplace", ""),
+                max_chars=100,
+                key=f"{prefix}_work",
+            )
         with c2:
             facts["schooling"] = _choice("schooling", "schooling", enums.SCHOOLING, defaults, prefix)
-            facts["guardian_phone"] = st.text_input(ui.t("form.guardian_phone"), defaults.get("guardian_phone", ""),
-                                                    max_chars=20, key=f"{prefix}_gphone")
-            facts["local_subtype"] = st.text_input(ui.t("form.local_subtype"), defaults.get("local_subtype", ""),
-                                                   max_chars=32, key=f"{prefix}_local")
-        facts["poor_guardianship"] = st.checkbox(ui.t("form.poor_guardianship"),
-                                                 bool(defaults.get("poor_guardianship")), key=f"{prefix}_poor")
+            facts["guardian_phone"] = st.text_input(
+                ui.t("form.guardian_phone"), defaults.get("guardian_phone", ""), max_chars=20, key=f"{prefix}_gphone"
+            )
+            facts["local_subtype"] = st.text_input(
+                ui.t("form.local_subtype"), defaults.get("local_subtype", ""), max_chars=32, key=f"{prefix}_local"
+            )
+        facts["poor_guardianship"] = st.checkbox(
+            ui.t("form.poor_guardianship"), bool(defaults.get("poor_guardianship")), key=f"{prefix}_poor"
+        )
         facts["boarding"] = st.checkbox(ui.t("form.boarding"), bool(defaults.get("boarding")), key=f"{prefix}_board")
     elif group == "elderly":
         with c1:
-            facts["living_arrangement"] = _choice("living_arrangement", "living_arrangement", enums.LIVING, defaults,
-                                                  prefix)
+            facts["living_arrangement"] = _choice(
+                "living_arrangement", "living_arrangement", enums.LIVING, defaults, prefix
+            )
         with c2:
             facts["self_care"] = _choice("self_care", "self_care", enums.SELF_CARE, defaults, prefix)
-        facts["children_contact"] = st.text_input(ui.t("form.children_contact"),
-                                                  defaults.get("children_contact", ""), max_chars=100,
-                                                  key=f"{prefix}_kids")
+        facts["children_contact"] = st.text_input(
+            ui.t("form.children_contact"), defaults.get("children_contact", ""), max_chars=100, key=f"{prefix}_kids"
+        )
     else:
         with c1:
             facts["category"] = _choice("category", "category", enums.DISABILITY_CATEGORIES, defaults, prefix)
         with c2:
             facts["grade"] = _choice("grade", "grade", enums.DISABILITY_GRADES, defaults, prefix)
-        facts["certificate_no"] = st.text_input(ui.t("form.certificate_no"), defaults.get("certificate_no") or "",
-                                                max_chars=24, key=f"{prefix}_cert")
-        facts["rehab_needs"] = st.text_input(ui.t("form.rehab_needs"), defaults.get("rehab_needs", ""),
-                                             max_chars=200, key=f"{prefix}_rehab")
-        facts["assistive_devices"] = st.text_input(ui.t("form.assistive_devices"),
-                                                   defaults.get("assistive_devices", ""), max_chars=200,
-                                                   key=f"{prefix}_aids")
+        facts["certificate_no"] = st.text_input(
+            ui.t("form.certificate_no"), defaults.get("certificate_no") or "", max_chars=24, key=f"{prefix}_cert"
+        )
+        facts["rehab_needs"] = st.text_input(
+            ui.t("form.rehab_needs"), defaults.get("rehab_needs", ""), max_chars=200, key=f"{prefix}_rehab"
+        )
+        facts["assistive_devices"] = st.text_input(
+            ui.t("form.assistive_devices"), defaults.get("assistive_devices", ""), max_chars=200, key=f"{prefix}_aids"
+        )
     return chosen, facts
 
 
 def risk_override_fields(prefix: str, override: str | None, reason: str) -> tuple[str | None, str]:
     """An optional manual risk level with its reason (inside a form)."""
     options: tuple[str | None, ...] = (None, *enums.RISKS)
-    chosen = st.selectbox(ui.t("form.risk_override"), options, index=options.index(override),
-                          format_func=lambda v: ui.t("form.no_override") if v is None else ui.label("risk", v),
-                          key=f"{prefix}_override")
+    chosen = st.selectbox(
+        ui.t("form.risk_override"),
+        options,
+        index=options.index(override),
+        format_func=lambda v: ui.t("form.no_override") if v is None else ui.label("risk", v),
+        key=f"{prefix}_override",
+    )
     text = st.text_input(ui.t("form.override_reason"), reason, max_chars=200, key=f"{prefix}_override_reason")
     return chosen, text
 

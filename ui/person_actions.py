@@ -42,12 +42,21 @@ def actions(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
 def _edit_person(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
     key = f"person_{pf.id}"
     seen = forms.seen_version(key, pf.version)
-    defaults = {"name": pf.name, "id_number": pf.id_number, "village_code": pf.village_code, "phone": pf.phone,
-                "address": pf.address, "lat": pf.lat, "lon": pf.lon, "notes": pf.notes}
+    defaults = {
+        "name": pf.name,
+        "id_number": pf.id_number,
+        "village_code": pf.village_code,
+        "phone": pf.phone,
+        "address": pf.address,
+        "lat": pf.lat,
+        "lon": pf.lon,
+        "notes": pf.notes,
+    }
     with st.form(f"edit_{key}_{seen}"):
         values = forms.person_fields(f"edit_{key}_{seen}", defaults, villages, EDITABLE_BY_ROLE.get(scope.role, ()))
         submitted = st.form_submit_button(ui.t("form.save"), type="primary")
     if submitted:
+
         def run() -> object:
             with ui.write() as session:
                 return services.update_person(session, scope, person_id=pf.id, seen_version=seen, values=values)
@@ -60,28 +69,44 @@ def _enroll(scope: Scope, pf: PersonFile) -> None:
     free = [g for g in enums.GROUPS if g not in taken]
     if not free:
         return
-    group = st.segmented_control(ui.t("form.group"), free, default=free[0], format_func=ui.labeller("group"),
-                                 key=f"enroll_group_{pf.id}") or free[0]
+    group = (
+        st.segmented_control(
+            ui.t("form.group"), free, default=free[0], format_func=ui.labeller("group"), key=f"enroll_group_{pf.id}"
+        )
+        or free[0]
+    )
     with st.form(f"enroll_{pf.id}_{group}"):
         subtype, facts = forms.facts_fields(group, f"enroll_{pf.id}_{group}", None, {})
         start = forms.date_input("form.start_date", f"enroll_start_{pf.id}_{group}", ui.today())
         override, reason = forms.risk_override_fields(f"enroll_{pf.id}_{group}", None, "")
         submitted = st.form_submit_button(ui.t("form.enroll_submit"), type="primary")
     if submitted:
+
         def run() -> object:
             with ui.write() as session:
-                return services.enroll(session, scope, person_id=pf.id, group=group, subtype=subtype,
-                                       start_date=start, facts=facts, risk_override=override,
-                                       risk_override_reason=reason)
+                return services.enroll(
+                    session,
+                    scope,
+                    person_id=pf.id,
+                    group=group,
+                    subtype=subtype,
+                    start_date=start,
+                    facts=facts,
+                    risk_override=override,
+                    risk_override_reason=reason,
+                )
 
         forms.save(f"enroll_{pf.id}", run, ui.t("pf.saved"))
 
 
 def _pick(active: list[EnrollmentView], key: str) -> EnrollmentView:
     by_id = {e.id: e for e in active}
-    chosen = st.selectbox(ui.t("form.enrollment"), list(by_id), key=key,
-                          format_func=lambda i: f"{ui.label('group', by_id[i].group)} · "
-                                                f"{ui.label('subtype', by_id[i].subtype)}")
+    chosen = st.selectbox(
+        ui.t("form.enrollment"),
+        list(by_id),
+        key=key,
+        format_func=lambda i: f"{ui.label('group', by_id[i].group)} · {ui.label('subtype', by_id[i].subtype)}",
+    )
     return by_id[chosen]
 
 
@@ -93,15 +118,22 @@ def _edit_enrollment(scope: Scope, active: list[EnrollmentView]) -> None:
         subtype, facts = forms.facts_fields(e.group, f"edit_{key}_{seen}", e.subtype, e.facts)
         override, reason = (e.risk_override, e.risk_override_reason)
         if scope.can("risk.override"):
-            override, reason = forms.risk_override_fields(f"edit_{key}_{seen}", e.risk_override,
-                                                          e.risk_override_reason)
+            override, reason = forms.risk_override_fields(f"edit_{key}_{seen}", e.risk_override, e.risk_override_reason)
         submitted = st.form_submit_button(ui.t("form.save"), type="primary")
     if submitted:
+
         def run() -> object:
             with ui.write() as session:
-                return services.update_enrollment(session, scope, enrollment_id=e.id, seen_version=seen,
-                                                  subtype=subtype, facts=facts, risk_override=override,
-                                                  risk_override_reason=reason)
+                return services.update_enrollment(
+                    session,
+                    scope,
+                    enrollment_id=e.id,
+                    seen_version=seen,
+                    subtype=subtype,
+                    facts=facts,
+                    risk_override=override,
+                    risk_override_reason=reason,
+                )
 
         forms.save(key, run, ui.t("pf.saved"))
 
@@ -111,16 +143,22 @@ def _exit(scope: Scope, active: list[EnrollmentView]) -> None:
     key = f"enrollment_{e.id}"
     seen = forms.seen_version(key, e.version)
     with st.form(f"exit_{key}_{seen}"):
-        reason = st.selectbox(ui.t("form.exit_reason"), enums.EXIT_REASONS[e.group],
-                              format_func=ui.labeller("exit_reason"), key=f"exit_reason_{e.id}_{seen}")
+        reason = st.selectbox(
+            ui.t("form.exit_reason"),
+            enums.EXIT_REASONS[e.group],
+            format_func=ui.labeller("exit_reason"),
+            key=f"exit_reason_{e.id}_{seen}",
+        )
         end = forms.date_input("form.exit_date", f"exit_date_{e.id}_{seen}", ui.today())
         note = st.text_input(ui.t("form.exit_note"), max_chars=200, key=f"exit_note_{e.id}_{seen}")
         submitted = st.form_submit_button(ui.t("form.exit_submit"), type="primary")
     if submitted:
+
         def run() -> object:
             with ui.write() as session:
-                return services.exit_enrollment(session, scope, enrollment_id=e.id, seen_version=seen,
-                                                reason=reason, end_date=end, note=note)
+                return services.exit_enrollment(
+                    session, scope, enrollment_id=e.id, seen_version=seen, reason=reason, end_date=end, note=note
+                )
 
         forms.save(key, run, ui.t("pf.saved"))
 
@@ -132,6 +170,7 @@ def _delete(scope: Scope, pf: PersonFile) -> None:
         reason = st.text_input(ui.t("pf.delete_reason"), max_chars=200)
         submitted = st.form_submit_button(ui.t("pf.delete_confirm"))
     if submitted:
+
         def run() -> object:
             with ui.write() as session:
                 return services.soft_delete_person(session, scope, person_id=pf.id, seen_version=seen, reason=reason)
@@ -143,6 +182,7 @@ def _restore(scope: Scope, pf: PersonFile) -> None:
     key = f"person_{pf.id}"
     seen = forms.seen_version(key, pf.version)
     if st.button(ui.t("pf.restore"), type="primary", key=f"restore_{pf.id}_{seen}"):
+
         def run() -> object:
             with ui.write() as session:
                 return services.restore_person(session, scope, person_id=pf.id, seen_version=seen)

@@ -12,8 +12,12 @@ from care.queries.person_file import EnrollmentView, PersonFile
 from care.services.facts import FIELDS
 
 LABELLED_FACTS = {
-    "guardianship": "guardianship", "schooling": "schooling", "living_arrangement": "living_arrangement",
-    "self_care": "self_care", "category": "category", "grade": "grade",
+    "guardianship": "guardianship",
+    "schooling": "schooling",
+    "living_arrangement": "living_arrangement",
+    "self_care": "self_care",
+    "category": "category",
+    "grade": "grade",
 }
 
 
@@ -50,8 +54,10 @@ def enrollment(e: EnrollmentView, today: Any) -> None:
         head, risk = st.columns([3, 1])
         head.markdown(f"**{title}**")
         if e.end_date is not None:
-            head.caption(ui.t("pf.exited", end=e.end_date, reason=ui.label("exit_reason", e.exit_reason))
-                         + (f"（{ui.md(e.exit_note)}）" if e.exit_note else ""))
+            head.caption(
+                ui.t("pf.exited", end=e.end_date, reason=ui.label("exit_reason", e.exit_reason))
+                + (f"（{ui.md(e.exit_note)}）" if e.exit_note else "")
+            )
             return
         head.caption(ui.t("pf.enrolled_since", start=e.start_date))
         colour = {"high": "red", "medium": "orange", "low": "green"}[e.risk]
@@ -59,8 +65,9 @@ def enrollment(e: EnrollmentView, today: Any) -> None:
         reasons = "、".join(ui.t(r) for r in e.risk_reasons)
         st.caption(f"{ui.t('pf.risk_why')}：{reasons}（{ui.t('pf.risk_auto', risk=ui.label('risk', e.risk_auto))}）")
         if e.risk_override:
-            st.caption(ui.t("pf.risk_override", risk=ui.label("risk", e.risk_override),
-                             reason=ui.md(e.risk_override_reason)))
+            st.caption(
+                ui.t("pf.risk_override", risk=ui.label("risk", e.risk_override), reason=ui.md(e.risk_override_reason))
+            )
         c1, c2, c3 = st.columns(3)
         c1.markdown(f"**{ui.t('pf.worker')}** · {ui.md(e.worker) if e.worker else ui.t('pf.no_worker')}")
         c2.markdown(f"**{ui.t('pf.last_visit')}** · {e.last_visit_on or ui.t('pf.never')}")
@@ -69,8 +76,10 @@ def enrollment(e: EnrollmentView, today: Any) -> None:
             due += f" :red[{ui.t('pf.overdue_badge')}]"
         c3.markdown(f"**{ui.t('pf.next_due')}** · {due}")
         facts = pd.DataFrame(
-            {ui.t("pf.col_item"): [ui.t(f"fact.{n}") for n in FIELDS[e.group]],
-             ui.t("pf.col_value"): [_fact_text(n, e.facts.get(n)) for n in FIELDS[e.group]]}
+            {
+                ui.t("pf.col_item"): [ui.t(f"fact.{n}") for n in FIELDS[e.group]],
+                ui.t("pf.col_value"): [_fact_text(n, e.facts.get(n)) for n in FIELDS[e.group]],
+            }
         )
         st.dataframe(facts, hide_index=True, width="stretch")
 
@@ -82,14 +91,20 @@ def visits(pf: PersonFile) -> None:
         st.caption(ui.t("pf.no_visits"))
         return
     rows = pd.DataFrame(pf.visits)
-    st.dataframe(pd.DataFrame({
-        ui.t("pf.col_visited_at"): rows["visited_at"],
-        ui.t("pf.col_status"): rows["status"].map(lambda s: ui.label("visit_status", s)),
-        ui.t("pf.col_mode"): rows["mode"].map(lambda m: ui.label("mode", m)),
-        ui.t("pf.col_groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
-        ui.t("pf.col_worker"): rows["worker"],
-        ui.t("pf.col_notes"): rows["notes"],
-    }), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("pf.col_visited_at"): rows["visited_at"],
+                ui.t("pf.col_status"): rows["status"].map(lambda s: ui.label("visit_status", s)),
+                ui.t("pf.col_mode"): rows["mode"].map(lambda m: ui.label("mode", m)),
+                ui.t("pf.col_groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
+                ui.t("pf.col_worker"): rows["worker"],
+                ui.t("pf.col_notes"): rows["notes"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def needs(pf: PersonFile) -> None:
@@ -99,14 +114,20 @@ def needs(pf: PersonFile) -> None:
         st.caption(ui.t("pf.no_needs"))
         return
     rows = pd.DataFrame(pf.needs)
-    st.dataframe(pd.DataFrame({
-        ui.t("pf.col_kind"): rows["kind"].map(lambda k: ui.label("need_kind", k)),
-        ui.t("pf.col_status"): rows["status"].map(lambda s: ui.label("need_status", s)),
-        ui.t("pf.col_department"): rows["department"],
-        ui.t("pf.col_description"): rows["description"],
-        ui.t("pf.col_opened"): rows["opened_on"],
-        ui.t("pf.col_resolved"): rows["resolved_on"],
-    }), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("pf.col_kind"): rows["kind"].map(lambda k: ui.label("need_kind", k)),
+                ui.t("pf.col_status"): rows["status"].map(lambda s: ui.label("need_status", s)),
+                ui.t("pf.col_department"): rows["department"],
+                ui.t("pf.col_description"): rows["description"],
+                ui.t("pf.col_opened"): rows["opened_on"],
+                ui.t("pf.col_resolved"): rows["resolved_on"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def assignments(pf: PersonFile) -> None:
@@ -116,10 +137,16 @@ def assignments(pf: PersonFile) -> None:
     groups = {e.id: e.group for e in pf.enrollments}
     with st.expander(ui.t("pf.assignments")):
         rows = pd.DataFrame(pf.assignment_history)
-        st.dataframe(pd.DataFrame({
-            ui.t("pf.col_groups"): rows["enrollment_id"].map(lambda i: ui.label("group", groups.get(i))),
-            ui.t("pf.col_worker"): rows["worker"],
-            ui.t("pf.col_kind_worker"): rows["kind"].map(lambda k: ui.label("worker_kind", k)),
-            ui.t("pf.col_start"): rows["start_date"],
-            ui.t("pf.col_end"): rows["end_date"],
-        }), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    ui.t("pf.col_groups"): rows["enrollment_id"].map(lambda i: ui.label("group", groups.get(i))),
+                    ui.t("pf.col_worker"): rows["worker"],
+                    ui.t("pf.col_kind_worker"): rows["kind"].map(lambda k: ui.label("worker_kind", k)),
+                    ui.t("pf.col_start"): rows["start_date"],
+                    ui.t("pf.col_end"): rows["end_date"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )

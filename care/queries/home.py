@@ -29,9 +29,7 @@ class HomeSummary:
 
 
 def _current_assignment() -> object:
-    return exists(
-        select(Assignment.id).where(Assignment.enrollment_id == Enrollment.id, Assignment.end_date.is_(None))
-    )
+    return exists(select(Assignment.id).where(Assignment.enrollment_id == Enrollment.id, Assignment.end_date.is_(None)))
 
 
 def home_summary(session: Session, scope: Scope, today: dt.date) -> HomeSummary:
@@ -59,8 +57,13 @@ def home_summary(session: Session, scope: Scope, today: dt.date) -> HomeSummary:
     )
     totals = [sum(r[i] for r in rows.values()) for i in range(6)]
     return HomeSummary(
-        persons=int(persons), by_group=table, overdue=totals[2], due_soon=totals[3], high_risk=totals[1],
-        unassigned=totals[4], never_visited=totals[5],
+        persons=int(persons),
+        by_group=table,
+        overdue=totals[2],
+        due_soon=totals[3],
+        high_risk=totals[1],
+        unassigned=totals[4],
+        never_visited=totals[5],
     )
 
 
@@ -73,17 +76,31 @@ def age_out_list(session: Session, scope: Scope, today: dt.date, within_days: in
         select(Person.id, Person.name, Person.birth_date, Area.name, Enrollment.id, Enrollment.version)
         .join(Enrollment, Enrollment.person_id == Person.id)
         .join(Area, Area.code == Person.village_code)
-        .where(*person_conditions(scope), Enrollment.group == "child", Enrollment.end_date.is_(None),
-               Person.birth_date <= cutoff)
+        .where(
+            *person_conditions(scope),
+            Enrollment.group == "child",
+            Enrollment.end_date.is_(None),
+            Person.birth_date <= cutoff,
+        )
         .order_by(Person.birth_date)
     )
     records = []
     for pid, name, birth, village, eid, version in session.execute(stmt):
         turns = _sixteenth_birthday(birth)
-        records.append({"person_id": pid, "name": name, "village": village, "age": ids.age_on(birth, today),
-                        "turns_16_on": turns, "enrollment_id": eid, "version": version})
-    return pd.DataFrame(records, columns=["person_id", "name", "village", "age", "turns_16_on", "enrollment_id",
-                                          "version"])
+        records.append(
+            {
+                "person_id": pid,
+                "name": name,
+                "village": village,
+                "age": ids.age_on(birth, today),
+                "turns_16_on": turns,
+                "enrollment_id": eid,
+                "version": version,
+            }
+        )
+    return pd.DataFrame(
+        records, columns=["person_id", "name", "village", "age", "turns_16_on", "enrollment_id", "version"]
+    )
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:

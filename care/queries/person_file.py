@@ -101,14 +101,28 @@ def person_file(session: Session, scope: Scope, person_id: int, today: dt.date) 
     views = [_enrollment_view(e, age, current.get(e.id)) for e in enrollments]
     full = scope.can("person.view_full_id")
     return PersonFile(
-        id=person.id, name=person.name, sex=person.sex, birth_date=person.birth_date, age=age,
+        id=person.id,
+        name=person.name,
+        sex=person.sex,
+        birth_date=person.birth_date,
+        age=age,
         id_number=person.id_number if full else ids.mask_id_number(person.id_number),
         id_masked=ids.mask_id_number(person.id_number),
-        phone_masked=ids.mask_phone(person.phone), phone=person.phone,
-        village_code=person.village_code, village=village.name if village else person.village_code,
-        township=township.name if township else "", address=person.address, lat=person.lat, lon=person.lon,
-        status=person.status, notes=person.notes, deleted=person.deleted, version=person.version,
-        enrollments=views, visits=_visits(session, person.id), needs=_needs(session, person.id),
+        phone_masked=ids.mask_phone(person.phone),
+        phone=person.phone,
+        village_code=person.village_code,
+        village=village.name if village else person.village_code,
+        township=township.name if township else "",
+        address=person.address,
+        lat=person.lat,
+        lon=person.lon,
+        status=person.status,
+        notes=person.notes,
+        deleted=person.deleted,
+        version=person.version,
+        enrollments=views,
+        visits=_visits(session, person.id),
+        needs=_needs(session, person.id),
         assignment_history=history,
     )
 
@@ -117,10 +131,23 @@ def _enrollment_view(e: Enrollment, age: int, worker: str | None) -> EnrollmentV
     facts = facts_of(e)
     reasons = rules.compute_risk(e.group, e.subtype, facts, age).reasons
     return EnrollmentView(
-        id=e.id, group=e.group, subtype=e.subtype, start_date=e.start_date, end_date=e.end_date,
-        exit_reason=e.exit_reason, exit_note=e.exit_note, risk=e.risk, risk_auto=e.risk_auto,
-        risk_override=e.risk_override, risk_override_reason=e.risk_override_reason, risk_reasons=reasons,
-        facts=facts, last_visit_on=e.last_visit_on, next_due_on=e.next_due_on, worker=worker, version=e.version,
+        id=e.id,
+        group=e.group,
+        subtype=e.subtype,
+        start_date=e.start_date,
+        end_date=e.end_date,
+        exit_reason=e.exit_reason,
+        exit_note=e.exit_note,
+        risk=e.risk,
+        risk_auto=e.risk_auto,
+        risk_override=e.risk_override,
+        risk_override_reason=e.risk_override_reason,
+        risk_reasons=reasons,
+        facts=facts,
+        last_visit_on=e.last_visit_on,
+        next_due_on=e.next_due_on,
+        worker=worker,
+        version=e.version,
     )
 
 
@@ -135,7 +162,11 @@ def _assignments(session: Session, enrollment_ids: list[int], today: dt.date) ->
     )
     return [
         {
-            "enrollment_id": eid, "worker": name, "kind": kind, "start_date": start, "end_date": end,
+            "enrollment_id": eid,
+            "worker": name,
+            "kind": kind,
+            "start_date": start,
+            "end_date": end,
             "current": start <= today and (end is None or end >= today),
         }
         for eid, name, kind, start, end in rows
@@ -159,8 +190,16 @@ def _visits(session: Session, person_id: int) -> list[dict[str, Any]]:
         ):
             groups.setdefault(vid, []).append(group)
     return [
-        {"id": vid, "visited_at": at, "due_date": due, "status": status, "mode": mode, "notes": notes,
-         "worker": worker or "", "groups": sorted(groups.get(vid, []))}
+        {
+            "id": vid,
+            "visited_at": at,
+            "due_date": due,
+            "status": status,
+            "mode": mode,
+            "notes": notes,
+            "worker": worker or "",
+            "groups": sorted(groups.get(vid, [])),
+        }
         for vid, at, due, status, mode, notes, worker in rows
     ]
 
@@ -172,7 +211,14 @@ def _needs(session: Session, person_id: int) -> list[dict[str, Any]]:
         .order_by(Need.status == "resolved", Need.opened_on)
     )
     return [
-        {"id": nid, "kind": kind, "department": dept, "description": desc, "status": status,
-         "opened_on": opened, "resolved_on": resolved}
+        {
+            "id": nid,
+            "kind": kind,
+            "department": dept,
+            "description": desc,
+            "status": status,
+            "opened_on": opened,
+            "resolved_on": resolved,
+        }
         for nid, kind, dept, desc, status, opened, resolved in rows
     ]

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, func, select
@@ -47,8 +48,20 @@ class RegisterPage:
 
 
 COLUMNS = [
-    "person_id", "name", "sex", "age", "id_masked", "township", "village", "groups", "risk",
-    "next_due_on", "overdue", "status", "deleted", "version",
+    "person_id",
+    "name",
+    "sex",
+    "age",
+    "id_masked",
+    "township",
+    "village",
+    "groups",
+    "risk",
+    "next_due_on",
+    "overdue",
+    "status",
+    "deleted",
+    "version",
 ]
 
 
@@ -95,7 +108,7 @@ def _conditions(scope: Scope, flt: RegisterFilter, today: dt.date) -> list[Colum
 
 def register_count(session: Session, scope: Scope, flt: RegisterFilter, today: dt.date) -> int:
     """How many persons match (the same conditions as the list)."""
-    stmt: Select[tuple[int]] = select(func.count()).select_from(Person).where(*_conditions(scope, flt, today))
+    stmt: Select[Any] = select(func.count()).select_from(Person).where(*_conditions(scope, flt, today))
     return int(session.scalar(stmt) or 0)
 
 
@@ -109,8 +122,16 @@ def register_page(session: Session, scope: Scope, flt: RegisterFilter, today: dt
     township = Area.__table__.alias("township")
     stmt = (
         select(
-            Person.id, Person.name, Person.sex, Person.birth_date, Person.id_number, Person.status,
-            Person.deleted, Person.version, village.c.name, township.c.name,
+            Person.id,
+            Person.name,
+            Person.sex,
+            Person.birth_date,
+            Person.id_number,
+            Person.status,
+            Person.deleted,
+            Person.version,
+            village.c.name,
+            township.c.name,
         )
         .join(village, village.c.code == Person.village_code)
         .outerjoin(township, township.c.code == village.c.parent_code)
@@ -125,22 +146,24 @@ def register_page(session: Session, scope: Scope, flt: RegisterFilter, today: dt
     for pid, name, sex, birth, id_number, status, deleted, version, village_name, township_name in people:
         mine = enrollments.get(pid, [])
         due = min((e[2] for e in mine if e[2] is not None), default=None)
-        records.append({
-            "person_id": pid,
-            "name": name,
-            "sex": sex,
-            "age": ids.age_on(birth, today),
-            "id_masked": ids.mask_id_number(id_number),
-            "township": township_name or "",
-            "village": village_name,
-            "groups": [e[0] for e in mine],
-            "risk": min((e[1] for e in mine), key=RISK_ORDER.__getitem__, default=None),
-            "next_due_on": due,
-            "overdue": due is not None and due < today,
-            "status": status,
-            "deleted": bool(deleted),
-            "version": version,
-        })
+        records.append(
+            {
+                "person_id": pid,
+                "name": name,
+                "sex": sex,
+                "age": ids.age_on(birth, today),
+                "id_masked": ids.mask_id_number(id_number),
+                "township": township_name or "",
+                "village": village_name,
+                "groups": [e[0] for e in mine],
+                "risk": min((e[1] for e in mine), key=RISK_ORDER.__getitem__, default=None),
+                "next_due_on": due,
+                "overdue": due is not None and due < today,
+                "status": status,
+                "deleted": bool(deleted),
+                "version": version,
+            }
+        )
     return RegisterPage(pd.DataFrame.from_records(records, columns=COLUMNS), total, page, pages, COLUMNS)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from care import clock, ids, policy, rules
@@ -73,7 +74,7 @@ def refresh_due_dates(session: Session, *, enrollment_ids: list[int] | None = No
     stmt = select(Enrollment.id, Enrollment.group, Enrollment.risk, Enrollment.start_date).where(
         Enrollment.end_date.is_(None)
     )
-    rows = []
+    rows: list[Any] = []
     batches = [None] if enrollment_ids is None else list(_chunks(enrollment_ids))
     for batch in batches:
         part = stmt if batch is None else stmt.where(Enrollment.id.in_(batch))
@@ -87,7 +88,7 @@ def refresh_due_dates(session: Session, *, enrollment_ids: list[int] | None = No
         for eid, group, risk, start in rows
     ]
     if params:
-        table = Enrollment.__table__
+        table = cast(Table, Enrollment.__table__)
         # Core executemany: one statement, many parameter sets (not per-row ORM updates).
         session.execute(
             update(table)

@@ -68,15 +68,25 @@ def enroll(
     )
     if already is not None:
         raise ValidationError("enroll.already_enrolled", field="group")
-    cleaned = clean_facts(group, subtype, facts, id_number=person.id_number, birth_date=person.birth_date,
-                          on=clock.today())
+    cleaned = clean_facts(
+        group, subtype, facts, id_number=person.id_number, birth_date=person.birth_date, on=clock.today()
+    )
     override, reason = _clean_override(scope, risk_override, risk_override_reason)
     auto = rules.compute_risk(group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
     now = clock.now()
     enrollment = Enrollment(
-        person_id=person.id, group=group, subtype=subtype, start_date=start_date,
-        risk_auto=auto, risk_override=override, risk_override_reason=reason,
-        risk=rules.effective_risk(auto, override), version=1, created_at=now, updated_at=now, exit_note="",
+        person_id=person.id,
+        group=group,
+        subtype=subtype,
+        start_date=start_date,
+        risk_auto=auto,
+        risk_override=override,
+        risk_override_reason=reason,
+        risk=rules.effective_risk(auto, override),
+        version=1,
+        created_at=now,
+        updated_at=now,
+        exit_note="",
     )
     session.add(enrollment)
     session.flush()
@@ -85,8 +95,14 @@ def enroll(
         person.status = "active"
     session.flush()
     refresh_due_dates(session, enrollment_ids=[enrollment.id])
-    audit.record(session, scope=scope, action="enrollment.create", entity="enrollment", entity_id=enrollment.id,
-                 detail={"person_id": person.id, "group": group, "subtype": subtype, "facts": cleaned})
+    audit.record(
+        session,
+        scope=scope,
+        action="enrollment.create",
+        entity="enrollment",
+        entity_id=enrollment.id,
+        detail={"person_id": person.id, "group": group, "subtype": subtype, "facts": cleaned},
+    )
     return Saved(enrollment.id, 1)
 
 
@@ -108,8 +124,9 @@ def _bump(session: Session, enrollment: Enrollment, seen_version: int, values: M
     session.expire(enrollment)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         current = session.get(Enrollment, enrollment.id)
-        raise StaleRecord(enrollment_values(current) if current else {}, seen=seen_version,
-                          now=current.version if current else 0)
+        raise StaleRecord(
+            enrollment_values(current) if current else {}, seen=seen_version, now=current.version if current else 0
+        )
     return seen_version + 1
 
 
@@ -141,18 +158,27 @@ def update_enrollment(
     if enrollment.end_date is not None:
         raise ValidationError("enroll.already_exited", field="group")
     old = enrollment_values(enrollment)
-    cleaned = clean_facts(enrollment.group, subtype, facts, id_number=person.id_number,
-                          birth_date=person.birth_date, on=clock.today())
+    cleaned = clean_facts(
+        enrollment.group, subtype, facts, id_number=person.id_number, birth_date=person.birth_date, on=clock.today()
+    )
     if scope.can("risk.override"):
         override, reason = _clean_override(scope, risk_override, risk_override_reason)
     else:
         override, reason = enrollment.risk_override, enrollment.risk_override_reason
     auto = rules.compute_risk(enrollment.group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
     group = enrollment.group
-    version = _bump(session, enrollment, seen_version, {
-        "subtype": subtype, "risk_auto": auto, "risk_override": override, "risk_override_reason": reason,
-        "risk": rules.effective_risk(auto, override),
-    })
+    version = _bump(
+        session,
+        enrollment,
+        seen_version,
+        {
+            "subtype": subtype,
+            "risk_auto": auto,
+            "risk_override": override,
+            "risk_override_reason": reason,
+            "risk": rules.effective_risk(auto, override),
+        },
+    )
     details = getattr(enrollment, group)
     for name in FIELDS[group]:
         setattr(details, name, cleaned[name])
@@ -160,8 +186,14 @@ def update_enrollment(
     refresh_due_dates(session, enrollment_ids=[enrollment_id])
     new = {"subtype": subtype, "facts": cleaned, "risk_override": override, "risk_override_reason": reason}
     changed = {k: v for k, v in new.items() if old.get(k) != v}
-    audit.record(session, scope=scope, action="enrollment.update", entity="enrollment", entity_id=enrollment_id,
-                 detail={"old": {k: old[k] for k in changed}, "new": changed})
+    audit.record(
+        session,
+        scope=scope,
+        action="enrollment.update",
+        entity="enrollment",
+        entity_id=enrollment_id,
+        detail={"old": {k: old[k] for k in changed}, "new": changed},
+    )
     return Saved(enrollment_id, version)
 
 
@@ -211,6 +243,12 @@ def exit_enrollment(
         .execution_options(synchronize_session=False)
     )
     session.flush()
-    audit.record(session, scope=scope, action="enrollment.exit", entity="enrollment", entity_id=enrollment_id,
-                 detail={"reason": reason, "end_date": end_date.isoformat(), "ended": ended, "note": note[:200]})
+    audit.record(
+        session,
+        scope=scope,
+        action="enrollment.exit",
+        entity="enrollment",
+        entity_id=enrollment_id,
+        detail={"reason": reason, "end_date": end_date.isoformat(), "ended": ended, "note": note[:200]},
+    )
     return Saved(enrollment_id, version)

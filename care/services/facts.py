@@ -11,8 +11,14 @@ from care.errors import ValidationError
 from db.models import ChildDetails, DisabledDetails, ElderlyDetails, Enrollment
 
 CHILD_FIELDS = (
-    "local_subtype", "guardianship", "poor_guardianship", "guardian_name", "guardian_phone",
-    "parents_workplace", "schooling", "boarding",
+    "local_subtype",
+    "guardianship",
+    "poor_guardianship",
+    "guardian_name",
+    "guardian_phone",
+    "parents_workplace",
+    "schooling",
+    "boarding",
 )
 ELDERLY_FIELDS = ("living_arrangement", "self_care", "children_contact")
 DISABLED_FIELDS = ("category", "grade", "certificate_no", "rehab_needs", "assistive_devices")

@@ -76,12 +76,15 @@ def _near_county(session: Session, county_code: str, lat: float, lon: float) -> 
     """Whether a point lies within the county's village centroids, with a margin of ~5 km."""
     low, high = areas.prefix_bounds(areas.prefix_of(county_code))
     bounds = session.execute(
-        select(func.min(Area.lat), func.max(Area.lat), func.min(Area.lon), func.max(Area.lon)).where(Area.code >= low, Area.code < high, Area.lat.is_not(None))
+        select(func.min(Area.lat), func.max(Area.lat), func.min(Area.lon), func.max(Area.lon)).where(
+            Area.code >= low, Area.code < high, Area.lat.is_not(None)
+        )
     ).one()
-    if bounds[0] is None:
+    low_lat, high_lat, low_lon, high_lon = bounds
+    if low_lat is None or high_lat is None or low_lon is None or high_lon is None:
         return True
     margin = 0.05
-    return bounds[0] - margin <= lat <= bounds[1] + margin and bounds[2] - margin <= lon <= bounds[3] + margin
+    return low_lat - margin <= lat <= high_lat + margin and low_lon - margin <= lon <= high_lon + margin
 
 
 def _village(session: Session, scope: Scope, code: Any) -> Area:
@@ -145,8 +148,9 @@ def create_person(session: Session, scope: Scope, *, values: Mapping[str, Any]) 
     person = Person(**cleaned, datum="WGS84", status="active", deleted=False, version=1, created_at=now, updated_at=now)
     session.add(person)
     session.flush()
-    audit.record(session, scope=scope, action="person.create", entity="person", entity_id=person.id,
-                 detail={"new": cleaned})
+    audit.record(
+        session, scope=scope, action="person.create", entity="person", entity_id=person.id, detail={"new": cleaned}
+    )
     return Saved(person.id, 1, warnings)
 
 
@@ -180,7 +184,9 @@ def _versioned_update(session: Session, person: Person, seen_version: int, value
     return seen_version + 1
 
 
-def update_person(session: Session, scope: Scope, *, person_id: int, seen_version: int, values: Mapping[str, Any]) -> Saved:
+def update_person(
+    session: Session, scope: Scope, *, person_id: int, seen_version: int, values: Mapping[str, Any]
+) -> Saved:
     """Save an edit made on the version the user saw; fields the role may not edit are dropped."""
     _require(scope, "person.edit")
     person = _load_for_write(session, scope, person_id)
@@ -194,8 +200,14 @@ def update_person(session: Session, scope: Scope, *, person_id: int, seen_versio
             _versioned_update(session, person, seen_version, {})
         return Saved(person.id, person.version, warnings)
     version = _versioned_update(session, person, seen_version, changes)
-    audit.record(session, scope=scope, action="person.update", entity="person", entity_id=person.id,
-                 detail={"old": {k: old[k] for k in changes}, "new": changes})
+    audit.record(
+        session,
+        scope=scope,
+        action="person.update",
+        entity="person",
+        entity_id=person.id,
+        detail={"old": {k: old[k] for k in changes}, "new": changes},
+    )
     return Saved(person.id, version, warnings)
 
 
@@ -206,8 +218,14 @@ def soft_delete_person(session: Session, scope: Scope, *, person_id: int, seen_v
         raise ValidationError("person.delete_reason_required", field="reason")
     person = _load_for_write(session, scope, person_id)
     version = _versioned_update(session, person, seen_version, {"deleted": True, "deleted_at": clock.now()})
-    audit.record(session, scope=scope, action="person.delete", entity="person", entity_id=person_id,
-                 detail={"reason": reason.strip()[:200]})
+    audit.record(
+        session,
+        scope=scope,
+        action="person.delete",
+        entity="person",
+        entity_id=person_id,
+        detail={"reason": reason.strip()[:200]},
+    )
     return Saved(person_id, version)
 
 
@@ -223,12 +241,12 @@ def restore_person(session: Session, scope: Scope, *, person_id: int, seen_versi
 def record_person_view(session: Session, scope: Scope, *, person_id: int, full_id: bool = False) -> None:
     """Audit one opening of a person file (or of the full ID number, which needs its own right)."""
     if full_id and not scope.can("person.view_full_id"):
-        audit.record(session, scope=scope, action="person.view_full_id", entity="person", entity_id=person_id,
-                     outcome="denied")
+        audit.record(
+            session, scope=scope, action="person.view_full_id", entity="person", entity_id=person_id, outcome="denied"
+        )
         raise PermissionDenied()
     if visible_person(session, scope, person_id, include_deleted=True) is None:
-        audit.record(session, scope=scope, action="person.view", entity="person", entity_id=person_id,
-                     outcome="denied")
+        audit.record(session, scope=scope, action="person.view", entity="person", entity_id=person_id, outcome="denied")
         raise NotFound()
     action = "person.view_full_id" if full_id else "person.view"
     audit.record(session, scope=scope, action=action, entity="person", entity_id=person_id)

@@ -16,9 +16,7 @@ def has_users(session: Session) -> bool:
     return bool(session.scalar(select(func.count()).select_from(User)))
 
 
-def initialise_county(
-    session: Session, *, county_code: str, county_name: str, username: str, password: str
-) -> None:
+def initialise_county(session: Session, *, county_code: str, county_name: str, username: str, password: str) -> None:
     """Create the county area, its default visit policy and the first administrator."""
     if has_users(session):
         raise ValidationError("setup.already_done")

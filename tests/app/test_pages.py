@@ -12,16 +12,23 @@ from care.scope import ROLE_PAGES
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 ROLES = ("county", "township", "coordinator", "admin")
-PAGE_FILES = {"home": "pages/home.py", "registers": "pages/registers.py", "person": "pages/person.py",
-              "person_new": "pages/person_new.py"}
+PAGE_FILES = {
+    "home": "pages/home.py",
+    "registers": "pages/registers.py",
+    "person": "pages/person.py",
+    "person_new": "pages/person_new.py",
+}
 ALLOWED = [(role, page) for role in ROLES for page in sorted(PAGE_FILES) if page in ROLE_PAGES[role]]
 DENIED = [(role, page) for role in ROLES for page in sorted(PAGE_FILES) if page not in ROLE_PAGES[role]]
 
 
 def texts(at: AppTest) -> str:
     """Every visible text element of a run, joined."""
-    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success")
-             for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 

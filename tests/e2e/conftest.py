@@ -221,9 +221,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         "none",
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(process, url, log_path)
         yield DemoServer(url, _accounts_by_role(summary), summary, db_path, log_path)
@@ -245,18 +243,14 @@ def _unavailable(reason: str) -> None:
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium through Playwright (no downloaded browser)."""
     if sync_playwright is None:
-        _unavailable(
-            "playwright is not installed (pip install -r requirements-dev.txt)"
-        )
+        _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
     # Streamlit reruns the whole script per click; give assertions time to see the result.
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     playwright = sync_playwright().start()
     try:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
     finally:
@@ -305,9 +299,7 @@ def shot(page: Page, name: str) -> Path:
 def open_app(page: Page, server: DemoServer, path: str = "") -> None:
     """Load the app (a fresh context lands on the login page) and wait for it to settle."""
     page.goto(f"{server.url}/{path.lstrip('/')}")
-    page.wait_for_selector(
-        '[data-testid="stAppViewContainer"]', state="attached", timeout=APP_TIMEOUT_MS
-    )
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', state="attached", timeout=APP_TIMEOUT_MS)
     wait_idle(page)
 
 

@@ -36,15 +36,11 @@ def select_first_row(page: Page, table: Locator) -> None:
     box = table.locator('[data-testid="data-grid-canvas"]').bounding_box()
     assert box is not None, "the register table has no visible grid"
     page.mouse.click(box["x"] + GRID_CHECKBOX_X_PX, box["y"] + GRID_ROW_PX * 1.5)
-    expect(table.locator('table[role="grid"] tr[aria-rowindex="2"]')).to_have_attribute(
-        "aria-selected", "true"
-    )
+    expect(table.locator('table[role="grid"] tr[aria-rowindex="2"]')).to_have_attribute("aria-selected", "true")
     wait_idle(page)
 
 
-def test_township_supervisor_opens_a_person_file_from_the_register(
-    page: Page, demo_server: DemoServer
-) -> None:
+def test_township_supervisor_opens_a_person_file_from_the_register(page: Page, demo_server: DemoServer) -> None:
     open_app(page, demo_server)
     expect(page.get_by_role("button", name="登录", exact=True)).to_be_visible()
     shot(page, "01-login")
@@ -56,9 +52,7 @@ def test_township_supervisor_opens_a_person_file_from_the_register(
     table = page.get_by_test_id("stDataFrame").first
     expect(table).to_be_visible()
     # The grid keeps an accessible copy of the table; its row count includes the header row.
-    rows = (
-        int(table.locator('table[role="grid"]').get_attribute("aria-rowcount") or 0) - 1
-    )
+    rows = int(table.locator('table[role="grid"]').get_attribute("aria-rowcount") or 0) - 1
     assert rows > 0, "the township's register is empty"
     shot(page, "02-register")
 
@@ -69,9 +63,7 @@ def test_township_supervisor_opens_a_person_file_from_the_register(
     shot(page, "03-person-file")
 
 
-def test_wrong_password_is_refused_with_a_message(
-    page: Page, demo_server: DemoServer
-) -> None:
+def test_wrong_password_is_refused_with_a_message(page: Page, demo_server: DemoServer) -> None:
     username, _ = demo_server.accounts["coordinator"]
     open_app(page, demo_server)
     submit_login(page, username, "not-the-password-1")

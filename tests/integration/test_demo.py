@@ -78,9 +78,7 @@ def _count(session: Session, model: type, *where: object) -> int:
 
 def _persons_digest(engine: Engine) -> str:
     with reading(engine) as session:
-        rows = session.execute(
-            select(Person.id_number, Person.name, Person.village_code).order_by(Person.id)
-        ).all()
+        rows = session.execute(select(Person.id_number, Person.name, Person.village_code).order_by(Person.id)).all()
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
@@ -130,8 +128,9 @@ def test_certified_disabled_hold_a_certificate_built_on_their_id(demo: Demo) -> 
     assert certified and len(certified) < len(rows)
     for details, number in certified:
         assert details.certificate_no.startswith(number)
-        assert ids.parse_certificate(details.certificate_no, id_number=number, category=details.category,
-                                     grade=details.grade)
+        assert ids.parse_certificate(
+            details.certificate_no, id_number=number, category=details.category, grade=details.grade
+        )
     assert all(d.certificate_no is None for subtype, d, _ in rows if subtype == "uncertified")
 
 
@@ -159,8 +158,13 @@ def test_every_active_enrollment_is_due_some_time_and_some_are_overdue(demo: Dem
 def test_exited_enrollments_have_a_reason_of_their_group(demo: Demo) -> None:
     with reading(demo.engine) as session:
         exited = session.execute(
-            select(Enrollment.group, Enrollment.exit_reason, Enrollment.start_date, Enrollment.end_date,
-                   Enrollment.next_due_on).where(Enrollment.end_date.is_not(None))
+            select(
+                Enrollment.group,
+                Enrollment.exit_reason,
+                Enrollment.start_date,
+                Enrollment.end_date,
+                Enrollment.next_due_on,
+            ).where(Enrollment.end_date.is_not(None))
         ).all()
     assert exited
     for group, reason, start, end, due in exited:
@@ -224,14 +228,21 @@ def test_the_coordinator_sees_their_caseload_but_not_a_colleagues_child_in_the_s
         worker = session.get(Worker, user.worker_id)
         scope = auth.scope_of(user)
         visible = set(session.scalars(select(Person.id).where(*person_conditions(scope))))
-        colleagues = set(session.scalars(
-            select(Person.id)
-            .join(Enrollment, Enrollment.person_id == Person.id)
-            .join(Assignment, Assignment.enrollment_id == Enrollment.id)
-            .join(Worker, Worker.id == Assignment.worker_id)
-            .where(Person.village_code == worker.area_code, Worker.kind == "child_director",
-                   Worker.id != worker.id, Assignment.end_date.is_(None), Enrollment.end_date.is_(None))
-        ))
+        colleagues = set(
+            session.scalars(
+                select(Person.id)
+                .join(Enrollment, Enrollment.person_id == Person.id)
+                .join(Assignment, Assignment.enrollment_id == Enrollment.id)
+                .join(Worker, Worker.id == Assignment.worker_id)
+                .where(
+                    Person.village_code == worker.area_code,
+                    Worker.kind == "child_director",
+                    Worker.id != worker.id,
+                    Assignment.end_date.is_(None),
+                    Enrollment.end_date.is_(None),
+                )
+            )
+        )
         villages = set(session.scalars(select(Person.village_code).where(Person.id.in_(visible))))
     assert worker.kind == "child_director" and user.area_code == worker.area_code[:9] + "000"
     assert len(visible) >= 4 and len(villages) == 2
@@ -271,7 +282,11 @@ def test_the_command_line_prints_the_summary_as_its_last_line(tmp_path: Path) ->
     db = tmp_path / "cli.db"
     done = subprocess.run(
         [sys.executable, "-m", "care.demo", "--db", str(db), "--residents", "200", "--seed", "3"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
@@ -280,6 +295,10 @@ def test_the_command_line_prints_the_summary_as_its_last_line(tmp_path: Path) ->
     assert {a["role"] for a in summary["accounts"]} == set(enums.ROLES)
     again = subprocess.run(
         [sys.executable, "-m", "care.demo", "--db", str(db), "--residents", "200", "--seed", "3"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert again.returncode != 0 and "already holds 200 persons" in again.stderr

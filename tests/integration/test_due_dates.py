@@ -29,9 +29,14 @@ def _enrollment(engine, world, key):
 
 def _visit(engine, enrollment, days_ago, status, mode):
     with transaction(engine) as session:
-        visit = Visit(person_id=enrollment.person_id, status=status, mode=mode, findings={},
-                      visited_at=dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(10)),
-                      created_at=dt.datetime.combine(TODAY, dt.time(9)))
+        visit = Visit(
+            person_id=enrollment.person_id,
+            status=status,
+            mode=mode,
+            findings={},
+            visited_at=dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(10)),
+            created_at=dt.datetime.combine(TODAY, dt.time(9)),
+        )
         session.add(visit)
         session.flush()
         session.add(VisitEnrollment(visit_id=visit.id, enrollment_id=enrollment.id))
@@ -78,11 +83,20 @@ def test_a_child_turning_six_drops_from_medium_to_low_risk_in_the_daily_upkeep(e
     admin = world.scopes["admin"]
     birth = dt.date(2020, 6, 12)  # six on 2026-06-12
     with transaction(engine) as session:
-        saved = services.create_person(session, admin, values={
-            "id_number": fixture_id_number(birth, 60, "M"), "name": "小六", "village_code": world.village_a1})
-        enrolled = services.enroll(session, admin, person_id=saved.id, group="child", subtype="left_behind",
-                                   start_date=TODAY, facts={"guardianship": "grandparent",
-                                                            "schooling": "preschool"})
+        saved = services.create_person(
+            session,
+            admin,
+            values={"id_number": fixture_id_number(birth, 60, "M"), "name": "小六", "village_code": world.village_a1},
+        )
+        enrolled = services.enroll(
+            session,
+            admin,
+            person_id=saved.id,
+            group="child",
+            subtype="left_behind",
+            start_date=TODAY,
+            facts={"guardianship": "grandparent", "schooling": "preschool"},
+        )
         session.add(Setting(key=SETTING_RISKS_REFRESHED, value=TODAY.isoformat()))
     with reading(engine) as session:
         assert session.get(Enrollment, enrolled.id).risk == "medium"

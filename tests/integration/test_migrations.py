@@ -16,8 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _alembic(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"CARE_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_alembic_upgrade_head_and_check_are_clean_on_an_empty_sqlite_file(tmp_path):

@@ -31,8 +31,13 @@ def _person(engine, pid):
 
 
 def _new_values(world, **overrides):
-    values = {"id_number": fixture_id_number(dt.date(2012, 5, 6), 40, "F"), "name": "新登记",
-              "village_code": world.village_a2, "lat": 26.44, "lon": 108.09}
+    values = {
+        "id_number": fixture_id_number(dt.date(2012, 5, 6), 40, "F"),
+        "name": "新登记",
+        "village_code": world.village_a2,
+        "lat": 26.44,
+        "lon": 108.09,
+    }
     return values | overrides
 
 
@@ -40,11 +45,13 @@ def test_a_stale_edit_is_refused_and_the_newer_values_are_returned(engine, world
     pid = world.persons["a1_child_w1"]
     seen = _person(engine, pid).version
     with transaction(engine) as session:
-        services.update_person(session, world.scopes["township_a"], person_id=pid, seen_version=seen,
-                               values={"address": "第一人的地址"})
+        services.update_person(
+            session, world.scopes["township_a"], person_id=pid, seen_version=seen, values={"address": "第一人的地址"}
+        )
     with pytest.raises(StaleRecord) as stale, transaction(engine) as session:
-        services.update_person(session, world.scopes["coord_1"], person_id=pid, seen_version=seen,
-                               values={"address": "第二人的地址"})
+        services.update_person(
+            session, world.scopes["coord_1"], person_id=pid, seen_version=seen, values={"address": "第二人的地址"}
+        )
     assert stale.value.current["address"] == "第一人的地址"
     assert stale.value.params == {"seen": seen, "now": seen + 1}
     assert _person(engine, pid).address == "第一人的地址"
@@ -54,8 +61,13 @@ def test_fields_a_coordinator_may_not_edit_are_dropped(engine, world):
     pid = world.persons["a1_child_w1"]
     person = _person(engine, pid)
     with transaction(engine) as session:
-        saved = services.update_person(session, world.scopes["coord_1"], person_id=pid, seen_version=person.version,
-                                       values={"name": "改名", "phone": "13912345678"})
+        saved = services.update_person(
+            session,
+            world.scopes["coord_1"],
+            person_id=pid,
+            seen_version=person.version,
+            values={"name": "改名", "phone": "13912345678"},
+        )
     after = _person(engine, pid)
     assert after.name == person.name and after.phone == "13912345678" and saved.version == person.version + 1
 
@@ -63,8 +75,9 @@ def test_fields_a_coordinator_may_not_edit_are_dropped(engine, world):
 def test_a_coordinator_cannot_edit_a_colleagues_person(engine, world):
     pid = world.persons["a1_child_w1"]
     with pytest.raises(NotFound), transaction(engine) as session:
-        services.update_person(session, world.scopes["coord_2"], person_id=pid, seen_version=1,
-                               values={"phone": "13900000000"})
+        services.update_person(
+            session, world.scopes["coord_2"], person_id=pid, seen_version=1, values={"phone": "13900000000"}
+        )
 
 
 def test_soft_delete_hides_the_person_and_restore_brings_them_back(engine, world):
@@ -90,8 +103,9 @@ def test_soft_delete_hides_the_person_and_restore_brings_them_back(engine, world
 @pytest.mark.parametrize("user", ["coord_1", "county"])
 def test_roles_without_the_right_cannot_delete(engine, world, user):
     with pytest.raises(PermissionDenied), transaction(engine) as session:
-        services.soft_delete_person(session, world.scopes[user], person_id=world.persons["a1_child_w1"],
-                                    seen_version=1, reason="x")
+        services.soft_delete_person(
+            session, world.scopes[user], person_id=world.persons["a1_child_w1"], seen_version=1, reason="x"
+        )
 
 
 def test_a_duplicate_id_in_another_township_is_reported_without_revealing_the_record(engine, world):
@@ -112,8 +126,11 @@ def test_a_duplicate_of_a_deleted_person_points_to_restore(engine, world):
     with reading(engine) as session:
         deleted = session.get(Person, world.persons["a1_deleted"])
     with pytest.raises(ValidationError) as error, transaction(engine) as session:
-        services.create_person(session, world.scopes["township_a"],
-                               values={"id_number": deleted.id_number, "name": "再登记", "village_code": world.village_a1})
+        services.create_person(
+            session,
+            world.scopes["township_a"],
+            values={"id_number": deleted.id_number, "name": "再登记", "village_code": world.village_a1},
+        )
     assert error.value.key == "person.duplicate_deleted"
 
 
@@ -143,8 +160,9 @@ def test_bad_input_is_refused_with_its_own_message_and_nothing_is_written(engine
 
 def test_a_point_outside_the_county_is_saved_with_a_warning(engine, world):
     with transaction(engine) as session:
-        saved = services.create_person(session, world.scopes["township_a"],
-                                       values=_new_values(world, lat=39.9, lon=116.4))
+        saved = services.create_person(
+            session, world.scopes["township_a"], values=_new_values(world, lat=39.9, lon=116.4)
+        )
     assert [key for key, _ in saved.warnings] == ["person.coords_outside_county"]
 
 
@@ -152,19 +170,32 @@ def test_a_point_outside_the_county_is_saved_with_a_warning(engine, world):
     ("group", "subtype", "facts", "birth", "key"),
     [
         ("child", "left_behind", {"guardianship": "grandparent"}, dt.date(2010, 1, 1), "enroll.child_too_old"),
-        ("elderly", "alone", {"living_arrangement": "alone", "self_care": "full"}, dt.date(1970, 1, 1),
-         "enroll.elderly_too_young"),
+        (
+            "elderly",
+            "alone",
+            {"living_arrangement": "alone", "self_care": "full"},
+            dt.date(1970, 1, 1),
+            "enroll.elderly_too_young",
+        ),
         ("disabled", "certified", {"category": 4, "grade": 2}, dt.date(1990, 1, 1), "enroll.certificate_required"),
         ("child", "left_behind", {"guardianship": "aunt"}, dt.date(2015, 1, 1), "error.bad_choice"),
     ],
 )
 def test_enrollment_rules_of_each_group(engine, world, group, subtype, facts, birth, key):
     with transaction(engine) as session:
-        saved = services.create_person(session, world.scopes["township_a"], values=_new_values(
-            world, id_number=fixture_id_number(birth, 41, "M")))
+        saved = services.create_person(
+            session, world.scopes["township_a"], values=_new_values(world, id_number=fixture_id_number(birth, 41, "M"))
+        )
     with pytest.raises(ValidationError) as error, transaction(engine) as session:
-        services.enroll(session, world.scopes["township_a"], person_id=saved.id, group=group, subtype=subtype,
-                        start_date=TODAY, facts=facts)
+        services.enroll(
+            session,
+            world.scopes["township_a"],
+            person_id=saved.id,
+            group=group,
+            subtype=subtype,
+            start_date=TODAY,
+            facts=facts,
+        )
     assert error.value.key == key
 
 
@@ -172,34 +203,60 @@ def test_the_certificate_must_be_the_id_plus_category_and_grade(engine, world):
     birth = dt.date(1990, 1, 1)
     id_number = fixture_id_number(birth, 42, "M")
     with transaction(engine) as session:
-        saved = services.create_person(session, world.scopes["township_a"],
-                                       values=_new_values(world, id_number=id_number))
+        saved = services.create_person(
+            session, world.scopes["township_a"], values=_new_values(world, id_number=id_number)
+        )
     with pytest.raises(ValidationError) as error, transaction(engine) as session:
-        services.enroll(session, world.scopes["township_a"], person_id=saved.id, group="disabled",
-                        subtype="certified", start_date=TODAY, facts={"category": 4, "grade": 2,
-                                                                      "certificate_no": id_number + "42"[::-1]})
+        services.enroll(
+            session,
+            world.scopes["township_a"],
+            person_id=saved.id,
+            group="disabled",
+            subtype="certified",
+            start_date=TODAY,
+            facts={"category": 4, "grade": 2, "certificate_no": id_number + "42"[::-1]},
+        )
     assert error.value.key.startswith("cert.")
     with transaction(engine) as session:
-        services.enroll(session, world.scopes["township_a"], person_id=saved.id, group="disabled",
-                        subtype="certified", start_date=TODAY,
-                        facts={"category": 4, "grade": 2, "certificate_no": id_number + "42"})
+        services.enroll(
+            session,
+            world.scopes["township_a"],
+            person_id=saved.id,
+            group="disabled",
+            subtype="certified",
+            start_date=TODAY,
+            facts={"category": 4, "grade": 2, "certificate_no": id_number + "42"},
+        )
 
 
 def test_a_risk_override_needs_a_reason_and_wins_over_the_rules(engine, world):
     pid = world.persons["a1_child_w1"]
     with reading(engine) as session:
         enrollment = session.scalar(select(Enrollment).where(Enrollment.person_id == pid))
-    args = {"enrollment_id": enrollment.id, "subtype": "left_behind",
-            "facts": {"guardianship": "grandparent", "schooling": "primary"}, "risk_override": "high"}
+    args = {
+        "enrollment_id": enrollment.id,
+        "subtype": "left_behind",
+        "facts": {"guardianship": "grandparent", "schooling": "primary"},
+        "risk_override": "high",
+    }
     with pytest.raises(ValidationError) as error, transaction(engine) as session:
         services.update_enrollment(session, world.scopes["township_a"], seen_version=enrollment.version, **args)
     assert error.value.key == "enroll.override_reason_required"
     with transaction(engine) as session:
-        services.update_enrollment(session, world.scopes["township_a"], seen_version=enrollment.version,
-                                   risk_override_reason="祖父近期住院", **args)
+        services.update_enrollment(
+            session,
+            world.scopes["township_a"],
+            seen_version=enrollment.version,
+            risk_override_reason="祖父近期住院",
+            **args,
+        )
     with reading(engine) as session:
         after = session.get(Enrollment, enrollment.id)
-    assert (after.risk_auto, after.risk, after.next_due_on) == ("low", "high", enrollment.start_date + dt.timedelta(days=7))
+    assert (after.risk_auto, after.risk, after.next_due_on) == (
+        "low",
+        "high",
+        enrollment.start_date + dt.timedelta(days=7),
+    )
 
 
 def test_death_ends_every_enrollment_and_marks_the_person_deceased(engine, world):
@@ -207,8 +264,14 @@ def test_death_ends_every_enrollment_and_marks_the_person_deceased(engine, world
     with reading(engine) as session:
         child = session.scalar(select(Enrollment).where(Enrollment.person_id == pid, Enrollment.group == "child"))
     with transaction(engine) as session:
-        services.exit_enrollment(session, world.scopes["township_a"], enrollment_id=child.id,
-                                 seen_version=child.version, reason="died", end_date=TODAY)
+        services.exit_enrollment(
+            session,
+            world.scopes["township_a"],
+            enrollment_id=child.id,
+            seen_version=child.version,
+            reason="died",
+            end_date=TODAY,
+        )
     with reading(engine) as session:
         ends = list(session.scalars(select(Enrollment.end_date).where(Enrollment.person_id == pid)))
         status = session.get(Person, pid).status
@@ -220,8 +283,14 @@ def test_an_exit_for_a_parent_returning_ends_only_that_enrollment(engine, world)
     with reading(engine) as session:
         child = session.scalar(select(Enrollment).where(Enrollment.person_id == pid))
     with transaction(engine) as session:
-        services.exit_enrollment(session, world.scopes["township_a"], enrollment_id=child.id,
-                                 seen_version=child.version, reason="parent_returned", end_date=TODAY)
+        services.exit_enrollment(
+            session,
+            world.scopes["township_a"],
+            enrollment_id=child.id,
+            seen_version=child.version,
+            reason="parent_returned",
+            end_date=TODAY,
+        )
     with reading(engine) as session:
         after = session.get(Enrollment, child.id)
         person = session.get(Person, pid)
@@ -235,9 +304,16 @@ def test_an_exit_ends_the_assignment_but_keeps_its_history(engine, world):
     with reading(engine) as session:
         child = session.scalar(select(Enrollment).where(Enrollment.person_id == pid))
     with transaction(engine) as session:
-        services.exit_enrollment(session, world.scopes["township_a"], enrollment_id=child.id,
-                                 seen_version=child.version, reason="aged_out", end_date=TODAY)
+        services.exit_enrollment(
+            session,
+            world.scopes["township_a"],
+            enrollment_id=child.id,
+            seen_version=child.version,
+            reason="aged_out",
+            end_date=TODAY,
+        )
     with reading(engine) as session:
-        rows = session.execute(select(Assignment.worker_id, Assignment.end_date)
-                               .where(Assignment.enrollment_id == child.id)).all()
+        rows = session.execute(
+            select(Assignment.worker_id, Assignment.end_date).where(Assignment.enrollment_id == child.id)
+        ).all()
     assert rows == [(world.workers["w1"], TODAY)]

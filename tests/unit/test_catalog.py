@@ -36,7 +36,9 @@ def test_every_entry_has_chinese_and_english(key):
 
 
 def _keys_named_in_code() -> set[str]:
-    pattern = re.compile(r"""["']((?:error|id|cert|person|enroll|area|user|setup|login|nav|shell|home|reg|col|pf|form|risk\.reason)\.[a-z0-9_.]+)["']""")
+    pattern = re.compile(
+        r"""["']((?:error|id|cert|person|enroll|area|user|setup|login|nav|shell|home|reg|col|pf|form|risk\.reason)\.[a-z0-9_.]+)["']"""
+    )
     found: set[str] = set()
     for folder in ("care", "pages", "ui", "db"):
         for path in (ROOT / folder).rglob("*.py"):
@@ -64,11 +66,20 @@ def test_every_catalog_key_named_in_the_code_exists():
 @pytest.mark.parametrize(
     ("name", "values"),
     [
-        ("group", enums.GROUPS), ("risk", enums.RISKS), ("status", enums.PERSON_STATUSES),
-        ("guardianship", enums.GUARDIANSHIP), ("schooling", enums.SCHOOLING), ("living_arrangement", enums.LIVING),
-        ("self_care", enums.SELF_CARE), ("category", enums.DISABILITY_CATEGORIES),
-        ("grade", enums.DISABILITY_GRADES), ("visit_status", enums.VISIT_STATUSES), ("mode", enums.VISIT_MODES),
-        ("need_kind", enums.NEED_KINDS), ("need_status", enums.NEED_STATUSES), ("role", enums.ROLES),
+        ("group", enums.GROUPS),
+        ("risk", enums.RISKS),
+        ("status", enums.PERSON_STATUSES),
+        ("guardianship", enums.GUARDIANSHIP),
+        ("schooling", enums.SCHOOLING),
+        ("living_arrangement", enums.LIVING),
+        ("self_care", enums.SELF_CARE),
+        ("category", enums.DISABILITY_CATEGORIES),
+        ("grade", enums.DISABILITY_GRADES),
+        ("visit_status", enums.VISIT_STATUSES),
+        ("mode", enums.VISIT_MODES),
+        ("need_kind", enums.NEED_KINDS),
+        ("need_status", enums.NEED_STATUSES),
+        ("role", enums.ROLES),
         ("worker_kind", enums.WORKER_KINDS),
         ("subtype", tuple(v for vs in enums.SUBTYPES.values() for v in vs)),
         ("exit_reason", tuple(v for vs in enums.EXIT_REASONS.values() for v in vs)),

@@ -14,9 +14,15 @@ D = dt.date
 @pytest.mark.parametrize(
     ("group", "risk", "days"),
     [
-        ("child", "high", 7), ("child", "medium", 14), ("child", "low", 30),
-        ("elderly", "high", 7), ("elderly", "medium", 30), ("elderly", "low", 90),
-        ("disabled", "high", 14), ("disabled", "medium", 30), ("disabled", "low", 90),
+        ("child", "high", 7),
+        ("child", "medium", 14),
+        ("child", "low", 30),
+        ("elderly", "high", 7),
+        ("elderly", "medium", 30),
+        ("elderly", "low", 90),
+        ("disabled", "high", 14),
+        ("disabled", "medium", 30),
+        ("disabled", "low", 90),
     ],
 )
 def test_next_due_is_last_counted_visit_plus_the_group_and_risk_interval(group, risk, days):

@@ -12,10 +12,20 @@ from care.rules import compute_risk, effective_risk
     [
         ("left_behind", {"guardianship": "none"}, 10, "high", "risk.reason.no_guardian"),
         ("unsupported", {"guardianship": "relative"}, 10, "high", "risk.reason.unsupported"),
-        ("left_behind", {"guardianship": "grandparent", "poor_guardianship": True}, 9, "high",
-         "risk.reason.poor_guardianship"),
-        ("left_behind", {"guardianship": "grandparent", "schooling": "out_of_school"}, 14, "high",
-         "risk.reason.out_of_school"),
+        (
+            "left_behind",
+            {"guardianship": "grandparent", "poor_guardianship": True},
+            9,
+            "high",
+            "risk.reason.poor_guardianship",
+        ),
+        (
+            "left_behind",
+            {"guardianship": "grandparent", "schooling": "out_of_school"},
+            14,
+            "high",
+            "risk.reason.out_of_school",
+        ),
         ("distressed", {"guardianship": "one_parent"}, 12, "medium", "risk.reason.distressed"),
         ("left_behind", {"guardianship": "grandparent"}, 4, "medium", "risk.reason.young_child"),
         ("left_behind", {"guardianship": "grandparent", "schooling": "primary"}, 9, "low", "risk.reason.none"),
@@ -32,14 +42,28 @@ def test_child_risk_follows_guardianship_schooling_and_age(subtype, facts, age, 
     [
         ("alone", {"living_arrangement": "alone", "self_care": "full"}, 80, "high", "risk.reason.old_alone"),
         ("alone", {"living_arrangement": "alone", "self_care": "full"}, 79, "medium", "risk.reason.alone"),
-        ("empty_nest", {"living_arrangement": "with_spouse", "self_care": "none"}, 70, "high",
-         "risk.reason.no_self_care"),
-        ("disabled_elderly", {"living_arrangement": "with_relatives", "self_care": "partial"}, 66, "high",
-         "risk.reason.no_self_care"),
-        ("empty_nest", {"living_arrangement": "with_spouse", "self_care": "full"}, 85, "medium",
-         "risk.reason.over_80"),
-        ("special_family", {"living_arrangement": "with_spouse", "self_care": "full"}, 65, "medium",
-         "risk.reason.special_family"),
+        (
+            "empty_nest",
+            {"living_arrangement": "with_spouse", "self_care": "none"},
+            70,
+            "high",
+            "risk.reason.no_self_care",
+        ),
+        (
+            "disabled_elderly",
+            {"living_arrangement": "with_relatives", "self_care": "partial"},
+            66,
+            "high",
+            "risk.reason.no_self_care",
+        ),
+        ("empty_nest", {"living_arrangement": "with_spouse", "self_care": "full"}, 85, "medium", "risk.reason.over_80"),
+        (
+            "special_family",
+            {"living_arrangement": "with_spouse", "self_care": "full"},
+            65,
+            "medium",
+            "risk.reason.special_family",
+        ),
         ("empty_nest", {"living_arrangement": "with_spouse", "self_care": "full"}, 65, "low", "risk.reason.none"),
     ],
 )
@@ -71,7 +95,8 @@ def test_reasons_list_the_highest_first():
     assert set(result.reasons) == {"risk.reason.no_guardian", "risk.reason.distressed", "risk.reason.young_child"}
 
 
-@pytest.mark.parametrize(("auto", "override", "expected"), [("low", None, "low"), ("low", "high", "high"),
-                                                            ("high", "low", "low")])
+@pytest.mark.parametrize(
+    ("auto", "override", "expected"), [("low", None, "low"), ("low", "high", "high"), ("high", "low", "low")]
+)
 def test_a_manual_override_wins_over_the_rules(auto, override, expected):
     assert effective_risk(auto, override) == expected

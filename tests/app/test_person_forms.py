@@ -1,0 +1,85 @@
+"""Form behaviour: bad input gets a Chinese message and writes nothing; a stale save shows the newer record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+import ui
+from care import services
+from care.auth import scope_of
+from db.models import Person, User
+from db.session import get_engine, reading, transaction
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _texts(at) -> str:
+    return "\n".join(str(e.value) for kind in ("error", "warning", "success", "info") for e in getattr(at, kind))
+
+
+def _count(demo_db) -> int:
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        return int(session.scalar(select(func.count()).select_from(Person)))
+
+
+def test_a_bad_id_number_is_refused_in_chinese_and_nothing_is_created(app_as, demo_db):
+    before = _count(demo_db)
+    at = app_as("township")
+    at.run()
+    at.switch_page("pages/person_new.py").run()
+    at.text_input(key="new_name").input("张三")
+    at.text_input(key="new_id").input("522699201001010012")
+    at.selectbox(key="new_village").select_index(0)
+    at.button[-1].click().run()
+    assert "公民身份号码校验位不正确" in _texts(at)
+    assert _count(demo_db) == before
+
+
+def test_a_valid_new_person_is_created_and_their_file_opens(app_as, demo_db):
+    before = _count(demo_db)
+    at = app_as("township")
+    at.run()
+    at.switch_page("pages/person_new.py").run()
+    at.text_input(key="new_name").input("<b>王五</b>[x](javascript:alert(1))")
+    at.text_input(key="new_id").input("11010519491231002x")
+    at.selectbox(key="new_village").select_index(0)
+    at.button[-1].click().run()
+    assert not at.exception
+    assert _count(demo_db) == before + 1
+    at.switch_page("pages/person.py").run()
+    # The name reaches markdown with every markup character escaped: shown as typed, never as markup.
+    assert [t.value for t in at.title] == ["一人一档 · " + ui.md("<b>王五</b>[x](javascript:alert(1))")]
+    assert "\\<b\\>" in at.title[0].value
+
+
+def test_a_stale_save_is_refused_and_the_newer_values_are_shown(app_as, demo_db):
+    engine = get_engine(str(demo_db["path"]))
+    with reading(engine) as session:
+        user = session.scalar(select(User).where(User.username == demo_db["accounts"]["township"]["username"]))
+        scope = scope_of(user)
+        person = session.scalar(
+            select(Person)
+            .where(Person.village_code.startswith(user.area_code[:9]), Person.deleted.is_(False))
+            .order_by(Person.id)
+        )
+    at = app_as("township")
+    at.session_state["person_id"] = person.id
+    at.run()
+    at.switch_page("pages/person.py").run()
+    seen = person.version
+    form_key = f"edit_person_{person.id}_{seen}"
+    at.text_input(key=f"{form_key}_address").input("我改的地址")
+    with transaction(engine) as session:  # a colleague saves first
+        services.update_person(
+            session, scope, person_id=person.id, seen_version=seen, values={"address": "同事改的地址"}
+        )
+    submit = next(b for b in at.button if b.label == "保存")
+    submit.click().run()
+    assert not at.exception
+    assert "已被他人修改" in _texts(at)
+    shown = "\n".join(str(v) for df in at.dataframe for v in df.value.to_numpy().ravel())
+    assert "同事改的地址" in shown
+    with reading(engine) as session:
+        assert session.get(Person, person.id).address == "同事改的地址"

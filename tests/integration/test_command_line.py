@@ -1,0 +1,87 @@
+"""The command-line tools: create-user reads the password from stdin; the bench prints JSON lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from care import auth
+from care.demo import build_demo
+from db.models import AuditEvent, User
+from db.session import get_engine, reading
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ | (env or {}),
+        check=False,
+    )
+
+
+def test_create_user_takes_the_password_from_stdin_and_never_from_the_arguments(tmp_path):
+    db = tmp_path / "care.db"
+    build_demo(get_engine(str(db)), residents=50, seed=2)
+    done = _run(
+        "care.admin",
+        "create-user",
+        "--db",
+        str(db),
+        "--username",
+        "xiang.li",
+        "--role",
+        "township",
+        "--area",
+        "522699101000",
+        stdin="Long-Secret-42\n",
+    )
+    assert done.returncode == 0, done.stderr
+    with reading(get_engine(str(db))) as session:
+        user = session.scalar(select(User).where(User.username == "xiang.li"))
+        events = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "user.create")))
+    assert user.role == "township" and user.area_code == "522699101000"
+    assert auth.verify_password(user.password_hash, "Long-Secret-42")
+    assert "Long-Secret-42" not in user.password_hash and len(events) == 1
+    assert "Long-Secret-42" not in json.dumps(events[0].detail, ensure_ascii=False)
+
+
+def test_create_user_refuses_a_taken_username_with_a_message(tmp_path):
+    db = tmp_path / "care.db"
+    build_demo(get_engine(str(db)), residents=50, seed=2)
+    done = _run(
+        "care.admin",
+        "create-user",
+        "--db",
+        str(db),
+        "--username",
+        "admin",
+        "--role",
+        "admin",
+        "--area",
+        "522699000000",
+        stdin="Long-Secret-42\n",
+    )
+    assert done.returncode == 2 and "已存在" in done.stderr
+
+
+def test_the_registers_bench_prints_one_json_line_per_case(tmp_path):
+    db = tmp_path / "care.db"
+    build_demo(get_engine(str(db)), residents=300, seed=4)
+    done = _run("care.bench", "--db", str(db), "--only", "registers")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {line["case"] for line in lines} >= {"register_query", "person_file"}
+    for line in lines:
+        assert line["bench"] == "registers" and line["n"] == 300 and line["seconds"] > 0
