@@ -1428,7 +1428,8 @@ def build_demo(engine: Engine, *, residents: int, seed: int, today: dt.date | No
         summary = _Builder(session, seed=seed, today=today).build(residents)
         session.flush()
         refresh_due_dates(session)
-        session.add(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
+        # The app's daily upkeep may already have marked an empty database.
+        session.merge(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
         session.flush()
         if engine.dialect.name == "postgresql":
             _reset_sequences(session)

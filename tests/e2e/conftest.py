@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -203,6 +204,22 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     log_path = workdir / "streamlit.log"
     env = {**os.environ, "CARE_DATABASE_URL": str(db_path), "PYTHONUNBUFFERED": "1"}
     summary = _seed_demo(db_path, env)
+    with _serve(env, log_path) as url:
+        yield DemoServer(url, _accounts_by_role(summary), summary, db_path, log_path)
+
+
+@pytest.fixture
+def empty_server(tmp_path: Path) -> Iterator[DemoServer]:
+    """The app on a brand-new empty database, as a newcomer first starts it."""
+    db_path = tmp_path / "fresh.db"
+    log_path = tmp_path / "streamlit.log"
+    env = {**os.environ, "CARE_DATABASE_URL": str(db_path), "PYTHONUNBUFFERED": "1"}
+    with _serve(env, log_path) as url:
+        yield DemoServer(url, {}, {}, db_path, log_path)
+
+
+@contextmanager
+def _serve(env: dict[str, str], log_path: Path) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
@@ -224,7 +241,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(process, url, log_path)
-        yield DemoServer(url, _accounts_by_role(summary), summary, db_path, log_path)
+        yield url
     finally:
         _stop(process)
 

@@ -32,6 +32,7 @@ from db.models import (
     VisitEnrollment,
     Worker,
 )
+from db.migrate import upgrade
 from db.session import get_engine, reading, transaction
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -302,3 +303,13 @@ def test_the_command_line_prints_the_summary_as_its_last_line(tmp_path: Path) ->
         check=False,
     )
     assert again.returncode != 0 and "already holds 200 persons" in again.stderr
+
+
+def test_the_demo_builds_on_a_database_the_app_has_already_opened(tmp_path):
+    from care.services import daily_upkeep
+
+    engine = get_engine(str(tmp_path / "opened.db"))
+    upgrade(engine)
+    with transaction(engine) as session:
+        daily_upkeep(session)
+    assert build_demo(engine, residents=30, seed=1)["persons"] == 30
