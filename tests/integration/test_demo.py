@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from care import auth, enums, ids
 from care.demo import COUNTY_CODE, DemoRefused, build_demo, demo_accounts, is_demo
 from care.queries.scoping import person_conditions
+from db.migrate import upgrade
 from db.models import (
     Area,
     Assignment,
@@ -32,7 +33,6 @@ from db.models import (
     VisitEnrollment,
     Worker,
 )
-from db.migrate import upgrade
 from db.session import get_engine, reading, transaction
 
 ROOT = Path(__file__).resolve().parents[2]
