@@ -15,37 +15,25 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
 }
 
 # Actions each role may take, checked by services as well as pages.
+REGISTER_WRITER_ACTIONS = frozenset(
+    {
+        "person.view",
+        "person.view_full_id",
+        "person.create",
+        "person.edit",
+        "person.delete",
+        "person.restore",
+        "enrollment.create",
+        "enrollment.edit",
+        "enrollment.exit",
+        "risk.override",
+    }
+)
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "county": frozenset({"person.view"}),
-    "township": frozenset(
-        {
-            "person.view",
-            "person.view_full_id",
-            "person.create",
-            "person.edit",
-            "person.delete",
-            "person.restore",
-            "enrollment.create",
-            "enrollment.edit",
-            "enrollment.exit",
-            "risk.override",
-        }
-    ),
+    "township": REGISTER_WRITER_ACTIONS,
     "coordinator": frozenset({"person.view", "person.edit", "enrollment.edit"}),
-    "admin": frozenset(
-        {
-            "person.view",
-            "person.view_full_id",
-            "person.create",
-            "person.edit",
-            "person.delete",
-            "person.restore",
-            "enrollment.create",
-            "enrollment.edit",
-            "enrollment.exit",
-            "risk.override",
-        }
-    ),
+    "admin": REGISTER_WRITER_ACTIONS,
 }
 
 

@@ -10,28 +10,23 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from care import audit, clock, enums, ids, rules
-from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.errors import NotFound, ValidationError
 from care.queries.scoping import visible_person
 from care.scope import Scope
+from care.services.common import Saved, require, versioned_update
 from care.services.due import refresh_due_dates
 from care.services.facts import FIELDS, clean_facts, details_row, facts_of
-from care.services.persons import Saved
 from db.models import Assignment, Enrollment, Person
 
 # Exit reasons that change the person, not just this enrollment.
 PERSON_ENDING_REASONS = {"died": "deceased", "moved": "moved"}
 
 
-def _require(scope: Scope, action: str) -> None:
-    if not scope.can(action):
-        raise PermissionDenied()
-
-
 def _clean_override(scope: Scope, override: str | None, reason: str) -> tuple[str | None, str]:
     if not override:
         return None, ""
     enums.check("risk", override, enums.RISKS)
-    _require(scope, "risk.override")
+    require(scope, "risk.override")
     if not reason.strip():
         raise ValidationError("enroll.override_reason_required", field="risk_override_reason")
     return override, reason.strip()[:200]
@@ -50,7 +45,7 @@ def enroll(
     risk_override_reason: str = "",
 ) -> Saved:
     """Put a person on a group's register with that group's facts; risk is computed by the rules."""
-    _require(scope, "enrollment.create")
+    require(scope, "enrollment.create")
     person = visible_person(session, scope, person_id)
     if person is None:
         raise NotFound()
@@ -114,22 +109,6 @@ def _load(session: Session, scope: Scope, enrollment_id: int) -> tuple[Enrollmen
     return enrollment, person
 
 
-def _bump(session: Session, enrollment: Enrollment, seen_version: int, values: Mapping[str, Any]) -> int:
-    result = session.execute(
-        update(Enrollment)
-        .where(Enrollment.id == enrollment.id, Enrollment.version == seen_version)
-        .values(**values, version=Enrollment.version + 1, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(enrollment)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        current = session.get(Enrollment, enrollment.id)
-        raise StaleRecord(
-            enrollment_values(current) if current else {}, seen=seen_version, now=current.version if current else 0
-        )
-    return seen_version + 1
-
-
 def enrollment_values(enrollment: Enrollment) -> dict[str, Any]:
     """An enrollment's editable values (sub-type, facts, override) and version."""
     return {
@@ -153,7 +132,7 @@ def update_enrollment(
     risk_override_reason: str = "",
 ) -> Saved:
     """Save new group facts (and override) on the version the user saw; risk and due date follow."""
-    _require(scope, "enrollment.edit")
+    require(scope, "enrollment.edit")
     enrollment, person = _load(session, scope, enrollment_id)
     if enrollment.end_date is not None:
         raise ValidationError("enroll.already_exited", field="group")
@@ -167,7 +146,7 @@ def update_enrollment(
         override, reason = enrollment.risk_override, enrollment.risk_override_reason
     auto = rules.compute_risk(enrollment.group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
     group = enrollment.group
-    version = _bump(
+    version = versioned_update(
         session,
         enrollment,
         seen_version,
@@ -178,6 +157,7 @@ def update_enrollment(
             "risk_override_reason": reason,
             "risk": rules.effective_risk(auto, override),
         },
+        enrollment_values,
     )
     details = getattr(enrollment, group)
     for name in FIELDS[group]:
@@ -208,7 +188,7 @@ def exit_enrollment(
     note: str = "",
 ) -> Saved:
     """End an enrollment with a reason; death or moving away ends every enrollment of the person."""
-    _require(scope, "enrollment.exit")
+    require(scope, "enrollment.exit")
     enrollment, person = _load(session, scope, enrollment_id)
     if enrollment.end_date is not None:
         raise ValidationError("enroll.already_exited", field="reason")
@@ -220,14 +200,14 @@ def exit_enrollment(
     if reason == "other" and not note.strip():
         raise ValidationError("enroll.exit_note_required", field="note")
     values = {"end_date": end_date, "exit_reason": reason, "exit_note": note.strip()[:200], "next_due_on": None}
-    version = _bump(session, enrollment, seen_version, values)
+    version = versioned_update(session, enrollment, seen_version, values, enrollment_values)
     ended = [enrollment_id]
     if reason in PERSON_ENDING_REASONS:
         others = session.scalars(
             select(Enrollment).where(Enrollment.person_id == person.id, Enrollment.end_date.is_(None))
         ).all()
         for other in others:
-            _bump(session, other, other.version, values)
+            versioned_update(session, other, other.version, values, enrollment_values)
             ended.append(other.id)
         person.status = PERSON_ENDING_REASONS[reason]
     elif not session.scalar(

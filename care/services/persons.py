@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from care import areas, audit, clock, ids
-from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.errors import NotFound, PermissionDenied, ValidationError
 from care.queries.scoping import visible_person
 from care.scope import Scope
+from care.services.common import Saved, require, versioned_update
 from db.models import Area, Person
 
 EDITABLE_BY_ROLE: dict[str, tuple[str, ...]] = {
@@ -22,20 +22,6 @@ EDITABLE_BY_ROLE: dict[str, tuple[str, ...]] = {
     "admin": ("id_number", "name", "sex", "birth_date", "village_code", "address", "phone", "lat", "lon", "notes"),
 }
 PERSON_FIELDS = EDITABLE_BY_ROLE["admin"]
-
-
-@dataclass
-class Saved:
-    """The id and new version of a saved record, with warnings the user should see."""
-
-    id: int
-    version: int
-    warnings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-
-def _require(scope: Scope, action: str) -> None:
-    if not scope.can(action):
-        raise PermissionDenied()
 
 
 def _clean_name(value: Any) -> str:
@@ -142,7 +128,7 @@ def clean_person(
 
 def create_person(session: Session, scope: Scope, *, values: Mapping[str, Any]) -> Saved:
     """Register a new person in a village of the user's area."""
-    _require(scope, "person.create")
+    require(scope, "person.create")
     cleaned, warnings = clean_person(session, scope, values)
     now = clock.now()
     person = Person(**cleaned, datum="WGS84", status="active", deleted=False, version=1, created_at=now, updated_at=now)
@@ -166,29 +152,11 @@ def _load_for_write(session: Session, scope: Scope, person_id: int, *, deleted: 
     return person
 
 
-def _versioned_update(session: Session, person: Person, seen_version: int, values: Mapping[str, Any]) -> int:
-    """UPDATE ... WHERE version = seen; zero rows means someone saved in between."""
-    result = session.execute(
-        update(Person)
-        .where(Person.id == person.id, Person.version == seen_version)
-        .values(**values, version=Person.version + 1, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.expire(person)
-        current = session.get(Person, person.id)
-        raise StaleRecord(
-            person_values(current) if current else {}, seen=seen_version, now=current.version if current else 0
-        )
-    session.expire(person)
-    return seen_version + 1
-
-
 def update_person(
     session: Session, scope: Scope, *, person_id: int, seen_version: int, values: Mapping[str, Any]
 ) -> Saved:
     """Save an edit made on the version the user saw; fields the role may not edit are dropped."""
-    _require(scope, "person.edit")
+    require(scope, "person.edit")
     person = _load_for_write(session, scope, person_id)
     old = person_values(person)
     allowed = EDITABLE_BY_ROLE.get(scope.role, ())
@@ -197,9 +165,9 @@ def update_person(
     changes = {k: v for k, v in cleaned.items() if v != old[k]}
     if not changes:
         if old["version"] != seen_version:
-            _versioned_update(session, person, seen_version, {})
+            versioned_update(session, person, seen_version, {}, person_values)
         return Saved(person.id, person.version, warnings)
-    version = _versioned_update(session, person, seen_version, changes)
+    version = versioned_update(session, person, seen_version, changes, person_values)
     audit.record(
         session,
         scope=scope,
@@ -213,11 +181,13 @@ def update_person(
 
 def soft_delete_person(session: Session, scope: Scope, *, person_id: int, seen_version: int, reason: str) -> Saved:
     """Hide a person from the registers (never a hard delete); restorable."""
-    _require(scope, "person.delete")
+    require(scope, "person.delete")
     if not reason.strip():
         raise ValidationError("person.delete_reason_required", field="reason")
     person = _load_for_write(session, scope, person_id)
-    version = _versioned_update(session, person, seen_version, {"deleted": True, "deleted_at": clock.now()})
+    version = versioned_update(
+        session, person, seen_version, {"deleted": True, "deleted_at": clock.now()}, person_values
+    )
     audit.record(
         session,
         scope=scope,
@@ -231,9 +201,9 @@ def soft_delete_person(session: Session, scope: Scope, *, person_id: int, seen_v
 
 def restore_person(session: Session, scope: Scope, *, person_id: int, seen_version: int) -> Saved:
     """Bring a soft-deleted person back onto the registers."""
-    _require(scope, "person.restore")
+    require(scope, "person.restore")
     person = _load_for_write(session, scope, person_id, deleted=True)
-    version = _versioned_update(session, person, seen_version, {"deleted": False, "deleted_at": None})
+    version = versioned_update(session, person, seen_version, {"deleted": False, "deleted_at": None}, person_values)
     audit.record(session, scope=scope, action="person.restore", entity="person", entity_id=person_id)
     return Saved(person_id, version)
 

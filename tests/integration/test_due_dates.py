@@ -8,18 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from care import policy, services
-from care.demo import build_scope_fixture
 from db.models import Enrollment, Setting, Visit, VisitEnrollment
 from db.session import reading, transaction
+from tests.integration.conftest import FIXTURE_TODAY
 
-TODAY = dt.date(2026, 6, 10)
-
-
-@pytest.fixture
-def world(engine, freeze_clock):
-    freeze_clock(TODAY)
-    with transaction(engine) as session:
-        return build_scope_fixture(session, today=TODAY)
+TODAY = FIXTURE_TODAY
 
 
 def _enrollment(engine, world, key):

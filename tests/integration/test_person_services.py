@@ -8,21 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from care import services
-from care.demo import build_scope_fixture, fixture_id_number
+from care.demo import fixture_id_number
 from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from care.queries.person_file import person_file
 from care.queries.registers import RegisterFilter, register_page
 from db.models import AuditEvent, Enrollment, Person
 from db.session import reading, transaction
+from tests.integration.conftest import FIXTURE_TODAY
 
-TODAY = dt.date(2026, 6, 10)
-
-
-@pytest.fixture
-def world(engine, freeze_clock):
-    freeze_clock(TODAY)
-    with transaction(engine) as session:
-        return build_scope_fixture(session, today=TODAY)
+TODAY = FIXTURE_TODAY
 
 
 def _person(engine, pid):

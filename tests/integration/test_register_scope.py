@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
-from care.demo import build_scope_fixture
 from care.queries.home import home_summary
 from care.queries.person_file import person_file
 from care.queries.registers import RegisterFilter, register_count, register_page
-from db.session import reading, transaction
+from db.session import reading
+from tests.integration.conftest import FIXTURE_TODAY
 
-TODAY = dt.date(2026, 6, 10)
+TODAY = FIXTURE_TODAY
 EVERYONE = {"a1_child_w1", "a1_child_w2", "a1_elder_unassigned", "a2_disabled_w3", "a1_child_disabled", "b1_child_w4"}
 EXPECTED = {
     "admin": EVERYONE,
@@ -24,13 +24,6 @@ EXPECTED = {
     "coord_b": {"b1_child_w4"},
     "no_area": set(),
 }
-
-
-@pytest.fixture
-def world(engine, freeze_clock):
-    freeze_clock(TODAY)
-    with transaction(engine) as session:
-        return build_scope_fixture(session, today=TODAY)
 
 
 def _visible(engine, world, user, **filters):
