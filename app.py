@@ -8,7 +8,7 @@ import ui
 from care.queries.registers import area_name
 from care.services.setup import has_users
 
-st.set_page_config(page_title="乡村关爱地图 CareMap", page_icon="🏡", layout="wide")
+st.set_page_config(page_title=ui.t("app.title"), page_icon="🏡", layout="wide")
 
 PAGES = {
     "home": ("pages/home.py", "nav.home", ":material/home:"),

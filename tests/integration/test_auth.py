@@ -1,0 +1,138 @@
+"""Logins: argon2 hashes, lockout, server-side sessions with idle and absolute timeouts, audit chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, text
+
+from care import audit, auth
+from db.models import AuditEvent, User
+from db.session import reading, transaction
+
+START = dt.datetime(2026, 6, 10, 9, 0)
+
+
+@pytest.fixture
+def user(engine, freeze_clock):
+    freeze_clock(START)
+    with transaction(engine) as session:
+        created = auth.create_user(
+            session, username="zhou", password="Correct-Horse-9", role="township", area_code=None
+        )
+        return created.id
+
+
+def _login(engine, password, username="zhou"):
+    with transaction(engine) as session:
+        found = auth.authenticate(session, username=username, password=password)
+        return auth.start_session(session, user=found) if found else None
+
+
+def _resume(engine, token):
+    with transaction(engine) as session:
+        return auth.resume_session(session, token=token)
+
+
+def test_the_password_is_stored_as_an_argon2id_hash(engine, user):
+    with reading(engine) as session:
+        stored = session.get(User, user).password_hash
+    assert stored.startswith("$argon2id$") and "Correct-Horse-9" not in stored
+
+
+def test_a_long_chinese_password_works(engine, freeze_clock):
+    freeze_clock(START)
+    password = "我们村的留守儿童关爱服务从来不让任何一个孩子掉队二零二六年"
+    with transaction(engine) as session:
+        auth.create_user(session, username="wang", password=password, role="county", area_code=None)
+    assert _login(engine, password, username="wang") is not None
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(engine, user, freeze_clock):
+    for _ in range(5):
+        assert _login(engine, "wrong") is None
+    assert _login(engine, "Correct-Horse-9") is None, "locked: even the right password is refused"
+    freeze_clock(START + dt.timedelta(minutes=14))
+    assert _login(engine, "Correct-Horse-9") is None
+    freeze_clock(START + dt.timedelta(minutes=15, seconds=1))
+    assert _login(engine, "Correct-Horse-9") is not None
+    with reading(engine) as session:
+        outcomes = list(session.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "login")))
+    assert outcomes == ["failure"] * 4 + ["lockout", "locked", "locked", "success"]
+
+
+def test_an_unknown_user_gets_the_same_refusal_and_is_audited(engine, user):
+    assert _login(engine, "whatever", username="nobody") is None
+    with reading(engine) as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.username == "nobody"))
+    assert (event.action, event.outcome, event.user_id) == ("login", "failure", None)
+
+
+def test_a_session_ends_after_thirty_idle_minutes(engine, user, freeze_clock):
+    token = _login(engine, "Correct-Horse-9")
+    freeze_clock(START + dt.timedelta(minutes=29))
+    assert _resume(engine, token) is not None
+    freeze_clock(START + dt.timedelta(minutes=29 + 31))
+    assert _resume(engine, token) is None
+    freeze_clock(START + dt.timedelta(minutes=61))
+    assert _resume(engine, token) is None, "an ended session stays ended"
+
+
+def test_a_busy_session_still_ends_after_eight_hours(engine, user, freeze_clock):
+    token = _login(engine, "Correct-Horse-9")
+    for minutes in range(20, 8 * 60, 20):
+        freeze_clock(START + dt.timedelta(minutes=minutes))
+        assert _resume(engine, token) is not None
+    freeze_clock(START + dt.timedelta(hours=8, minutes=1))
+    assert _resume(engine, token) is None
+
+
+def test_logout_kills_the_token_on_the_server(engine, user):
+    token = _login(engine, "Correct-Horse-9")
+    with transaction(engine) as session:
+        auth.end_session(session, token=token)
+    assert _resume(engine, token) is None
+
+
+def test_a_role_or_area_change_applies_on_the_next_action(engine, user):
+    token = _login(engine, "Correct-Horse-9")
+    assert _resume(engine, token).area_code is None
+    with transaction(engine) as session:
+        changed = session.get(User, user)
+        changed.role, changed.area_code = "county", None
+    assert _resume(engine, token).role == "county"
+    with transaction(engine) as session:
+        session.get(User, user).active = False
+    assert _resume(engine, token) is None
+
+
+def test_the_audit_chain_verifies_and_flags_a_row_edited_in_the_database(engine, user):
+    _login(engine, "wrong")
+    _login(engine, "Correct-Horse-9")
+    with reading(engine) as session:
+        assert audit.verify_chain(session) == []
+        first = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id))
+    with transaction(engine) as session:
+        session.execute(text("UPDATE audit_events SET outcome = 'success' WHERE id = :id"), {"id": first})
+    with reading(engine) as session:
+        assert audit.verify_chain(session) == [first]
+
+
+def test_audit_details_never_hold_a_full_id_or_mobile_number(engine, user):
+    with transaction(engine) as session:
+        event = audit.record(
+            session,
+            scope=None,
+            action="test",
+            detail={
+                "id_number": "11010519491231002X",
+                "phone": "13812345678",
+                "notes": "监护人 13912345678，身份证 440524200001010014",
+                "nested": {"guardian_phone": "13700001111"},
+            },
+        )
+    flat = str(event.detail)
+    for secret in ("11010519491231002X", "13812345678", "13912345678", "440524200001010014", "13700001111"):
+        assert secret not in flat
+    assert event.detail["id_number"] == "110105********002X"
