@@ -91,7 +91,8 @@ class Person(Base):
 
     __table_args__ = (
         Index("ix_persons_village_code_deleted", "village_code", "deleted"),
-        Index("ix_persons_name", "name"),
+        # The register lists persons in this order, page by page.
+        Index("ix_persons_village_name", "village_code", "name", "id"),
         CheckConstraint("sex IN ('M', 'F')", name="sex"),
         CheckConstraint("status IN ('active', 'exited', 'deceased', 'moved')", name="status"),
     )

@@ -91,8 +91,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("id_number", name=op.f("uq_persons_id_number")),
     )
     with op.batch_alter_table("persons", schema=None) as batch_op:
-        batch_op.create_index("ix_persons_name", ["name"], unique=False)
         batch_op.create_index("ix_persons_village_code_deleted", ["village_code", "deleted"], unique=False)
+        batch_op.create_index("ix_persons_village_name", ["village_code", "name", "id"], unique=False)
 
     op.create_table(
         "visit_policies",
@@ -354,8 +354,8 @@ def downgrade() -> None:
     op.drop_table("workers")
     op.drop_table("visit_policies")
     with op.batch_alter_table("persons", schema=None) as batch_op:
+        batch_op.drop_index("ix_persons_village_name")
         batch_op.drop_index("ix_persons_village_code_deleted")
-        batch_op.drop_index("ix_persons_name")
 
     op.drop_table("persons")
     op.drop_table("settings")
