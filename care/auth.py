@@ -25,6 +25,33 @@ IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=8)
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
+def check_password_policy(password: str, *, username: str, personal: tuple[str, ...] = ()) -> None:
+    """At least 10 characters of three kinds (lower, upper, digit, other), without the username,
+    an ID number or a phone number in it; ValidationError says which rule failed."""
+    from care.errors import ValidationError
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError("password.too_short", field="password", n=MIN_PASSWORD_LENGTH)
+    kinds = sum(
+        (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() or not c.isascii() for c in password),
+        )
+    )
+    if kinds < 3:
+        raise ValidationError("password.too_simple", field="password")
+    lowered = password.lower()
+    if username and username.lower() in lowered:
+        raise ValidationError("password.contains_username", field="password")
+    if any(len(item) >= 4 and item.lower() in lowered for item in personal if item):
+        raise ValidationError("password.contains_personal", field="password")
+
+
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
     return _hasher.hash(password)
@@ -134,8 +161,7 @@ def create_user(
         raise ValidationError("user.bad_username", field="username")
     if session.scalar(select(func.count()).select_from(User).where(User.username == username)):
         raise ValidationError("user.exists", field="username", username=username)
-    if len(password) < 8:
-        raise ValidationError("user.password_too_short", field="password")
+    check_password_policy(password, username=username)
     user = User(
         username=username,
         display_name=display_name or username,
