@@ -34,10 +34,9 @@ def nearest_neighbour(start: Point | None, points: Sequence[Point]) -> list[int]
         return []
     left = list(range(len(points)))
     order: list[int] = []
-    here = start
-    if here is None:
+    if start is None:
         order.append(left.pop(0))
-        here = points[order[0]]
+    here: Point = start if start is not None else points[order[0]]
     while left:
         best = min(left, key=lambda i: (haversine_km(here, points[i]), i))
         left.remove(best)
