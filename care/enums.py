@@ -36,6 +36,15 @@ CHILD_AGE_LIMIT = 16
 ELDERLY_MIN_AGE = 60
 
 
+def group_fits_age(group: str, age: int) -> bool:
+    """Children's register: under 16; elderly: 60 and over; disabled: any age."""
+    if group == "child":
+        return age < CHILD_AGE_LIMIT
+    if group == "elderly":
+        return age >= ELDERLY_MIN_AGE
+    return True
+
+
 def check(name: str, value: object, allowed: tuple[object, ...]) -> None:
     """Raise a ValidationError when ``value`` is not one of ``allowed`` for field ``name``."""
     if value not in allowed:

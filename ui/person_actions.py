@@ -66,7 +66,7 @@ def _edit_person(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
 
 def _enroll(scope: Scope, pf: PersonFile) -> None:
     taken = {e.group for e in pf.enrollments if e.end_date is None}
-    free = [g for g in enums.GROUPS if g not in taken]
+    free = [g for g in enums.GROUPS if g not in taken and enums.group_fits_age(g, pf.age)]
     if not free:
         return
     group = (

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from care.ids import mask_phone
 from care.queries.person_file import EnrollmentView, PersonFile
 from care.services.facts import FIELDS
 
@@ -22,6 +23,8 @@ LABELLED_FACTS = {
 
 
 def _fact_text(name: str, value: Any) -> str:
+    if name == "guardian_phone":
+        return mask_phone(value) or "—"
     if name in LABELLED_FACTS:
         return ui.label(LABELLED_FACTS[name], value)
     if isinstance(value, bool):

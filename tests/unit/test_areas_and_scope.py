@@ -88,3 +88,20 @@ def test_an_unknown_role_may_do_nothing():
     scope = Scope(1, "u", "guest", "522699000000")
     assert not scope.can("person.view")
     assert not scope.may_open("home")
+
+
+@pytest.mark.parametrize(
+    ("group", "age", "fits"),
+    [
+        ("child", 15, True),
+        ("child", 16, False),
+        ("elderly", 59, False),
+        ("elderly", 60, True),
+        ("disabled", 3, True),
+        ("disabled", 90, True),
+    ],
+)
+def test_each_group_admits_its_ages(group, age, fits):
+    from care.enums import group_fits_age
+
+    assert group_fits_age(group, age) is fits
