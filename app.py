@@ -12,6 +12,7 @@ st.set_page_config(page_title=ui.t("app.title"), page_icon="🏡", layout="wide"
 
 PAGES = {
     "home": ("pages/home.py", "nav.home", ":material/home:"),
+    "map": ("pages/map.py", "nav.map", ":material/map:"),
     "registers": ("pages/registers.py", "nav.registers", ":material/folder_shared:"),
     "person_new": ("pages/person_new.py", "nav.person_new", ":material/person_add:"),
     "person": ("pages/person.py", "nav.person", ":material/badge:"),

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from care import clock
 from care.auth import scope_of
+from care.bench_map import bench_map
 from care.queries.person_file import person_file
 from care.queries.registers import RegisterFilter, register_page
 from care.queries.scoping import in_area
@@ -99,6 +100,8 @@ def bench_registers(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
 
 
 BENCHES: dict[str, Callable[[Engine, int], Iterator[dict[str, Any]]]] = {"registers": bench_registers}
+
+BENCHES["map"] = bench_map
 
 
 def _ensure_data(engine: Engine) -> int:

@@ -427,6 +427,84 @@ def _working_minutes(rng: random.Random) -> int:
     return 840 + int((roll - 0.55) / 0.45 * 210)
 
 
+# --- boundaries: a jittered grid of townships, Voronoi cells of villages inside each ----------------
+
+BOUNDARY_STEPS = 6  # lattice points per township edge
+BOUNDARY_JITTER = 0.3  # of a lattice step: keeps every village (6% or more from an edge) inside
+
+
+def _lattice(seed: int) -> list[list[tuple[float, float]]]:
+    rng = demo_rng(seed, "boundaries")
+    rows, cols = GRID_ROWS * BOUNDARY_STEPS, GRID_COLS * BOUNDARY_STEPS
+    step_lat = (LAT_RANGE[1] - LAT_RANGE[0]) / rows
+    step_lon = (LON_RANGE[1] - LON_RANGE[0]) / cols
+    return [
+        [
+            (
+                LAT_RANGE[1] - r * step_lat + rng.uniform(-BOUNDARY_JITTER, BOUNDARY_JITTER) * step_lat,
+                LON_RANGE[0] + c * step_lon + rng.uniform(-BOUNDARY_JITTER, BOUNDARY_JITTER) * step_lon,
+            )
+            for c in range(cols + 1)
+        ]
+        for r in range(rows + 1)
+    ]
+
+
+def _cell_outline(lattice: list[list[tuple[float, float]]], row: int, col: int) -> list[tuple[float, float]]:
+    k = BOUNDARY_STEPS
+    r0, r1, c0, c1 = row * k, (row + 1) * k, col * k, (col + 1) * k
+    ring = [lattice[r0][c] for c in range(c0, c1)]
+    ring += [lattice[r][c1] for r in range(r0, r1)]
+    ring += [lattice[r1][c] for c in range(c1, c0, -1)]
+    ring += [lattice[r][c0] for r in range(r1, r0, -1)]
+    return ring
+
+
+def _clip(
+    ring: list[tuple[float, float]], keep: tuple[float, float], other: tuple[float, float]
+) -> list[tuple[float, float]]:
+    # Sutherland-Hodgman against the half-plane nearer ``keep`` than ``other`` (lon scaled to km).
+    scale = KM_PER_DEG_LON / KM_PER_DEG_LAT
+    my, mx = (keep[0] + other[0]) / 2, (keep[1] + other[1]) / 2 * scale
+    ny, nx = other[0] - keep[0], (other[1] - keep[1]) * scale
+
+    def side(p: tuple[float, float]) -> float:
+        return (p[0] - my) * ny + (p[1] * scale - mx) * nx
+
+    out: list[tuple[float, float]] = []
+    for i, p in enumerate(ring):
+        q = ring[(i + 1) % len(ring)]
+        sp, sq = side(p), side(q)
+        if sp <= 0:
+            out.append(p)
+        if (sp <= 0) != (sq <= 0):
+            t = sp / (sp - sq)
+            out.append((p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])))
+    return out
+
+
+def _polygon(ring: list[tuple[float, float]]) -> str:
+    coords = [[round(lon, 5), round(lat, 5)] for lat, lon in ring]
+    return json.dumps({"type": "Polygon", "coordinates": [[*coords, coords[0]]]}, separators=(",", ":"))
+
+
+def demo_boundaries(seed: int, villages: list[list[tuple[float, float, str]]]) -> dict[str, str]:
+    """GeoJSON polygons: township i (as "i") is a jittered grid cell; each village its Voronoi cell in it."""
+    lattice = _lattice(seed)
+    shapes: dict[str, str] = {}
+    for i, members in enumerate(villages):
+        outline = _cell_outline(lattice, i // GRID_COLS, i % GRID_COLS)
+        shapes[str(i)] = _polygon(outline)
+        for lat, lon, code in members:
+            cell = outline
+            for other_lat, other_lon, other in members:
+                if other != code and cell:
+                    cell = _clip(cell, (lat, lon), (other_lat, other_lon))
+            if len(cell) >= 3:
+                shapes[code] = _polygon(cell)
+    return shapes
+
+
 # --- the plan held in memory --------------------------------------------------------------------
 
 
@@ -625,12 +703,14 @@ class _Builder:
 
         centre_lat = round(sum(LAT_RANGE) / 2, 6)
         centre_lon = round(sum(LON_RANGE) / 2, 6)
+        shapes = demo_boundaries(self.seed, [[(v.lat, v.lon, v.code) for v in t.villages] for t in townships])
         rows = [row(COUNTY_CODE, COUNTY_NAME, "county", None, centre_lat, centre_lon)]
         rows += [row(t.code, t.name, "township", COUNTY_CODE, t.lat, t.lon) for t in townships]
-        self._insert(Area, rows)
-        self._insert(
-            Area, [row(v.code, v.name, "village", t.code, v.lat, v.lon) for t in townships for v in t.villages]
-        )
+        rows += [row(v.code, v.name, "village", t.code, v.lat, v.lon) for t in townships for v in t.villages]
+        for i, r in enumerate(rows):
+            r["boundary"] = shapes.get(r["code"]) or shapes.get(str(i - 1) if r["level"] == "township" else "")
+        self._insert(Area, rows[: 1 + len(townships)])
+        self._insert(Area, rows[1 + len(townships) :])
 
     # workers and logins ---------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ from care import areas
 
 # Pages each role may open (the navigation shows these and each page checks again).
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "county": ("home", "registers", "person"),
-    "township": ("home", "registers", "person", "person_new"),
-    "coordinator": ("home", "registers", "person"),
-    "admin": ("home", "registers", "person", "person_new"),
+    "county": ("home", "map", "registers", "person"),
+    "township": ("home", "map", "registers", "person", "person_new"),
+    "coordinator": ("home", "map", "registers", "person"),
+    "admin": ("home", "map", "registers", "person", "person_new"),
 }
 
 # Actions each role may take, checked by services as well as pages.

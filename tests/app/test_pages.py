@@ -17,6 +17,7 @@ PAGE_FILES = {
     "registers": "pages/registers.py",
     "person": "pages/person.py",
     "person_new": "pages/person_new.py",
+    "map": "pages/map.py",
 }
 ALLOWED = [(role, page) for role in ROLES for page in sorted(PAGE_FILES) if page in ROLE_PAGES[role]]
 DENIED = [(role, page) for role in ROLES for page in sorted(PAGE_FILES) if page not in ROLE_PAGES[role]]

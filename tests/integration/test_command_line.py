@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,63 @@ def test_the_registers_bench_prints_one_json_line_per_case(tmp_path):
     assert {line["case"] for line in lines} >= {"register_query", "person_file"}
     for line in lines:
         assert line["bench"] == "registers" and line["n"] == 300 and line["seconds"] > 0
+
+
+def test_a_map_export_is_a_standalone_offline_file_and_is_audited(tmp_path):
+    db = tmp_path / "care.db"
+    summary = build_demo(get_engine(str(db)), residents=300, seed=4)
+    township_out, county_out = tmp_path / "township.html", tmp_path / "county.html"
+    township = _run(
+        "care.maps",
+        "export",
+        "--db",
+        str(db),
+        "--area",
+        "522699101000",
+        "--out",
+        str(township_out),
+        "--as",
+        "township",
+        env={"CARE_MAP_TILES": "none"},
+    )
+    county = _run(
+        "care.maps",
+        "export",
+        "--db",
+        str(db),
+        "--area",
+        summary["county_code"],
+        "--out",
+        str(county_out),
+        env={"CARE_MAP_TILES": "none"},
+    )
+    assert township.returncode == 0 and county.returncode == 0, township.stderr + county.stderr
+    assert json.loads(township.stdout)["persons"] > 0 and json.loads(county.stdout)["villages"] > 0
+    for out in (township_out, county_out):
+        page = out.read_text(encoding="utf-8")
+        assert "L.map" in page and "leaflet" in page.lower()
+        # Nothing is loaded from elsewhere: no remote script, stylesheet or image (links may stay).
+        assert not re.search(r"<(script|img|iframe)[^>]+src=[\"']https?:", page)
+        assert not re.search(r"<link[^>]+href=[\"']https?:", page)
+        assert "/app/static/" not in page
+    with reading(get_engine(str(db))) as session:
+        audited = list(session.scalars(select(AuditEvent.entity_id).where(AuditEvent.action == "map.export")))
+    assert sorted(audited) == sorted(["522699101000", summary["county_code"]])
+
+
+def test_a_map_export_outside_the_users_area_is_refused(tmp_path):
+    db = tmp_path / "care.db"
+    build_demo(get_engine(str(db)), residents=100, seed=4)
+    done = _run(
+        "care.maps",
+        "export",
+        "--db",
+        str(db),
+        "--area",
+        "522699102000",
+        "--out",
+        str(tmp_path / "x.html"),
+        "--as",
+        "township",
+    )
+    assert done.returncode == 2 and not (tmp_path / "x.html").exists()

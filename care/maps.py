@@ -1,0 +1,555 @@
+"""Build the county map (folium) from plain data; the one Leaflet-safe escaper; the HTML export.
+
+Nothing here touches the database or Streamlit. Persons are drawn from a JSON data array by one
+small JavaScript loop (``L.circleMarker`` on the map's one canvas: ``prefer_canvas``; a second
+canvas renderer would swallow the clicks meant for the first), never one folium object per person, so a
+10,000-person township builds in milliseconds. Every user-typed string that reaches Leaflet goes
+through :func:`leaflet_safe`, and every embedded data array through :func:`safe_json`.
+
+Command line: ``python -m care.maps export --db URL --area CODE --out FILE.html [--as USERNAME]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+
+from care import i18n
+from care.errors import CareError, NotFound
+from care.tiles import TileSource, wgs84_to_gcj02
+
+GROUPS = ("child", "elderly", "disabled")
+VISIT_STATES = ("overdue", "due_soon", "on_time", "never")
+RISKS = ("high", "medium", "low")
+STATUS_COLORS = {"overdue": "#d6336c", "due_soon": "#f59f00", "on_time": "#2f9e44", "never": "#7048e8"}
+RISK_COLORS = {"high": "#c92a2a", "medium": "#f59f00", "low": "#2f9e44"}
+# Village circles: colour by the share of persons with an overdue visit (upper bound, colour).
+# The county's overdue share runs around 10-20%: the steps are set to tell those villages apart.
+SHARE_STEPS: tuple[tuple[float, str], ...] = ((0.08, "#2f9e44"), (0.15, "#f59f00"), (0.25, "#e8590c"), (2.0, "#c92a2a"))
+SHARE_LABELS = ("< 8%", "8–15%", "15–25%", "≥ 25%")
+BOUNDARY_STYLE = {"township": ("#364fc7", 2.5, 0.02), "village": ("#5c7cfa", 1.0, 0.0)}
+ASSET_BASE = "/app/static/vendor"
+VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
+MAX_ZOOM = 18
+
+_LEAFLET_SAFE = str.maketrans({"\\": "&#92;", "`": "&#96;", "$": "&#36;"})
+_JSON_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def leaflet_safe(text: object) -> str:
+    """User text made inert for Leaflet: HTML-escaped, then \\ ` $ as entities (template literals)."""
+    return html.escape("" if text is None else str(text), quote=True).translate(_LEAFLET_SAFE)
+
+
+def safe_json(value: Any) -> str:
+    """JSON that can sit inside a <script> element: < > & and line separators as \\u escapes."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_SAFE[m.group(0)], text)
+
+
+# --- plain data the map is built from ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VillageDot:
+    """One village's aggregate: where, how many persons, how many overdue, by group."""
+
+    code: str
+    name: str
+    township: str
+    lat: float
+    lon: float
+    persons: int
+    overdue: int
+    by_group: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PersonDot:
+    """One person in one group at a location, with that enrollment's visit state and risk."""
+
+    person_id: int
+    name: str
+    group: str
+    lat: float
+    lon: float
+    state: str
+    risk: str
+
+
+@dataclass(frozen=True)
+class AreaShape:
+    """A township or village: name and centroid for its label, and its boundary GeoJSON if known."""
+
+    code: str
+    name: str
+    level: str
+    lat: float | None
+    lon: float | None
+    boundary: str | None = None
+
+
+def share_color(overdue: int, persons: int) -> str:
+    """The colour of a village circle for its overdue share."""
+    share = overdue / persons if persons else 0.0
+    return next(color for bound, color in SHARE_STEPS if share < bound)
+
+
+def village_radius(persons: int, biggest: int) -> float:
+    """Circle radius in pixels, growing with the square root of the persons (4 to 16 px)."""
+    if persons <= 0 or biggest <= 0:
+        return 3.0
+    return round(4 + 12 * (persons / biggest) ** 0.5, 1)
+
+
+def person_color(dot: PersonDot, color_by: str) -> str:
+    """A person's colour: by visit state (default) or by risk."""
+    if color_by == "risk":
+        return RISK_COLORS.get(dot.risk, "#868e96")
+    return STATUS_COLORS.get(dot.state, "#868e96")
+
+
+# --- the JavaScript pieces -----------------------------------------------------------------------
+
+_POINTS_JS = """
+{% macro script(this, kwargs) %}
+(function () {
+    var rows = {{ this.rows_json }};
+    var words = {{ this.words_json }};
+    var layer = {{ this._parent.get_name() }};
+    for (var i = 0; i < rows.length; i++) {
+        var r = rows[i];
+        var dot = L.circleMarker([r[0], r[1]], {radius: 5, color: "#ffffff", weight: 1,
+                                                fillColor: r[2], fillOpacity: 0.9});
+        dot.careRow = r;
+        layer.addLayer(dot);
+    }
+    layer.bindTooltip(function (dot) {
+        var r = dot.careRow, box = document.createElement("div");
+        // r[4] and words[] were made inert in Python (leaflet_safe); r[3] is a number.
+        box.innerHTML = "<b>" + r[4] + "</b><br>" + words[r[5]] + "<br><small>#" + r[3] + "</small>";
+        return box;
+    });
+})();
+{% endmacro %}
+"""
+
+_VILLAGES_JS = """
+{% macro script(this, kwargs) %}
+(function () {
+    var rows = {{ this.rows_json }};
+    var layer = {{ this._parent.get_name() }};
+    for (var i = 0; i < rows.length; i++) {
+        var r = rows[i];
+        var dot = L.circleMarker([r[0], r[1]], {radius: r[2], color: "#343a40", weight: 1,
+                                                fillColor: r[3], fillOpacity: 0.75});
+        dot.careRow = r;
+        layer.addLayer(dot);
+    }
+    layer.bindTooltip(function (dot) {
+        var box = document.createElement("div");
+        // r[4] was built from leaflet_safe pieces in Python.
+        box.innerHTML = dot.careRow[4];
+        return box;
+    });
+})();
+{% endmacro %}
+"""
+
+_SHAPES_JS = """
+{% macro script(this, kwargs) %}
+(function () {
+    var shapes = {{ this.shapes_json }};
+    var labels = {{ this.labels_json }};
+    var layer = {{ this._parent.get_name() }};
+    L.geoJSON(shapes, {interactive: false, style: function (f) { return f.properties.style; }}).addTo(layer);
+    for (var i = 0; i < labels.length; i++) {
+        var l = labels[i];
+        // l[2] was made inert in Python (leaflet_safe); a divIcon marker, not a tooltip: tooltips
+        // placed before the component iframe is sized stay where they were first put.
+        L.marker([l[0], l[1]], {interactive: false, keyboard: false, icon: L.divIcon({
+            className: "care-label care-label-" + l[3], html: l[2], iconSize: [120, 18], iconAnchor: [60, 9]})
+        }).addTo(layer);
+    }
+})();
+{% endmacro %}
+"""
+
+_LEGEND_JS = """
+{% macro header(this, kwargs) %}
+<style>
+.care-legend {background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px; line-height: 1.45;
+              box-shadow: 0 1px 4px rgba(0,0,0,0.3); font-size: 13px; color: #1d2b2f; max-width: 230px;}
+.care-legend i {display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px;
+                vertical-align: -1px; border: 1px solid #fff;}
+.care-legend b {display: block; margin: 2px 0;}
+.care-label {background: transparent; border: none; box-shadow: none; font-weight: 600; color: #1c2a5e;
+             text-align: center; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff;}
+.care-label::before {display: none;}
+.care-label-village {font-weight: 400; font-size: 11px; color: #364fc7;}
+.care-label-township {font-size: 14px;}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function () {
+    var legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+        var div = L.DomUtil.create("div", "care-legend");
+        // Catalog texts and colours only, escaped in Python all the same.
+        div.innerHTML = {{ this.html_json }};
+        return div;
+    };
+    legend.addTo({{ this._parent.get_name() }});
+})();
+{% endmacro %}
+"""
+
+
+class _Js(MacroElement):
+    """A script built from a template and data already made safe (see safe_json)."""
+
+    def __init__(self, template: str, **values: str) -> None:
+        super().__init__()
+        self._name = "CareJs"
+        self._template = Template(template)
+        for key, value in values.items():
+            setattr(self, key, value)
+
+
+# --- building the map ------------------------------------------------------------------------
+
+
+def _t(key: str, lang: str, **params: Any) -> str:
+    return i18n.t(key, lang, **params)
+
+
+def _shift(lat: float, lon: float, gcj02: bool) -> tuple[float, float]:
+    return wgs84_to_gcj02(lat, lon) if gcj02 else (lat, lon)
+
+
+def _shift_geometry(coords: Any, gcj02: bool) -> Any:
+    if not gcj02:
+        return coords
+    if coords and isinstance(coords[0], (int, float)):
+        lat, lon = wgs84_to_gcj02(float(coords[1]), float(coords[0]))
+        return [round(lon, 6), round(lat, 6)]
+    return [_shift_geometry(c, gcj02) for c in coords]
+
+
+def _boundary_feature(shape: AreaShape, gcj02: bool) -> dict[str, Any] | None:
+    if not shape.boundary:
+        return None
+    try:
+        data = json.loads(shape.boundary)
+    except ValueError:
+        return None
+    geometry = data.get("geometry", data) if isinstance(data, dict) else None
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        return None
+    color, weight, fill = BOUNDARY_STYLE.get(shape.level, BOUNDARY_STYLE["village"])
+    style = {"color": color, "weight": weight, "fillOpacity": fill, "fillColor": color, "opacity": 0.8}
+    # Only the style goes into properties: no user text reaches Leaflet through GeoJSON.
+    return {
+        "type": "Feature",
+        "properties": {"style": style},
+        "geometry": {"type": geometry["type"], "coordinates": _shift_geometry(geometry.get("coordinates"), gcj02)},
+    }
+
+
+def _legend_html(lang: str, *, mode: str, color_by: str) -> str:
+    def row(color: str, text: str) -> str:
+        return f'<i style="background:{color}"></i>{leaflet_safe(text)}<br>'
+
+    if mode == "villages":
+        parts = [f"<b>{leaflet_safe(_t('map.legend.villages', lang))}</b>"]
+        parts += [row(color, label) for (_, color), label in zip(SHARE_STEPS, SHARE_LABELS, strict=True)]
+        parts.append(f"<small>{leaflet_safe(_t('map.legend.size', lang))}</small>")
+    elif color_by == "risk":
+        parts = [f"<b>{leaflet_safe(_t('map.legend.risk', lang))}</b>"]
+        parts += [row(RISK_COLORS[r], _t("map.risk_label", lang, risk=_t(f"enum.risk.{r}", lang))) for r in RISKS]
+    else:
+        parts = [f"<b>{leaflet_safe(_t('map.legend.status', lang))}</b>"]
+        parts += [row(STATUS_COLORS[s], _t(f"map.state.{s}", lang)) for s in VISIT_STATES]
+    return "".join(parts)
+
+
+def _village_tooltip(v: VillageDot, lang: str) -> str:
+    share = round(100 * v.overdue / v.persons) if v.persons else 0
+    groups = " · ".join(
+        f"{leaflet_safe(_t(f'enum.group.{g}', lang))} {v.by_group.get(g, 0)}" for g in GROUPS if v.by_group.get(g)
+    )
+    head = f"<b>{leaflet_safe(v.name)}</b>"
+    if v.township:
+        head += f"（{leaflet_safe(v.township)}）"
+    counts = leaflet_safe(_t("map.village_counts", lang, persons=v.persons, overdue=v.overdue, share=share))
+    return f"{head}<br>{counts}<br>{groups}<br><small>{leaflet_safe(v.code)}</small>"
+
+
+def _stable_ids(m: folium.Map) -> None:
+    # Random element ids would make every rebuild a new map, which st_folium re-mounts.
+    counter = 0
+
+    def walk(element: Any) -> None:
+        nonlocal counter
+        counter += 1
+        element._id = f"c{counter:04d}"
+        for child in list(getattr(element, "_children", {}).values()):
+            walk(child)
+
+    walk(m)
+
+
+def use_local_assets(m: folium.Map, base: str = ASSET_BASE) -> None:
+    """Point the map at the app's own Leaflet files; refuse any other element that loads a CDN."""
+    m.default_js = [("leaflet", f"{base}/leaflet/leaflet.js")]
+    m.default_css = [("leaflet_css", f"{base}/leaflet/leaflet.css")]
+
+    def walk(element: Any) -> Iterable[Any]:
+        yield element
+        for child in getattr(element, "_children", {}).values():
+            yield from walk(child)
+
+    for element in walk(m):
+        if element is not m and isinstance(element, JSCSSMixin) and (element.default_js or element.default_css):
+            raise ValueError(f"{type(element).__name__} loads assets this module does not host")
+
+
+def _add_tiles(m: folium.Map, tiles: TileSource) -> None:
+    for spec in tiles.layers:
+        folium.TileLayer(
+            tiles=spec.url,
+            attr=spec.attribution or " ",
+            subdomains=spec.subdomains,
+            max_zoom=tiles.max_zoom,
+            overlay=spec.overlay,
+            control=False,
+            name=tiles.kind + (" labels" if spec.overlay else ""),
+        ).add_to(m)
+
+
+def build_map(
+    *,
+    tiles: TileSource,
+    lang: str = i18n.DEFAULT_LANG,
+    bounds: Sequence[Sequence[float]] | None = None,
+    villages: Sequence[VillageDot] = (),
+    persons: Sequence[PersonDot] = (),
+    shapes: Sequence[AreaShape] = (),
+    color_by: str = "status",
+    groups: Sequence[str] = GROUPS,
+    asset_base: str = ASSET_BASE,
+    height: int = 640,
+) -> folium.Map:
+    """The map: boundaries and labels, village circles or one layer of persons per group, a legend."""
+    gcj02 = tiles.gcj02
+    box = [[*_shift(b[0], b[1], gcj02)] for b in bounds] if bounds else [[26.15, 107.95], [26.65, 108.45]]
+    centre = [(box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2]
+    m = folium.Map(
+        location=centre,
+        zoom_start=10,
+        tiles=None,
+        max_zoom=tiles.max_zoom,
+        maxZoom=tiles.max_zoom,
+        prefer_canvas=True,
+        control_scale=True,
+        # In a component iframe that is not yet visible the zoom transition never ends, leaving
+        # Leaflet mid-animation: stale positions and clicks that miss. No animation, no such state.
+        zoomAnimation=False,
+        fadeAnimation=False,
+        markerZoomAnimation=False,
+        height=height,
+    )
+    _add_tiles(m, tiles)
+    _add_shapes(m, shapes, lang, gcj02)
+    mode = "persons" if persons or not villages else "villages"
+    if villages:
+        _add_villages(m, villages, lang, gcj02)
+    if persons or mode == "persons":
+        _add_persons(m, persons, lang, gcj02, color_by, groups)
+    m.add_child(_Js(_LEGEND_JS, html_json=safe_json(_legend_html(lang, mode=mode, color_by=color_by))))
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.fit_bounds(box)
+    use_local_assets(m, asset_base)
+    _stable_ids(m)
+    return m
+
+
+def _add_shapes(m: folium.Map, shapes: Sequence[AreaShape], lang: str, gcj02: bool) -> None:
+    features = [f for f in (_boundary_feature(s, gcj02) for s in shapes) if f is not None]
+    labels = []
+    for s in shapes:
+        if s.lat is not None and s.lon is not None:
+            lat, lon = _shift(s.lat, s.lon, gcj02)
+            labels.append([round(lat, 6), round(lon, 6), leaflet_safe(s.name), s.level])
+    layer = folium.FeatureGroup(name=leaflet_safe(_t("map.layer.boundaries", lang)), control=True)
+    layer.add_child(
+        _Js(
+            _SHAPES_JS,
+            shapes_json=safe_json({"type": "FeatureCollection", "features": features}),
+            labels_json=safe_json(labels),
+        )
+    )
+    layer.add_to(m)
+
+
+def _add_villages(m: folium.Map, villages: Sequence[VillageDot], lang: str, gcj02: bool) -> None:
+    biggest = max((v.persons for v in villages), default=0)
+    rows = []
+    for v in sorted(villages, key=lambda v: -v.persons):  # small circles on top of big ones
+        lat, lon = _shift(v.lat, v.lon, gcj02)
+        color = share_color(v.overdue, v.persons)
+        rows.append(
+            [round(lat, 6), round(lon, 6), village_radius(v.persons, biggest), color, _village_tooltip(v, lang)]
+        )
+    layer = folium.FeatureGroup(name=leaflet_safe(_t("map.layer.villages", lang)))
+    layer.add_child(_Js(_VILLAGES_JS, rows_json=safe_json(rows)))
+    layer.add_to(m)
+
+
+def _add_persons(
+    m: folium.Map, persons: Sequence[PersonDot], lang: str, gcj02: bool, color_by: str, groups: Sequence[str]
+) -> None:
+    words = [
+        leaflet_safe(f"{_t(f'enum.group.{g}', lang)} · {_t(f'map.state.{s}', lang)}")
+        for g in GROUPS
+        for s in VISIT_STATES
+    ]
+    by_group: dict[str, list[list[Any]]] = {g: [] for g in GROUPS}
+    for p in persons:
+        if p.group not in by_group:
+            continue
+        lat, lon = _shift(p.lat, p.lon, gcj02)
+        word = GROUPS.index(p.group) * len(VISIT_STATES) + VISIT_STATES.index(p.state)
+        by_group[p.group].append(
+            [round(lat, 6), round(lon, 6), person_color(p, color_by), int(p.person_id), leaflet_safe(p.name), word]
+        )
+    for g in GROUPS:
+        if g not in groups:
+            continue
+        name = f"{_t(f'enum.group.{g}', lang)}（{len(by_group[g])}）"
+        layer = folium.FeatureGroup(name=leaflet_safe(name))
+        layer.add_child(_Js(_POINTS_JS, rows_json=safe_json(by_group[g]), words_json=safe_json(words)))
+        layer.add_to(m)
+
+
+def map_layers(m: folium.Map) -> dict[str, int]:
+    """The data layers of a built map: layer name -> number of rows it draws (for tests and checks)."""
+    found: dict[str, int] = {}
+    for child in m._children.values():
+        if isinstance(child, folium.FeatureGroup):
+            for js in child._children.values():
+                rows = getattr(js, "rows_json", None)
+                if rows is not None:
+                    found[html.unescape(child.layer_name)] = len(json.loads(rows))
+    return found
+
+
+# --- standalone export ---------------------------------------------------------------------
+
+
+def _inline_css(vendor: Path) -> str:
+    css = (vendor / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match[str]) -> str:
+        image = vendor / "leaflet" / match.group(1)
+        if not image.is_file():
+            return match.group(0)
+        return f"url(data:image/png;base64,{base64.b64encode(image.read_bytes()).decode('ascii')})"
+
+    return re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
+
+
+def standalone_html(m: folium.Map, vendor: Path = VENDOR_DIR) -> str:
+    """The map as one HTML file with Leaflet's script and styles inlined (opens offline from disk)."""
+    m.default_js = []
+    m.default_css = []
+    js = (vendor / "leaflet" / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+    css = _inline_css(vendor).replace("</style", "<\\/style")
+    root: Any = m.get_root()
+    root.header.add_child(Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet_inline", index=0)
+    return m.get_root().render()
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m care.maps export``: write a standalone HTML map of an area, in a user's scope."""
+    parser = argparse.ArgumentParser(prog="python -m care.maps", description="CareMap map tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    export = sub.add_parser("export", help="write a standalone HTML map of an area")
+    export.add_argument("--db", help="database URL or SQLite file (default: CARE_DATABASE_URL)")
+    export.add_argument("--area", required=True, help="12-digit area code (county, township or village)")
+    export.add_argument("--out", required=True, help="the HTML file to write")
+    export.add_argument("--as", dest="username", help="act as this user (default: the first admin)")
+    export.add_argument("--lang", default=i18n.DEFAULT_LANG, choices=i18n.LANGS)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+
+    try:
+        summary = export_area(args.db, area_code=args.area, username=args.username, lang=args.lang, out=Path(args.out))
+    except CareError as error:
+        print(f"care.maps: {i18n.t(error.key, args.lang, **error.params)}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def export_area(db: str | None, *, area_code: str, username: str | None, lang: str, out: Path) -> dict[str, Any]:
+    """Write the standalone map of an area as ``username`` (default: the first admin), audited."""
+    from sqlalchemy import select
+
+    from care import clock
+    from care.auth import scope_of
+    from care.queries.map import export_data, shapes_bounds
+    from care.services.maps import record_map_export
+    from care.tiles import configured_tiles
+    from db.models import User
+    from db.session import get_engine, transaction
+
+    with transaction(get_engine(db)) as session:
+        users = select(User).where(User.active.is_(True))
+        users = users.where(User.username == username) if username else users.where(User.role == "admin")
+        user = session.scalar(users.order_by(User.id))
+        if user is None:
+            raise NotFound()
+        scope = scope_of(user)
+        data = export_data(session, scope, area_code, clock.today())
+        points = [(p.lat, p.lon) for p in data.persons] or [(v.lat, v.lon) for v in data.villages]
+        m = build_map(
+            tiles=configured_tiles(data.tiles_setting),
+            lang=lang,
+            bounds=shapes_bounds(data.shapes, points),
+            villages=data.villages,
+            persons=data.persons,
+            shapes=data.shapes,
+        )
+        page = standalone_html(m)
+        out.write_text(page, encoding="utf-8")
+        summary = {
+            "area": area_code,
+            "user": user.username,
+            "persons": len({p.person_id for p in data.persons}),
+            "villages": len(data.villages),
+            "tiles": configured_tiles(data.tiles_setting).kind,
+            "out": str(out),
+            "bytes": len(page.encode("utf-8")),
+        }
+        record_map_export(session, scope, area_code=area_code, detail={**summary, "via": "command line"})
+    return summary
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,376 @@
+"""Reads for the map (总览地图): village aggregates, person points, persons without a location.
+
+Every read starts from ``person_conditions(scope)``: the map, its counts and its lists show exactly
+what the registers show the same user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, case, distinct, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from care import areas, ids, policy
+from care.enums import RISK_ORDER
+from care.maps import AreaShape, PersonDot, VillageDot
+from care.queries.scoping import in_area, person_conditions, visible_person
+from care.scope import Scope
+from db.models import Area, Assignment, Enrollment, Person, Setting, Worker
+
+VISIT_STATES = ("overdue", "due_soon", "on_time", "never")
+LIST_LIMIT = 300
+LIST_COLUMNS = ["person_id", "name", "id_masked", "village", "groups", "risk", "state", "next_due_on", "worker"]
+
+
+@dataclass(frozen=True)
+class MapFilter:
+    """What the user chose above the map; empty values do not filter."""
+
+    area_code: str | None = None
+    groups: tuple[str, ...] = ()
+    risk: str | None = None
+    state: str | None = None
+    worker_id: int | None = None
+    unassigned: bool = False
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """What the side panel shows for a clicked person (ID masked on the map page, always)."""
+
+    id: int
+    name: str
+    id_masked: str
+    village: str
+    township: str
+    address: str
+    has_location: bool
+    enrollments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def visit_state(next_due_on: dt.date | None, last_visit_on: dt.date | None, today: dt.date) -> str:
+    """'overdue', 'never' (not visited yet, not overdue), 'due_soon' or 'on_time' for one enrollment."""
+    if next_due_on is not None and next_due_on < today:
+        return "overdue"
+    if last_visit_on is None:
+        return "never"
+    return policy.due_status(next_due_on, today)
+
+
+def state_condition(state: str, today: dt.date) -> ColumnElement[bool]:
+    """SQL twin of :func:`visit_state` (the same four answers)."""
+    soon = today + dt.timedelta(days=policy.DUE_SOON_DAYS)
+    not_overdue = or_(Enrollment.next_due_on.is_(None), Enrollment.next_due_on >= today)
+    visited = Enrollment.last_visit_on.is_not(None)
+    if state == "overdue":
+        return Enrollment.next_due_on < today
+    if state == "never":
+        return and_(not_overdue, Enrollment.last_visit_on.is_(None))
+    if state == "due_soon":
+        return and_(visited, Enrollment.next_due_on >= today, Enrollment.next_due_on <= soon)
+    if state == "on_time":
+        return and_(visited, or_(Enrollment.next_due_on.is_(None), Enrollment.next_due_on > soon))
+    return false()
+
+
+def _current_assignment(today: dt.date, *conditions: ColumnElement[bool]) -> Any:
+    return select(Assignment.enrollment_id).where(
+        Assignment.start_date <= today,
+        Assignment.end_date.is_(None) | (Assignment.end_date >= today),
+        *conditions,
+    )
+
+
+def _person_conditions(scope: Scope, flt: MapFilter) -> list[ColumnElement[bool]]:
+    conditions = person_conditions(scope)
+    if flt.area_code:
+        if not areas.is_code(flt.area_code):
+            return [false()]
+        conditions.append(in_area(Person.village_code, areas.prefix_of(flt.area_code)))
+    return conditions
+
+
+def _enrollment_conditions(flt: MapFilter, today: dt.date, *, by_person: bool = False) -> list[ColumnElement[bool]]:
+    # by_person: the same test in a form no index can serve, so the planner walks the area's persons
+    # (village-code range) and their enrollments instead of every active enrollment in the county.
+    active = func.coalesce(Enrollment.end_date, Enrollment.end_date) if by_person else Enrollment.end_date
+    conditions: list[ColumnElement[bool]] = [active.is_(None)]
+    if flt.groups:
+        conditions.append(Enrollment.group.in_(flt.groups))
+    if flt.risk:
+        conditions.append(Enrollment.risk == flt.risk)
+    if flt.state:
+        conditions.append(state_condition(flt.state, today))
+    if flt.worker_id is not None:
+        conditions.append(Enrollment.id.in_(_current_assignment(today, Assignment.worker_id == flt.worker_id)))
+    if flt.unassigned:
+        conditions.append(Enrollment.id.not_in(_current_assignment(today)))
+    return conditions
+
+
+def _where(scope: Scope, flt: MapFilter, today: dt.date, *, by_person: bool = False) -> list[ColumnElement[bool]]:
+    return [*_person_conditions(scope, flt), *_enrollment_conditions(flt, today, by_person=by_person)]
+
+
+def village_aggregates(session: Session, scope: Scope, flt: MapFilter, today: dt.date) -> list[VillageDot]:
+    """Per village: persons with a matching enrollment, how many overdue, and by group."""
+    overdue = case((Enrollment.next_due_on < today, Person.id))
+    by_group = [
+        func.count(distinct(case((Enrollment.group == g, Person.id)))) for g in ("child", "elderly", "disabled")
+    ]
+    stmt = (
+        select(Person.village_code, func.count(distinct(Person.id)), func.count(distinct(overdue)), *by_group)
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(*_where(scope, flt, today))
+        .group_by(Person.village_code)
+    )
+    counts = session.execute(stmt).all()
+    if not counts:
+        return []
+    township = Area.__table__.alias("township")
+    names = {
+        code: (name, town or "", lat, lon)
+        for code, name, town, lat, lon in session.execute(
+            select(Area.code, Area.name, township.c.name, Area.lat, Area.lon)
+            .outerjoin(township, township.c.code == Area.parent_code)
+            .where(Area.code.in_([row[0] for row in counts]))
+        )
+    }
+    dots = []
+    for row in counts:
+        code, persons, late, child, elderly, disabled = tuple(row)
+        name, town, lat, lon = names.get(code) or (code, "", None, None)
+        if lat is None or lon is None:
+            continue
+        groups = {"child": int(child), "elderly": int(elderly), "disabled": int(disabled)}
+        dots.append(VillageDot(code, name, town, float(lat), float(lon), int(persons), int(late), groups))
+    return dots
+
+
+def person_points(session: Session, scope: Scope, flt: MapFilter, today: dt.date) -> list[PersonDot]:
+    """One dot per matching active enrollment of a located person (a person in two groups: two)."""
+    stmt = (
+        select(
+            Person.id,
+            Person.name,
+            Person.lat,
+            Person.lon,
+            Enrollment.group,
+            Enrollment.risk,
+            Enrollment.next_due_on,
+            Enrollment.last_visit_on,
+        )
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(*_where(scope, flt, today, by_person=True), Person.lat.is_not(None), Person.lon.is_not(None))
+        .order_by(Person.id, Enrollment.group)
+    )
+    return [
+        PersonDot(pid, name, group, float(lat or 0), float(lon or 0), visit_state(due, last, today), risk)
+        for pid, name, lat, lon, group, risk, due, last in session.execute(stmt)
+    ]
+
+
+def persons_without_location_count(session: Session, scope: Scope, flt: MapFilter, today: dt.date) -> int:
+    """How many matching persons have no coordinates (they are listed, never dropped silently)."""
+    stmt = (
+        select(func.count(distinct(Person.id)))
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(*_where(scope, flt, today), or_(Person.lat.is_(None), Person.lon.is_(None)))
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def person_list(
+    session: Session,
+    scope: Scope,
+    flt: MapFilter,
+    today: dt.date,
+    *,
+    missing_location: bool = False,
+    limit: int = LIST_LIMIT,
+) -> tuple[pd.DataFrame, int]:
+    """Matching persons (e.g. of one village, or those without a location) for the side list, and the total."""
+    where = _where(scope, flt, today)
+    if missing_location:
+        where.append(or_(Person.lat.is_(None), Person.lon.is_(None)))
+    matching = select(Person.id).join(Enrollment, Enrollment.person_id == Person.id).where(*where).distinct()
+    total = int(session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
+    people = session.execute(
+        select(Person.id, Person.name, Person.id_number, Area.name)
+        .join(Area, Area.code == Person.village_code)
+        .where(Person.id.in_(matching))
+        .order_by(Person.village_code, Person.name, Person.id)
+        .limit(max(1, min(limit, 2000)))
+    ).all()
+    details = _enrollment_details(session, [p[0] for p in people], flt, today)
+    records = []
+    for pid, name, id_number, village in people:
+        mine = details.get(pid, [])
+        records.append(
+            {
+                "person_id": pid,
+                "name": name,
+                "id_masked": ids.mask_id_number(id_number),
+                "village": village,
+                "groups": [e["group"] for e in mine],
+                "risk": min((e["risk"] for e in mine), key=RISK_ORDER.__getitem__, default=None),
+                "state": min((e["state"] for e in mine), key=VISIT_STATES.index, default=None),
+                "next_due_on": min((e["next_due_on"] for e in mine if e["next_due_on"]), default=None),
+                "worker": "、".join(sorted({e["worker"] for e in mine if e["worker"]})),
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=LIST_COLUMNS), total
+
+
+def _enrollment_details(
+    session: Session, person_ids: list[int], flt: MapFilter, today: dt.date
+) -> dict[int, list[dict[str, Any]]]:
+    if not person_ids:
+        return {}
+    current = and_(
+        Assignment.enrollment_id == Enrollment.id,
+        Assignment.start_date <= today,
+        Assignment.end_date.is_(None) | (Assignment.end_date >= today),
+    )
+    rows = session.execute(
+        select(
+            Enrollment.id,
+            Enrollment.person_id,
+            Enrollment.group,
+            Enrollment.risk,
+            Enrollment.next_due_on,
+            Enrollment.last_visit_on,
+            Worker.name,
+        )
+        .outerjoin(Assignment, current)
+        .outerjoin(Worker, Worker.id == Assignment.worker_id)
+        .where(Enrollment.person_id.in_(person_ids), *_enrollment_conditions(flt, today))
+        .order_by(Enrollment.person_id, Enrollment.group, Worker.name)
+    )
+    by_enrollment: dict[int, dict[str, Any]] = {}
+    found: dict[int, list[dict[str, Any]]] = {}
+    for eid, pid, group, risk, due, last, worker in rows:
+        if eid in by_enrollment:
+            if worker:
+                by_enrollment[eid]["worker"] = "、".join(filter(None, (by_enrollment[eid]["worker"], worker)))
+            continue
+        entry = {
+            "group": group,
+            "risk": risk,
+            "next_due_on": due,
+            "last_visit_on": last,
+            "state": visit_state(due, last, today),
+            "worker": worker or "",
+        }
+        by_enrollment[eid] = entry
+        found.setdefault(pid, []).append(entry)
+    return found
+
+
+def person_summary(session: Session, scope: Scope, person_id: int, today: dt.date) -> PersonSummary | None:
+    """The clicked person's summary if the user may see them (None otherwise, as for a missing one)."""
+    person = visible_person(session, scope, person_id)
+    if person is None:
+        return None
+    village = session.get(Area, person.village_code)
+    township = session.get(Area, village.parent_code) if village and village.parent_code else None
+    details = _enrollment_details(session, [person.id], MapFilter(), today).get(person.id, [])
+    return PersonSummary(
+        id=person.id,
+        name=person.name,
+        id_masked=ids.mask_id_number(person.id_number),
+        village=village.name if village else person.village_code,
+        township=township.name if township else "",
+        address=person.address,
+        has_location=person.lat is not None and person.lon is not None,
+        enrollments=details,
+    )
+
+
+def worker_options(session: Session, scope: Scope) -> pd.DataFrame:
+    """Workers the user may filter by: active ones in the user's area (a coordinator: only themself)."""
+    columns = ["id", "name", "kind", "area"]
+    if scope.sees_nothing or scope.prefix is None:
+        return pd.DataFrame(columns=columns)
+    stmt = (
+        select(Worker.id, Worker.name, Worker.kind, Area.name)
+        .join(Area, Area.code == Worker.area_code)
+        .where(Worker.active.is_(True), in_area(Worker.area_code, scope.prefix))
+        .order_by(Worker.area_code, Worker.name, Worker.id)
+    )
+    if scope.assigned_only:
+        stmt = stmt.where(Worker.id == scope.worker_id)
+    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+
+
+def area_shapes(session: Session, scope: Scope, area_code: str | None) -> tuple[AreaShape | None, list[AreaShape]]:
+    """The area the map shows (in the user's area) and the shapes drawn: its townships, or its villages."""
+    if scope.sees_nothing or scope.prefix is None:
+        return None, []
+    code = area_code or scope.area_code or ""
+    if not areas.is_code(code) or not areas.contains(scope.area_code or "", code):
+        code = scope.area_code or ""
+    area = session.get(Area, code)
+    if area is None:
+        return None, []
+    shown = _shape(area)
+    child_level = {"county": "township", "township": "village"}.get(area.level)
+    stmt = select(Area).where(Area.valid_to.is_(None))
+    if child_level is None:
+        children = [shown]
+    else:
+        rows = session.scalars(stmt.where(Area.parent_code == area.code, Area.level == child_level).order_by(Area.code))
+        children = [_shape(a) for a in rows]
+        if area.level == "township":
+            children.insert(0, shown)
+    return shown, children
+
+
+def _shape(area: Area) -> AreaShape:
+    return AreaShape(area.code, area.name, area.level, area.lat, area.lon, area.boundary)
+
+
+def shapes_bounds(shapes: list[AreaShape], points: list[tuple[float, float]]) -> list[list[float]] | None:
+    """South-west and north-east corners around the points and the areas' centroids."""
+    lats = [p[0] for p in points] + [s.lat for s in shapes if s.lat is not None]
+    lons = [p[1] for p in points] + [s.lon for s in shapes if s.lon is not None]
+    if not lats or not lons:
+        return None
+    pad = 0.01
+    return [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
+
+
+def tiles_setting(session: Session) -> str | None:
+    """The ``map.tiles`` setting if an administrator stored one."""
+    row = session.get(Setting, "map.tiles")
+    return row.value if row is not None else None
+
+
+@dataclass(frozen=True)
+class ExportData:
+    """What a standalone map of an area holds, read in one user's scope."""
+
+    shapes: list[AreaShape]
+    villages: list[VillageDot]
+    persons: list[PersonDot]
+    tiles_setting: str | None
+
+
+def export_data(session: Session, scope: Scope, area_code: str, today: dt.date) -> ExportData:
+    """Persons individually for a township or village (or a coordinator), village aggregates above."""
+    from care.errors import NotFound
+
+    if not areas.is_code(area_code) or not scope.covers(area_code):
+        raise NotFound()
+    shown, shapes = area_shapes(session, scope, area_code)
+    if shown is None:
+        raise NotFound()
+    flt = MapFilter(area_code=area_code)
+    individual = shown.level != "county" or scope.assigned_only
+    villages = [] if individual else village_aggregates(session, scope, flt, today)
+    persons = person_points(session, scope, flt, today) if individual else []
+    return ExportData(shapes, villages, persons, tiles_setting(session))

@@ -1,0 +1,122 @@
+"""总览地图 Map: who is where, who is overdue; village aggregates for a county, persons below."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from care import enums
+from care.queries.map import VISIT_STATES, MapFilter, worker_options
+from care.queries.registers import area_options
+from ui import map_view
+
+scope = ui.require_page("map")
+st.title(ui.t("map.title"))
+
+with ui.read() as session:
+    areas = area_options(session, scope)
+    workers = worker_options(session, scope)
+
+names = dict(zip(areas["code"], areas["name"], strict=True))
+parents = dict(zip(areas["code"], areas["parent_code"], strict=True))
+pending = st.session_state.pop(map_view.PENDING_KEY, None)
+if pending in names:  # "show this village on the map" from the side panel
+    st.session_state["map_township"] = parents.get(pending)
+    st.session_state["map_village"] = pending
+
+row = st.columns([2, 2, 3, 1, 1, 2])
+townships = areas[areas["level"] == "township"]
+township = row[0].selectbox(
+    ui.t("map.township"),
+    [None, *townships["code"]],
+    key="map_township",
+    format_func=lambda c: names.get(c, ui.t("map.all")),
+)
+villages = areas[(areas["level"] == "village") & ((areas["parent_code"] == township) if township else True)]
+village = row[1].selectbox(
+    ui.t("map.village"),
+    [None, *villages["code"]],
+    key="map_village",
+    format_func=lambda c: names.get(c, ui.t("map.all")),
+)
+groups = row[2].pills(
+    ui.t("map.groups"),
+    enums.GROUPS,
+    selection_mode="multi",
+    default=list(enums.GROUPS),
+    key="map_groups",
+    format_func=lambda g: ui.label("group", g),
+)
+risk = row[3].selectbox(ui.t("map.risk"), [None, *enums.RISKS], key="map_risk", format_func=ui.labeller("risk"))
+state = row[4].selectbox(
+    ui.t("map.state"),
+    [None, *VISIT_STATES],
+    key="map_state",
+    format_func=lambda s: ui.t(f"map.state.{s}") if s else ui.t("map.all"),
+)
+worker_names = dict(zip(workers["id"], workers["name"] + "（" + workers["area"] + "）", strict=True))
+worker = row[5].selectbox(
+    ui.t("map.worker"),
+    [None, "none", *workers["id"]],
+    key="map_worker",
+    format_func=lambda w: (
+        ui.t("map.all") if w is None else ui.t("map.worker_none") if w == "none" else worker_names.get(w, "")
+    ),
+)
+color_by = (
+    st.segmented_control(
+        ui.t("map.color_by"),
+        ["status", "risk"],
+        default="status",
+        key="map_color_by",
+        format_func=lambda c: ui.t(f"map.color.{c}"),
+    )
+    or "status"
+)
+
+chosen_groups = tuple(g for g in enums.GROUPS if g in (groups or []))
+flt = MapFilter(
+    area_code=village or township,
+    groups=chosen_groups or enums.GROUPS,
+    risk=risk,
+    state=state,
+    worker_id=int(worker) if worker not in (None, "none") else None,
+    unassigned=worker == "none",
+)
+
+
+@st.fragment
+def map_and_panel() -> None:
+    """The map and what a click on it shows; a click reruns only this part."""
+    data = map_view.map_data(scope, flt, ui.today())
+    if data.tiles.problem:
+        st.warning(ui.t(f"map.tiles.{data.tiles.problem}"))
+    persons, overdue = data.counts
+    st.caption(
+        ui.t("map.counts", persons=f"{persons:,}", overdue=f"{overdue:,}") + " · " + ui.t(f"map.mode.{data.mode}")
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        clicked = map_view.show_map(map_view.make_map(data, color_by, chosen_groups or enums.GROUPS))
+        if data.mode == "persons":
+            map_view.missing_panel(scope, flt, data.missing)
+        st.download_button(
+            ui.t("map.download"),
+            data=lambda: map_view.export_file(scope, flt, data, chosen_groups or enums.GROUPS),
+            file_name=f"caremap-{data.shown.code if data.shown else 'map'}.html",
+            mime="text/html",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    map_view.take_click(clicked)
+    with right:
+        picked = map_view.pick()
+        if picked is None:
+            st.info(ui.t("map.pick_hint"))
+        elif picked[0] == "person":
+            map_view.person_panel(scope, picked[1])
+        else:
+            map_view.village_panel(scope, flt, picked[1], data.mode)
+
+
+map_and_panel()

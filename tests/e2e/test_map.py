@@ -1,0 +1,247 @@
+"""The map in Chromium with no network and tiles off: it draws, a click shows a person, names run no script."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from care import clock
+from care.auth import scope_of
+from care.services.enrollments import enroll
+from care.services.persons import create_person
+from db.models import Area, User
+from db.session import get_engine, transaction
+from tests.e2e.conftest import (
+    DemoServer,
+    _accounts_by_role,
+    _seed_demo,
+    _serve,
+    expect,
+    login,
+    open_page,
+    shot,
+    wait_idle,
+)
+
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+PAYLOADS = (
+    "`",
+    "${alert(1)}",
+    "\\`);alert(1);//",
+    "</script><script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+)
+# Every frame counts calls to alert/confirm/prompt before any page script runs.
+COUNT_DIALOGS = """
+window.__dialogs = 0;
+for (const name of ["alert", "confirm", "prompt"]) {
+    const original = window[name];
+    window[name] = function (...args) { window.__dialogs += 1; return original.apply(this, args); };
+}
+"""
+
+
+def _add_payload_persons(db_path: Path) -> dict[str, int]:
+    """Persons in the township supervisor's first village whose name, address and notes are payloads."""
+    engine = get_engine(str(db_path))
+    found: dict[str, int] = {}
+    with transaction(engine) as session:
+        admin = scope_of(session.scalar(select(User).where(User.role == "admin")))
+        township = session.scalar(select(User).where(User.role == "township"))
+        village = session.scalar(
+            select(Area).where(Area.parent_code == township.area_code, Area.level == "village").order_by(Area.code)
+        )
+        for i, payload in enumerate(PAYLOADS):
+            birth = dt.date(2015, 1, 1 + i)
+            body = f"522699{birth:%Y%m%d}{900 + 2 * i:03d}"
+            from care import ids
+
+            saved = create_person(
+                session,
+                admin,
+                values={
+                    "id_number": body + ids.check_digit(body),
+                    "name": payload,
+                    "sex": "F",
+                    "birth_date": birth,
+                    "village_code": village.code,
+                    "address": payload,
+                    "notes": payload,
+                    "lat": village.lat + 0.004 * (i + 1),
+                    "lon": village.lon + 0.004 * (i + 1),
+                },
+            )
+            enroll(
+                session,
+                admin,
+                person_id=saved.id,
+                group="child",
+                subtype="left_behind",
+                start_date=clock.today() - dt.timedelta(days=60),
+                facts={"guardianship": "grandparent", "schooling": "primary"},
+            )
+            found[payload] = saved.id
+    return found
+
+
+@pytest.fixture(scope="module")
+def map_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoServer, dict[str, int]]]:
+    """The demo county plus the payload persons, served with tiles off (nothing leaves the machine)."""
+    workdir = tmp_path_factory.mktemp("e2e-map")
+    db_path, log_path = workdir / "demo.db", workdir / "streamlit.log"
+    env = {**os.environ, "CARE_DATABASE_URL": str(db_path), "PYTHONUNBUFFERED": "1", "CARE_MAP_TILES": "none"}
+    summary = _seed_demo(db_path, env)
+    payload_ids = _add_payload_persons(db_path)
+    with _serve(env, log_path) as url:
+        yield DemoServer(url, _accounts_by_role(summary), summary, db_path, log_path), payload_ids
+
+
+def _offline(page) -> list[str]:
+    """Abort (and record) every request that is not to the app itself."""
+    outside: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.context.route("**/*", route)
+    page.context.add_init_script(COUNT_DIALOGS)
+    return outside
+
+
+def _open_map(page) -> float:
+    """Open the map page; seconds until the map's canvas is drawn inside the component iframe."""
+    start = time.perf_counter()
+    open_page(page, "总览地图")
+    frame = page.frame_locator(MAP_FRAME)
+    expect(frame.locator(".leaflet-overlay-pane canvas").first).to_be_attached(timeout=60_000)
+    expect(frame.locator(".care-legend")).to_be_visible()
+    return time.perf_counter() - start
+
+
+def _map_frame(page):
+    handle = page.locator(MAP_FRAME).element_handle()
+    return handle.content_frame()
+
+
+def _dot_position(frame, person_id: int) -> dict[str, float] | None:
+    return frame.evaluate(
+        """(pid) => {
+            for (const id in window.map._layers) {
+                const l = window.map._layers[id];
+                if (l.careRow && l.careRow[3] === pid) {
+                    // Where the canvas drew it (and where its hit test looks): its projected point.
+                    const p = window.map.layerPointToContainerPoint(l._point);
+                    return {x: p.x, y: p.y};
+                }
+            }
+            return null;
+        }""",
+        person_id,
+    )
+
+
+def _click_person(page, person_id: int) -> None:
+    frame = _map_frame(page)
+    frame.evaluate(
+        """(pid) => { for (const id in window.map._layers) { const l = window.map._layers[id];
+              if (l.careRow && l.careRow[3] === pid) {
+                  window.map.setView(l.getLatLng(), 16, {animate: false}); } } }""",
+        person_id,
+    )
+    page.wait_for_timeout(400)
+    where = _dot_position(frame, person_id)
+    assert where is not None, f"person {person_id} is not drawn on the map"
+    # Click with the mouse at page coordinates: the iframe's box plus the map's place inside it.
+    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    box = page.locator(MAP_FRAME).bounding_box()
+    inner = frame.evaluate("() => { const r = window.map.getContainer().getBoundingClientRect(); return [r.x, r.y]; }")
+    page.mouse.click(box["x"] + inner[0] + where["x"], box["y"] + inner[1] + where["y"])
+    wait_idle(page, 600)
+
+
+def test_a_supervisor_sees_the_township_offline_and_a_click_opens_a_summary(page, map_server):
+    server, payload_ids = map_server
+    outside = _offline(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    login(page, server, "township")
+    seconds = _open_map(page)
+    print(f"first view, township map (600-person demo): {seconds:.2f} s")
+    frame = _map_frame(page)
+    drawn = frame.evaluate("() => Object.values(window.map._layers).filter(l => l.careRow).length")
+    assert drawn > 20
+    expect(page.get_by_text("未标注位置").first).to_be_visible()
+
+    page.set_viewport_size({"width": 1400, "height": 1250})
+    wait_idle(page)
+    shot(page, "21-map-township")
+    person_id = payload_ids["<img src=x onerror=alert(1)>"]
+    _click_person(page, person_id)
+    panel = page.get_by_test_id("stMainBlockContainer")
+    expect(panel.get_by_text("522699********", exact=False).first).to_be_visible()
+    expect(panel.get_by_role("button", name="打开档案")).to_be_visible()
+    wait_idle(page)
+    shot(page, "22-map-township-person")
+    assert outside == [], outside
+    assert dialogs == []
+
+
+def test_names_and_notes_holding_script_payloads_stay_text_and_the_map_still_draws(page, map_server):
+    server, payload_ids = map_server
+    outside = _offline(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    login(page, server, "township")
+    _open_map(page)
+    frame = _map_frame(page)
+    for payload, person_id in payload_ids.items():
+        where = _dot_position(frame, person_id)
+        assert where is not None, f"the person named {payload!r} is not drawn"
+    # Show every payload's tooltip: it must read as the literal text, with no element made from it.
+    texts = frame.evaluate(
+        """(ids) => ids.map(pid => { for (const id in window.map._layers) { const l = window.map._layers[id];
+              if (l.careRow && l.careRow[3] === pid) { const g = Object.values(l._eventParents)[0];
+              // The tooltip exactly as Leaflet builds it on hover (the content function, innerHTML inside).
+              const box = g.getTooltip()._content(l);
+              return box.querySelector('img, script, iframe, svg') ? 'ELEMENT MADE' : box.textContent; } }
+              return null; })""",
+        list(payload_ids.values()),
+    )
+    for payload, text in zip(payload_ids, texts, strict=True):
+        assert text is not None and payload in text, (payload, text)
+    assert frame.locator(".leaflet-tooltip-pane img, .leaflet-tooltip-pane script").count() == 0
+    for person_id in payload_ids.values():
+        _click_person(page, person_id)
+        frame = _map_frame(page)
+    expect(page.locator(MAP_FRAME)).to_be_visible()
+    page.wait_for_timeout(500)
+    counts = [f.evaluate("() => window.__dialogs || 0") for f in page.frames]
+    assert counts and sum(counts) == 0, counts
+    assert dialogs == []
+    assert outside == [], outside
+
+
+def test_the_county_map_shows_villages_and_a_legend(page, map_server):
+    server, _ = map_server
+    outside = _offline(page)
+    login(page, server, "county")
+    seconds = _open_map(page)
+    print(f"first view, county map (600-person demo): {seconds:.2f} s")
+    frame = _map_frame(page)
+    villages = frame.evaluate("() => Object.values(window.map._layers).filter(l => l.careRow).length")
+    assert villages > 100
+    expect(frame.locator(".care-legend")).to_contain_text("逾期")
+    page.set_viewport_size({"width": 1400, "height": 1250})
+    wait_idle(page)
+    shot(page, "20-map-county")
+    assert outside == [], outside

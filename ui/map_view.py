@@ -1,0 +1,214 @@
+"""The map page's Streamlit side: cached scoped reads, the st_folium adapter, the side panels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import pandas as pd
+import streamlit as st
+
+import ui
+from care.maps import AreaShape, PersonDot, VillageDot, build_map, standalone_html
+from care.queries import map as mapq
+from care.scope import Scope
+from care.services.maps import record_map_export
+from care.tiles import TileSource, configured_tiles
+
+PICK_KEY = "map_pick"
+SEEN_KEY = "map_seen_click"
+PENDING_KEY = "map_pending_area"
+MAP_HEIGHT = 620
+CACHE_SECONDS = 60
+_PERSON_CLICK = re.compile(r"#(\d{1,12})\s*$")
+_VILLAGE_CLICK = re.compile(r"(\d{12})\s*$")
+
+
+@dataclass(frozen=True)
+class MapData:
+    """Everything one map view needs, read once per scope, filters and day (then cached)."""
+
+    mode: str
+    shown: AreaShape | None
+    shapes: list[AreaShape]
+    villages: list[VillageDot] = field(default_factory=list)
+    persons: list[PersonDot] = field(default_factory=list)
+    missing: int = 0
+    tiles: TileSource = field(default_factory=lambda: TileSource("none"))
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """Persons in view (located or not) and how many of them are overdue."""
+        if self.mode == "villages":
+            return sum(v.persons for v in self.villages), sum(v.overdue for v in self.villages)
+        located = {p.person_id for p in self.persons}
+        late = {p.person_id for p in self.persons if p.state == "overdue"}
+        return len(located) + self.missing, len(late)
+
+
+# Cached across users: the scope, filters and day are real (hashed) arguments of the key.
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
+def map_data(scope: Scope, flt: mapq.MapFilter, today: dt.date) -> MapData:
+    """The scoped reads behind one map view."""
+    with ui.read() as session:
+        shown, shapes = mapq.area_shapes(session, scope, flt.area_code)
+        tiles = configured_tiles(mapq.tiles_setting(session))
+        if shown is None:
+            return MapData("persons", None, [], tiles=tiles)
+        if shown.level == "county" and not scope.assigned_only:
+            villages = mapq.village_aggregates(session, scope, flt, today)
+            return MapData("villages", shown, shapes, villages=villages, tiles=tiles)
+        persons = mapq.person_points(session, scope, flt, today)
+        missing = mapq.persons_without_location_count(session, scope, flt, today)
+        return MapData("persons", shown, shapes, persons=persons, missing=missing, tiles=tiles)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
+def listed(scope: Scope, flt: mapq.MapFilter, today: dt.date, missing_location: bool) -> tuple[pd.DataFrame, int]:
+    """The side list: persons of a village, or those without a location."""
+    with ui.read() as session:
+        return mapq.person_list(session, scope, flt, today, missing_location=missing_location)
+
+
+def make_map(data: MapData, color_by: str, groups: tuple[str, ...]) -> folium.Map:
+    """The folium map of a view (rebuilt cheaply; its HTML is identical for identical inputs)."""
+    points = [(p.lat, p.lon) for p in data.persons] or [(v.lat, v.lon) for v in data.villages]
+    return build_map(
+        tiles=data.tiles,
+        lang=ui.lang(),
+        bounds=mapq.shapes_bounds(data.shapes, points),
+        villages=data.villages,
+        persons=data.persons,
+        shapes=data.shapes,
+        color_by=color_by,
+        groups=groups or mapq.MapFilter().groups or ("child", "elderly", "disabled"),
+        height=MAP_HEIGHT,
+    )
+
+
+def show_map(m: folium.Map) -> str | None:
+    """Draw the map; the tooltip text of the last clicked dot (None before a click, and under AppTest)."""
+    from streamlit_folium import st_folium
+
+    # Only the click comes back: panning and zooming never rerun the script.
+    got = st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_object_clicked_tooltip"])
+    value = got.get("last_object_clicked_tooltip") if isinstance(got, dict) else None
+    return str(value) if value else None
+
+
+def take_click(tooltip: str | None) -> None:
+    """Turn a new click into the side panel's pick: ('person', id) or ('village', code)."""
+    if not tooltip or tooltip == st.session_state.get(SEEN_KEY):
+        return
+    st.session_state[SEEN_KEY] = tooltip
+    person = _PERSON_CLICK.search(tooltip)
+    village = _VILLAGE_CLICK.search(tooltip)
+    if person:
+        st.session_state[PICK_KEY] = ("person", int(person.group(1)))
+    elif village:
+        st.session_state[PICK_KEY] = ("village", village.group(1))
+
+
+def person_panel(scope: Scope, person_id: int) -> None:
+    """The clicked person's summary with a button to the person file."""
+    with ui.read() as session:
+        found = mapq.person_summary(session, scope, person_id, ui.today())
+    if found is None:
+        st.info(ui.t("map.not_found"))
+        return
+    st.subheader(ui.md(found.name))
+    st.caption(ui.md(f"{found.township} {found.village}"))
+    st.text(f"{ui.t('map.summary.id')}：{found.id_masked}")
+    st.text(f"{ui.t('map.summary.place')}：{found.address}")
+    if not found.has_location:
+        st.warning(ui.t("map.summary.no_location"))
+    rows = [
+        {
+            ui.t("map.summary.group"): ui.label("group", e["group"]),
+            ui.t("col.risk"): ui.label("risk", e["risk"]),
+            ui.t("map.col.state"): ui.t(f"map.state.{e['state']}"),
+            ui.t("map.summary.last_visit"): e["last_visit_on"] or ui.t("map.summary.never"),
+            ui.t("map.summary.next_due"): e["next_due_on"],
+            ui.t("map.summary.worker"): e["worker"] or ui.t("map.summary.nobody"),
+        }
+        for e in found.enrollments
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if st.button(ui.t("map.open_file"), type="primary", icon=":material/badge:", key=f"map_open_{found.id}"):
+        ui.open_person(found.id)
+
+
+def person_table(rows: pd.DataFrame, key: str) -> None:
+    """A list of persons with single-row selection and the open-file button."""
+    view = pd.DataFrame(
+        {
+            ui.t("col.name"): rows["name"],
+            ui.t("col.id_number"): rows["id_masked"],
+            ui.t("col.village"): rows["village"],
+            ui.t("col.groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
+            ui.t("col.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
+            ui.t("map.col.state"): rows["state"].map(lambda s: ui.t(f"map.state.{s}") if s else ""),
+            ui.t("map.col.worker"): rows["worker"],
+        }
+    )
+    picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key=key)
+    chosen = picked.selection.rows if picked else []
+    if st.button(ui.t("map.open_file"), disabled=not chosen, icon=":material/badge:", key=f"{key}_open"):
+        ui.open_person(int(rows.iloc[chosen[0]]["person_id"]))
+    if not chosen:
+        st.caption(ui.t("map.pick_row"))
+
+
+def village_panel(scope: Scope, flt: mapq.MapFilter, code: str, mode: str) -> None:
+    """The clicked village's persons (in scope, under the same filters)."""
+    if not scope.covers(code):
+        st.info(ui.t("map.not_found"))
+        return
+    village_flt = mapq.MapFilter(code, flt.groups, flt.risk, flt.state, flt.worker_id, flt.unassigned)
+    rows, total = listed(scope, village_flt, ui.today(), False)
+    with ui.read() as session:
+        from care.queries.registers import area_name
+
+        name = area_name(session, code) or code
+    st.subheader(ui.t("map.village_list", village=ui.md(name), total=total))
+    if mode == "villages" and st.button(ui.t("map.show_village"), icon=":material/zoom_in:"):
+        st.session_state[PENDING_KEY] = code
+        st.rerun(scope="app")
+    if len(rows) < total:
+        st.caption(ui.t("map.list_capped", shown=len(rows), total=total))
+    person_table(rows, key=f"map_village_{code}")
+
+
+def missing_panel(scope: Scope, flt: mapq.MapFilter, missing: int) -> None:
+    """'N 人未标注位置' with the list of those persons."""
+    if not missing:
+        st.caption(ui.t("map.missing_none"))
+        return
+    with st.expander(ui.t("map.missing", n=missing), icon=":material/location_off:"):
+        rows, total = listed(scope, flt, ui.today(), True)
+        if len(rows) < total:
+            st.caption(ui.t("map.list_capped", shown=len(rows), total=total))
+        person_table(rows, key="map_missing")
+
+
+def export_file(scope: Scope, flt: mapq.MapFilter, data: MapData, groups: tuple[str, ...]) -> bytes:
+    """The standalone HTML of the current view, built only when the user downloads it (audited)."""
+    m = make_map(data, "status", groups)
+    page = standalone_html(m).encode("utf-8")
+    with ui.write() as session:
+        record_map_export(
+            session,
+            scope,
+            area_code=data.shown.code if data.shown else "",
+            detail={"groups": list(groups), "risk": flt.risk, "state": flt.state, "bytes": len(page)},
+        )
+    return page
+
+
+def pick() -> tuple[str, Any] | None:
+    """What the side panel shows: ('person', id), ('village', code) or None."""
+    value = st.session_state.get(PICK_KEY)
+    return value if isinstance(value, tuple) else None
