@@ -25,20 +25,7 @@ if pending in names:  # "show this village on the map" from the side panel
     st.session_state["map_village"] = pending
 
 row = st.columns([2, 2, 3, 1, 1, 2])
-townships = areas[areas["level"] == "township"]
-township = row[0].selectbox(
-    ui.t("map.township"),
-    [None, *townships["code"]],
-    key="map_township",
-    format_func=lambda c: names.get(c, ui.t("map.all")),
-)
-villages = areas[(areas["level"] == "village") & ((areas["parent_code"] == township) if township else True)]
-village = row[1].selectbox(
-    ui.t("map.village"),
-    [None, *villages["code"]],
-    key="map_village",
-    format_func=lambda c: names.get(c, ui.t("map.all")),
-)
+township, village = ui.area_picker(areas, "map", row[:2])
 groups = row[2].pills(
     ui.t("map.groups"),
     enums.GROUPS,

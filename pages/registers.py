@@ -20,24 +20,8 @@ def _reset_page() -> None:
     st.session_state["reg_page"] = 1
 
 
-townships = areas[areas["level"] == "township"]
-names = dict(zip(areas["code"], areas["name"], strict=True))
 row1 = st.columns([2, 2, 1, 1, 1])
-township = row1[0].selectbox(
-    ui.t("reg.township"),
-    [None, *townships["code"]],
-    key="reg_township",
-    format_func=lambda c: names.get(c, ui.t("reg.all")),
-    on_change=_reset_page,
-)
-villages = areas[(areas["level"] == "village") & ((areas["parent_code"] == township) if township else True)]
-village = row1[1].selectbox(
-    ui.t("reg.village"),
-    [None, *villages["code"]],
-    key="reg_village",
-    format_func=lambda c: names.get(c, ui.t("reg.all")),
-    on_change=_reset_page,
-)
+township, village = ui.area_picker(areas, "reg", row1[:2], on_change=_reset_page)
 group = row1[2].selectbox(
     ui.t("reg.group"), [None, *enums.GROUPS], key="reg_group", format_func=ui.labeller("group"), on_change=_reset_page
 )

@@ -160,3 +160,28 @@ _MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~:$&")
 def md(text: object) -> str:
     """User text made inert inside st.markdown: every markdown punctuation mark escaped."""
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text)).replace("\n", " ")
+
+
+def area_picker(
+    areas: Any, prefix: str, columns: Sequence[Any], on_change: Callable[[], None] | None = None
+) -> tuple[str | None, str | None]:
+    """Township then village select boxes over the user's areas; keys ``<prefix>_township``/``_village``."""
+    names = dict(zip(areas["code"], areas["name"], strict=True))
+    townships = areas[areas["level"] == "township"]
+    township = columns[0].selectbox(
+        t("reg.township"),
+        [None, *townships["code"]],
+        key=f"{prefix}_township",
+        format_func=lambda c: names.get(c, t("reg.all")),
+        on_change=on_change,
+    )
+    in_township = (areas["parent_code"] == township) if township else True
+    villages = areas[(areas["level"] == "village") & in_township]
+    village = columns[1].selectbox(
+        t("reg.village"),
+        [None, *villages["code"]],
+        key=f"{prefix}_village",
+        format_func=lambda c: names.get(c, t("reg.all")),
+        on_change=on_change,
+    )
+    return township, village
