@@ -30,7 +30,7 @@ if pf is None:
     st.error(ui.t("error.not_found"))
     st.stop()
 if st.session_state.get("viewed_person") != person_id:
-    with ui.write() as session:
+    with ui.write(changes_data=False) as session:
         services.record_person_view(session, scope, person_id=person_id)
     st.session_state["viewed_person"] = person_id
 
@@ -42,7 +42,7 @@ if pf.deleted:
 full_id = None
 if scope.can("person.view_full_id") and st.toggle(ui.t("pf.show_full_id"), key=f"full_id_{person_id}"):
     try:
-        with ui.write() as session:
+        with ui.write(changes_data=False) as session:
             services.record_person_view(session, scope, person_id=person_id, full_id=True)
         full_id = pf.id_number
         st.caption(ui.t("pf.full_id_logged"))

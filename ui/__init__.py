@@ -64,10 +64,16 @@ def daily_upkeep() -> None:
 
 
 @contextmanager
-def write() -> Iterator[Session]:
-    """A write transaction on the app's database."""
+def write(*, changes_data: bool = True) -> Iterator[Session]:
+    """A write transaction on the app's database.
+
+    After a commit that changed register data, the cached reads (st.cache_data, shared by every
+    user) are cleared so no page shows the old values; session and audit-only writes keep them.
+    """
     with transaction(engine()) as session:
         yield session
+    if changes_data:
+        st.cache_data.clear()
 
 
 @contextmanager
@@ -82,7 +88,7 @@ def current_scope() -> Scope | None:
     token = st.session_state.get(TOKEN_KEY)
     if not token:
         return None
-    with write() as session:
+    with write(changes_data=False) as session:
         scope = auth.resume_session(session, token=token)
     if scope is None:
         st.session_state.pop(TOKEN_KEY, None)
@@ -130,7 +136,7 @@ def open_person(person_id: int) -> None:
 
 def login(username: str, password: str) -> bool:
     """Check the password and start a server-side session; False (and audited) on refusal."""
-    with write() as session:
+    with write(changes_data=False) as session:
         user = auth.authenticate(session, username=username, password=password)
         token = auth.start_session(session, user=user) if user is not None else None
     if token is None:
@@ -146,7 +152,7 @@ def logout() -> None:
     """End the session on the server and forget everything this browser session held."""
     token = st.session_state.get(TOKEN_KEY)
     if token:
-        with write() as session:
+        with write(changes_data=False) as session:
             auth.end_session(session, token=token)
     keep = st.session_state.get(LANG_KEY)
     st.session_state.clear()

@@ -198,7 +198,7 @@ def export_file(scope: Scope, flt: mapq.MapFilter, data: MapData, groups: tuple[
     """The standalone HTML of the current view, built only when the user downloads it (audited)."""
     m = make_map(data, "status", groups)
     page = standalone_html(m).encode("utf-8")
-    with ui.write() as session:
+    with ui.write(changes_data=False) as session:
         record_map_export(
             session,
             scope,

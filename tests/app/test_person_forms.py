@@ -83,3 +83,39 @@ def test_a_stale_save_is_refused_and_the_newer_values_are_shown(app_as, demo_db)
     assert "同事改的地址" in shown
     with reading(engine) as session:
         assert session.get(Person, person.id).address == "同事改的地址"
+
+
+def test_a_saved_location_shows_on_the_map_at_once(app_as, demo_db):
+    from care import clock
+    from care.queries.map import MapFilter
+    from ui import map_view
+
+    engine = get_engine(str(demo_db["path"]))
+    with reading(engine) as session:
+        user = session.scalar(select(User).where(User.username == demo_db["accounts"]["township"]["username"]))
+        scope = scope_of(user)
+        person = session.scalar(
+            select(Person)
+            .where(
+                Person.village_code.startswith(user.area_code[:9]),
+                Person.deleted.is_(False),
+                Person.lat.is_not(None),
+                Person.status == "active",
+            )
+            .order_by(Person.id.desc())
+        )
+    flt = MapFilter(area_code=person.village_code)
+    before = {(d.lat, d.lon) for d in map_view.map_data(scope, flt, clock.today()).persons if d.person_id == person.id}
+    assert before == {(person.lat, person.lon)}  # now cached
+
+    at = app_as("township")
+    at.session_state["person_id"] = person.id
+    at.run()
+    at.switch_page("pages/person.py").run()
+    form_key = f"edit_person_{person.id}_{person.version}"
+    at.number_input(key=f"{form_key}_lat").set_value(round(person.lat + 0.001, 6))
+    next(b for b in at.button if b.label == "保存").click().run()
+    assert "已保存" in _texts(at)
+
+    after = {(d.lat, d.lon) for d in map_view.map_data(scope, flt, clock.today()).persons if d.person_id == person.id}
+    assert after == {(round(person.lat + 0.001, 6), person.lon)}
