@@ -16,6 +16,15 @@ PAGES = {
     "registers": ("pages/registers.py", "nav.registers", ":material/folder_shared:"),
     "person_new": ("pages/person_new.py", "nav.person_new", ":material/person_add:"),
     "person": ("pages/person.py", "nav.person", ":material/badge:"),
+    "my_visits": ("pages/my_visits.py", "nav.my_visits", ":material/directions_walk:"),
+    "schedule": ("pages/schedule.py", "nav.schedule", ":material/calendar_month:"),
+    "assignments": ("pages/assignments.py", "nav.assignments", ":material/group_work:"),
+    "needs": ("pages/needs.py", "nav.needs", ":material/support_agent:"),
+    "imports": ("pages/imports.py", "nav.imports", ":material/upload_file:"),
+    "reports": ("pages/reports.py", "nav.reports", ":material/bar_chart:"),
+    "policy": ("pages/policy.py", "nav.policy", ":material/rule:"),
+    "admin": ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:"),
+    "audit": ("pages/audit.py", "nav.audit", ":material/policy:"),
 }
 # Reached from a register row, not from the menu.
 HIDDEN = {"person"}

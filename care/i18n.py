@@ -146,6 +146,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     "nav.registers": ("对象台账", "Registers"),
     "nav.person": ("一人一档", "Person file"),
     "nav.person_new": ("新建对象", "New person"),
+    "nav.my_visits": ("我的巡访", "My visits"),
+    "nav.schedule": ("巡访排班", "Patrol schedules"),
+    "nav.assignments": ("服务分配", "Assignments"),
+    "nav.needs": ("需求转介", "Needs and referrals"),
+    "nav.imports": ("数据导入", "Imports"),
+    "nav.reports": ("统计报表", "Reports"),
+    "nav.policy": ("巡访规则", "Visit policy"),
+    "nav.admin": ("系统管理", "Administration"),
+    "nav.audit": ("审计日志", "Audit log"),
     "nav.login": ("登录", "Log in"),
     "nav.setup": ("初始化", "Set-up"),
     "shell.signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
@@ -538,6 +547,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "map.tiles.tiles_unknown": ("底图设置无法识别：只显示行政区界。", "The tile setting is not recognised: only boundaries are drawn."),
     "map.col.state": ("巡访状态", "Visit status"),
     "map.col.worker": ("责任人", "Worker"),
+    # --- schedules, assignments and visit policy ---------------------------------
+    # --- visits, needs and imports ------------------------------------------------
+    # --- reports and exports --------------------------------------------------------
+    # --- administration, users and audit ----------------------------------------------
     # --- enum values -----------------------------------------------------------
     "enum.group.child": ("儿童", "Children"),
     "enum.group.elderly": ("老年人", "Elderly"),

@@ -8,10 +8,35 @@ from care import areas
 
 # Pages each role may open (the navigation shows these and each page checks again).
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "county": ("home", "map", "registers", "person"),
-    "township": ("home", "map", "registers", "person", "person_new"),
-    "coordinator": ("home", "map", "registers", "person"),
-    "admin": ("home", "map", "registers", "person", "person_new"),
+    "county": ("home", "map", "registers", "person", "needs", "reports"),
+    "township": (
+        "home",
+        "map",
+        "registers",
+        "person",
+        "person_new",
+        "assignments",
+        "schedule",
+        "needs",
+        "imports",
+        "reports",
+    ),
+    "coordinator": ("home", "my_visits", "schedule", "map", "registers", "person", "needs", "imports"),
+    "admin": (
+        "home",
+        "map",
+        "registers",
+        "person",
+        "person_new",
+        "assignments",
+        "schedule",
+        "needs",
+        "imports",
+        "reports",
+        "policy",
+        "admin",
+        "audit",
+    ),
 }
 
 # Actions each role may take, checked by services as well as pages.
@@ -29,11 +54,19 @@ REGISTER_WRITER_ACTIONS = frozenset(
         "risk.override",
     }
 )
+# Recording visits and raising or moving needs on the way.
+VISIT_ACTIONS = frozenset({"visit.record", "visit.edit", "need.create", "need.update", "import.visits"})
+SUPERVISOR_ACTIONS = frozenset(
+    {"assignment.edit", "schedule.edit", "import.roster", "report.view", "export.masked"}
+)
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "county": frozenset({"person.view"}),
-    "township": REGISTER_WRITER_ACTIONS,
-    "coordinator": frozenset({"person.view", "person.edit", "enrollment.edit"}),
-    "admin": REGISTER_WRITER_ACTIONS,
+    "county": frozenset({"person.view", "report.view", "export.masked", "export.unmasked"}),
+    "township": REGISTER_WRITER_ACTIONS | VISIT_ACTIONS | SUPERVISOR_ACTIONS,
+    "coordinator": frozenset({"person.view", "person.edit", "enrollment.edit", "schedule.edit"}) | VISIT_ACTIONS,
+    "admin": REGISTER_WRITER_ACTIONS
+    | VISIT_ACTIONS
+    | SUPERVISOR_ACTIONS
+    | frozenset({"policy.edit", "user.manage", "area.manage", "audit.view", "backup.create"}),
 }
 
 

@@ -315,6 +315,24 @@ class VisitEnrollment(Base):
     __table_args__ = (Index("ix_visit_enrollments_enrollment", "enrollment_id"),)
 
 
+class ScheduleDay(Base):
+    """One worker's planned route for one day (巡访排班); a fixed day survives regenerating the week."""
+
+    __tablename__ = "schedule_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    fixed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Route order: [{"person_id": 1, "enrollment_ids": [3, 4]}, ...]; a person in two groups is one stop.
+    stops: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    distance_km: Mapped[float] = mapped_column(Float, default=0.0)
+    generated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (UniqueConstraint("worker_id", "day", name="uq_schedule_days_worker_day"),)
+
+
 class Need(Base):
     """A need found on a visit or in the file, referred to a department (需求转介)."""
 
@@ -329,9 +347,12 @@ class Need(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_on: Mapped[dt.date] = mapped_column(Date)
+    in_progress_on: Mapped[dt.date | None] = mapped_column(Date)
     resolved_on: Mapped[dt.date | None] = mapped_column(Date)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="status"),)

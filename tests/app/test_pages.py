@@ -18,6 +18,15 @@ PAGE_FILES = {
     "person": "pages/person.py",
     "person_new": "pages/person_new.py",
     "map": "pages/map.py",
+    "my_visits": "pages/my_visits.py",
+    "schedule": "pages/schedule.py",
+    "assignments": "pages/assignments.py",
+    "needs": "pages/needs.py",
+    "imports": "pages/imports.py",
+    "reports": "pages/reports.py",
+    "policy": "pages/policy.py",
+    "admin": "pages/admin.py",
+    "audit": "pages/audit.py",
 }
 ALLOWED = [(role, page) for role in ROLES for page in sorted(PAGE_FILES) if page in ROLE_PAGES[role]]
 DENIED = [(role, page) for role in ROLES for page in sorted(PAGE_FILES) if page not in ROLE_PAGES[role]]
