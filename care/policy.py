@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 DEFAULT_INTERVALS: dict[tuple[str, str], int] = {
     ("child", "high"): 7,
@@ -39,6 +40,14 @@ def next_due(start_date: dt.date, last_visit_on: dt.date | None, interval_days: 
     """Last counted visit + interval; never visited: the enrollment start + interval."""
     base = last_visit_on if last_visit_on is not None and last_visit_on >= start_date else start_date
     return base + dt.timedelta(days=interval_days)
+
+
+def due_after(
+    visits: Sequence[tuple[dt.date, str, str | None]], start_date: dt.date, interval_days: int, *, phone_counts: bool
+) -> dt.date:
+    """Next due date from a visit history (day, status, mode): last counted visit or start, plus interval."""
+    counted = [day for day, status, mode in visits if counts(status, mode, phone_counts=phone_counts)]
+    return next_due(start_date, max(counted, default=None), interval_days)
 
 
 def due_status(next_due_on: dt.date | None, today: dt.date) -> str:

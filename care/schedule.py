@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 EARTH_RADIUS_KM = 6371.0088
+WORKING_DAYS = 5  # Monday to Friday
 Point = tuple[float, float]
 
 
@@ -103,20 +104,25 @@ def priority(item: Due) -> tuple[int, int, dt.date]:
 
 
 def spread(
-    items: Sequence[Due], days: Sequence[dt.date], daily_limit: int
+    items: Sequence[Due],
+    days: Sequence[dt.date],
+    daily_limit: int,
+    taken: Mapping[dt.date, int] | None = None,
 ) -> tuple[dict[dt.date, list[Due]], list[Due]]:
     """Place visits on working days in priority order without passing the daily limit.
 
     Overdue visits take the earliest day with room; a visit not yet due takes the latest day
     with room on or before its due date (on time, not needlessly early), else the earliest day
-    with room after it. Returns the days and the visits that did not fit this week.
+    with room after it. ``taken`` counts stops a day already holds (kept from an earlier plan).
+    Returns the days and the visits that did not fit this week.
     """
     if daily_limit < 1:
         raise ValueError("daily_limit must be at least 1")
+    taken = taken or {}
     plan: dict[dt.date, list[Due]] = {day: [] for day in days}
     left: list[Due] = []
     for item in sorted(items, key=priority):
-        open_days = [d for d in days if len(plan[d]) < daily_limit]
+        open_days = [d for d in days if taken.get(d, 0) + len(plan[d]) < daily_limit]
         if not open_days:
             left.append(item)
             continue
@@ -124,3 +130,14 @@ def spread(
         day = open_days[0] if item.overdue or not on_time else on_time[-1]
         plan[day].append(item)
     return plan, left
+
+
+def week_start_of(day: dt.date) -> dt.date:
+    """The Monday of the week holding ``day``."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def working_days(week_start: dt.date) -> list[dt.date]:
+    """Monday to Friday of the week holding ``week_start``."""
+    monday = week_start_of(week_start)
+    return [monday + dt.timedelta(days=i) for i in range(WORKING_DAYS)]

@@ -39,10 +39,14 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-@functools.cache
 def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for ``url`` (default: ``CARE_DATABASE_URL`` or embedded SQLite)."""
-    url = normalise_url(url) if url else database_url()
+    return _engine_for(normalise_url(url) if url else database_url())
+
+
+@functools.cache
+def _engine_for(url: str) -> Engine:
+    """One engine per resolved URL (the default is resolved on every call, then cached by URL)."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -69,6 +73,18 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
         with session.begin():
             yield session
     finally:
+        session.close()
+
+
+@contextmanager
+def rolled_back(engine: Engine | None = None) -> Iterator[Session]:
+    """A write transaction that is always rolled back: dry runs and benchmarks of writes."""
+    session = _session(engine, write=True)
+    try:
+        session.begin()
+        yield session
+    finally:
+        session.rollback()
         session.close()
 
 

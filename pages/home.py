@@ -31,6 +31,10 @@ if scope.role in ("township", "admin", "county"):
         st.warning(ui.t("home.alert_overdue", n=f"{summary.overdue:,}"), icon=":material/schedule:")
     if summary.unassigned:
         st.warning(ui.t("home.alert_unassigned", n=f"{summary.unassigned:,}"), icon=":material/person_off:")
+        if scope.may_open("assignments"):
+            st.page_link("pages/assignments.py", label=ui.t("home.go_assign"), icon=":material/group_work:")
+    if summary.overdue and scope.may_open("schedule"):
+        st.page_link("pages/schedule.py", label=ui.t("home.go_schedule"), icon=":material/calendar_month:")
 
 st.subheader(ui.t("home.by_group"))
 table = summary.by_group.assign(group=summary.by_group["group"].map(lambda g: ui.label("group", g)))

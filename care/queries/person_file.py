@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from care import ids, rules
+from care import ids, policy, rules
 from care.enums import RISK_ORDER
 from care.queries.scoping import visible_person
 from care.scope import Scope
+from care.services.due import policy_intervals
 from care.services.facts import facts_of
 from db.models import Area, Assignment, Enrollment, Need, Visit, VisitEnrollment, Worker
 
@@ -40,6 +41,8 @@ class EnrollmentView:
     next_due_on: dt.date | None
     worker: str | None
     version: int
+    # Next due date under each risk level (what a risk change would move it to).
+    due_if_risk: dict[str, dt.date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,8 @@ def person_file(session: Session, scope: Scope, person_id: int, today: dt.date) 
     ).all()
     history = _assignments(session, [e.id for e in enrollments], today)
     current = {row["enrollment_id"]: row["worker"] for row in history if row["current"]}
-    views = [_enrollment_view(e, age, current.get(e.id)) for e in enrollments]
+    intervals = policy_intervals(session)
+    views = [_enrollment_view(e, age, current.get(e.id), intervals) for e in enrollments]
     full = scope.can("person.view_full_id")
     return PersonFile(
         id=person.id,
@@ -127,7 +131,9 @@ def person_file(session: Session, scope: Scope, person_id: int, today: dt.date) 
     )
 
 
-def _enrollment_view(e: Enrollment, age: int, worker: str | None) -> EnrollmentView:
+def _enrollment_view(
+    e: Enrollment, age: int, worker: str | None, intervals: dict[tuple[str, str], int]
+) -> EnrollmentView:
     facts = facts_of(e)
     reasons = rules.compute_risk(e.group, e.subtype, facts, age).reasons
     return EnrollmentView(
@@ -148,6 +154,9 @@ def _enrollment_view(e: Enrollment, age: int, worker: str | None) -> EnrollmentV
         next_due_on=e.next_due_on,
         worker=worker,
         version=e.version,
+        due_if_risk={
+            risk: policy.next_due(e.start_date, e.last_visit_on, intervals[(e.group, risk)]) for risk in RISK_ORDER
+        },
     )
 
 

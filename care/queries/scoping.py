@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from care import areas, clock
 from care.scope import Scope
-from db.models import Assignment, Enrollment, Person
+from db.models import Assignment, Enrollment, Person, Worker
 
 
 def in_area(column: Any, prefix: str) -> ColumnElement[bool]:
@@ -52,3 +52,12 @@ def visible_person(session: Session, scope: Scope, person_id: int, *, include_de
         return None
     stmt = select(Person).where(Person.id == person_id, *person_conditions(scope, include_deleted=include_deleted))
     return session.scalar(stmt)
+
+
+def visible_worker(session: Session, scope: Scope, worker_id: int) -> Worker | None:
+    """The worker if it lies in the user's area (a coordinator: only their own), else None."""
+    if scope.sees_nothing or scope.prefix is None or not isinstance(worker_id, int) or isinstance(worker_id, bool):
+        return None
+    if scope.assigned_only and worker_id != scope.worker_id:
+        return None
+    return session.scalar(select(Worker).where(Worker.id == worker_id, in_area(Worker.area_code, scope.prefix)))

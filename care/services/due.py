@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Date, String, Table, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, selectinload
 
 from care import clock, ids, policy, rules
@@ -49,8 +50,12 @@ def _chunks(values: list[int]) -> Iterable[list[int]]:
         yield values[start : start + _CHUNK]
 
 
-def _last_counted_visits(session: Session, enrollment_ids: list[int] | None) -> dict[int, dt.date]:
-    modes = list(policy.COUNTED_MODES_IN_PERSON) + (["phone"] if phone_counts(session) else [])
+def last_counted_visits(
+    session: Session, enrollment_ids: list[int] | None, *, phone: bool | None = None
+) -> dict[int, dt.date]:
+    """Enrollment → day of its last counted visit (``phone``: whether phone visits count; None = setting)."""
+    phone = phone_counts(session) if phone is None else phone
+    modes = list(policy.COUNTED_MODES_IN_PERSON) + (["phone"] if phone else [])
     stmt = (
         select(VisitEnrollment.enrollment_id, func.max(Visit.visited_at))
         .join(Visit, Visit.id == VisitEnrollment.visit_id)
@@ -67,26 +72,36 @@ def _last_counted_visits(session: Session, enrollment_ids: list[int] | None) -> 
     return found
 
 
-def refresh_due_dates(session: Session, *, enrollment_ids: list[int] | None = None) -> int:
-    """Recompute last counted visit and next due date (all active enrollments when ids is None)."""
+def refresh_due_dates(session: Session, *, enrollment_ids: list[int] | None = None, recount: bool = True) -> int:
+    """Recompute next due dates (all active enrollments when ids is None); returns how many changed.
+
+    ``recount`` first finds each enrollment's last counted visit again from the visits (needed
+    after a visit or when phone visits start or stop counting); without it the stored last
+    visit is used, which is all an interval or risk change needs.
+    """
     intervals = policy_intervals(session)
-    last = _last_counted_visits(session, enrollment_ids)
-    stmt = select(Enrollment.id, Enrollment.group, Enrollment.risk, Enrollment.start_date).where(
-        Enrollment.end_date.is_(None)
-    )
+    if enrollment_ids is None and not recount:
+        return _shift_all(session, intervals)
+    last = last_counted_visits(session, enrollment_ids) if recount else None
+    stmt = select(
+        Enrollment.id,
+        Enrollment.group,
+        Enrollment.risk,
+        Enrollment.start_date,
+        Enrollment.last_visit_on,
+        Enrollment.next_due_on,
+    ).where(Enrollment.end_date.is_(None))
     rows: list[Any] = []
     batches = [None] if enrollment_ids is None else list(_chunks(enrollment_ids))
     for batch in batches:
         part = stmt if batch is None else stmt.where(Enrollment.id.in_(batch))
         rows.extend(session.execute(part).all())
-    params = [
-        {
-            "eid": eid,
-            "last": last.get(eid),
-            "due": policy.next_due(start, last.get(eid), intervals[(group, risk)]),
-        }
-        for eid, group, risk, start in rows
-    ]
+    params = []
+    for eid, group, risk, start, stored_last, stored_due in rows:
+        last_on = last.get(eid) if last is not None else stored_last
+        due = policy.next_due(start, last_on, intervals[(group, risk)])
+        if due != stored_due or last_on != stored_last:
+            params.append({"eid": eid, "last": last_on, "due": due})
     if params:
         table = cast(Table, Enrollment.__table__)
         # Core executemany: one statement, many parameter sets (not per-row ORM updates).
@@ -97,6 +112,32 @@ def refresh_due_dates(session: Session, *, enrollment_ids: list[int] | None = No
             params,
         )
     return len(params)
+
+
+def due_date_sql(dialect: str, intervals: dict[tuple[str, str], int]) -> ColumnElement[Any]:
+    """``policy.next_due`` as one SQL expression over the enrollments row (stored last visit)."""
+    days = case(
+        *[((Enrollment.group == g) & (Enrollment.risk == r), n) for (g, r), n in sorted(intervals.items())],
+        else_=None,
+    )
+    start = Enrollment.start_date
+    last = func.coalesce(Enrollment.last_visit_on, start)
+    if dialect == "sqlite":
+        offset = literal("+") + cast_(days, String) + literal(" days")
+        return func.date(func.max(last, start), offset, type_=Date)
+    return cast_(func.greatest(last, start) + days, Date)
+
+
+def _shift_all(session: Session, intervals: dict[tuple[str, str], int]) -> int:
+    """Every active due date from the stored last visit, in one UPDATE; returns how many moved."""
+    due = due_date_sql(session.get_bind().dialect.name, intervals)
+    result = session.execute(
+        update(Enrollment)
+        .where(Enrollment.end_date.is_(None), Enrollment.next_due_on.is_distinct_from(due))
+        .values(next_due_on=due)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # Ages at which a rule changes its answer (under 6, the age-out at 16, 80 and over).

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from care.schedule import Due, haversine_km, nearest_neighbour, path_km, route, spread, two_opt
+from care.schedule import Due, haversine_km, nearest_neighbour, path_km, route, spread, two_opt, working_days
 
 D = dt.date
 
@@ -111,3 +111,33 @@ def test_a_full_day_pushes_a_visit_to_an_earlier_day_before_its_due_date():
 def test_a_zero_daily_limit_is_refused():
     with pytest.raises(ValueError, match="daily_limit"):
         spread([], WEEK, daily_limit=0)
+
+
+@pytest.mark.parametrize(
+    ("taken", "expected"),
+    [
+        ({}, [2, 2, 1, 0, 0]),
+        ({WEEK[0]: 2}, [0, 2, 2, 1, 0]),  # Monday already holds two kept stops
+        ({WEEK[0]: 1, WEEK[1]: 2}, [1, 0, 2, 2, 0]),
+        (dict.fromkeys(WEEK, 2), [0, 0, 0, 0, 0]),  # a full week places nothing
+    ],
+)
+def test_stops_kept_from_an_earlier_plan_count_against_the_daily_limit(taken, expected):
+    items = [_due(i, D(2026, 6, 1), overdue=True) for i in range(5)]
+    plan, left = spread(items, WEEK, daily_limit=2, taken=taken)
+    assert [len(plan[d]) for d in WEEK] == expected
+    assert len(left) == 5 - sum(expected)
+
+
+@pytest.mark.parametrize(
+    ("day", "monday", "friday"),
+    [
+        (D(2026, 6, 10), D(2026, 6, 8), D(2026, 6, 12)),
+        (D(2026, 6, 14), D(2026, 6, 8), D(2026, 6, 12)),
+        (D(2026, 6, 8), D(2026, 6, 8), D(2026, 6, 12)),
+        (D(2027, 1, 1), D(2026, 12, 28), D(2027, 1, 1)),
+    ],
+)
+def test_a_week_runs_monday_to_friday_from_any_day_in_it(day, monday, friday):
+    days = working_days(day)
+    assert (days[0], days[-1], len(days)) == (monday, friday, 5)

@@ -1,0 +1,169 @@
+"""Patrol schedules (巡访排班): a worker's week of visits, spread over days and routed.
+
+A week's plan is kept as one ``ScheduleDay`` row per working day. Regenerating a week keeps
+what already happened or was decided: days before today, days the user fixed, and every stop
+whose visit was recorded that day. Everything else that is due or overdue by Sunday is spread
+again over the open days under the daily limit and each day is routed from the worker's office.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from care import audit, clock, schedule
+from care.errors import StaleRecord, ValidationError
+from care.queries.schedule import daily_limit, due_stops, office_point, visited_on
+from care.scope import Scope
+from care.services.assignments import worker_in_scope
+from care.services.common import require
+from db.models import Person, ScheduleDay
+
+
+@dataclass
+class WeekResult:
+    """What generating a week did: stops placed per day, what was kept, what did not fit."""
+
+    placed: int = 0
+    kept: int = 0
+    left: list[int] = field(default_factory=list)
+    days: dict[dt.date, int] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[tuple[str, dict[str, Any]]]:
+        """What the user should know: households that did not fit under the daily limit."""
+        return [("sched.left_over", {"n": len(self.left)})] if self.left else []
+
+
+def _points(session: Session, person_ids: list[int]) -> dict[int, schedule.Point | None]:
+    if not person_ids:
+        return {}
+    rows = session.execute(select(Person.id, Person.lat, Person.lon).where(Person.id.in_(person_ids)))
+    return {pid: (lat, lon) if lat is not None and lon is not None else None for pid, lat, lon in rows}
+
+
+def route_day(
+    office: schedule.Point | None, stops: list[dict[str, Any]], points: Mapping[int, Any]
+) -> tuple[list[dict[str, Any]], float]:
+    """Order a day's stops as a route from the office; returns them and the route's kilometres."""
+    coords = [points.get(s["person_id"]) for s in stops]
+    order = schedule.route(office, coords)
+    ordered = [stops[i] for i in order]
+    located = [c for c in (coords[i] for i in order) if c is not None]
+    return ordered, round(schedule.path_km(office, located), 2)
+
+
+def _settled(
+    kept: Mapping[dt.date, list[dict[str, Any]]], visited: Mapping[tuple[int, dt.date], str], today: dt.date
+) -> set[int]:
+    """Persons the kept days already cover: planned from today on, or visited (done) earlier."""
+    return {
+        s["person_id"]
+        for day, stops in kept.items()
+        for s in stops
+        if day >= today or visited.get((s["person_id"], day)) == "done"
+    }
+
+
+def _check_versions(existing: Mapping[dt.date, ScheduleDay], seen: Mapping[dt.date, int] | None) -> None:
+    if seen is None:
+        return
+    for day, row in existing.items():
+        if seen.get(day) != row.version:
+            raise StaleRecord({"day": day.isoformat()}, seen=seen.get(day, 0), now=row.version)
+
+
+def generate_week(
+    session: Session,
+    scope: Scope,
+    *,
+    worker_id: int,
+    week_start: dt.date,
+    seen_versions: Mapping[dt.date, int] | None = None,
+) -> WeekResult:
+    """(Re)plan one worker's week; ``seen_versions`` (day → version) detects a concurrent edit."""
+    require(scope, "schedule.edit")
+    worker = worker_in_scope(session, scope, worker_id)
+    days = schedule.working_days(week_start)
+    today = clock.today()
+    existing = {
+        row.day: row
+        for row in session.scalars(
+            select(ScheduleDay).where(ScheduleDay.worker_id == worker.id, ScheduleDay.day.between(days[0], days[-1]))
+        )
+    }
+    _check_versions(existing, seen_versions)
+    visited = visited_on(session, worker_id=worker.id, days=days)
+    frozen = {d for d in days if d < today or (d in existing and existing[d].fixed)}
+    kept: dict[dt.date, list[dict[str, Any]]] = {}
+    for day in days:
+        stops = existing[day].stops if day in existing else []
+        kept[day] = list(stops) if day in frozen else [s for s in stops if (s["person_id"], day) in visited]
+    settled = _settled(kept, visited, today)
+    sunday = days[0] + dt.timedelta(days=6)
+    candidates = [
+        s for s in due_stops(session, worker_id=worker.id, until=sunday, today=today) if s.person_id not in settled
+    ]
+    open_days = [d for d in days if d not in frozen]
+    items = [schedule.Due(key=s, due_on=s.due_on, risk=s.risk, overdue=s.overdue) for s in candidates]
+    plan, left = schedule.spread(items, open_days, daily_limit(session), {d: len(kept[d]) for d in open_days})
+    office = office_point(worker)
+    all_ids = sorted({s["person_id"] for stops in kept.values() for s in stops} | {s.person_id for s in candidates})
+    points = _points(session, all_ids)
+    result = WeekResult(kept=sum(len(v) for v in kept.values()), left=[i.key.person_id for i in left])  # type: ignore[attr-defined]
+    now = clock.now()
+    for day in days:
+        new = [{"person_id": i.key.person_id, "enrollment_ids": list(i.key.enrollment_ids)} for i in plan.get(day, [])]  # type: ignore[attr-defined]
+        result.placed += len(new)
+        if day in frozen and day in existing:
+            result.days[day] = len(existing[day].stops)
+            continue
+        stops, km = route_day(office, kept[day] + new, points)
+        result.days[day] = len(stops)
+        row = existing.get(day)
+        if row is None:
+            session.add(
+                ScheduleDay(
+                    worker_id=worker.id, day=day, fixed=False, stops=stops, distance_km=km, generated_at=now, version=1
+                )
+            )
+        else:
+            row.stops, row.distance_km, row.generated_at, row.version = stops, km, now, row.version + 1
+    session.flush()
+    audit.record(
+        session,
+        scope=scope,
+        action="schedule.generate",
+        entity="worker",
+        entity_id=worker.id,
+        detail={"week": days[0].isoformat(), "placed": result.placed, "kept": result.kept, "left": len(result.left)},
+    )
+    return result
+
+
+def fix_day(session: Session, scope: Scope, *, worker_id: int, day: dt.date, fixed: bool, seen_version: int) -> int:
+    """Fix a planned day (regenerating the week leaves it as it is) or release it; new version."""
+    require(scope, "schedule.edit")
+    worker = worker_in_scope(session, scope, worker_id)
+    row = session.scalar(select(ScheduleDay).where(ScheduleDay.worker_id == worker.id, ScheduleDay.day == day))
+    if row is None:
+        raise ValidationError("schedule.not_generated", field="day")
+    if row.version != seen_version:
+        raise StaleRecord({"day": day.isoformat(), "fixed": row.fixed}, seen=seen_version, now=row.version)
+    row.fixed = fixed
+    row.version += 1
+    session.flush()
+    audit.record(
+        session,
+        scope=scope,
+        action="schedule.fix_day",
+        entity="worker",
+        entity_id=worker.id,
+        detail={"day": day.isoformat(), "fixed": fixed},
+    )
+    return row.version

@@ -1,0 +1,144 @@
+"""服务分配, 巡访排班 and 巡访规则 as their users drive them (on a demo county of this module's own)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from care import clock
+from care.schedule import working_days
+from db.models import Assignment, Enrollment, ScheduleDay, Setting, User, Worker
+from db.session import get_engine, reading, transaction
+
+
+def _texts(at) -> str:
+    return "\n".join(
+        str(e.value) for kind in ("error", "warning", "success", "info", "caption") for e in getattr(at, kind)
+    )
+
+
+def _engine(db):
+    return get_engine(str(db["path"]))
+
+
+def _caseload(db, worker_id: int) -> int:
+    today = clock.today()
+    with reading(_engine(db)) as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Assignment)
+                .join(Enrollment, Enrollment.id == Assignment.enrollment_id)
+                .where(
+                    Assignment.worker_id == worker_id,
+                    Assignment.start_date <= today,
+                    Assignment.end_date.is_(None) | (Assignment.end_date >= today),
+                    Enrollment.end_date.is_(None),
+                )
+            )
+        )
+
+
+def _township_workers(db) -> list[int]:
+    with reading(_engine(db)) as session:
+        area = session.scalar(select(User.area_code).where(User.username == db["accounts"]["township"]["username"]))
+        return list(session.scalars(select(Worker.id).where(Worker.area_code.like(area[:9] + "%")).order_by(Worker.id)))
+
+
+def test_a_supervisor_moves_a_whole_caseload_and_the_caseloads_change(own_app_as, own_demo_db):
+    at = own_app_as("township")
+    at.run()
+    at.switch_page("pages/assignments.py").run()
+    assert not at.exception
+    assert at.title[0].value == "服务分配"
+    staff = _township_workers(own_demo_db)
+    source = next(w for w in staff if _caseload(own_demo_db, w) > 0)
+    target = next(w for w in staff if w != source)
+    moving, before = _caseload(own_demo_db, source), _caseload(own_demo_db, target)
+    at.selectbox(key="move_from").set_value(source).run()
+    at.selectbox(key="move_to").set_value(target).run()
+    at.checkbox(key="move_all").check().run()
+    at.button(key="move_apply").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"已分配 {moving} 条" in _texts(at)
+    assert _caseload(own_demo_db, source) == 0
+    assert _caseload(own_demo_db, target) == before + moving
+
+
+def test_the_unassigned_tab_lists_and_assigns_enrollments_with_nobody(own_app_as, own_demo_db):
+    at = own_app_as("township")
+    at.run()
+    at.switch_page("pages/assignments.py").run()
+    assert "条在册记录尚未分配责任人" in _texts(at)
+    at.checkbox(key="una_all").check().run()
+    worker = _township_workers(own_demo_db)[0]
+    at.selectbox(key="una_target").set_value(worker).run()
+    at.button(key="una_apply").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.run()
+    assert "未分配（0）" in [t.label for t in at.tabs]
+
+
+def test_a_coordinator_plans_their_week_and_sees_routed_days(own_app_as, own_demo_db):
+    at = own_app_as("coordinator")
+    at.run()
+    at.switch_page("pages/schedule.py").run()
+    assert not at.exception
+    assert "本周还没有排班" in _texts(at)
+    at.button(key="gen_week").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "已生成排班" in _texts(at)
+    with reading(_engine(own_demo_db)) as session:
+        worker = session.scalar(
+            select(User.worker_id).where(User.username == own_demo_db["accounts"]["coordinator"]["username"])
+        )
+        days = list(session.scalars(select(ScheduleDay).where(ScheduleDay.worker_id == worker)))
+    assert [d.day for d in days] == working_days(clock.today())
+    planned = sum(len(d.stops) for d in days)
+    assert planned > 0
+    assert str(planned) in [m.value for m in at.metric]
+    assert len(at.get("download_button")) == 2
+
+
+def test_a_supervisor_sees_every_workers_week_side_by_side_and_plans_the_missing_ones(own_app_as, own_demo_db):
+    at = own_app_as("township")
+    at.run()
+    at.switch_page("pages/schedule.py").run()
+    assert not at.exception
+    assert "尚未排班" in _texts(at)
+    at.button(key="gen_all").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with reading(_engine(own_demo_db)) as session:
+        planned = session.scalar(select(func.count(func.distinct(ScheduleDay.worker_id))))
+    assert planned == len(_township_workers(own_demo_db))
+
+
+def test_the_admin_previews_a_policy_change_then_saves_it(own_app_as, own_demo_db):
+    at = own_app_as("admin")
+    at.run()
+    at.switch_page("pages/policy.py").run()
+    assert not at.exception
+    assert "修改上面的数值后" in _texts(at)
+    at.toggle[0].set_value(True).run()
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert "条的下次巡访日期将改变" in markdown
+    at.button(key="policy_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "巡访规则已保存" in _texts(at)
+    with reading(_engine(own_demo_db)) as session:
+        assert session.get(Setting, "policy.phone_counts").value == "1"
+
+
+def test_a_policy_saved_over_someone_elses_change_is_refused(own_app_as, own_demo_db):
+    at = own_app_as("admin")
+    at.run()
+    at.switch_page("pages/policy.py").run()
+    limit = at.number_input[0]
+    limit.set_value(limit.value + 1).run()
+    with transaction(_engine(own_demo_db)) as session:
+        row = session.get(Setting, "policy.version")
+        if row is None:
+            session.add(Setting(key="policy.version", value="7"))
+        else:
+            row.value = str(int(row.value) + 5)
+    at.button(key="policy_save").click().run()
+    assert "已被他人修改" in _texts(at)

@@ -1,0 +1,207 @@
+"""Widgets of 服务分配: caseloads, picking enrollments, and assigning or moving them in one action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from care import enums
+from care.errors import CareError, StaleRecord
+from care.queries.assignments import EnrollmentFilter, caseloads, enrollments, workers
+from care.queries.registers import area_options
+from care.scope import Scope
+from care.services.assignments import assign_worker, move_caseload, set_worker_active
+from ui import forms
+
+NOBODY = -1
+
+
+def worker_label(staff: pd.DataFrame) -> Any:
+    """A format function for worker ids: name · kind · area (and "away" for inactive ones)."""
+    rows = {int(w.worker_id): w for w in staff.itertuples(index=False)}
+
+    def _fmt(worker_id: object) -> str:
+        if worker_id is None:
+            return ui.t("assign.any_worker")
+        if worker_id == NOBODY:
+            return ui.t("assign.nobody")
+        w = rows.get(int(worker_id))  # type: ignore[call-overload]
+        if w is None:
+            return str(worker_id)
+        away = "" if w.active else " · " + ui.t("assign.away")
+        return f"{w.name} · {ui.label('worker_kind', w.kind)} · {w.area}{away}"
+
+    return _fmt
+
+
+def caseload_table(scope: Scope) -> None:
+    """Per worker: persons, high-risk persons, overdue visits, visits due this week; away/back."""
+    with ui.read() as session:
+        table = caseloads(session, scope, ui.today())
+    if table.empty:
+        st.info(ui.t("assign.no_workers"))
+        return
+    view = pd.DataFrame(
+        {
+            ui.t("assign.col_worker"): table["name"],
+            ui.t("assign.col_kind"): table["kind"].map(lambda k: ui.label("worker_kind", k)),
+            ui.t("col.village"): table["area"],
+            ui.t("assign.col_active"): table["active"].map(lambda a: ui.t("assign.on_duty" if a else "assign.away")),
+            ui.t("assign.col_persons"): table["persons"],
+            ui.t("assign.col_high_risk"): table["high_risk_persons"],
+            ui.t("assign.col_overdue"): table["overdue"],
+            ui.t("assign.col_due_week"): table["due_this_week"],
+        }
+    )
+    picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="caseload_pick")
+    rows = picked.selection.rows if picked else []
+    if not rows:
+        st.caption(ui.t("assign.caseload_help"))
+        return
+    chosen = table.iloc[rows[0]]
+    active = bool(chosen["active"])
+    label = "assign.mark_away" if active else "assign.mark_back"
+    if st.button(ui.t(label, name=chosen["name"]), key="worker_active"):
+        forms.save(
+            f"worker_{int(chosen['worker_id'])}",
+            lambda: _write(
+                lambda s: set_worker_active(s, scope, worker_id=int(chosen["worker_id"]), active=not active)
+            ),
+            ui.t("assign.saved_active"),
+        )
+
+
+def _write(action: Any) -> Any:
+    with ui.write() as session:
+        return action(session)
+
+
+def enrollment_table(rows: pd.DataFrame, key: str) -> list[int]:
+    """The enrollments as a selectable table; returns the positions of the selected rows."""
+    view = pd.DataFrame(
+        {
+            ui.t("col.name"): rows["name"],
+            ui.t("col.village"): rows["village"],
+            ui.t("col.groups"): rows["group"].map(lambda g: ui.label("group", g)),
+            ui.t("col.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
+            ui.t("col.next_due"): rows["next_due_on"],
+            ui.t("assign.col_worker"): rows["worker"].fillna(ui.t("assign.nobody")),
+        }
+    )
+    picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="multi-row", key=key)
+    return list(picked.selection.rows) if picked else []
+
+
+def _seen(rows: pd.DataFrame) -> dict[int, int | None]:
+    return {
+        int(r.enrollment_id): (None if pd.isna(r.worker_id) else int(r.worker_id)) for r in rows.itertuples(index=False)
+    }
+
+
+def _report(result: dict[str, Any]) -> None:
+    text = ui.t("assign.done", moved=result["moved"], unchanged=result["unchanged"])
+    warnings = result.get("warnings", [])
+    for key, params in warnings:
+        groups = "、".join(ui.label("group", g) for g in params["groups"])
+        text += " " + ui.t(key, name=params["name"], groups=groups)
+    forms.flash("warning" if warnings else "success", text)
+
+
+def _run(action: Any) -> None:
+    """Run an assignment change; a concurrent change or a refusal shows its message, nothing saved."""
+    try:
+        result = _write(action)
+    except StaleRecord:
+        forms.flash("error", ui.t("assign.stale"))
+        st.rerun()
+    except CareError as error:
+        ui.show_error(error)
+        return
+    _report(result)
+    st.rerun()
+
+
+def assign_panel(scope: Scope, *, unassigned_only: bool, key: str) -> None:
+    """Filter enrollments (area, group, current worker), select some or all, give them a worker."""
+    with ui.read() as session:
+        areas = area_options(session, scope)
+        staff = workers(session, scope)
+    fmt = worker_label(staff)
+    cols = st.columns([2, 2, 1, 2])
+    township, village = ui.area_picker(areas, key, cols[:2])
+    group = cols[2].selectbox(
+        ui.t("reg.group"), [None, *enums.GROUPS], key=f"{key}_group", format_func=ui.labeller("group")
+    )
+    current = None
+    if not unassigned_only:
+        current = cols[3].selectbox(
+            ui.t("assign.current_worker"), [None, NOBODY, *staff["worker_id"]], key=f"{key}_current", format_func=fmt
+        )
+    flt = EnrollmentFilter(
+        area_code=village or township,
+        group=group,
+        worker_id=None if current in (None, NOBODY) else int(current),
+        unassigned_only=unassigned_only or current == NOBODY,
+    )
+    with ui.read() as session:
+        rows = enrollments(session, scope, flt, ui.today())
+    st.caption(ui.t("assign.listed", n=f"{len(rows):,}"))
+    if rows.empty:
+        st.info(ui.t("assign.none_listed"))
+        return
+    picked = enrollment_table(rows, f"{key}_table")
+    everyone = st.checkbox(ui.t("assign.all_listed", n=f"{len(rows):,}"), key=f"{key}_all")
+    chosen = rows if everyone else rows.iloc[picked]
+    active = staff[staff["active"]]
+    target = st.selectbox(
+        ui.t("assign.to_worker"), [*active["worker_id"], NOBODY], key=f"{key}_target", format_func=fmt, index=None
+    )
+    reason = st.text_input(ui.t("assign.reason"), key=f"{key}_reason", max_chars=200)
+    if st.button(
+        ui.t("assign.apply", n=len(chosen)), key=f"{key}_apply", type="primary", disabled=chosen.empty or target is None
+    ):
+        worker_id = None if target == NOBODY else int(target)  # type: ignore[arg-type]
+        _run(lambda s: assign_worker(s, scope, worker_id=worker_id, seen=_seen(chosen), reason=reason))
+
+
+def move_panel(scope: Scope) -> None:
+    """Move all or part of one worker's caseload to another worker in one action."""
+    with ui.read() as session:
+        staff = workers(session, scope)
+    if staff.empty:
+        st.info(ui.t("assign.no_workers"))
+        return
+    fmt = worker_label(staff)
+    cols = st.columns(2)
+    source = cols[0].selectbox(
+        ui.t("assign.from_worker"), list(staff["worker_id"]), key="move_from", format_func=fmt, index=None
+    )
+    if source is None:
+        st.caption(ui.t("assign.move_help"))
+        return
+    others = staff[(staff["worker_id"] != source) & staff["active"]]
+    target = cols[1].selectbox(
+        ui.t("assign.to_worker"), list(others["worker_id"]), key="move_to", format_func=fmt, index=None
+    )
+    with ui.read() as session:
+        rows = enrollments(session, scope, EnrollmentFilter(worker_id=int(source)), ui.today())
+    st.caption(ui.t("assign.caseload_of", n=f"{len(rows):,}"))
+    if rows.empty:
+        st.info(ui.t("assign.none_listed"))
+        return
+    picked = enrollment_table(rows, "move_table")
+    everyone = st.checkbox(ui.t("assign.move_all", n=f"{len(rows):,}"), key="move_all")
+    chosen = rows if everyone else rows.iloc[picked]
+    reason = st.text_input(ui.t("assign.reason"), key="move_reason", max_chars=200)
+    if st.button(
+        ui.t("assign.move", n=len(chosen)), key="move_apply", type="primary", disabled=chosen.empty or target is None
+    ):
+        seen = _seen(chosen)
+        _run(
+            lambda s: move_caseload(
+                s, scope, from_worker_id=int(source), to_worker_id=int(target), seen=seen, reason=reason
+            )
+        )  # type: ignore[arg-type]
