@@ -11,6 +11,7 @@ from care.queries.person_file import EnrollmentView, PersonFile
 from care.scope import Scope
 from care.services.persons import EDITABLE_BY_ROLE
 from ui import forms
+from ui.needs import raise_form as raise_need_form
 
 
 def actions(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
@@ -29,6 +30,8 @@ def actions(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
             tabs.append(("pf.edit_enrollment", lambda: _edit_enrollment(scope, active)))
         if scope.can("enrollment.exit") and active:
             tabs.append(("pf.exit", lambda: _exit(scope, active)))
+        if scope.can("need.create") and pf.status == "active":
+            tabs.append(("pf.raise_need", lambda: raise_need_form(scope, pf.id, [(e.id, e.group) for e in active])))
         if scope.can("person.delete"):
             tabs.append(("pf.delete", lambda: _delete(scope, pf)))
     if not tabs:
@@ -114,6 +117,9 @@ def _edit_enrollment(scope: Scope, active: list[EnrollmentView]) -> None:
     e = _pick(active, "edit_enrollment_pick")
     key = f"enrollment_{e.id}"
     seen = forms.seen_version(key, e.version)
+    if scope.can("risk.override") and e.end_date is None:
+        moves = "；".join(f"{ui.label('risk', r)} {d.isoformat()}" for r, d in e.due_if_risk.items())
+        st.caption(ui.t("pf.due_if_risk", current=ui.label("risk", e.risk), moves=moves))
     with st.form(f"edit_{key}_{seen}"):
         subtype, facts = forms.facts_fields(e.group, f"edit_{key}_{seen}", e.subtype, e.facts)
         override, reason = (e.risk_override, e.risk_override_reason)

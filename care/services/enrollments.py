@@ -43,8 +43,12 @@ def enroll(
     facts: Mapping[str, Any],
     risk_override: str | None = None,
     risk_override_reason: str = "",
+    audited: bool = True,
 ) -> Saved:
-    """Put a person on a group's register with that group's facts; risk is computed by the rules."""
+    """Put a person on a group's register with that group's facts; risk is computed by the rules.
+
+    ``audited=False`` leaves the audit event to the caller (an import records one for the file).
+    """
     require(scope, "enrollment.create")
     person = visible_person(session, scope, person_id)
     if person is None:
@@ -90,14 +94,15 @@ def enroll(
         person.status = "active"
     session.flush()
     refresh_due_dates(session, enrollment_ids=[enrollment.id])
-    audit.record(
-        session,
-        scope=scope,
-        action="enrollment.create",
-        entity="enrollment",
-        entity_id=enrollment.id,
-        detail={"person_id": person.id, "group": group, "subtype": subtype, "facts": cleaned},
-    )
+    if audited:
+        audit.record(
+            session,
+            scope=scope,
+            action="enrollment.create",
+            entity="enrollment",
+            entity_id=enrollment.id,
+            detail={"person_id": person.id, "group": group, "subtype": subtype, "facts": cleaned},
+        )
     return Saved(enrollment.id, 1)
 
 
@@ -186,9 +191,13 @@ def exit_enrollment(
     reason: str,
     end_date: dt.date,
     note: str = "",
+    permission: str = "enrollment.exit",
 ) -> Saved:
-    """End an enrollment with a reason; death or moving away ends every enrollment of the person."""
-    require(scope, "enrollment.exit")
+    """End an enrollment with a reason; death or moving away ends every enrollment of the person.
+
+    A visit that finds the situation changed ends enrollments under ``permission="visit.record"``.
+    """
+    require(scope, permission)
     enrollment, person = _load(session, scope, enrollment_id)
     if enrollment.end_date is not None:
         raise ValidationError("enroll.already_exited", field="reason")

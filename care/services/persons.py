@@ -126,17 +126,19 @@ def clean_person(
     return cleaned, warnings
 
 
-def create_person(session: Session, scope: Scope, *, values: Mapping[str, Any]) -> Saved:
-    """Register a new person in a village of the user's area."""
+def create_person(session: Session, scope: Scope, *, values: Mapping[str, Any], audited: bool = True) -> Saved:
+    """Register a new person in a village of the user's area (``audited=False``: the caller's one
+    event covers it, as an import's does)."""
     require(scope, "person.create")
     cleaned, warnings = clean_person(session, scope, values)
     now = clock.now()
     person = Person(**cleaned, datum="WGS84", status="active", deleted=False, version=1, created_at=now, updated_at=now)
     session.add(person)
     session.flush()
-    audit.record(
-        session, scope=scope, action="person.create", entity="person", entity_id=person.id, detail={"new": cleaned}
-    )
+    if audited:
+        audit.record(
+            session, scope=scope, action="person.create", entity="person", entity_id=person.id, detail={"new": cleaned}
+        )
     return Saved(person.id, 1, warnings)
 
 
@@ -211,12 +213,10 @@ def restore_person(session: Session, scope: Scope, *, person_id: int, seen_versi
 def record_person_view(session: Session, scope: Scope, *, person_id: int, full_id: bool = False) -> None:
     """Audit one opening of a person file (or of the full ID number, which needs its own right)."""
     if full_id and not scope.can("person.view_full_id"):
-        audit.record(
-            session, scope=scope, action="person.view_full_id", entity="person", entity_id=person_id, outcome="denied"
+        raise audit.denied(
+            PermissionDenied(), scope=scope, action="person.view_full_id", entity="person", entity_id=person_id
         )
-        raise PermissionDenied()
     if visible_person(session, scope, person_id, include_deleted=True) is None:
-        audit.record(session, scope=scope, action="person.view", entity="person", entity_id=person_id, outcome="denied")
-        raise NotFound()
+        raise audit.denied(NotFound(), scope=scope, action="person.view", entity="person", entity_id=person_id)
     action = "person.view_full_id" if full_id else "person.view"
     audit.record(session, scope=scope, action=action, entity="person", entity_id=person_id)

@@ -1,0 +1,183 @@
+"""Reading an uploaded .xlsx or .csv safely: size, zip-bomb, macro and encryption checks first.
+
+Nothing is parsed until the raw bytes have passed every check: a workbook is a zip archive whose
+members are measured (sizes and compression ratio) before openpyxl opens it, macro-enabled and
+encrypted workbooks (an OLE compound file instead of a zip) are refused, and a CSV is decoded as
+UTF-8 (with or without BOM) or GB18030/GBK only. Cells are returned exactly as stored, so an ID
+number kept in a numeric cell reaches care/ids.py as a number and is rejected there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from care.errors import ValidationError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_UNPACKED_BYTES = 150 * 1024 * 1024
+MAX_MEMBER_RATIO = 100
+MAX_MEMBERS = 1000
+MAX_ROWS = 50_000
+MAX_COLUMNS = 60
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# The stream an encrypted Office file keeps its key data in, as its UTF-16 directory name.
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+_MACRO_MEMBERS = ("vbaproject.bin", "vbadata.xml")
+_CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+FILE_FIELD = "file"
+
+
+@dataclass(frozen=True)
+class Table:
+    """The first sheet of a file: its header cells and its non-empty rows by spreadsheet row number."""
+
+    headers: list[str]
+    rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+    kind: str = "xlsx"
+
+
+def _refuse(key: str, **params: Any) -> ValidationError:
+    return ValidationError(key, field=FILE_FIELD, **params)
+
+
+def file_kind(filename: str) -> str:
+    """'xlsx' or 'csv' from the file name; macro-enabled, legacy and other types are refused."""
+    suffix = PurePath(filename or "").suffix.lower()
+    if suffix in (".xlsm", ".xltm", ".xlam"):
+        raise _refuse("import.file_macro")
+    if suffix in (".xls", ".et", ".wps"):
+        raise _refuse("import.file_old_excel")
+    if suffix in (".xlsx", ".csv"):
+        return suffix[1:]
+    raise _refuse("import.file_type")
+
+
+def check_workbook_bytes(data: bytes) -> None:
+    """Refuse a workbook that is not a plain zip of sane size: bombs, macros, encryption."""
+    if data.startswith(OLE_MAGIC):
+        key = "import.file_encrypted" if _ENCRYPTION_INFO in data else "import.file_old_excel"
+        raise _refuse(key)
+    if not data.startswith(ZIP_MAGIC):
+        raise _refuse("import.file_not_xlsx")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise _refuse("import.file_not_xlsx") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise _refuse("import.file_bomb")
+        total = 0
+        for member in members:
+            name = member.filename.lower()
+            if name.rsplit("/", 1)[-1] in _MACRO_MEMBERS:
+                raise _refuse("import.file_macro")
+            if member.flag_bits & 0x1:
+                raise _refuse("import.file_encrypted")
+            total += member.file_size
+            ratio = member.file_size / max(member.compress_size, 1)
+            if total > MAX_UNPACKED_BYTES or (member.file_size > 1024 * 1024 and ratio > MAX_MEMBER_RATIO):
+                raise _refuse("import.file_bomb")
+        try:
+            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in archive.namelist() else b""
+        except (zipfile.BadZipFile, OSError, RuntimeError):
+            raise _refuse("import.file_not_xlsx") from None
+        if b"macroEnabled" in types:
+            raise _refuse("import.file_macro")
+        if b"spreadsheetml" not in types:
+            raise _refuse("import.file_not_xlsx")
+
+
+def decode_csv(data: bytes) -> str:
+    """The text of a CSV file in UTF-8 (BOM or not) or GB18030/GBK; anything else is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        # UTF-16 ("Unicode text" in Excel's save dialog): NUL bytes between the characters.
+        raise _refuse("import.csv_encoding")
+    for encoding in _CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise _refuse("import.csv_encoding")
+
+
+def clean_header(value: Any) -> str:
+    """A header cell compared loosely: full-width brackets and spaces do not matter."""
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value))
+    return "".join(text.split())
+
+
+def _blank(cells: Sequence[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def _table(kind: str, raw_rows: Iterator[Sequence[Any]]) -> Table:
+    header_row = next(raw_rows, None)
+    if header_row is None or _blank(header_row):
+        raise _refuse("import.file_empty")
+    headers = [clean_header(h) for h in header_row]
+    while headers and not headers[-1]:
+        headers.pop()
+    if len(headers) > MAX_COLUMNS:
+        raise _refuse("import.file_too_wide", limit=MAX_COLUMNS)
+    rows: list[tuple[int, list[Any]]] = []
+    for number, cells in enumerate(raw_rows, start=2):
+        values = list(cells)
+        if _blank(values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise _refuse("import.file_too_many_rows", limit=MAX_ROWS)
+        rows.append((number, values))
+    return Table(headers, rows, kind)
+
+
+def _xlsx_rows(data: bytes) -> Iterator[Sequence[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - any parser failure means "not a readable workbook"
+        raise _refuse("import.file_not_xlsx") from None
+    try:
+        if not book.worksheets:
+            raise _refuse("import.file_empty")
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        while True:
+            try:
+                cells = next(rows)
+            except StopIteration:
+                return
+            except Exception:  # noqa: BLE001 - malformed or forbidden XML inside the sheet
+                raise _refuse("import.file_not_xlsx") from None
+            yield cells[: MAX_COLUMNS + 1]
+    finally:
+        book.close()
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """The first sheet of an uploaded .xlsx or .csv, after every safety check."""
+    kind = file_kind(filename)
+    if len(data) > MAX_FILE_BYTES:
+        raise _refuse("import.file_too_large", limit_mb=MAX_FILE_BYTES // (1024 * 1024))
+    if not data:
+        raise _refuse("import.file_empty")
+    if kind == "xlsx":
+        check_workbook_bytes(data)
+        return _table(kind, _xlsx_rows(data))
+    if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        raise _refuse("import.csv_is_workbook")
+    text = decode_csv(data)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _table(kind, (row[: MAX_COLUMNS + 1] for row in reader))
+    except csv.Error:
+        raise _refuse("import.csv_malformed") from None

@@ -1,0 +1,381 @@
+"""Recording a visit (巡访记录) and correcting one: one call = everything of one save."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from care import audit, clock, policy
+from care.errors import NotFound, StaleRecord, ValidationError
+from care.queries.scoping import visible_person
+from care.scope import Scope
+from care.services.common import Saved, require
+from care.services.due import phone_counts, refresh_due_dates
+from care.services.enrollments import exit_enrollment
+from care.services.needs import add_need
+from care.visits import SITUATION_EXIT_REASON, CleanVisit, check_need, check_visit
+from db.models import Assignment, Enrollment, Person, Visit, VisitEnrollment, Worker
+
+TOKEN_MAX = 64
+
+
+@dataclass(frozen=True)
+class NeedInput:
+    """A follow-up need found on a visit."""
+
+    kind: str
+    department: str = ""
+    description: str = ""
+
+
+def _enrollments(session: Session, scope: Scope, person: Person, enrollment_ids: Sequence[int]) -> list[Enrollment]:
+    """The person's active enrollments named; a coordinator only those assigned to their worker."""
+    if any(not isinstance(i, int) or isinstance(i, bool) for i in enrollment_ids):
+        raise NotFound()
+    wanted = sorted(set(enrollment_ids))
+    if not wanted:
+        raise ValidationError("visit.no_enrollment", field="enrollment_ids")
+    stmt = select(Enrollment).where(Enrollment.id.in_(wanted), Enrollment.person_id == person.id)
+    if scope.assigned_only:
+        today = clock.today()
+        stmt = stmt.where(
+            Enrollment.id.in_(
+                select(Assignment.enrollment_id).where(
+                    Assignment.worker_id == scope.worker_id,
+                    Assignment.start_date <= today,
+                    Assignment.end_date.is_(None) | (Assignment.end_date >= today),
+                )
+            )
+        )
+    found = list(session.scalars(stmt.order_by(Enrollment.id)))
+    if len(found) != len(wanted):
+        raise NotFound()
+    if any(e.end_date is not None for e in found):
+        raise ValidationError("visit.enrollment_ended", field="enrollment_ids")
+    return found
+
+
+def _worker(session: Session, scope: Scope, worker_id: int | None, enrollments: list[Enrollment]) -> int | None:
+    """Who made the visit: a coordinator's own worker; for others the one named or assigned."""
+    if scope.assigned_only:
+        if worker_id is not None and worker_id != scope.worker_id:
+            raise NotFound()
+        return scope.worker_id
+    if worker_id is None:
+        return session.scalar(
+            select(Assignment.worker_id)
+            .where(Assignment.enrollment_id.in_([e.id for e in enrollments]), Assignment.end_date.is_(None))
+            .order_by(Assignment.start_date.desc())
+            .limit(1)
+        )
+    worker = session.get(Worker, worker_id) if isinstance(worker_id, int) else None
+    if worker is None or not scope.covers(worker.area_code):
+        raise ValidationError("visit.unknown_worker", field="worker_id")
+    return worker.id
+
+
+def _planned(session: Session, person_id: int, worker_id: int | None) -> Visit | None:
+    """The oldest planned visit to this person by this worker, which a recorded visit completes."""
+    return session.scalar(
+        select(Visit)
+        .where(Visit.person_id == person_id, Visit.status == "planned", Visit.worker_id == worker_id)
+        .order_by(Visit.due_date.nulls_last(), Visit.id)
+        .limit(1)
+        .with_for_update()  # two saves never complete the same planned visit
+    )
+
+
+def _earlier_save(session: Session, scope: Scope, client_token: str | None) -> Saved | None:
+    if not client_token:
+        return None
+    row = session.execute(
+        select(Visit.id, Visit.version, Visit.person_id).where(Visit.client_token == client_token)
+    ).first()
+    if row is None:
+        return None
+    if visible_person(session, scope, row.person_id) is None:
+        raise NotFound()
+    return Saved(row.id, row.version)
+
+
+def _warnings(session: Session, clean: CleanVisit) -> list[tuple[str, dict[str, Any]]]:
+    if clean.status == "not_met":
+        return [("visit.not_met_keeps_due", {})]
+    if clean.status == "done" and not policy.counts(clean.status, clean.mode, phone_counts=phone_counts(session)):
+        return [("visit.phone_not_counted", {})]
+    return []
+
+
+def _write_visit(
+    session: Session,
+    scope: Scope,
+    *,
+    person: Person,
+    enrollments: list[Enrollment],
+    worker_id: int | None,
+    clean: CleanVisit,
+    follow_up: str,
+    client_token: str | None,
+) -> Visit:
+    values = {
+        "status": clean.status,
+        "mode": clean.mode,
+        "visited_at": clean.visited_at,
+        "findings": clean.findings,
+        "notes": clean.notes,
+        "cancel_reason": clean.cancel_reason,
+        "follow_up": follow_up,
+        "client_token": client_token,
+    }
+    planned = _planned(session, person.id, worker_id)
+    if planned is not None:
+        for name, value in values.items():
+            setattr(planned, name, value)
+        planned.version += 1
+        session.execute(delete(VisitEnrollment).where(VisitEnrollment.visit_id == planned.id))
+        visit = planned
+    else:
+        due = min((e.next_due_on for e in enrollments if e.next_due_on is not None), default=None)
+        visit = Visit(
+            person_id=person.id,
+            worker_id=worker_id,
+            due_date=due,
+            version=1,
+            created_at=clock.now(),
+            created_by=scope.user_id,
+            **values,
+        )
+        session.add(visit)
+    session.flush()
+    session.add_all(VisitEnrollment(visit_id=visit.id, enrollment_id=e.id) for e in enrollments)
+    session.flush()
+    return visit
+
+
+def _change_situation(
+    session: Session, scope: Scope, person: Person, enrollments: list[Enrollment], clean: CleanVisit
+) -> None:
+    """Parent home: the child enrollment ends; died or moved: every enrollment ends with the person."""
+    if clean.situation is None or clean.visited_at is None:
+        return
+    reason = SITUATION_EXIT_REASON[clean.situation]
+    if clean.situation == "parent_returned":
+        targets = [e for e in enrollments if e.group == "child"]
+    else:
+        targets = enrollments[:1]
+    for enrollment in targets:
+        session.refresh(enrollment)
+        exit_enrollment(
+            session,
+            scope,
+            enrollment_id=enrollment.id,
+            seen_version=enrollment.version,
+            reason=reason,
+            end_date=clean.visited_at.date(),
+            note="",
+            permission="visit.record",
+        )
+
+
+def record_visit(
+    session: Session,
+    scope: Scope,
+    *,
+    person_id: int,
+    enrollment_ids: Sequence[int],
+    status: str,
+    mode: str | None,
+    visited_at: dt.datetime | dt.date | None,
+    findings: Mapping[str, Any] | None = None,
+    notes: str = "",
+    cancel_reason: str = "",
+    needs: Sequence[NeedInput] = (),
+    situation: str | None = None,
+    client_token: str | None = None,
+    worker_id: int | None = None,
+) -> Saved:
+    """Save one visit with its enrollments, needs, due dates, situation change and audit event.
+
+    A second call with the same ``client_token`` (a double click) returns the first visit and
+    writes nothing. A planned visit of the same person and worker is completed, not duplicated.
+    """
+    require(scope, "visit.record")
+    if client_token is not None and (not client_token or len(client_token) > TOKEN_MAX):
+        raise ValidationError("visit.bad_token", field="client_token")
+    earlier = _earlier_save(session, scope, client_token)
+    if earlier is not None:
+        return earlier
+    person = visible_person(session, scope, person_id)
+    if person is None:
+        raise NotFound()
+    enrollments = _enrollments(session, scope, person, enrollment_ids)
+    clean = check_visit(
+        status=status,
+        mode=mode,
+        visited_at=visited_at,
+        groups=[e.group for e in enrollments],
+        starts=[e.start_date for e in enrollments],
+        now=clock.now(),
+        findings=findings,
+        notes=notes,
+        cancel_reason=cancel_reason,
+        situation=situation,
+    )
+    if clean.status == "cancelled" and needs:
+        raise ValidationError("visit.needs_need_visit", field="needs")
+    cleaned_needs = [check_need(n.kind, n.department, n.description) for n in needs]
+    who = _worker(session, scope, worker_id, enrollments)
+    follow_up = "；".join(n.description or n.kind for n in cleaned_needs)
+    try:
+        with session.begin_nested():
+            visit = _write_visit(
+                session,
+                scope,
+                person=person,
+                enrollments=enrollments,
+                worker_id=who,
+                clean=clean,
+                follow_up=follow_up,
+                client_token=client_token,
+            )
+    except IntegrityError:
+        # The same token committed by a concurrent save (PostgreSQL waits for it, then refuses ours).
+        earlier = _earlier_save(session, scope, client_token)
+        if earlier is None:
+            raise
+        return earlier
+    opened = clean.visited_at.date() if clean.visited_at else clock.today()
+    for need in cleaned_needs:
+        add_need(
+            session,
+            scope,
+            person_id=person.id,
+            enrollment_id=enrollments[0].id,
+            visit_id=visit.id,
+            need=need,
+            on=opened,
+        )
+    refresh_due_dates(session, enrollment_ids=[e.id for e in enrollments])
+    _change_situation(session, scope, person, enrollments, clean)
+    audit.record(
+        session,
+        scope=scope,
+        action="visit.record",
+        entity="visit",
+        entity_id=visit.id,
+        detail={
+            "person_id": person.id,
+            "enrollment_ids": [e.id for e in enrollments],
+            "status": clean.status,
+            "mode": clean.mode,
+            "visited_at": clean.visited_at.isoformat() if clean.visited_at else None,
+            "needs": [n.kind for n in cleaned_needs],
+            "situation": clean.situation,
+        },
+    )
+    return Saved(visit.id, visit.version, _warnings(session, clean))
+
+
+def visit_values(visit: Visit) -> dict[str, Any]:
+    """A recorded visit's editable values and version (what an edit form starts from)."""
+    return {
+        "status": visit.status,
+        "mode": visit.mode,
+        "visited_at": visit.visited_at,
+        "findings": dict(visit.findings or {}),
+        "notes": visit.notes,
+        "cancel_reason": visit.cancel_reason,
+        "version": visit.version,
+    }
+
+
+def _editable_visit(session: Session, scope: Scope, visit_id: int) -> tuple[Visit, list[Enrollment]]:
+    visit = session.get(Visit, visit_id) if isinstance(visit_id, int) else None
+    if visit is None or visible_person(session, scope, visit.person_id) is None:
+        raise NotFound()
+    if scope.assigned_only and visit.worker_id != scope.worker_id:
+        raise NotFound()
+    enrollments = list(
+        session.scalars(
+            select(Enrollment)
+            .join(VisitEnrollment, VisitEnrollment.enrollment_id == Enrollment.id)
+            .where(VisitEnrollment.visit_id == visit.id)
+            .order_by(Enrollment.id)
+        )
+    )
+    return visit, enrollments
+
+
+def update_visit(
+    session: Session,
+    scope: Scope,
+    *,
+    visit_id: int,
+    seen_version: int,
+    status: str,
+    mode: str | None,
+    visited_at: dt.datetime | dt.date | None,
+    findings: Mapping[str, Any] | None = None,
+    notes: str = "",
+    cancel_reason: str = "",
+) -> Saved:
+    """Correct a recorded visit on the version the user saw; the due dates follow."""
+    require(scope, "visit.edit")
+    visit, enrollments = _editable_visit(session, scope, visit_id)
+    clean = check_visit(
+        status=status,
+        mode=mode,
+        visited_at=visited_at,
+        groups=[e.group for e in enrollments],
+        starts=[e.start_date for e in enrollments],
+        now=clock.now(),
+        findings=findings,
+        notes=notes,
+        cancel_reason=cancel_reason,
+    )
+    old = visit_values(visit)
+    new = {
+        "status": clean.status,
+        "mode": clean.mode,
+        "visited_at": clean.visited_at,
+        "findings": clean.findings,
+        "notes": clean.notes,
+        "cancel_reason": clean.cancel_reason,
+    }
+    result = session.execute(
+        update(Visit)
+        .where(Visit.id == visit.id, Visit.version == seen_version)
+        .values(**new, version=Visit.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(visit)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = session.get(Visit, visit.id)
+        raise StaleRecord(
+            visit_values(current) if current else {}, seen=seen_version, now=current.version if current else 0
+        )
+    refresh_due_dates(session, enrollment_ids=[e.id for e in enrollments if e.end_date is None])
+    changed = {k: v for k, v in new.items() if old.get(k) != v}
+    audit.record(
+        session,
+        scope=scope,
+        action="visit.update",
+        entity="visit",
+        entity_id=visit.id,
+        detail={
+            "old": {k: _plain(old[k]) for k in changed if k != "notes"},
+            "new": {k: _plain(v) for k, v in changed.items() if k != "notes"},
+            "notes_changed": "notes" in changed,
+        },
+    )
+    return Saved(visit.id, seen_version + 1, _warnings(session, clean))
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value

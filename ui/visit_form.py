@@ -1,0 +1,310 @@
+"""The visit card and short visit form of 我的巡访, sized for a phone (one column, wide buttons)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import streamlit as st
+
+import ui
+from care import clock, enums
+from care.errors import CareError, StaleRecord
+from care.queries.visits import DueEnrollment, VisitItem, WeekVisit
+from care.scope import Scope
+from care.services.visits import NeedInput, record_visit, update_visit
+from care.visits import FINDING_CHOICES, NOTE_SUFFIX, SITUATIONS, areas_for
+from ui import forms
+
+STATE_BADGE = {"done": "green", "not_met": "orange", "overdue": "red", "due": "blue"}
+FACTS_SHOWN = {
+    "child": (("guardianship", "guardianship"), ("schooling", "schooling")),
+    "elderly": (("living_arrangement", "living_arrangement"), ("self_care", "self_care")),
+    "disabled": (("category", "category"), ("grade", "grade")),
+}
+
+
+def show_flash() -> None:
+    """The kept message at the top, and as a toast too: after a save the phone may be scrolled far down."""
+    kept = st.session_state.get(forms.FLASH_KEY)
+    if kept and kept[0] in ("success", "warning"):
+        st.toast(kept[1], icon=":material/check_circle:" if kept[0] == "success" else ":material/info:")
+    forms.show_flash()
+
+
+def _token_key(person_id: int) -> str:
+    return f"visit_token_{person_id}"
+
+
+def client_token(person_id: int) -> str:
+    """The client token of this person's open form: one per form instance, new after a save."""
+    return str(st.session_state.setdefault(_token_key(person_id), uuid.uuid4().hex))
+
+
+def _facts_line(e: DueEnrollment) -> str:
+    parts = [f"{ui.label('group', e.group)}·{ui.label('subtype', e.subtype)}"]
+    parts += [ui.label(name, e.facts.get(fact)) for fact, name in FACTS_SHOWN[e.group] if e.facts.get(fact)]
+    return " · ".join(p for p in parts if p)
+
+
+def _checks(item: VisitItem) -> list[str]:
+    found = [ui.t(r) for r in item.risk_reasons]
+    found += [ui.t("mv.check_concern", area=ui.t(f"visit.area.{a}")) for a in item.concerns]
+    found += [ui.t("mv.check_need", kind=ui.label("need_kind", k)) for k in item.open_needs]
+    return found
+
+
+def card(scope: Scope, item: VisitItem, today: dt.date) -> None:
+    """One person to visit: who, where, key facts, what to check, and the visit form."""
+    with st.container(border=True, key=f"visit_card_{item.person_id}"):
+        st.markdown(f"**{ui.md(item.name)}** · {ui.label('sex', item.sex)} · {ui.t('pf.age_value', age=item.age)}")
+        st.badge(ui.t(f"mv.state.{item.state}"), color=STATE_BADGE[item.state])
+        st.caption(f"{ui.md(item.village)} · {ui.md(item.address) or '—'} · {ui.md(item.phone_masked) or '—'}")
+        for e in item.enrollments:
+            st.caption(f"{_facts_line(e)} · {ui.t('pf.risk')}：{ui.label('risk', e.risk)}")
+        due = item.next_due_on.isoformat() if item.next_due_on else "—"
+        st.markdown(f"{ui.t('mv.next_due')}：**{due}**")
+        if item.planned_day is not None:
+            st.caption(ui.t("mv.planned_day", day=item.planned_day.isoformat()))
+        checks = _checks(item)
+        if checks:
+            st.caption(ui.t("mv.what_to_check") + "：" + "；".join(checks))
+        _actions(scope, item, today)
+
+
+OPEN_KEY = "my_visits_open"
+
+
+def _toggle(what: tuple[str, int] | None) -> None:
+    st.session_state[OPEN_KEY] = what
+
+
+def _actions(scope: Scope, item: VisitItem, today: dt.date) -> None:
+    """Only the form the user opened is drawn: a week of cards stays light on a phone."""
+    opened = st.session_state.get(OPEN_KEY)
+    pid = item.person_id
+    if opened == ("record", pid):
+        record_form(scope, item, today)
+    elif opened == ("edit", pid) and item.this_week is not None:
+        edit_form(scope, item.this_week, [e.group for e in item.enrollments], key=f"edit_visit_{pid}")
+    if opened in (("record", pid), ("edit", pid)):
+        st.button(ui.t("mv.close"), key=f"close_{pid}", width="stretch", on_click=_toggle, args=(None,))
+        return
+    st.button(
+        ui.t("mv.record"),
+        key=f"record_{pid}",
+        icon=":material/edit_note:",
+        type="primary" if item.state != "done" else "secondary",
+        width="stretch",
+        on_click=_toggle,
+        args=(("record", pid),),
+    )
+    if item.this_week is not None and scope.can("visit.edit"):
+        st.button(
+            ui.t("mv.edit_this_week"),
+            key=f"edit_{pid}",
+            icon=":material/history:",
+            width="stretch",
+            on_click=_toggle,
+            args=(("edit", pid),),
+        )
+
+
+def findings_fields(prefix: str, groups: Sequence[str], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A short choice and a note per findings area of these groups (inside a form)."""
+    findings: dict[str, Any] = {}
+    for area in areas_for(groups):
+        options: tuple[str | None, ...] = (None, *FINDING_CHOICES[area])
+        current = defaults.get(area)
+        findings[area] = st.selectbox(
+            ui.t(f"visit.area.{area}"),
+            options,
+            index=options.index(current) if current in options else 0,
+            format_func=lambda v: ui.t("vf.not_checked") if v is None else ui.t(f"enum.finding.{v}"),
+            key=f"{prefix}_{area}",
+        )
+        findings[area + NOTE_SUFFIX] = st.text_input(
+            ui.t("vf.area_note"),
+            value=str(defaults.get(area + NOTE_SUFFIX, "")),
+            max_chars=200,
+            key=f"{prefix}_{area}_note",
+            label_visibility="collapsed",
+            placeholder=ui.t("vf.area_note"),
+        )
+    return findings
+
+
+def _when(prefix: str, default: dt.datetime) -> dt.datetime:
+    day = forms.date_input("form.visited_at", f"{prefix}_day", default.date())
+    time = st.time_input(ui.t("vf.time"), value=default.time().replace(second=0), key=f"{prefix}_time", step=300)
+    return dt.datetime.combine(day, time)
+
+
+def _status_and_mode(prefix: str, status: str, mode: str | None) -> tuple[str, str | None]:
+    statuses = ("done", "not_met", "cancelled")
+    chosen = st.radio(
+        ui.t("form.status"),
+        statuses,
+        index=statuses.index(status) if status in statuses else 0,
+        format_func=ui.labeller("visit_status"),
+        horizontal=True,
+        key=f"{prefix}_status",
+    )
+    modes = enums.VISIT_MODES
+    how = st.radio(
+        ui.t("form.mode"),
+        modes,
+        index=modes.index(mode) if mode in modes else 0,
+        format_func=ui.labeller("mode"),
+        horizontal=True,
+        key=f"{prefix}_mode",
+    )
+    return chosen, how
+
+
+def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
+    """The short visit form: status, mode, time, findings, notes, a need, a situation change."""
+    token = client_token(item.person_id)
+    prefix = f"visit_{item.person_id}_{token[:8]}"
+    by_id = {e.id: e for e in item.enrollments}
+    with st.form(prefix):
+        chosen = list(by_id)
+        if len(by_id) > 1:
+            chosen = st.multiselect(
+                ui.t("form.enrollment_ids"),
+                list(by_id),
+                default=list(by_id),
+                format_func=lambda i: ui.label("group", by_id[i].group),
+                key=f"{prefix}_enrollments",
+            )
+        status, mode = _status_and_mode(prefix, "done", "home")
+        visited_at = _when(prefix, clock.now())
+        cancel_reason = st.text_input(ui.t("form.cancel_reason"), max_chars=200, key=f"{prefix}_cancel")
+        with st.expander(ui.t("form.findings")):
+            findings = findings_fields(prefix, [e.group for e in item.enrollments], {})
+        notes = st.text_area(ui.t("vf.notes"), max_chars=2000, key=f"{prefix}_notes", height=80)
+        need = _need_fields(prefix)
+        situation = _situation_field(prefix, [e.group for e in item.enrollments])
+        submitted = st.form_submit_button(ui.t("vf.save"), type="primary", width="stretch")
+    if submitted:
+
+        def run() -> Any:
+            with ui.write() as session:
+                return record_visit(
+                    session,
+                    scope,
+                    person_id=item.person_id,
+                    enrollment_ids=chosen,
+                    status=status,
+                    mode=None if status == "cancelled" else mode,
+                    visited_at=None if status == "cancelled" else visited_at,
+                    findings=findings,
+                    notes=notes,
+                    cancel_reason=cancel_reason,
+                    needs=[need] if need else (),
+                    situation=situation,
+                    client_token=token,
+                )
+
+        _save_new(item, run)
+
+
+def _need_fields(prefix: str) -> NeedInput | None:
+    with st.expander(ui.t("vf.need")):
+        kind = st.selectbox(
+            ui.t("form.kind"),
+            (None, *enums.NEED_KINDS),
+            format_func=lambda k: ui.t("vf.no_need") if k is None else ui.label("need_kind", k),
+            key=f"{prefix}_need_kind",
+        )
+        department = st.text_input(ui.t("form.department"), max_chars=64, key=f"{prefix}_need_dept")
+        description = st.text_input(ui.t("form.description"), max_chars=1000, key=f"{prefix}_need_text")
+    return NeedInput(kind, department, description) if kind else None
+
+
+def _situation_field(prefix: str, groups: Sequence[str]) -> str | None:
+    options: tuple[str | None, ...] = (None, *(s for s in SITUATIONS if s != "parent_returned" or "child" in groups))
+    return st.selectbox(
+        ui.t("form.situation"),
+        options,
+        format_func=lambda s: ui.t("vf.no_change") if s is None else ui.t(f"enum.situation.{s}"),
+        key=f"{prefix}_situation",
+    )
+
+
+def _save_new(item: VisitItem, run: Any) -> None:
+    try:
+        saved = run()
+    except CareError as error:
+        ui.show_error(error)
+        return
+    st.session_state.pop(_token_key(item.person_id), None)
+    st.session_state[OPEN_KEY] = None
+    extra = "".join(" " + ui.t(k, **p) for k, p in saved.warnings)
+    forms.flash("warning" if saved.warnings else "success", ui.t("vf.saved", name=ui.md(item.name)) + extra)
+    st.rerun()
+
+
+def edit_form(scope: Scope, visit: WeekVisit, groups: Sequence[str], *, key: str) -> None:
+    """Correct a recorded visit; the form carries the version it was loaded from."""
+    seen = forms.seen_version(f"visit_{visit.id}", visit.version)
+    prefix = f"{key}_{visit.id}_{seen}"
+    with st.form(prefix):
+        status, mode = _status_and_mode(prefix, visit.status, visit.mode)
+        visited_at = _when(prefix, visit.visited_at or clock.now())
+        cancel_reason = st.text_input(
+            ui.t("form.cancel_reason"), value=visit.cancel_reason, max_chars=200, key=f"{prefix}_cancel"
+        )
+        with st.expander(ui.t("form.findings")):
+            findings = findings_fields(prefix, groups, visit.findings)
+        notes = st.text_area(ui.t("vf.notes"), value=visit.notes, max_chars=2000, key=f"{prefix}_notes", height=80)
+        submitted = st.form_submit_button(ui.t("form.save"), type="primary", width="stretch")
+    if submitted:
+
+        def run() -> Any:
+            with ui.write() as session:
+                return update_visit(
+                    session,
+                    scope,
+                    visit_id=visit.id,
+                    seen_version=seen,
+                    status=status,
+                    mode=None if status == "cancelled" else mode,
+                    visited_at=None if status == "cancelled" else visited_at,
+                    findings=findings,
+                    notes=notes,
+                    cancel_reason=cancel_reason,
+                )
+
+        _save_edit(f"visit_{visit.id}", run)
+
+
+def readable_visit(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A visit's values labelled for the user (shown when their save met a newer version)."""
+    visited = values.get("visited_at")
+    return {
+        ui.t("form.status"): ui.label("visit_status", values.get("status")),
+        ui.t("form.mode"): ui.label("mode", values.get("mode")) or "—",
+        ui.t("form.visited_at"): visited.strftime("%Y-%m-%d %H:%M") if visited else "—",
+        ui.t("vf.notes"): values.get("notes") or "—",
+        ui.t("form.cancel_reason"): values.get("cancel_reason") or "—",
+    }
+
+
+def _save_edit(key: str, run: Any) -> None:
+    try:
+        saved = run()
+    except StaleRecord as stale:
+        st.session_state[f"seen_{key}"] = stale.params.get("now", 0)
+        forms.flash("error", stale.message(ui.lang()), readable_visit(stale.current))
+        st.rerun()
+    except CareError as error:
+        ui.show_error(error)
+        return
+    st.session_state.pop(f"seen_{key}", None)
+    st.session_state[OPEN_KEY] = None
+    extra = "".join(" " + ui.t(k, **p) for k, p in saved.warnings)
+    forms.flash("warning" if saved.warnings else "success", ui.t("vf.updated") + extra)
+    st.rerun()
