@@ -10,7 +10,7 @@ import argparse
 import getpass
 import sys
 
-from care import audit, auth, enums
+from care import audit, audit_check, auth, backup, enums
 from care.errors import CareError
 from db.migrate import upgrade
 from db.models import Area, Worker
@@ -74,8 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--area", help="12-digit area code of the user's scope")
     create.add_argument("--worker-id", type=int, help="the worker a coordinator acts as")
     create.add_argument("--must-change", action="store_true", help="force a password change at first login")
+    audit_check.add_parser(sub)
+    backup.add_parsers(sub)
     args = parser.parse_args(argv)
-    return {"create-user": create_user}[args.command](args)
+    commands = {"create-user": create_user, "audit-verify": audit_check.verify}
+    commands |= {"backup": backup.run_backup, "restore": backup.run_restore}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

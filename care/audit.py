@@ -5,19 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from care import clock
+from care.errors import CareError
 from care.ids import mask_id_number, mask_phone
 from care.scope import Scope
 from db.models import AuditEvent
+from db.session import transaction
 
 _ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
 _PHONE_LIKE = re.compile(r"1\d{10}")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 SENSITIVE_FIELDS = {"id_number": mask_id_number, "phone": mask_phone, "guardian_phone": mask_phone}
 
 
@@ -43,6 +48,9 @@ def scrub(detail: Mapping[str, Any]) -> dict[str, Any]:
 def _scrub_value(key: str, value: Any) -> Any:
     if key in SENSITIVE_FIELDS and isinstance(value, str):
         return SENSITIVE_FIELDS[key](value)
+    if key.endswith("sha256") and isinstance(value, str) and _DIGEST.fullmatch(value):
+        # A file's digest, not a number about a person: masking its digit runs would break it.
+        return value
     if isinstance(value, str):
         return scrub_text(value)
     if value is None or isinstance(value, (int, float, bool)):
@@ -111,3 +119,49 @@ def verify_chain(session: Session) -> list[int]:
             bad.append(event.id)
         prev = event.hash
     return bad
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A refused access, carried on the CareError so it is audited even though the write rolls back."""
+
+    scope: Scope | None
+    action: str
+    entity: str = ""
+    entity_id: object = ""
+
+
+def denied(
+    error: CareError, *, scope: Scope | None, action: str, entity: str = "", entity_id: object = ""
+) -> CareError:
+    """``error`` marked as a denied access to audit (raise what this returns)."""
+    error.denial = Denial(scope, action, entity, entity_id)
+    return error
+
+
+def record_denial(session: Session, denial: Denial) -> AuditEvent:
+    """Append the audit event of one denied access."""
+    return record(
+        session,
+        scope=denial.scope,
+        action=denial.action,
+        entity=denial.entity,
+        entity_id=denial.entity_id,
+        outcome="denied",
+    )
+
+
+@contextmanager
+def denials_survive(engine: Engine) -> Iterator[None]:
+    """Around a write transaction: a denial raised inside is audited in its own transaction.
+
+    The refused write rolls back with everything it did, so the denied-access event cannot be
+    written in it; it is written here, once, after the rollback, and the error goes on up.
+    """
+    try:
+        yield
+    except CareError as error:
+        if isinstance(error.denial, Denial):
+            with transaction(engine) as session:
+                record_denial(session, error.denial)
+        raise

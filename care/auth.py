@@ -67,7 +67,7 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 def scope_of(user: User) -> Scope:
     """The scope a user acts with."""
-    return Scope(user.id, user.username, user.role, user.area_code, user.worker_id)
+    return Scope(user.id, user.username, user.role, user.area_code, user.worker_id, bool(user.must_change_password))
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User | None:

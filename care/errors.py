@@ -8,6 +8,9 @@ from typing import Any
 class CareError(Exception):
     """An error a user caused or can act on; ``message(lang)`` renders it from the catalog."""
 
+    # A refused access to audit (care.audit.Denial): written after the transaction rolls back.
+    denial: Any = None
+
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
         self.key = key

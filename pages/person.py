@@ -26,6 +26,12 @@ with ui.read() as session:
     pf = person_file(session, scope, person_id, ui.today())
     villages = area_options(session, scope)
 if pf is None:
+    try:
+        # Missing or outside the scope: one answer, and the attempt is audited as denied.
+        with ui.write(changes_data=False) as session:
+            services.record_person_view(session, scope, person_id=person_id)
+    except CareError:
+        pass
     st.title(ui.t("pf.title"))
     st.error(ui.t("error.not_found"))
     st.stop()

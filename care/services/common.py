@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from care import clock
+from care import audit, clock
 from care.errors import PermissionDenied, StaleRecord
 from care.scope import Scope
 
@@ -24,9 +24,11 @@ class Saved:
 
 
 def require(scope: Scope, action: str) -> None:
-    """Refuse unless the user's role allows ``action``."""
+    """Refuse unless the user's role allows ``action``; the refusal is audited as denied access."""
     if not scope.can(action):
-        raise PermissionDenied()
+        error = PermissionDenied()
+        error.denial = audit.Denial(scope=scope, action=action)
+        raise error
 
 
 def versioned_update(
