@@ -1,0 +1,297 @@
+"""Widgets of the 统计报表 page: pickers, cached reads, KPI tiles, tables, lists and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from care import clock, enums
+from care.errors import CareError
+from care.exports import (
+    LIST_ORDER,
+    ExportMeta,
+    check_export,
+    csv_bytes,
+    file_name,
+    readable,
+    record_export,
+    workbook_bytes,
+)
+from care.queries.reports import month_report, report_meta, trends
+from care.report_pdf import report_html, report_pdf
+from care.reports import MonthReport, month_of, months_back
+from care.scope import Scope
+
+LIST_SHOWN = 500
+MONTH_CHOICES = 24
+PERCENT = st.column_config.NumberColumn(format="%.1f%%")
+PERCENT_COLUMNS = ("rate", "on_time_rate", "visit_rate", *(f"visit_rate_{g}" for g in enums.GROUPS))
+
+
+def month_picker(column: Any) -> str:
+    """The month to report (default: the last complete month)."""
+    current = month_of(ui.today())
+    choices = [m.label for m in reversed(months_back(current, MONTH_CHOICES))]
+    return str(column.selectbox(ui.t("rpt.month"), choices, index=1, key="rpt_month"))
+
+
+def area_choice(scope: Scope, areas: pd.DataFrame, columns: list[Any]) -> str | None:
+    """County → township → village: the smallest area chosen, else the user's own."""
+    township, village = ui.area_picker(areas, "rpt", columns)
+    return village or township or scope.area_code
+
+
+@st.cache_data(ttl=900, max_entries=16, show_spinner=False)
+def _report(scope: Scope, month: str, area: str | None, today: dt.date) -> MonthReport:
+    with ui.read() as session:
+        return month_report(session, scope, month=month, area_code=area, today=today)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def _trends(scope: Scope, month: str, area: str | None, today: dt.date) -> pd.DataFrame:
+    with ui.read() as session:
+        return trends(session, scope, month=month, area_code=area, today=today)
+
+
+@st.cache_data(ttl=900, max_entries=16, show_spinner=False)
+def _meta(scope: Scope, area: str) -> dict[str, Any]:
+    with ui.read() as session:
+        return report_meta(session, scope, area)
+
+
+def load(scope: Scope, month: str, area: str | None) -> MonthReport | None:
+    """The month's report (cached per scope, month and area); None after showing the error."""
+    try:
+        with st.spinner(ui.t("rpt.building", step=ui.t("rpt.headline"))):
+            return _report(scope, month, area, ui.today())
+    except CareError as error:
+        ui.show_error(error)
+        return None
+
+
+def cached_trends(scope: Scope, month: str, area: str | None) -> pd.DataFrame | None:
+    """Trends already computed this session for this month and area, else None."""
+    return st.session_state.get(_trends_key(month, area))
+
+
+def _trends_key(month: str, area: str | None) -> str:
+    return f"rpt_trends_{month}_{area}_{ui.today().isoformat()}"
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None or pd.isna(value) else f"{float(value) * 100:.1f}%"
+
+
+def headline(report: MonthReport) -> None:
+    """The key figures as tiles."""
+    k = report.kpis
+    tiles = [
+        ("persons_listed", f"{k['persons_listed']:,}"),
+        ("visit_rate", _pct(k["visit_rate"])),
+        ("on_time_rate", _pct(k["on_time_rate"])),
+        ("overdue_now", f"{k['overdue_now']:,}"),
+        ("high_risk_unvisited", f"{k['high_risk_unvisited']:,}"),
+        ("unassigned", f"{k['unassigned']:,}"),
+        ("needs_open", f"{k['needs_open']:,}"),
+        ("rehab_coverage", _pct(k["rehab_coverage"])),
+    ]
+    for row in (tiles[:4], tiles[4:]):
+        for column, (key, value) in zip(st.columns(4), row, strict=True):
+            column.metric(ui.t(f"rpt.kpi.{key}"), value)
+
+
+def table(frame: pd.DataFrame) -> None:
+    """A summary table with labels and percent columns."""
+    scaled = frame.assign(**{c: frame[c] * 100 for c in PERCENT_COLUMNS if c in frame.columns})
+    shown = readable(scaled, ui.lang())
+    config = {ui.t(f"rpt.col.{c}"): PERCENT for c in PERCENT_COLUMNS}
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+
+
+def rate_chart(report: MonthReport) -> None:
+    """Monthly visit rate by group as a bar chart."""
+    rates = report.visit_rates
+    data = pd.DataFrame(
+        {ui.t("rpt.col.group"): [ui.t(f"rpt.group.{g}") for g in rates["group"]], ui.t("rpt.col.rate"): rates["rate"]}
+    )
+    st.bar_chart(data, x=ui.t("rpt.col.group"), y=ui.t("rpt.col.rate"), horizontal=True, height=220)
+
+
+def trend_charts(frame: pd.DataFrame) -> None:
+    """Visit rate and listed counts per group over the months."""
+    labels = {g: ui.t(f"rpt.group.{g}") for g in (*enums.GROUPS, "all")}
+    wide = frame.assign(group=frame["group"].map(labels)).pivot(index="month", columns="group", values="rate")
+    st.caption(ui.t("rpt.trends_rate"))
+    st.line_chart(wide, height=260)
+    listed = frame[frame["group"] != "all"].assign(group=lambda f: f["group"].map(labels))
+    st.caption(ui.t("rpt.trends_listed"))
+    st.bar_chart(listed.pivot(index="month", columns="group", values="listed"), height=220)
+
+
+def _export_meta(scope: Scope, report: MonthReport, *, unmasked: bool) -> ExportMeta:
+    facts = _meta(scope, report.area_code)
+    return ExportMeta(
+        area_code=report.area_code,
+        area_name=facts["area_name"],
+        month=report.month.label,
+        username=scope.username,
+        generated_at=clock.now(),
+        unmasked=unmasked,
+    )
+
+
+def _csv_builder(scope: Scope, report: MonthReport, name: str) -> Callable[[], bytes]:
+    def build() -> bytes:
+        meta = _export_meta(scope, report, unmasked=False)
+        frame = report.lists[name]
+        data = csv_bytes(frame, ui.lang())
+        with ui.write(changes_data=False) as session:
+            record_export(session, scope=scope, fmt="csv", data=data, rows=len(frame), meta=meta, what=name)
+        return data
+
+    return build
+
+
+def list_picker(scope: Scope, report: MonthReport, names: tuple[str, ...], key: str) -> None:
+    """Pick a figure's list, see it (first rows) and download it as CSV (masked, audited)."""
+    name = st.selectbox(
+        ui.t("rpt.list_pick"),
+        names,
+        format_func=lambda n: f"{ui.t(f'rpt.list.{n}')}（{len(report.lists[n]):,}）",
+        key=f"rpt_list_{key}",
+    )
+    frame = report.lists[name]
+    if len(frame) > LIST_SHOWN:
+        st.caption(ui.t("rpt.list_shown", n=f"{len(frame):,}", shown=LIST_SHOWN))
+    else:
+        st.caption(ui.t("rpt.list_rows", n=f"{len(frame):,}"))
+    st.dataframe(readable(frame.head(LIST_SHOWN), ui.lang()), hide_index=True, width="stretch")
+    if scope.can("export.masked"):
+        meta = _export_meta(scope, report, unmasked=False)
+        st.download_button(
+            ui.t("rpt.list_csv"),
+            data=_csv_builder(scope, report, name),
+            file_name=file_name(meta, name, "csv"),
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+            key=f"rpt_csv_{key}",
+        )
+
+
+def rehab_table(report: MonthReport) -> None:
+    """The rehab coverage figures as a one-row table."""
+    table(pd.DataFrame([report.rehab]))
+
+
+def all_lists() -> tuple[str, ...]:
+    """Every list behind a figure, in report order."""
+    return LIST_ORDER
+
+
+def _build(
+    scope: Scope, report: MonthReport, *, fmt: str, unmasked: bool, reason: str
+) -> tuple[bytes, int, ExportMeta] | None:
+    try:
+        cleaned = check_export(scope, unmasked=unmasked, reason=reason)
+    except CareError as error:
+        ui.show_error(error)
+        return None
+    meta = _export_meta(scope, report, unmasked=unmasked)
+    bar = st.progress(0.0, text=ui.t("rpt.building", step=""))
+
+    def progress(fraction: float, step: str) -> None:
+        bar.progress(min(1.0, max(0.0, fraction)), text=ui.t("rpt.building", step=step))
+
+    try:
+        trend = cached_trends(scope, report.month.label, report.area_code)
+        if trend is None:
+            progress(0.0, ui.t("rpt.sheet.trends"))
+            trend = _trends(scope, report.month.label, report.area_code, ui.today())
+            st.session_state[_trends_key(report.month.label, report.area_code)] = trend
+        if fmt == "xlsx":
+            data, rows = workbook_bytes(report, trend, meta, ui.lang(), progress)
+        else:
+            data = report_pdf(report, trend, meta, ui.lang(), progress)
+            rows = len(report.by_area)
+        with ui.write(changes_data=False) as session:
+            record_export(session, scope=scope, fmt=fmt, data=data, rows=rows, meta=meta, what="report", reason=cleaned)
+    except CareError as error:
+        ui.show_error(error)
+        return None
+    return data, rows, meta
+
+
+def exports(scope: Scope, report: MonthReport) -> None:
+    """Workbook and PDF built on request with progress, the HTML print version, all audited."""
+    st.caption(ui.t("rpt.exports_note"))
+    unmasked, reason = False, ""
+    if scope.can("export.unmasked"):
+        unmasked = st.toggle(ui.t("rpt.unmasked"), key="rpt_unmasked", help=ui.t("rpt.unmasked_help"))
+        if unmasked:
+            reason = st.text_input(ui.t("rpt.reason"), key="rpt_reason", max_chars=200)
+    left, right = st.columns(2)
+    for column, fmt, mime in (
+        (left, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (right, "pdf", "application/pdf"),
+    ):
+        with column:
+            if st.button(ui.t(f"rpt.build_{fmt}"), key=f"rpt_build_{fmt}", icon=":material/build:"):
+                built = _build(scope, report, fmt=fmt, unmasked=unmasked and fmt == "xlsx", reason=reason)
+                if built is not None:
+                    st.session_state[f"rpt_file_{fmt}"] = built
+            kept = st.session_state.get(f"rpt_file_{fmt}")
+            if kept is not None:
+                data, rows, meta = kept
+                st.success(ui.t("rpt.built", rows=f"{rows:,}"))
+                st.download_button(
+                    ui.t(f"rpt.download_{fmt}"),
+                    data=data,
+                    file_name=file_name(meta, "report", fmt),
+                    mime=mime,
+                    on_click="ignore",
+                    icon=":material/download:",
+                    key=f"rpt_download_{fmt}",
+                )
+    html_meta = _export_meta(scope, report, unmasked=False)
+    st.download_button(
+        ui.t("rpt.download_html"),
+        data=_html_builder(scope, report, html_meta),
+        file_name=file_name(html_meta, "report", "html"),
+        mime="text/html",
+        on_click="ignore",
+        icon=":material/print:",
+        key="rpt_download_html",
+    )
+
+
+def _html_builder(scope: Scope, report: MonthReport, meta: ExportMeta) -> Callable[[], bytes]:
+    def build() -> bytes:
+        trend = cached_trends(scope, report.month.label, report.area_code)
+        data = report_html(report, trend, meta, ui.lang()).encode("utf-8")
+        with ui.write(changes_data=False) as session:
+            record_export(
+                session, scope=scope, fmt="html", data=data, rows=len(report.by_area), meta=meta, what="report"
+            )
+        return data
+
+    return build
+
+
+def trends_section(scope: Scope, report: MonthReport) -> None:
+    """The last 12 months, computed on request (cached) and drawn as charts."""
+    key = _trends_key(report.month.label, report.area_code)
+    if key not in st.session_state and st.button(
+        ui.t("rpt.trends_load"), help=ui.t("rpt.trends_help"), key="rpt_trends_button", icon=":material/show_chart:"
+    ):
+        with st.spinner(ui.t("rpt.building", step=ui.t("rpt.sheet.trends"))):
+            st.session_state[key] = _trends(scope, report.month.label, report.area_code, ui.today())
+    frame = st.session_state.get(key)
+    if frame is not None:
+        trend_charts(frame)
+        table(frame)
