@@ -5,9 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from care import logs
 from care.queries.registers import area_name
 from care.services.setup import has_users
 
+# No ID or phone number reaches the console, even in the traceback of an unexpected error.
+logs.install()
 st.set_page_config(page_title=ui.t("app.title"), page_icon="🏡", layout="wide")
 
 PAGES = {
@@ -28,6 +31,8 @@ PAGES = {
 }
 # Reached from a register row, not from the menu.
 HIDDEN = {"person"}
+# Every logged-in user may open it (from the sidebar); after a reset it is the only page.
+PASSWORD_PAGE = "pages/change_password.py"  # noqa: S105 - a page path, not a secret
 
 
 def language_switch() -> None:
@@ -48,6 +53,8 @@ def sidebar_user(scope: ui.Scope) -> None:
     with ui.read() as session:
         area = area_name(session, scope.area_code)
     st.sidebar.caption(ui.t("shell.area", area=area or ui.t("shell.no_area")))
+    if st.sidebar.button(ui.t("shell.change_password"), icon=":material/key:"):
+        st.switch_page(PASSWORD_PAGE)
     if st.sidebar.button(ui.t("shell.logout"), icon=":material/logout:"):
         ui.logout()
         st.rerun()
@@ -62,6 +69,10 @@ if scope is None:
     entry = "pages/login.py" if ready else "pages/setup.py"
     title = "nav.login" if ready else "nav.setup"
     navigation = st.navigation([st.Page(entry, title=ui.t(title), default=True)], position="hidden")
+elif scope.must_change_password:
+    sidebar_user(scope)
+    page = st.Page(PASSWORD_PAGE, title=ui.t("nav.change_password"), default=True)
+    navigation = st.navigation([page], position="hidden")
 else:
     sidebar_user(scope)
     pages = [
@@ -75,5 +86,6 @@ else:
         for name, (path, title, icon) in PAGES.items()
         if scope.may_open(name)
     ]
+    pages.append(st.Page(PASSWORD_PAGE, title=ui.t("nav.change_password"), visibility="hidden"))
     navigation = st.navigation(pages)
 navigation.run()

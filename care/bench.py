@@ -20,6 +20,9 @@ from sqlalchemy import Engine, func, select
 from care import clock
 from care.auth import scope_of
 from care.bench_map import bench_map
+from care.bench_reports import bench_reports
+from care.bench_schedule import bench_schedule
+from care.bench_visits import bench_visits
 from care.queries.person_file import person_file
 from care.queries.registers import RegisterFilter, register_page
 from care.queries.scoping import in_area
@@ -102,6 +105,9 @@ def bench_registers(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
 BENCHES: dict[str, Callable[[Engine, int], Iterator[dict[str, Any]]]] = {"registers": bench_registers}
 
 BENCHES["map"] = bench_map
+BENCHES["schedule"] = bench_schedule
+BENCHES["visits"] = bench_visits
+BENCHES["reports"] = bench_reports
 
 
 def _ensure_data(engine: Engine) -> int:

@@ -30,10 +30,23 @@ NEED_KINDS = ("medical", "schooling", "subsidy", "rehab", "assistive_device", "g
 NEED_STATUSES = ("open", "in_progress", "resolved")
 ROLES = ("county", "township", "coordinator", "admin")
 WORKER_KINDS = ("child_director", "rehab_coordinator", "elderly_visitor", "volunteer")
+# The groups each kind of worker usually looks after (a volunteer helps with any).
+WORKER_GROUPS = {
+    "child_director": ("child",),
+    "rehab_coordinator": ("disabled",),
+    "elderly_visitor": ("elderly",),
+    "volunteer": GROUPS,
+}
 AREA_LEVELS = ("county", "township", "village")
+AUDIT_OUTCOMES = ("success", "failure", "lockout", "locked", "denied")
 
 CHILD_AGE_LIMIT = 16
 ELDERLY_MIN_AGE = 60
+
+
+def worker_groups(kind: str) -> tuple[str, ...]:
+    """The care groups a worker of this kind usually looks after."""
+    return WORKER_GROUPS.get(kind, GROUPS)
 
 
 def group_fits_age(group: str, age: int) -> bool:

@@ -79,6 +79,8 @@ class Scope:
     role: str
     area_code: str | None
     worker_id: int | None = None
+    # Set after an admin reset or for a new account: only the change-password page opens.
+    must_change_password: bool = False
 
     @property
     def prefix(self) -> str | None:
@@ -90,7 +92,7 @@ class Scope:
     @property
     def sees_nothing(self) -> bool:
         """Deny by default: no area, an unknown role, or a coordinator not linked to a worker."""
-        if self.prefix is None or self.role not in ROLE_ACTIONS:
+        if self.prefix is None or self.role not in ROLE_ACTIONS or self.must_change_password:
             return True
         return self.role == "coordinator" and self.worker_id is None
 
@@ -100,12 +102,12 @@ class Scope:
         return self.role == "coordinator"
 
     def can(self, action: str) -> bool:
-        """Whether this user's role allows ``action``."""
-        return action in ROLE_ACTIONS.get(self.role, frozenset())
+        """Whether this user's role allows ``action`` (nothing until a forced password change is done)."""
+        return not self.must_change_password and action in ROLE_ACTIONS.get(self.role, frozenset())
 
     def may_open(self, page: str) -> bool:
-        """Whether this user's role may open ``page``."""
-        return page in ROLE_PAGES.get(self.role, ())
+        """Whether this user's role may open ``page`` (none until a forced password change is done)."""
+        return not self.must_change_password and page in ROLE_PAGES.get(self.role, ())
 
     def covers(self, area_code: str) -> bool:
         """Whether ``area_code`` lies in this user's area (assignment rules come on top)."""

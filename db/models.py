@@ -63,6 +63,39 @@ class Area(Base):
     __table_args__ = (CheckConstraint("level IN ('county', 'township', 'village')", name="level"),)
 
 
+class AreaChange(Base):
+    """One re-division (行政区划调整): which codes became which, from when, and what moved."""
+
+    __tablename__ = "area_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16))
+    target_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    # Every retired code -> its new code, child villages of merged townships included.
+    code_map: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (CheckConstraint("kind IN ('merge')", name="kind"),)
+
+
+class PersonAreaHistory(Base):
+    """A person's village before a re-division moved them; ``until`` is their first day in the new one."""
+
+    __tablename__ = "person_area_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    village_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    until: Mapped[dt.date] = mapped_column(Date)
+    change_id: Mapped[int] = mapped_column(ForeignKey("area_changes.id"))
+
+    __table_args__ = (Index("ix_person_area_history_person_until", "person_id", "until"),)
+
+
 class Person(Base):
     """One resident on the registers (一人一档), whatever groups they are enrolled in."""
 

@@ -11,7 +11,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from care import auth, clock, i18n, services
+from care import audit, auth, clock, i18n, services
 from care.errors import CareError, ValidationError
 from care.scope import Scope
 from db import migrate
@@ -70,7 +70,7 @@ def write(*, changes_data: bool = True) -> Iterator[Session]:
     After a commit that changed register data, the cached reads (st.cache_data, shared by every
     user) are cleared so no page shows the old values; session and audit-only writes keep them.
     """
-    with transaction(engine()) as session:
+    with audit.denials_survive(engine()), transaction(engine()) as session:
         yield session
     if changes_data:
         st.cache_data.clear()
@@ -101,7 +101,12 @@ def require_page(page: str) -> Scope:
     if scope is None:
         st.warning(t("shell.session_ended"))
         st.stop()
+    if scope.must_change_password:
+        st.warning(t("user.must_change_first"))
+        st.stop()
     if not scope.may_open(page):
+        with write(changes_data=False) as session:
+            audit.record(session, scope=scope, action="page.open", entity="page", entity_id=page, outcome="denied")
         st.error(t("shell.page_denied"))
         st.stop()
     if scope.sees_nothing:
