@@ -13,12 +13,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 from care import audit, auth, policy, services
 from care.demo import ScopeFixture, fixture_id_number
 from care.errors import CareError
+from care.exports import ExportMeta, csv_bytes, record_export
 from care.imports import run_import
 from care.queries.audit_log import AuditFilter
 from care.services import users
@@ -328,6 +330,22 @@ def _merge_villages(engine, world):
     _write(engine, lambda s: merge_areas(s, world.scopes["admin"], sources=sources, target=world.village_a1))
 
 
+def _report_export(fmt: str, who: str = "county", unmasked: bool = False) -> Act:
+    def act(engine, world):
+        meta = ExportMeta(world.county, "青山县", "2026-06", who, dt.datetime(2026, 6, 10, 9), unmasked=unmasked)
+        frame = pd.DataFrame({"id_number": [_person(engine, world).id_number], "phone": ["13800001111"]})
+        data = csv_bytes(frame, "zh", unmasked=unmasked)
+        reason = "民政部门核对名单 13800001111" if unmasked else ""
+        _write(
+            engine,
+            lambda s: record_export(
+                s, scope=world.scopes[who], fmt=fmt, data=data, rows=1, meta=meta, what="overdue", reason=reason
+            ),
+        )
+
+    return act
+
+
 def _map_export(engine, world):
     with transaction(engine) as session:
         record_map_export(session, world.scopes["township_a"], area_code=world.township_a, detail={"points": 6})
@@ -464,6 +482,11 @@ ROWS: list[tuple[str, Act, Act, str, str]] = [
     ("worker marked away", _nothing, _worker_away, "worker.active", "success"),
     ("area code list import", _nothing, _import_areas, "area.import", "success"),
     ("villages merged", _nothing, _merge_villages, "area.merge", "success"),
+    ("report workbook export", _nothing, _report_export("xlsx"), "export.xlsx", "success"),
+    ("report list CSV export", _nothing, _report_export("csv", "township_a"), "export.csv", "success"),
+    ("report PDF export", _nothing, _report_export("pdf"), "export.pdf", "success"),
+    ("unmasked export with a reason", _nothing, _report_export("xlsx", unmasked=True), "export.xlsx", "success"),
+    ("denied: unmasked export", _nothing, _report_export("xlsx", "township_a", True), "export.unmasked", "denied"),
     ("map export", _nothing, _map_export, "map.export", "success"),
     ("audit log export", _nothing, _audit_export, "export.audit_csv", "success"),
     ("permission change: create login", _nothing, _create_user, "user.create", "success"),

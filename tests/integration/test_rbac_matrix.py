@@ -26,11 +26,14 @@ from care.queries.map import MapFilter, export_data, person_list, person_points,
 from care.queries.person_file import person_file
 from care.queries.registers import RegisterFilter, register_count, register_page
 from care.queries.reports import check_area, report_inputs
+from care.queries.schedule import week_plan
+from care.queries.visits import my_week
 from care.reports import month_of
 from care.scope import ROLE_PAGES
 from care.services.assignments import assign_worker
+from care.services.schedule import generate_week
 from db.models import Enrollment, Person
-from db.session import reading
+from db.session import reading, transaction
 
 TODAY = dt.date(2026, 6, 10)
 EVERYONE = {"a1_child_w1", "a1_child_w2", "a1_elder_unassigned", "a2_disabled_w3", "a1_child_disabled", "b1_child_w4"}
@@ -156,6 +159,32 @@ def _report_persons(s, scope, world):
     return set(report_inputs(s, scope, month=month_of(TODAY), area_code=area, today=TODAY).persons.iloc[:, 0])
 
 
+def _my_visits(s, scope, world):
+    """我的巡访: a coordinator's own residents (everyone is overdue in the fixture); others have none."""
+    if not scope.may_open("my_visits"):
+        return None
+    return {item.person_id for item in my_week(s, scope, TODAY).items}
+
+
+def _week_plans(s, scope, world):
+    """巡访排班: the households of every worker's week the user may open (plans made in the test)."""
+    if not scope.may_open("schedule"):
+        return None
+    found: set[int] = set()
+    for worker in world.workers.values():
+        try:
+            plan = week_plan(s, scope, worker_id=worker, week_start=TODAY, today=TODAY)
+        except NotFound:
+            continue
+        found |= {stop.person_id for day in plan.days for stop in day.stops}
+    return found
+
+
+def _assigned(username: str) -> set[str]:
+    """In scope and with a worker (the unassigned elder is on nobody's plan)."""
+    return VISIBLE[username] - {"a1_elder_unassigned"}
+
+
 def _in_scope(username: str) -> set[str]:
     return VISIBLE[username]
 
@@ -181,6 +210,8 @@ READS: list[tuple[str, str, Callable[..., set[int] | None], Callable[[str], set[
     ("export: offline map", "map", _map_export, _in_scope),
     ("assignments list", "assignments", _assignment_list, _in_scope),
     ("report persons", "reports", _report_persons, _in_scope),
+    ("my visits", "my_visits", _my_visits, _in_scope),
+    ("week plans", "schedule", _week_plans, _assigned),
 ]
 COUNTS: list[tuple[str, Callable[..., int]]] = [
     ("register count", lambda s, scope: register_count(s, scope, RegisterFilter(), TODAY)),
@@ -188,8 +219,15 @@ COUNTS: list[tuple[str, Callable[..., int]]] = [
 ]
 
 
+def _plan_every_week(engine, world) -> None:
+    with transaction(engine) as session:
+        for worker in world.workers.values():
+            generate_week(session, world.scopes["admin"], worker_id=worker, week_start=TODAY)
+
+
 @pytest.mark.parametrize("username", USERS)
 def test_every_read_shows_exactly_the_users_scope(engine, world, username):
+    _plan_every_week(engine, world)
     scope = world.scopes[username]
     expected = _ids(world, VISIBLE[username])
     wrong: dict[str, Any] = {}
