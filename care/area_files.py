@@ -15,11 +15,11 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from care import areas
-from care.errors import ValidationError
+from care.errors import RowError, ValidationError
 
 MAX_CODE_LIST_BYTES = 5 * 1024 * 1024
 MAX_CODE_LIST_ROWS = 50_000
@@ -32,16 +32,6 @@ NAME_HEADERS = ("name", "名称", "区划名称", "单位名称")
 LAT_HEADERS = ("lat", "纬度")
 LON_HEADERS = ("lon", "经度")
 _EXCEL_NUMBER = re.compile(r"^\d+(\.\d+)?[eE]\+?\d+$")
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem in an imported file: where (row or feature, column) and why (a catalog key)."""
-
-    row: int
-    column: str
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -60,3 +61,20 @@ class LoginFailed(CareError):
 
     def __init__(self, key: str = "error.login_failed", **params: Any) -> None:
         super().__init__(key, **params)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in an imported file: the row (header = 1; feature number for GeoJSON), the
+    column header and a catalog-keyed reason."""
+
+    row: int
+    column: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def reason(self, lang: str) -> str:
+        """The reason in ``lang``."""
+        from care.i18n import t
+
+        return t(self.key, lang, **self.params)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from care import enums
-from care.errors import CareError, ValidationError
+from care.errors import CareError, RowError, ValidationError
 from care.i18n import t
 from care.imports.files import FILE_FIELD, Table, clean_header
 
@@ -32,20 +32,6 @@ class Column:
     header: str
     required: bool = False
     limit: int = 0  # longest text kept whole; 0: not a free-text column
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem: the spreadsheet row (header = 1), the column header and a catalog-keyed reason."""
-
-    row: int
-    column: str
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def reason(self, lang: str) -> str:
-        """The reason in ``lang``."""
-        return t(self.key, lang, **self.params)
 
 
 @dataclass
