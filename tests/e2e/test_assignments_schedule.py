@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from care import clock
-from db.models import Assignment, Enrollment, User, Worker
+from db.models import Assignment, AuditEvent, Enrollment, User, Worker
 from db.session import get_engine, reading
 from tests.e2e.conftest import SCREENSHOTS, DemoServer, expect, login, open_page, shot, wait_idle
 
@@ -105,6 +105,9 @@ def test_a_supervisor_moves_a_caseload_and_prints_the_new_workers_week(page: Pag
     sheet = SCREENSHOTS.parent / "schedule-sheet.html"
     sheet.parent.mkdir(parents=True, exist_ok=True)
     download.value.save_as(sheet)
+    with reading(get_engine(str(demo_server.db_path))) as session:
+        printed_events = session.scalar(select(func.count()).where(AuditEvent.action == "schedule.print"))
+    assert printed_events >= 1  # who printed whose week is on record
     printed = page.context.new_page()
     printed.emulate_media(media="print")
     printed.goto(sheet.as_uri())
