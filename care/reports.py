@@ -153,7 +153,7 @@ def need_age_bucket(days_open: int) -> str:
 def id_problems(id_numbers: pd.Series, sexes: pd.Series, births: pd.Series) -> pd.Series:
     """Per person: '' (fine), 'invalid' (shape or check digit) or 'mismatch' (sex or birth date differ)."""
     text = id_numbers.fillna("").astype(str).str.strip().str.upper()
-    shaped_mask = text.str.fullmatch(r"\d{17}[\dX]", case=True).fillna(False).astype(bool)
+    shaped_mask = text.str.fullmatch(r"[0-9]{17}[0-9X]", case=True).fillna(False).astype(bool)
     shaped = shaped_mask.to_numpy()
     out = np.full(len(text), "invalid", dtype=object)
     if shaped.any():
@@ -304,16 +304,26 @@ def child_area(village_codes: pd.Series, area_code: str) -> pd.Series:
 
 
 def _person_view(persons: pd.DataFrame, area_names: Mapping[str, str], today: dt.date) -> pd.DataFrame:
+    """Persons with age, township and village names, in the order of every list (township,
+    village, name, id) and indexed by person id."""
     view = persons.copy()
     view["age"] = ages(view["birth_date"], today)
     view["township"] = (view["village_code"].str.slice(0, 9) + "000").map(area_names).fillna("")
     view["village"] = view["village_code"].map(area_names).fillna("")
+    view = view.sort_values(["township", "village", "name", "person_id"])
+    view.index = pd.Index(view["person_id"].to_numpy())
     return view
 
 
 def _with_person(frame: pd.DataFrame, people: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
-    merged = frame.merge(people[LIST_PERSON_COLUMNS], on="person_id", how="left")
-    return merged[LIST_PERSON_COLUMNS + extra].sort_values(["township", "village", "name", "person_id"])
+    """The rows of a list with the person's columns first, in the persons' order (see _person_view)."""
+    ids = frame["person_id"].to_numpy()
+    found = people[LIST_PERSON_COLUMNS].reindex(ids)
+    found["person_id"] = ids
+    merged = pd.concat([found.reset_index(drop=True), frame[extra].reset_index(drop=True)], axis=1)
+    rank = people.index.get_indexer(ids)
+    rank[rank < 0] = len(people)
+    return merged.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
 def compute(inputs: ReportInputs) -> MonthReport:
@@ -322,12 +332,11 @@ def compute(inputs: ReportInputs) -> MonthReport:
     names = dict(zip(inputs.areas["code"], inputs.areas["name"], strict=True))
     prefix = areas.prefix_of(inputs.area_code)
     people = _person_view(inputs.persons[inputs.persons["village_code"].str.startswith(prefix)], names, today)
-    village_of = dict(zip(people["person_id"], people["village_code"], strict=True))
     counted = counted_visits(inputs.visits, phone_counts=inputs.phone_counts)
-    enr = inputs.enrollments[inputs.enrollments["person_id"].isin(village_of.keys())].copy()
+    enr = inputs.enrollments[inputs.enrollments["person_id"].isin(people.index)].copy()
     # Few distinct values: categories filter and group much faster than text columns.
     enr = enr.astype(dict.fromkeys(("group", "subtype", "risk", "exit_reason"), "category"))
-    enr["village_code"] = enr["person_id"].map(village_of).astype("category")
+    enr["village_code"] = enr["person_id"].map(people["village_code"]).astype("category")
     enr["area"] = child_area(enr["village_code"], inputs.area_code)
     enr["listed"] = listed_mask(enr, month)
     enr["active"] = enr["end_date"].isna()
@@ -585,12 +594,18 @@ def _map_points(enr: pd.DataFrame, area_rows: pd.DataFrame) -> pd.DataFrame:
 
 def trend_rates(enrollments: pd.DataFrame, counted: pd.DataFrame, months: list[Month]) -> pd.DataFrame:
     """Monthly visit rate per group (and all) for each month: month, group, listed, visited, rate."""
+    start = _days(enrollments["start_date"]).to_numpy()
+    end = _days(enrollments["end_date"]).to_numpy()
+    ids = enrollments["enrollment_id"].to_numpy()
+    groups = enrollments["group"].astype(object).to_numpy()
+    visit_ids, visit_days = counted["enrollment_id"].to_numpy(), counted["day"].to_numpy()
     rows = []
     for month in months:
-        listed = enrollments[listed_mask(enrollments, month)]
-        visited = visited_in(listed["enrollment_id"], counted, month)
+        first, last = day_number(month.first), day_number(month.last)
+        listed = (start <= last) & (np.isnan(end) | (end >= first))
+        seen = np.isin(ids, visit_ids[(visit_days >= first) & (visit_days <= last)])
         for group in (*enums.GROUPS, "all"):
-            mask = pd.Series(True, index=listed.index) if group == "all" else listed["group"] == group
-            n, v = int(mask.sum()), int((visited & mask).sum())
+            mask = listed if group == "all" else listed & (groups == group)
+            n, v = int(mask.sum()), int((seen & mask).sum())
             rows.append({"month": month.label, "group": group, "listed": n, "visited": v, "rate": rate(v, n)})
     return pd.DataFrame(rows)

@@ -331,7 +331,8 @@ class Visit(Base):
     enrollments: Mapped[list[VisitEnrollment]] = relationship()
 
     __table_args__ = (
-        Index("ix_visits_person_visited", "person_id", "visited_at"),
+        # Covers the month report's per-enrollment visit reads (no visits row is read).
+        Index("ix_visits_person_visited_status_mode", "person_id", "visited_at", "status", "mode"),
         Index("ix_visits_visited_at", "visited_at"),
         CheckConstraint("status IN ('planned', 'done', 'not_met', 'cancelled')", name="status"),
     )

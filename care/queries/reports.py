@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from care import areas, policy
@@ -114,13 +115,13 @@ def _person_ids(conditions: list[ColumnElement[bool]]) -> Any:
 
 
 def _enrollments(
-    session: Session, conditions: list[ColumnElement[bool]], month: Month, *, prior: Any = None
+    session: Session, conditions: list[ColumnElement[bool]], month: Month, *, visits: dict[str, Any] | None = None
 ) -> pd.DataFrame:
-    """Enrollments listed in ``month`` or active now; with ``prior`` (a correlated column) a
-    ``prior`` column beside them, read in the same pass."""
+    """Enrollments listed in ``month`` or active now, with ``visits`` (named correlated columns,
+    see ``_visits_column``) read beside them in the same pass."""
     assigned = Enrollment.id.in_(select(Assignment.enrollment_id).where(Assignment.end_date.is_(None)))
     certified = and_(DisabledDetails.certificate_no.is_not(None), DisabledDetails.certificate_no != "")
-    extra = [] if prior is None else [prior]
+    visits = visits or {}
     stmt = (
         select(
             Enrollment.id,
@@ -136,7 +137,7 @@ def _enrollments(
             func.coalesce(certified, False),
             func.coalesce(DisabledDetails.rehab_needs != "", False),
             assigned,
-            *extra,
+            *visits.values(),
         )
         .outerjoin(DisabledDetails, DisabledDetails.enrollment_id == Enrollment.id)
         .where(
@@ -147,67 +148,58 @@ def _enrollments(
             ),
         )
     )
-    frame = _frame(session, stmt, ENROLLMENT_COLUMNS + ([] if prior is None else ["prior"]))
+    frame = _frame(session, stmt, ENROLLMENT_COLUMNS + list(visits))
     for column in ("certified", "rehab_needs", "assigned"):
         frame[column] = frame[column].astype(bool)
     return frame
-
-
-def _split_prior(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The enrollments without their ``prior`` column, and that column as (enrollment_id, day) rows."""
-    found = frame[frame["prior"].notna()]
-    prior = pd.DataFrame(
-        {"enrollment_id": found["enrollment_id"].astype("int64"), "day": _days(found["prior"])}
-    ).reset_index(drop=True)
-    return frame.drop(columns=["prior"]), prior
 
 
 def _counted_modes(session: Session) -> list[str]:
     return list(policy.COUNTED_MODES_IN_PERSON) + (["phone"] if phone_counts(session) else [])
 
 
-def _visits(session: Session, prefix: str, month: Month, modes: list[str], *, whole_county: bool) -> pd.DataFrame:
-    stmt = (
-        select(VisitEnrollment.enrollment_id, _day(Visit.visited_at))
-        .join(VisitEnrollment, VisitEnrollment.visit_id == Visit.id)
-        .where(
-            Visit.visited_at >= dt.datetime.combine(month.first, dt.time()),
-            Visit.visited_at < dt.datetime.combine(month.last + dt.timedelta(days=1), dt.time()),
-            Visit.status == "done",
-            Visit.mode.in_(modes),
-        )
-    )
-    if not whole_county:
-        # Below a county, narrow by the visited person's village; a county reads the month whole
-        # and compute() keeps only visits linked to its own (scoped) enrollments.
-        stmt = stmt.join(Person, Person.id == Visit.person_id).where(in_area(Person.village_code, prefix))
-    # Only counted visits are read, so the frame carries no status or mode (see counted_visits).
-    return _frame(session, stmt, ["enrollment_id", "visited_on"])
+def _visits_column(what: Any, start: dt.date, end: dt.date, modes: list[str]) -> Any:
+    """``what`` over the enrollment's counted visits in [start, end), as a column of its row.
 
-
-def _last_counted_before(month: Month, modes: list[str], since: dt.date) -> Any:
-    """Per enrollment row: its last counted visit in [since, month start), as the driver gives it.
-
-    Driven from the enrollment through the covering (person, visited_at, status, mode) index: a
-    scan of the whole look-back window by date would read several months of the county's visits.
-    An enrollment that starts inside the month gets one too; it never matters, as its own start
-    is later (see ``reports.on_time``).
+    Driven from the enrollment through the covering (person, visited_at, status, mode) index, so
+    the database reads each person's few visits side by side instead of the whole period's
+    visits in date order. A visit is the visited person's: it counts for the enrollments of that
+    person it is linked to.
     """
     return (
-        select(func.max(_raw(Visit.visited_at)))
+        select(what)
         .join(
             VisitEnrollment,
             and_(VisitEnrollment.visit_id == Visit.id, VisitEnrollment.enrollment_id == Enrollment.id),
         )
         .where(
             Visit.person_id == Enrollment.person_id,
-            Visit.visited_at >= dt.datetime.combine(since, dt.time()),
-            Visit.visited_at < dt.datetime.combine(month.first, dt.time()),
+            Visit.visited_at >= dt.datetime.combine(start, dt.time()),
+            Visit.visited_at < dt.datetime.combine(end, dt.time()),
             Visit.status == "done",
             Visit.mode.in_(modes),
         )
         .scalar_subquery()
     )
+
+
+def _split_visits(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The enrollments, their counted visits of the month (enrollment_id, visited_on) and their last
+    counted visit before it (enrollment_id, day), from the ``days`` and ``prior`` columns."""
+    visited = frame[frame["days"].notna()]
+    days = visited["days"].astype(str)
+    per_enrollment = days.str.count(",").to_numpy(dtype="int64") + 1
+    visits = pd.DataFrame(
+        {
+            "enrollment_id": np.repeat(visited["enrollment_id"].to_numpy(dtype="int64"), per_enrollment),
+            "visited_on": ",".join(days).split(",") if len(days) else [],
+        }
+    )
+    found = frame[frame["prior"].notna()]
+    prior = pd.DataFrame(
+        {"enrollment_id": found["enrollment_id"].to_numpy(dtype="int64"), "day": _days(found["prior"]).to_numpy()}
+    )
+    return frame.drop(columns=["days", "prior"]), visits, prior
 
 
 def _people(session: Session, conditions: list[ColumnElement[bool]]) -> pd.DataFrame:
@@ -268,16 +260,21 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
     modes = _counted_modes(session)
     # A visit older than the longest interval cannot keep anything on time (see reports.on_time).
     since = month.first - dt.timedelta(days=max(intervals.values()) + 1)
-    enrollments, prior = _split_prior(
-        _enrollments(session, conditions, month, prior=_last_counted_before(month, modes, since))
-    )
+    following = month.last + dt.timedelta(days=1)
+    visits = {
+        "days": _visits_column(func.aggregate_strings(_day(Visit.visited_at), ","), month.first, following, modes),
+        # Enrollments starting inside the month get one too; their own start is later, so it never
+        # matters (see reports.on_time).
+        "prior": _visits_column(func.max(_raw(Visit.visited_at)), since, month.first, modes),
+    }
+    enrollments, month_visits, prior = _split_visits(_enrollments(session, conditions, month, visits=visits))
     return ReportInputs(
         month=month,
         today=today,
         area_code=area_code,
         enrollments=enrollments,
         persons=_people(session, conditions),
-        visits=_visits(session, prefix, month, modes, whole_county=areas.level_of(area_code) == "county"),
+        visits=month_visits,
         needs=_needs(session, conditions),
         workers=_workers(session, prefix),
         areas=_areas_with_history(session, prefix),
@@ -300,34 +297,21 @@ def trends(
     """Monthly visit rate per group for the ``count`` months ending with ``month``."""
     code = check_area(session, scope, area_code)
     months = months_back(parse_month(month, today=today), count)
-    prefix = areas.prefix_of(code)
-    conditions = _persons(scope, prefix)
-    enrollments = _enrollments(session, conditions, Month("", months[0].first, months[-1].last))
+    conditions = _persons(scope, areas.prefix_of(code))
     modes = _counted_modes(session)
-    ym = func.substr(cast(Visit.visited_at, String), 1, 7)
-    stmt = (
-        select(VisitEnrollment.enrollment_id, ym)
-        .join(VisitEnrollment, VisitEnrollment.visit_id == Visit.id)
-        .where(Visit.status == "done", Visit.mode.in_(modes))
-        .group_by(VisitEnrollment.enrollment_id, ym)
-    )
-    if areas.level_of(code) == "county":
-        # A year of a county's visits is most of the table: filtering on the month text makes the
-        # planner read the table in order instead of hopping through the visited_at index.
-        stmt = stmt.where(ym >= months[0].label, ym <= months[-1].label)
-    else:
-        stmt = (
-            stmt.join(Person, Person.id == Visit.person_id)
-            .where(in_area(Person.village_code, prefix))
-            .where(
-                Visit.visited_at >= dt.datetime.combine(months[0].first, dt.time()),
-                Visit.visited_at < dt.datetime.combine(months[-1].last + dt.timedelta(days=1), dt.time()),
-            )
-        )
-    pairs = _frame(session, stmt, ["enrollment_id", "ym"])
-    first_days = {m.label: day_number(m.first) for m in months}
-    counted = pd.DataFrame(
-        {"enrollment_id": pairs["enrollment_id"], "day": pairs["ym"].map(first_days).astype("float64")}
+    # One number per enrollment: bit i set when it had a counted visit in months[i].
+    bit = case({m.label: 1 << i for i, m in enumerate(months)}, value=func.substr(cast(Visit.visited_at, String), 1, 7))
+    visited = _visits_column(func.sum(bit.distinct()), months[0].first, months[-1].last + dt.timedelta(days=1), modes)
+    span = Month("", months[0].first, months[-1].last)
+    enrollments = _enrollments(session, conditions, span, visits={"months": visited})
+    bits = enrollments.pop("months").fillna(0).to_numpy(dtype="int64")
+    ids = enrollments["enrollment_id"].to_numpy(dtype="int64")
+    counted = pd.concat(
+        [
+            pd.DataFrame({"enrollment_id": ids[(bits >> i) & 1 == 1], "day": float(day_number(m.first))})
+            for i, m in enumerate(months)
+        ],
+        ignore_index=True,
     )
     return trend_rates(enrollments, counted, months)
 

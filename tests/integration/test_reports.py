@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from care.errors import NotFound, PermissionDenied, ValidationError
 from care.exports import ExportMeta, record_export, workbook_bytes
 from care.queries.reports import check_area, month_report, report_areas, trends
+from care.services.due import policy_intervals
 from db.models import Area, AuditEvent, Enrollment, Need, Visit, VisitEnrollment
 from db.session import reading, transaction
 
@@ -215,3 +216,47 @@ def test_the_command_line_refuses_a_bad_month_or_an_area_outside_the_user(engine
     outside = _cli("--db", url, "--month", "2026-05", "--area", may.township_b, "--out", str(out), "--as", "township_a")
     assert outside.returncode == 2 and "不在您的辖区" in outside.stderr
     assert not out.exists()
+
+
+def _child_enrollment(engine, person_id):
+    with reading(engine) as session:
+        eid, risk = session.execute(
+            select(Enrollment.id, Enrollment.risk).where(Enrollment.person_id == person_id, Enrollment.group == "child")
+        ).one()
+        return eid, policy_intervals(session)[("child", risk)]
+
+
+@pytest.mark.parametrize(("april_visit", "late"), [(True, False), (False, True)])
+def test_the_last_visit_before_the_month_decides_whether_its_first_days_were_on_time(engine, world, april_visit, late):
+    # May visits every `interval` days from interval - 1 days in: on time only if a visit on
+    # 30 April began the count (otherwise it runs from the start in November, long overdue).
+    person = world.persons["a1_child_w1"]
+    eid, interval = _child_enrollment(engine, person)
+    day = dt.date(2026, 5, 1) + dt.timedelta(days=interval - 2)
+    days = [dt.date(2026, 4, 30)] if april_visit else []
+    while day <= dt.date(2026, 5, 31):
+        days.append(day)
+        day += dt.timedelta(days=interval)
+    with transaction(engine) as session:
+        # A phone call and a not-met visit the day before the month never count.
+        _visit(session, person, [eid], dt.datetime(2026, 4, 30, 18), mode="phone")
+        _visit(session, person, [eid], dt.datetime(2026, 4, 30, 19), status="not_met")
+        for when in days:
+            _visit(session, person, [eid], dt.datetime.combine(when, dt.time(10)))
+    report = _report(engine, world.scopes["county"])
+    assert (person in set(report.lists["late"]["person_id"])) is late
+    assert person not in set(report.lists["not_visited"]["person_id"])
+
+
+def test_trends_mark_each_month_with_a_counted_visit_once(engine, world):
+    person = world.persons["a1_child_w1"]
+    eid, _ = _child_enrollment(engine, person)
+    with transaction(engine) as session:
+        _visit(session, person, [eid], dt.datetime(2026, 3, 2, 9))
+        _visit(session, person, [eid], dt.datetime(2026, 3, 30, 9))
+        _visit(session, person, [eid], dt.datetime(2026, 4, 1, 0, 5), mode="phone")
+        _visit(session, person, [eid], dt.datetime(2026, 5, 31, 23, 50))
+    with reading(engine) as session:
+        frame = trends(session, world.scopes["county"], month="2026-05", area_code=None, today=TODAY)
+    child = frame[frame["group"] == "child"].set_index("month")["visited"]
+    assert child[["2026-02", "2026-03", "2026-04", "2026-05"]].tolist() == [0, 1, 0, 1]

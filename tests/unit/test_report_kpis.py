@@ -339,6 +339,15 @@ def test_data_quality_checks(report):
     }
 
 
+def test_lists_run_by_township_village_then_name_as_text(report):
+    # 丹江镇 (丹 U+4E39) before 西江镇 (西 U+897F); in 南猛村 "对象10" sorts before "对象8".
+    assert report.lists["listed"]["person_id"].tolist() == [1, 2, 2, 3, 4, 5, 7, 10, 8]
+    for name, frame in report.lists.items():
+        if "township" in frame.columns:
+            keys = list(zip(frame["township"], frame["village"], frame["name"], frame["person_id"], strict=True))
+            assert keys == sorted(keys), name
+
+
 def test_figures_by_township(report):
     rows = report.by_area.set_index("area_code")
     assert rows.loc[
@@ -420,6 +429,8 @@ def test_need_age_buckets(days, bucket):
         ("11010519491331002X", "F", D(1949, 12, 31), "invalid"),
         ("1101051949123100", "F", D(1949, 12, 31), "invalid"),
         ("", "F", D(1949, 12, 31), "invalid"),
+        # Full-width digits are not an ID number's digits.
+        ("１１010519491231002X", "F", D(1949, 12, 31), "invalid"),
     ],
 )
 def test_id_problems_flag_invalid_and_disagreeing_numbers(number, sex, birth, problem):
