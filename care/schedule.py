@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 EARTH_RADIUS_KM = 6371.0088
 WORKING_DAYS = 5  # Monday to Friday
@@ -89,7 +90,7 @@ def route(start: Point | None, points: Sequence[Point | None]) -> list[int]:
 class Due:
     """A visit to place in the week: its key, due date, risk, and whether it is overdue."""
 
-    key: object
+    key: Any  # whatever the caller places: an id, a row
     due_on: dt.date
     risk: str
     overdue: bool

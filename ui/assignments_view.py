@@ -149,6 +149,8 @@ def assign_panel(scope: Scope, *, unassigned_only: bool, key: str) -> None:
     with ui.read() as session:
         rows = enrollments(session, scope, flt, ui.today())
     st.caption(ui.t("assign.listed", n=f"{len(rows):,}"))
+    if len(rows) >= flt.limit:
+        st.warning(ui.t("assign.limited", n=f"{flt.limit:,}"))
     if rows.empty:
         st.info(ui.t("assign.none_listed"))
         return

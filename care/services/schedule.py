@@ -110,15 +110,19 @@ def generate_week(
         s for s in due_stops(session, worker_id=worker.id, until=sunday, today=today) if s.person_id not in settled
     ]
     open_days = [d for d in days if d not in frozen]
-    items = [schedule.Due(key=s, due_on=s.due_on, risk=s.risk, overdue=s.overdue) for s in candidates]
+    by_person = {s.person_id: s for s in candidates}
+    items = [schedule.Due(key=s.person_id, due_on=s.due_on, risk=s.risk, overdue=s.overdue) for s in candidates]
     plan, left = schedule.spread(items, open_days, daily_limit(session), {d: len(kept[d]) for d in open_days})
     office = office_point(worker)
     all_ids = sorted({s["person_id"] for stops in kept.values() for s in stops} | {s.person_id for s in candidates})
     points = _points(session, all_ids)
-    result = WeekResult(kept=sum(len(v) for v in kept.values()), left=[i.key.person_id for i in left])  # type: ignore[attr-defined]
+    result = WeekResult(kept=sum(len(v) for v in kept.values()), left=[i.key for i in left])
     now = clock.now()
     for day in days:
-        new = [{"person_id": i.key.person_id, "enrollment_ids": list(i.key.enrollment_ids)} for i in plan.get(day, [])]  # type: ignore[attr-defined]
+        new = [
+            {"person_id": stop.person_id, "enrollment_ids": list(stop.enrollment_ids)}
+            for stop in (by_person[i.key] for i in plan.get(day, []))
+        ]
         result.placed += len(new)
         if day in frozen and day in existing:
             result.days[day] = len(existing[day].stops)
@@ -152,7 +156,7 @@ def fix_day(session: Session, scope: Scope, *, worker_id: int, day: dt.date, fix
     worker = worker_in_scope(session, scope, worker_id)
     row = session.scalar(select(ScheduleDay).where(ScheduleDay.worker_id == worker.id, ScheduleDay.day == day))
     if row is None:
-        raise ValidationError("schedule.not_generated", field="day")
+        raise ValidationError("sched.not_generated_day", field="day")
     if row.version != seen_version:
         raise StaleRecord({"day": day.isoformat(), "fixed": row.fixed}, seen=seen_version, now=row.version)
     row.fixed = fixed
