@@ -29,6 +29,7 @@ from care.imports.common import (
     risk_choice,
     row_error,
     text,
+    when,
 )
 from care.imports.files import Table
 from care.queries.scoping import visible_person
@@ -60,6 +61,8 @@ COLUMNS = (
     Column("schooling", "就学情况"),
     Column("living_arrangement", "居住方式"),
     Column("self_care", "生活自理能力"),
+    # When the person came onto the register (paper lists kept before the system); default today.
+    Column("start_date", "在册日期"),
 )
 TEMPLATE_HEADERS = [c.header for c in COLUMNS]
 COLUMN = {c.key: c for c in COLUMNS}
@@ -135,6 +138,19 @@ class _Planned:
     risk: str | None
     person_id: int | None = None  # set when the person is already registered
     warnings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    start_date: dt.date | None = None  # None: the day of the import
+
+
+def _start_date(values: dict[str, Any], birth_date: dt.date) -> dt.date | None:
+    """The 在册日期 cell: not in the future, not before the person was born; empty = today."""
+    at = when(values.get("start_date"), COLUMN["start_date"])
+    if at is None:
+        return None
+    if at.date() > clock.today():
+        raise ValidationError("enroll.start_in_future", field="start_date")
+    if at.date() < birth_date:
+        raise ValidationError("enroll.start_before_birth", field="start_date")
+    return at.date()
 
 
 def care_group(value: Any, has_certificate: bool) -> tuple[str, str]:
@@ -233,9 +249,13 @@ class _RosterCheck:
         person = _person_values(values)
         risk = risk_choice(values.get("risk"), COLUMN["risk"])
         self._against_earlier_rows(number, info.number, group, person)
+        start = _start_date(values, info.birth_date)
         existing = self.session.scalar(select(Person).where(Person.id_number == info.number))
         if existing is not None:
-            return self._existing(number, existing, group, subtype, values, risk)
+            planned = self._existing(number, existing, group, subtype, values, risk)
+            if planned is not None:
+                planned.start_date = start
+            return planned
         _, warnings = clean_person(self.session, self.scope, person)
         facts = clean_facts(
             group,
@@ -254,6 +274,7 @@ class _RosterCheck:
             facts,
             _override(group, subtype, facts, info.birth_date, risk),
             warnings=warnings,
+            start_date=start,
         )
 
     def _against_earlier_rows(self, number: int, id_number: str, group: str, person: dict[str, Any]) -> None:
@@ -352,7 +373,7 @@ def write_roster(
                 person_id=person_id,
                 group=item.group,
                 subtype=item.subtype,
-                start_date=today,
+                start_date=item.start_date or today,
                 facts=item.facts,
                 risk_override=item.risk,
                 risk_override_reason=reason if item.risk else "",

@@ -512,3 +512,32 @@ def test_dangerous_files_are_refused_whole_and_the_refusal_is_audited(engine, wo
     assert counts(engine) == before
     event = import_events(engine, "import.roster")[-1]
     assert event.outcome == "failure" and event.detail["file_sha256"] == report.file_sha256
+
+
+@pytest.mark.parametrize(
+    ("cell", "error"),
+    [("2026-01-15", None), ("2026年7月1日", "enroll.start_in_future"), ("2015-12-31", "enroll.start_before_birth")],
+)
+def test_a_paper_register_keeps_its_enrollment_date_so_earlier_visits_can_follow(engine, world, cell, error):
+    rows = [[*roster(world, 1)[0], cell]]
+    report = run_import(
+        engine,
+        world.scopes["township_a"],
+        kind="roster",
+        data=as_csv([*ROSTER_HEADERS, "在册日期"], rows),
+        filename="纸质台账.csv",
+    )
+    if error is not None:
+        assert [(e.row, e.column, e.key) for e in report.errors] == [(2, "在册日期", error)]
+        assert report.committed == 0
+        return
+    assert report.ok, report.as_json()
+    with reading(engine) as session:
+        start = session.scalar(select(Enrollment.start_date).join(Person).where(Person.id_number == rows[0][1]))
+    assert start == dt.date(2026, 1, 15)
+    # A visit from the paper list, after the enrollment date but before the import, is accepted.
+    visits = [[rows[0][1], "留守儿童", "2026-02-03", "已访", "上门", "", "补录", ""]]
+    report = run_import(
+        engine, world.scopes["township_a"], kind="visits", data=as_csv(VISIT_HEADERS, visits), filename="v.csv"
+    )
+    assert report.ok and report.committed == 1, report.as_json()
