@@ -548,6 +548,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "map.col.state": ("巡访状态", "Visit status"),
     "map.col.worker": ("责任人", "Worker"),
     # --- schedules, assignments and visit policy ---------------------------------
+    "pf.col_concerns": ("发现的问题", "Concerns found"),
     "home.go_assign": ("去服务分配", "Go to assignments"),
     "home.go_schedule": ("去巡访排班", "Go to patrol schedules"),
     "pf.due_if_risk": (

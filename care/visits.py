@@ -34,6 +34,13 @@ AREAS_BY_GROUP: dict[str, tuple[str, ...]] = {
 # Choices a coordinator should look at again on the next visit.
 CONCERNS = frozenset({"concern", "poor", "absent", "needs_support"})
 NOTE_SUFFIX = "_note"
+
+
+def concerns_of(findings: dict[str, Any] | None) -> tuple[str, ...]:
+    """The findings areas a visit found wanting, in the areas' order."""
+    return tuple(area for area in FINDING_AREAS if (findings or {}).get(area) in CONCERNS)
+
+
 SITUATIONS = ("parent_returned", "died", "moved")
 # The exit reason each situation change writes on the enrollments it ends.
 SITUATION_EXIT_REASON = {"parent_returned": "parent_returned", "died": "died", "moved": "moved"}

@@ -87,6 +87,10 @@ def enrollment(e: EnrollmentView, today: Any) -> None:
         st.dataframe(facts, hide_index=True, width="stretch")
 
 
+def _areas(names: tuple[str, ...]) -> str:
+    return "、".join(ui.t(f"visit.area.{a}") for a in names)
+
+
 def visits(pf: PersonFile) -> None:
     """The visit history, newest first."""
     st.subheader(ui.t("pf.visits"))
@@ -102,6 +106,9 @@ def visits(pf: PersonFile) -> None:
                 ui.t("pf.col_mode"): rows["mode"].map(lambda m: ui.label("mode", m)),
                 ui.t("pf.col_groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
                 ui.t("pf.col_worker"): rows["worker"],
+                ui.t("pf.col_concerns"): rows["concerns"].map(
+                    lambda cs: "、".join(ui.t(f"visit.area.{a}") for a in cs)
+                ),
                 ui.t("pf.col_notes"): rows["notes"],
             }
         ),

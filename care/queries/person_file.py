@@ -15,6 +15,7 @@ from care.queries.scoping import visible_person
 from care.scope import Scope
 from care.services.due import policy_intervals
 from care.services.facts import facts_of
+from care.visits import concerns_of
 from db.models import Area, Assignment, Enrollment, Need, Visit, VisitEnrollment, Worker
 
 VISIT_HISTORY_LIMIT = 50
@@ -184,7 +185,16 @@ def _assignments(session: Session, enrollment_ids: list[int], today: dt.date) ->
 
 def _visits(session: Session, person_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(Visit.id, Visit.visited_at, Visit.due_date, Visit.status, Visit.mode, Visit.notes, Worker.name)
+        select(
+            Visit.id,
+            Visit.visited_at,
+            Visit.due_date,
+            Visit.status,
+            Visit.mode,
+            Visit.notes,
+            Worker.name,
+            Visit.findings,
+        )
         .outerjoin(Worker, Worker.id == Visit.worker_id)
         .where(Visit.person_id == person_id)
         .order_by(Visit.visited_at.desc().nulls_last(), Visit.id.desc())
@@ -208,8 +218,9 @@ def _visits(session: Session, person_id: int) -> list[dict[str, Any]]:
             "notes": notes,
             "worker": worker or "",
             "groups": sorted(groups.get(vid, [])),
+            "concerns": concerns_of(findings),
         }
-        for vid, at, due, status, mode, notes, worker in rows
+        for vid, at, due, status, mode, notes, worker, findings in rows
     ]
 
 

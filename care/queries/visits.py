@@ -13,7 +13,7 @@ from care import ids, rules
 from care.queries.scoping import person_conditions, visible_person
 from care.scope import Scope
 from care.services.facts import facts_of
-from care.visits import CONCERNS, FINDING_AREAS
+from care.visits import concerns_of
 from db.models import Area, Assignment, Enrollment, Need, Person, ScheduleDay, Visit, VisitEnrollment
 
 # How far back the last findings are looked up for "what to check".
@@ -162,7 +162,7 @@ def _concerns(session: Session, person_ids: list[int], today: dt.date) -> dict[i
     )
     for pid, findings in rows:
         if pid not in found:
-            found[pid] = tuple(a for a in FINDING_AREAS if (findings or {}).get(a) in CONCERNS)
+            found[pid] = concerns_of(findings)
     return found
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from care import policy
 from care.errors import NotFound, StaleRecord, ValidationError
+from care.queries.person_file import person_file
 from care.queries.visits import my_week
 from care.services.visits import NeedInput, record_visit, update_visit
 from db.models import AuditEvent, Enrollment, Need, Person, ScheduleDay, Setting, Visit, VisitEnrollment
@@ -434,3 +435,11 @@ def test_a_supervisor_recording_without_naming_a_worker_credits_the_assigned_one
     saved = _record(engine, world, user="township_a")
     with reading(engine) as session:
         assert session.get(Visit, saved.id).worker_id == world.workers["w1"]
+
+
+def test_the_person_file_shows_what_each_visit_found_wanting(engine, world):
+    _record(engine, world, findings={"safety": "concern", "health": "poor", "schooling": "attending"})
+    _record(engine, world, visited_at=MORNING - dt.timedelta(days=3), findings={"safety": "ok"})
+    with reading(engine) as session:
+        pf = person_file(session, world.scopes["township_a"], world.persons["a1_child_w1"], TODAY)
+    assert [v["concerns"] for v in pf.visits] == [("safety", "health"), ()]
