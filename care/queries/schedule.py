@@ -18,9 +18,6 @@ from care.schedule import working_days
 from care.scope import Scope
 from db.models import Area, Assignment, Enrollment, Need, Person, ScheduleDay, Setting, Visit, Worker
 
-# What a visitor looks at, by care group (labels: catalog keys "check.<group>").
-CHECKS = {group: f"check.{group}" for group in enums.GROUPS}
-
 
 @dataclass(frozen=True)
 class Stop:
@@ -172,7 +169,7 @@ def due_stops(session: Session, *, worker_id: int, until: dt.date, today: dt.dat
     return stops
 
 
-def _stop_facts(session: Session, scope: Scope, person_ids: list[int], today: dt.date) -> dict[int, dict]:
+def _stop_facts(session: Session, scope: Scope, person_ids: list[int]) -> dict[int, dict]:
     if not person_ids:
         return {}
     facts: dict[int, dict] = {}
@@ -223,7 +220,7 @@ def week_plan(session: Session, scope: Scope, *, worker_id: int, week_start: dt.
     if not rows:
         return plan
     person_ids = sorted({s["person_id"] for row in rows for s in row.stops})
-    facts = _stop_facts(session, scope, person_ids, today)
+    facts = _stop_facts(session, scope, person_ids)
     visited = visited_on(session, worker_id=worker.id, days=days)
     for row in rows:
         stops: list[StopView] = []
