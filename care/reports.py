@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +53,6 @@ TREND_MONTHS = 12
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _ID_CHECK_BYTES = np.frombuffer(b"10X98765432", dtype=np.uint8)
-_YMD_PLACES = 10 ** np.arange(7, -1, -1, dtype=np.int64)
 
 ENROLLMENT_COLUMNS = [
     "enrollment_id",
@@ -136,10 +135,21 @@ def day_number(day: dt.date) -> int:
 
 
 def _days(values: pd.Series) -> pd.Series:
-    """A column of dates (or datetimes, or None) as float day numbers (NaN for empty)."""
-    stamps = pd.to_datetime(values, errors="coerce")
-    out = (stamps - pd.Timestamp(EPOCH)).dt.days
-    return out.astype("float64")
+    """A column of dates (or datetimes, or ISO text, or None) as float day numbers (NaN for empty).
+
+    A numeric column holds day numbers already (read so from the database). numpy reads ISO text
+    and date objects in one pass; anything it refuses (text that is not a date, NaN) goes through
+    pandas, which turns the unreadable into NaN.
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("float64")
+    try:
+        stamps = np.array(values.to_numpy(dtype=object), dtype="datetime64[D]")
+    except (TypeError, ValueError):
+        stamps = pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[D]")
+    out = stamps.astype("int64").astype("float64")
+    out[np.isnat(stamps)] = np.nan
+    return pd.Series(out, index=values.index)
 
 
 def need_age_bucket(days_open: int) -> str:
@@ -162,15 +172,26 @@ def id_problems(id_numbers: pd.Series, sexes: pd.Series, births: pd.Series) -> p
         raw = np.array(good.tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
         digits = raw[:, :17].astype(np.int64) - 48
         ok_check = _ID_CHECK_BYTES[(digits @ _ID_WEIGHTS) % 11] == raw[:, 17]
-        valid_date = pd.to_datetime(good.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
-        coded = digits[:, 6:14] @ _YMD_PLACES
-        stamps = pd.to_datetime(births[shaped_mask], errors="coerce")
-        given = (stamps.dt.year * 10_000 + stamps.dt.month * 100 + stamps.dt.day).to_numpy(dtype="float64")
+        coded, valid_date = _coded_birth_days(digits)
+        given = _days(births[shaped_mask]).to_numpy()
         given_sex = sexes[shaped_mask].astype(object).to_numpy()
         sex_ok = np.where(digits[:, 16] % 2 == 1, given_sex == "M", given_sex == "F")
         disagree = (coded != given) | ~sex_ok
         out[shaped] = np.where(~(ok_check & valid_date), "invalid", np.where(disagree, "mismatch", ""))
     return pd.Series(out, index=id_numbers.index, dtype=object)
+
+
+def _coded_birth_days(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The birth date coded in ID digits 7–14 (YYYYMMDD) as a day number, and whether it is a real
+    calendar date from 1800 on."""
+    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 10:12] @ np.array([10, 1])
+    day = digits[:, 12:14] @ np.array([10, 1])
+    months = (year - 1970) * 12 + np.clip(month, 1, 12) - 1
+    first = months.astype("datetime64[M]").astype("datetime64[D]").astype("int64")
+    following = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype("int64")
+    valid = (year >= 1800) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= following - first)
+    return (first + day - 1).astype("float64"), valid
 
 
 def ages(births: pd.Series, on: dt.date) -> pd.Series:
@@ -217,7 +238,7 @@ class MonthReport:
     needs_resolved: pd.DataFrame
     rehab: dict[str, Any]
     quality: pd.DataFrame
-    lists: dict[str, pd.DataFrame] = field(default_factory=dict)
+    lists: ReportLists
     map_points: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -244,10 +265,8 @@ def prior_visits(counted: pd.DataFrame, before: dt.date) -> pd.DataFrame:
     return earlier.groupby("enrollment_id", as_index=False)["day"].max()
 
 
-def listed_mask(enrollments: pd.DataFrame, month: Month) -> pd.Series:
-    """Enrollments active on any day of ``month``."""
-    start = _days(enrollments["start_date"])
-    end = _days(enrollments["end_date"])
+def listed_mask(start: pd.Series, end: pd.Series, month: Month) -> pd.Series:
+    """Enrollments active on any day of ``month``, from their start and end day numbers."""
     return (start <= day_number(month.last)) & (end.isna() | (end >= day_number(month.first)))
 
 
@@ -258,34 +277,43 @@ def visited_in(enrollment_ids: pd.Series, counted: pd.DataFrame, month: Month) -
 
 
 def on_time(listed: pd.DataFrame, counted: pd.DataFrame, inputs: ReportInputs) -> pd.Series:
-    """Per listed enrollment: True (never overdue in its window), False, or NA (empty window)."""
+    """Per listed enrollment: True (never overdue in its window), False, or NA (empty window).
+
+    Each enrollment's base is the later of its start and its last counted visit before the window
+    (from the visits given or ``inputs.prior``). It was overdue on some day of the window when a
+    visit inside came more than the interval after the one before it (or the base), or when the
+    window ends more than the interval after the last of them.
+    """
     month, today = inputs.month, inputs.today
-    frame = pd.DataFrame(
-        {
-            "enrollment_id": listed["enrollment_id"].to_numpy(),
-            "start": _days(listed["start_date"]).to_numpy(),
-            "end": _days(listed["end_date"]).to_numpy(),
-            "interval": _intervals(listed, inputs.intervals),
-        }
-    )
-    frame["ws"] = np.maximum(frame["start"], day_number(month.first))
-    frame["we"] = np.minimum(frame["end"].fillna(np.inf), min(day_number(month.last), day_number(today)))
-    visits = counted.merge(frame[["enrollment_id", "ws", "we", "start"]], on="enrollment_id")
-    before = pd.concat([visits.loc[visits["day"] < visits["ws"], ["enrollment_id", "day"]], inputs.prior])
-    prior = before.groupby("enrollment_id")["day"].max()
-    frame["base"] = np.maximum(frame["start"], frame["enrollment_id"].map(prior).fillna(-np.inf))
-    inside = visits[(visits["day"] >= visits["ws"]) & (visits["day"] <= visits["we"])]
-    inside = inside[["enrollment_id", "day"]].sort_values(["enrollment_id", "day"])
-    inside = inside.merge(frame[["enrollment_id", "base", "interval"]], on="enrollment_id")
-    previous = inside.groupby("enrollment_id")["day"].shift(1)
-    inside["gap"] = inside["day"] - previous.fillna(inside["base"])
-    late_at_visit = set(inside.loc[inside["gap"] > inside["interval"], "enrollment_id"])
-    last_inside = inside.groupby("enrollment_id")["day"].max()
-    last_seen = np.maximum(frame["base"], frame["enrollment_id"].map(last_inside).fillna(-np.inf))
-    late_at_end = (frame["we"] - last_seen) > frame["interval"]
-    result = ~(late_at_end | frame["enrollment_id"].isin(late_at_visit))
-    out = pd.Series(result.to_numpy(), index=listed.index, dtype="boolean")
-    out[(frame["ws"] > frame["we"]).to_numpy()] = pd.NA
+    ids = listed["enrollment_id"].to_numpy(dtype="int64")
+    start = listed["start_day"].to_numpy(dtype="float64")
+    end = listed["end_day"].fillna(np.inf).to_numpy(dtype="float64")
+    interval = _intervals(listed, inputs.intervals)
+    ws = np.maximum(start, day_number(month.first))
+    we = np.minimum(end, min(day_number(month.last), day_number(today)))
+    visits = pd.concat([counted[["enrollment_id", "day"]], inputs.prior[["enrollment_id", "day"]]])
+    row = pd.Index(ids).get_indexer(visits["enrollment_id"].to_numpy(dtype="int64"))
+    day = visits["day"].to_numpy(dtype="float64")
+    row, day = row[row >= 0], day[row >= 0]
+    # The base: start, or the last visit before the window when later.
+    base = start.copy()
+    before = day < ws[row]
+    np.fmax.at(base, row[before], day[before])
+    # Visits inside the window, in order per enrollment; each gap from the one before (or the base).
+    inside = (day >= ws[row]) & (day <= we[row])
+    row, day = row[inside], day[inside]
+    order = np.lexsort((day, row))
+    row, day = row[order], day[order]
+    first_of_row = np.ones(len(row), dtype=bool)
+    first_of_row[1:] = row[1:] != row[:-1]
+    previous = np.where(first_of_row, base[row], np.concatenate(([0.0], day[:-1])))
+    late = np.zeros(len(ids), dtype=bool)
+    late[row[(day - previous) > interval[row]]] = True
+    last_seen = base.copy()
+    np.fmax.at(last_seen, row, day)
+    late |= (we - last_seen) > interval
+    out = pd.Series(~late, index=listed.index, dtype="boolean")
+    out[ws > we] = pd.NA
     return out
 
 
@@ -331,14 +359,16 @@ def compute(inputs: ReportInputs) -> MonthReport:
     month, today = inputs.month, inputs.today
     names = dict(zip(inputs.areas["code"], inputs.areas["name"], strict=True))
     prefix = areas.prefix_of(inputs.area_code)
-    people = _person_view(inputs.persons[inputs.persons["village_code"].str.startswith(prefix)], names, today)
+    people = inputs.persons[inputs.persons["village_code"].str.startswith(prefix)]
+    people = people.set_index(pd.Index(people["person_id"].to_numpy()), drop=False)
     counted = counted_visits(inputs.visits, phone_counts=inputs.phone_counts)
     enr = inputs.enrollments[inputs.enrollments["person_id"].isin(people.index)].copy()
     # Few distinct values: categories filter and group much faster than text columns.
     enr = enr.astype(dict.fromkeys(("group", "subtype", "risk", "exit_reason"), "category"))
     enr["village_code"] = enr["person_id"].map(people["village_code"]).astype("category")
     enr["area"] = child_area(enr["village_code"], inputs.area_code)
-    enr["listed"] = listed_mask(enr, month)
+    enr["start_day"], enr["end_day"] = _days(enr["start_date"]), _days(enr["end_date"])
+    enr["listed"] = listed_mask(enr["start_day"], enr["end_day"], month)
     enr["active"] = enr["end_date"].isna()
     enr["visited"] = visited_in(enr["enrollment_id"], counted, month)
     enr["on_time"] = pd.Series(pd.NA, index=enr.index, dtype="boolean")
@@ -348,21 +378,22 @@ def compute(inputs: ReportInputs) -> MonthReport:
     enr["overdue"] = enr["active"] & (due < day_number(today))
     enr["high_unvisited"] = enr["listed"] & (enr["risk"] == "high") & ~enr["visited"]
     enr["unassigned"] = enr["active"] & ~enr["assigned"].astype(bool)
-    start, end = _days(enr["start_date"]), _days(enr["end_date"])
+    start, end = enr["start_day"], enr["end_day"]
     first, last = day_number(month.first), day_number(month.last)
     enr["new"] = (start >= first) & (start <= last)
     enr["exited"] = (end >= first) & (end <= last)
+    enr["not_visited"] = enr["listed"] & ~enr["visited"]
+    enr["late"] = enr["on_time"].eq(False).fillna(False).astype(bool)
     listed = enr[enr["listed"]]
 
     needs = _needs(inputs, people)
-    rehab, rehab_list = _rehab(listed, inputs.needs, month)
-    quality, quality_lists = _quality(enr, people, inputs.workers, names, today)
-    lists = _lists(enr, people, needs)
-    lists.update(quality_lists)
-    lists["rehab"] = _with_person(rehab_list, people, ["served", "certified", "rehab_needs", "visited"])
+    rehab, rehab_rows = _rehab(listed, inputs.needs, month)
+    quality, quality_rows = _quality(enr, people, inputs.workers, names, today)
+    lists = ReportLists(enr, people, needs, names, today, {"rehab": rehab_rows, **quality_rows})
 
     rates = _visit_rates(listed)
     totals = rates[rates["group"] == "all"].iloc[0]
+    open_needs, resolved_needs = needs[needs["open_now"]], needs[needs["resolved_in_month"]]
     kpis: dict[str, Any] = {
         "persons_listed": int(listed["person_id"].nunique()),
         "enrollments_listed": len(listed),
@@ -374,8 +405,8 @@ def compute(inputs: ReportInputs) -> MonthReport:
         "overdue_now": int(enr["overdue"].sum()),
         "high_risk_unvisited": int(enr["high_unvisited"].sum()),
         "unassigned": int(enr["unassigned"].sum()),
-        "needs_open": len(lists["needs_open"]),
-        "needs_resolved": len(lists["needs_resolved"]),
+        "needs_open": len(open_needs),
+        "needs_resolved": len(resolved_needs),
         "rehab_coverage": rehab["rate"],
         **{f"quality_{k}": int(v) for k, v in zip(quality["check"], quality["count"], strict=True)},
     }
@@ -384,12 +415,12 @@ def compute(inputs: ReportInputs) -> MonthReport:
         today=today,
         area_code=inputs.area_code,
         kpis=kpis,
-        by_area=_by_area(enr, needs, names, _child_codes(inputs.areas, inputs.area_code)),
+        by_area=_by_area(enr, open_needs, names, _child_codes(inputs.areas, inputs.area_code)),
         registers=_registers(listed),
         movement=_movement(enr),
         visit_rates=rates,
-        needs_open=_needs_table(lists["needs_open"], "age_bucket", [b for _, b in NEED_AGE_BUCKETS]),
-        needs_resolved=_needs_table(lists["needs_resolved"], None, ["count"]),
+        needs_open=_needs_table(open_needs, "age_bucket", [b for _, b in NEED_AGE_BUCKETS]),
+        needs_resolved=_needs_table(resolved_needs, None, ["count"]),
         rehab=rehab,
         quality=quality,
         lists=lists,
@@ -435,20 +466,19 @@ def _movement(enr: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([new[columns], out[columns]], ignore_index=True)
 
 
-def _needs(inputs: ReportInputs, people: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _needs(inputs: ReportInputs, people: pd.DataFrame) -> pd.DataFrame:
+    """The area's needs with days open, age bucket, and flags: open at the month end (or today),
+    resolved in the month."""
     month, today = inputs.month, inputs.today
     as_of = day_number(min(month.last, today))
-    needs = inputs.needs[inputs.needs["person_id"].isin(people["person_id"])].copy()
+    needs = inputs.needs[inputs.needs["person_id"].isin(people.index)].copy()
     opened, resolved = _days(needs["opened_on"]), _days(needs["resolved_on"])
     needs["days_open"] = (as_of - opened).astype("Int64")
-    open_now = (opened <= as_of) & ~(resolved <= as_of)
+    needs["open_now"] = ((opened <= as_of) & ~(resolved <= as_of)).to_numpy(dtype=bool)
     needs["age_bucket"] = [need_age_bucket(int(d)) for d in needs["days_open"].fillna(0)]
     in_month = (resolved >= day_number(month.first)) & (resolved <= day_number(month.last))
-    extra = ["need_id", "kind", "need_status", "department", "opened_on", "resolved_on", "days_open", "age_bucket"]
-    return {
-        "needs_open": _with_person(needs[open_now], people, extra),
-        "needs_resolved": _with_person(needs[in_month], people, extra),
-    }
+    needs["resolved_in_month"] = in_month.to_numpy(dtype=bool)
+    return needs
 
 
 def _needs_table(needs: pd.DataFrame, column: str | None, columns: list[str]) -> pd.DataFrame:
@@ -489,48 +519,134 @@ def _rehab(listed: pd.DataFrame, needs: pd.DataFrame, month: Month) -> tuple[dic
 def _quality(
     enr: pd.DataFrame, people: pd.DataFrame, workers: pd.DataFrame, names: Mapping[str, str], today: dt.date
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    active_people = people[people["status"] == "active"].copy()
-    no_coords = active_people[active_people["lat"].isna() | active_people["lon"].isna()]
-    active_people["id_problem"] = id_problems(
-        active_people["id_number"], active_people["sex"], active_people["birth_date"]
-    )
-    bad_id = active_people[active_people["id_problem"] != ""]
+    """The data-quality counts, with the rows behind each (person_id and the columns a list adds)."""
+    active_people = (people["status"] == "active").to_numpy(dtype=bool)
+    located = people["lat"].notna().to_numpy() & people["lon"].notna().to_numpy()
+    no_coords = people.loc[active_people & ~located, ["person_id"]]
+    checked = people.loc[active_people, ["person_id", "id_number", "sex", "birth_date"]]
+    problems = id_problems(checked["id_number"], checked["sex"], checked["birth_date"])
+    bad_id = pd.DataFrame({"person_id": checked["person_id"], "id_problem": problems})
+    bad_id = bad_id[bad_id["id_problem"] != ""]
     active = enr[enr["active"]]
-    child_ages = active[active["group"] == "child"]["person_id"].map(people.set_index("person_id")["age"])
-    aged_out = active[(active["group"] == "child") & (child_ages >= enums.CHILD_AGE_LIMIT).fillna(False)]
-    seen = set(active.loc[active["last_visit_on"].notna(), "person_id"])
-    never_ids = sorted(set(active["person_id"]) - seen)
+    children = active[active["group"] == "child"]
+    child_ages = ages(children["person_id"].map(people["birth_date"]), today)
+    aged_out = children[(child_ages >= enums.CHILD_AGE_LIMIT).fillna(False).to_numpy(dtype=bool)]
+    ids = active["person_id"]
+    never_ids = np.unique(ids[~ids.isin(ids[active["last_visit_on"].notna()])].to_numpy(dtype="int64"))
     idle = workers[workers["caseload"] == 0].copy()
     idle["area"] = idle["area_code"].map(names).fillna("")
     idle = idle.rename(columns={"kind": "worker_kind"})
-    lists = {
-        "no_coordinates": _with_person(no_coords[["person_id"]], people, []),
-        "bad_id": _with_person(bad_id[["person_id", "id_problem"]], people, ["id_problem"]),
-        "aged_out": _with_person(aged_out[["person_id", "enrollment_id", "start_date"]], people, ["start_date"]),
-        "never_visited": _with_person(pd.DataFrame({"person_id": never_ids}), people, []),
+    rows = {
+        "no_coordinates": no_coords[["person_id"]],
+        "bad_id": bad_id,
+        "aged_out": aged_out[["person_id", "enrollment_id", "start_date"]],
+        "never_visited": pd.DataFrame({"person_id": pd.Series(never_ids, dtype="int64")}),
         "idle_workers": idle[["worker_id", "name", "worker_kind", "area"]].sort_values(["area", "name"]),
     }
-    quality = pd.DataFrame(
-        {"check": list(lists), "count": [len(frame) for frame in lists.values()]},
-    )
-    return quality, lists
+    quality = pd.DataFrame({"check": list(rows), "count": [len(frame) for frame in rows.values()]})
+    return quality, rows
 
 
-def _lists(enr: pd.DataFrame, people: pd.DataFrame, needs: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    extra = ["group", "subtype", "risk", "start_date", "end_date", "next_due_on", "last_visit_on"]
-    listed = enr[enr["listed"]]
-    found = {
-        "listed": _with_person(listed, people, [*extra, "visited", "on_time"]),
-        "not_visited": _with_person(listed[~listed["visited"]], people, extra),
-        "late": _with_person(listed[listed["on_time"].eq(False).fillna(False)], people, extra),
-        "new": _with_person(enr[enr["new"]], people, extra),
-        "exited": _with_person(enr[enr["exited"]], people, [*extra, "exit_reason"]),
-        "overdue": _with_person(enr[enr["overdue"]], people, extra),
-        "high_risk_unvisited": _with_person(enr[enr["high_unvisited"]], people, extra),
-        "unassigned": _with_person(enr[enr["unassigned"]], people, extra),
-    }
-    found.update(needs)
-    return found
+_ENROLLMENT_EXTRA = ["group", "subtype", "risk", "start_date", "end_date", "next_due_on", "last_visit_on"]
+# Lists of enrollments: the flag column that selects them and the columns shown after the person's.
+_ENROLLMENT_LISTS = {
+    "listed": ("listed", [*_ENROLLMENT_EXTRA, "visited", "on_time"]),
+    "not_visited": ("not_visited", _ENROLLMENT_EXTRA),
+    "late": ("late", _ENROLLMENT_EXTRA),
+    "new": ("new", _ENROLLMENT_EXTRA),
+    "exited": ("exited", [*_ENROLLMENT_EXTRA, "exit_reason"]),
+    "overdue": ("overdue", _ENROLLMENT_EXTRA),
+    "high_risk_unvisited": ("high_unvisited", _ENROLLMENT_EXTRA),
+    "unassigned": ("unassigned", _ENROLLMENT_EXTRA),
+}
+_NEED_LISTS = {"needs_open": "open_now", "needs_resolved": "resolved_in_month"}
+_NEED_EXTRA = ["need_id", "kind", "need_status", "department", "opened_on", "resolved_on", "days_open", "age_bucket"]
+# Other lists: rows kept whole; those with a person_id get the person's columns first.
+_ROW_EXTRA = {
+    "rehab": ["served", "certified", "rehab_needs", "visited"],
+    "no_coordinates": [],
+    "bad_id": ["id_problem"],
+    "aged_out": ["start_date"],
+    "never_visited": [],
+}
+
+
+_ENROLLMENT_DATES = ("start_date", "end_date", "next_due_on", "last_visit_on")
+
+
+def _dates_shown(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Date columns read as day numbers, shown as dates ('YYYY-MM-DD'; empty stays empty)."""
+    for name in columns:
+        if name in frame.columns and pd.api.types.is_float_dtype(frame[name].dtype):
+            days = frame[name].to_numpy(dtype="float64")
+            empty = np.isnan(days)
+            shown = np.where(empty, 0, days).astype("int64").astype("datetime64[D]").astype(str).astype(object)
+            shown[empty] = None
+            frame[name] = pd.Series(shown, index=frame.index, dtype=object)
+    return frame
+
+
+class ReportLists(Mapping[str, pd.DataFrame]):
+    """The lists behind the figures, by name, each built when first read.
+
+    A county's lists run to 100,000 rows each and the page shows one at a time, so building them
+    all would cost more than every figure together; ``count`` gives a list's length without
+    building it. Holds only frames, so a report can be cached (pickled) whole.
+    """
+
+    def __init__(
+        self,
+        enrollments: pd.DataFrame,
+        persons: pd.DataFrame,
+        needs: pd.DataFrame,
+        names: Mapping[str, str],
+        today: dt.date,
+        rows: Mapping[str, pd.DataFrame],
+    ) -> None:
+        self._enrollments = enrollments
+        self._persons = persons
+        self._needs = needs
+        self._names = dict(names)
+        self._today = today
+        self._rows = dict(rows)
+        self._built: dict[str, pd.DataFrame] = {}
+        self._people: pd.DataFrame | None = None
+        self._names_order = [*_ENROLLMENT_LISTS, *_NEED_LISTS, *self._rows]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names_order)
+
+    def __len__(self) -> int:
+        return len(self._names_order)
+
+    def count(self, name: str) -> int:
+        """Rows in list ``name`` (KeyError for an unknown name)."""
+        if name in _ENROLLMENT_LISTS:
+            return int(self._enrollments[_ENROLLMENT_LISTS[name][0]].sum())
+        if name in _NEED_LISTS:
+            return int(self._needs[_NEED_LISTS[name]].sum())
+        return len(self._rows[name])
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._built:
+            self._built[name] = _dates_shown(self._build(name), _ENROLLMENT_DATES)
+        return self._built[name]
+
+    def _build(self, name: str) -> pd.DataFrame:
+        if name in _ENROLLMENT_LISTS:
+            flag, extra = _ENROLLMENT_LISTS[name]
+            return _with_person(self._enrollments[self._enrollments[flag]], self._view(), extra)
+        if name in _NEED_LISTS:
+            return _with_person(self._needs[self._needs[_NEED_LISTS[name]]], self._view(), _NEED_EXTRA)
+        rows = self._rows[name]
+        if name not in _ROW_EXTRA:
+            return rows
+        return _with_person(rows, self._view(), _ROW_EXTRA[name])
+
+    def _view(self) -> pd.DataFrame:
+        if self._people is None:
+            self._people = _person_view(self._persons, self._names, self._today)
+        return self._people
 
 
 def _child_codes(area_rows: pd.DataFrame, area_code: str) -> list[str]:
@@ -542,28 +658,32 @@ def _child_codes(area_rows: pd.DataFrame, area_code: str) -> list[str]:
 
 
 def _by_area(
-    enr: pd.DataFrame, needs: dict[str, pd.DataFrame], names: Mapping[str, str], children: list[str]
+    enr: pd.DataFrame, open_needs: pd.DataFrame, names: Mapping[str, str], children: list[str]
 ) -> pd.DataFrame:
-    codes = sorted(set(children) | set(enr["area"]))
+    codes = sorted(set(children) | set(enr["area"].unique()))
     if not codes:
         return pd.DataFrame()
     listed = enr[enr["listed"]]
-    by = listed.groupby("area", observed=True)
-    judged = listed[listed["on_time"].notna()]
+    # Counts to divide, summed per area in one pass: listed and visited per group, judged and on time.
+    parts = {"n": np.ones(len(listed), dtype="int64"), "visited": listed["visited"].to_numpy(dtype=bool)}
+    for group in enums.GROUPS:
+        mine = (listed["group"] == group).to_numpy(dtype=bool)
+        parts[f"n_{group}"], parts[f"visited_{group}"] = mine, mine & parts["visited"]
+    parts["judged"] = listed["on_time"].notna().to_numpy(dtype=bool)
+    parts["on_time"] = listed["on_time"].eq(True).fillna(False).to_numpy(dtype=bool)
+    sums = pd.DataFrame(parts, index=listed.index).groupby(listed["area"], observed=True).sum()
     out = pd.DataFrame(index=pd.Index(codes, name="area_code"))
     out["area"] = [names.get(c, c) for c in codes]
-    out["persons_listed"] = by["person_id"].nunique()
-    out["enrollments_listed"] = by.size()
-    out["visit_rate"] = by["visited"].sum() / by.size()
+    out["persons_listed"] = listed.groupby("area", observed=True)["person_id"].nunique()
+    out["enrollments_listed"] = sums["n"]
+    out["visit_rate"] = sums["visited"] / sums["n"]
     for group in enums.GROUPS:
-        mine = listed[listed["group"] == group].groupby("area", observed=True)["visited"]
-        out[f"visit_rate_{group}"] = mine.sum() / mine.size()
-    on_time = judged.groupby("area", observed=True)["on_time"]
-    out["on_time_rate"] = on_time.sum().astype(float) / on_time.size()
+        out[f"visit_rate_{group}"] = sums[f"visited_{group}"] / sums[f"n_{group}"].where(sums[f"n_{group}"] > 0)
+    out["on_time_rate"] = sums["on_time"] / sums["judged"].where(sums["judged"] > 0)
     counts = enr.groupby("area", observed=True)[["overdue", "high_unvisited", "unassigned"]].sum()
     out = out.join(counts.rename(columns={"high_unvisited": "high_risk_unvisited", "overdue": "overdue_now"}))
-    person_area = dict(zip(enr["person_id"], enr["area"], strict=False))
-    out["needs_open"] = needs["needs_open"]["person_id"].map(person_area).value_counts()
+    person_area = enr.drop_duplicates("person_id").set_index("person_id")["area"]
+    out["needs_open"] = open_needs["person_id"].map(person_area).value_counts()
     for column in (
         "persons_listed",
         "enrollments_listed",

@@ -31,6 +31,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # FULL, not NORMAL: a power cut must not drop a commit the user was told succeeded.
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA temp_store = MEMORY")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -162,7 +162,7 @@ def list_picker(scope: Scope, report: MonthReport, names: tuple[str, ...], key: 
     name = st.selectbox(
         ui.t("rpt.list_pick"),
         names,
-        format_func=lambda n: f"{ui.t(f'rpt.list.{n}')}（{len(report.lists[n]):,}）",
+        format_func=lambda n: f"{ui.t(f'rpt.list.{n}')}（{report.lists.count(n):,}）",
         key=f"rpt_list_{key}",
     )
     frame = report.lists[name]

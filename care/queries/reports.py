@@ -12,11 +12,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from care import areas, policy
 from care.errors import NotFound, ValidationError
+from care.queries import bulk
 from care.queries.scoping import in_area, person_conditions
 from care.reports import (
     AREA_COLUMNS,
@@ -28,7 +40,6 @@ from care.reports import (
     Month,
     MonthReport,
     ReportInputs,
-    _days,
     compute,
     day_number,
     months_back,
@@ -40,31 +51,12 @@ from care.services.common import require
 from care.services.due import phone_counts, policy_intervals
 from db.models import Area, Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
 
-
-def _frame(session: Session, stmt: Any, columns: list[str]) -> pd.DataFrame:
-    """Rows as a frame, built from the driver's own tuples.
-
-    Every column read here is plain (numbers, text, dates read raw by ``_raw``) and typed by the
-    caller, so the rows skip SQLAlchemy's per-row objects, the larger part of reading 100,000 rows.
-    """
-    result = session.connection().execute(stmt)
-    try:
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.DataFrame.from_records(rows, columns=columns)
+_AREA_KINDS = {"lat": "float", "lon": "float"}
 
 
 def _raw(column: Any) -> Any:
     """A date or time column read as the driver gives it (SQLite: text), parsed in bulk by pandas later."""
     return type_coerce(column, String)
-
-
-def _day(column: Any) -> Any:
-    """The calendar day of a timestamp as 'YYYY-MM-DD' text (short rows, parsed in bulk)."""
-    return func.substr(cast(column, String), 1, 10)
 
 
 def report_areas(session: Session, scope: Scope) -> pd.DataFrame:
@@ -76,7 +68,7 @@ def report_areas(session: Session, scope: Scope) -> pd.DataFrame:
         .where(in_area(Area.code, scope.prefix), Area.valid_to.is_(None))
         .order_by(Area.code)
     )
-    return _frame(session, stmt, AREA_COLUMNS)
+    return bulk.frame(session, stmt, AREA_COLUMNS, _AREA_KINDS)
 
 
 def check_area(session: Session, scope: Scope, area_code: str | None) -> str:
@@ -97,7 +89,7 @@ def _areas_with_history(session: Session, prefix: str) -> pd.DataFrame:
     stmt = select(
         Area.code, Area.name, Area.level, Area.parent_code, Area.lat, Area.lon, Area.valid_to.is_(None)
     ).where(in_area(Area.code, prefix))
-    return _frame(session, stmt, [*AREA_COLUMNS, "current"])
+    return bulk.frame(session, stmt, [*AREA_COLUMNS, "current"], {**_AREA_KINDS, "current": "bool"})
 
 
 def _persons(scope: Scope, prefix: str) -> list[ColumnElement[bool]]:
@@ -115,10 +107,10 @@ def _person_ids(conditions: list[ColumnElement[bool]]) -> Any:
 
 
 def _enrollments(
-    session: Session, conditions: list[ColumnElement[bool]], month: Month, *, visits: dict[str, Any] | None = None
-) -> pd.DataFrame:
-    """Enrollments listed in ``month`` or active now, with ``visits`` (named correlated columns,
-    see ``_visits_column``) read beside them in the same pass."""
+    conditions: list[ColumnElement[bool]], month: Month, *, visits: dict[str, Any] | None = None
+) -> tuple[Any, list[str], dict[str, str]]:
+    """The read of the enrollments listed in ``month`` or active now, with ``visits`` (named
+    correlated columns, see ``_visits_column``) beside them: statement, columns and their kinds."""
     assigned = Enrollment.id.in_(select(Assignment.enrollment_id).where(Assignment.end_date.is_(None)))
     certified = and_(DisabledDetails.certificate_no.is_not(None), DisabledDetails.certificate_no != "")
     visits = visits or {}
@@ -129,11 +121,11 @@ def _enrollments(
             Enrollment.group,
             Enrollment.subtype,
             Enrollment.risk,
-            _raw(Enrollment.start_date),
-            _raw(Enrollment.end_date),
+            bulk.day_number(Enrollment.start_date),
+            bulk.day_number(Enrollment.end_date),
             Enrollment.exit_reason,
-            _raw(Enrollment.next_due_on),
-            _raw(Enrollment.last_visit_on),
+            bulk.day_number(Enrollment.next_due_on),
+            bulk.day_number(Enrollment.last_visit_on),
             func.coalesce(certified, False),
             func.coalesce(DisabledDetails.rehab_needs != "", False),
             assigned,
@@ -148,10 +140,13 @@ def _enrollments(
             ),
         )
     )
-    frame = _frame(session, stmt, ENROLLMENT_COLUMNS + list(visits))
-    for column in ("certified", "rehab_needs", "assigned"):
-        frame[column] = frame[column].astype(bool)
-    return frame
+    kinds = {"enrollment_id": "int", "person_id": "int", "certified": "bool", "rehab_needs": "bool", "assigned": "bool"}
+    # Dates as day numbers (see ``care.reports._days``); few distinct values: categories in compute.
+    numbers = dict.fromkeys(("start_date", "end_date", "next_due_on", "last_visit_on", *visits), "float")
+    return stmt, ENROLLMENT_COLUMNS + list(visits), {**kinds, **numbers, **dict.fromkeys(_ENUMS, "raw")}
+
+
+_ENUMS = ("group", "subtype", "risk", "exit_reason")
 
 
 def _counted_modes(session: Session) -> list[str]:
@@ -183,23 +178,24 @@ def _visits_column(what: Any, start: dt.date, end: dt.date, modes: list[str]) ->
     )
 
 
-def _split_visits(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The enrollments, their counted visits of the month (enrollment_id, visited_on) and their last
-    counted visit before it (enrollment_id, day), from the ``days`` and ``prior`` columns."""
-    visited = frame[frame["days"].notna()]
-    days = visited["days"].astype(str)
-    per_enrollment = days.str.count(",").to_numpy(dtype="int64") + 1
+def _split_visits(frame: pd.DataFrame, month: Month) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The enrollments, their counted visits of the month (enrollment_id, visited_on as a day number)
+    and their last counted visit before it (enrollment_id, day), from the ``days`` (one bit per day
+    of the month) and ``prior`` (day number) columns."""
+    ids = frame["enrollment_id"].to_numpy(dtype="int64")
+    bits = frame.pop("days").fillna(0).to_numpy(dtype="int64")
+    prior = frame.pop("prior").to_numpy(dtype="float64")
+    first = day_number(month.first)
+    offsets = range((month.last - month.first).days + 1)
     visits = pd.DataFrame(
         {
-            "enrollment_id": np.repeat(visited["enrollment_id"].to_numpy(dtype="int64"), per_enrollment),
-            "visited_on": ",".join(days).split(",") if len(days) else [],
+            "enrollment_id": np.concatenate([ids[(bits >> k) & 1 == 1] for k in offsets]),
+            "visited_on": np.concatenate([np.full(int(((bits >> k) & 1).sum()), float(first + k)) for k in offsets]),
         }
     )
-    found = frame[frame["prior"].notna()]
-    prior = pd.DataFrame(
-        {"enrollment_id": found["enrollment_id"].to_numpy(dtype="int64"), "day": _days(found["prior"]).to_numpy()}
-    )
-    return frame.drop(columns=["days", "prior"]), visits, prior
+    found = ~np.isnan(prior)
+    before = pd.DataFrame({"enrollment_id": ids[found], "day": prior[found]})
+    return frame, visits, before
 
 
 def _people(session: Session, conditions: list[ColumnElement[bool]]) -> pd.DataFrame:
@@ -215,7 +211,7 @@ def _people(session: Session, conditions: list[ColumnElement[bool]]) -> pd.DataF
         Person.lon,
         Person.status,
     ).where(Person.id.in_(_person_ids(conditions)))
-    return _frame(session, stmt, PERSON_COLUMNS)
+    return bulk.frame(session, stmt, PERSON_COLUMNS, {"person_id": "int", "lat": "float", "lon": "float"})
 
 
 def _needs(session: Session, conditions: list[ColumnElement[bool]]) -> pd.DataFrame:
@@ -232,15 +228,15 @@ def _needs(session: Session, conditions: list[ColumnElement[bool]]) -> pd.DataFr
         .join(Person, Person.id == Need.person_id)
         .where(*conditions)
     )
-    return _frame(session, stmt, NEED_COLUMNS)
+    return bulk.frame(session, stmt, NEED_COLUMNS, {"need_id": "int", "person_id": "int"})
 
 
 def _workers(session: Session, prefix: str) -> pd.DataFrame:
     # Counted from the active enrollments (a small covering index) rather than per worker.
+    active = select(Enrollment.id).where(Enrollment.end_date.is_(None))
     caseload = (
         select(Assignment.worker_id, func.count().label("caseload"))
-        .join(Enrollment, Enrollment.id == Assignment.enrollment_id)
-        .where(Assignment.end_date.is_(None), Enrollment.end_date.is_(None))
+        .where(Assignment.end_date.is_(None), Assignment.enrollment_id.in_(active))
         .group_by(Assignment.worker_id)
         .subquery()
     )
@@ -249,7 +245,7 @@ def _workers(session: Session, prefix: str) -> pd.DataFrame:
         .outerjoin(caseload, caseload.c.worker_id == Worker.id)
         .where(in_area(Worker.area_code, prefix), Worker.active.is_(True))
     )
-    return _frame(session, stmt, WORKER_COLUMNS)
+    return bulk.frame(session, stmt, WORKER_COLUMNS, {"worker_id": "int", "caseload": "int"})
 
 
 def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: str, today: dt.date) -> ReportInputs:
@@ -261,23 +257,30 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
     # A visit older than the longest interval cannot keep anything on time (see reports.on_time).
     since = month.first - dt.timedelta(days=max(intervals.values()) + 1)
     following = month.last + dt.timedelta(days=1)
+    # Bit k set: a counted visit on the month's day k + 1 (DISTINCT: two visits that day are one).
+    day_bit = literal(1).op("<<")(bulk.day_number(Visit.visited_at) - day_number(month.first))
     visits = {
-        "days": _visits_column(func.aggregate_strings(_day(Visit.visited_at), ","), month.first, following, modes),
+        "days": _visits_column(func.sum(day_bit.distinct()), month.first, following, modes),
         # Enrollments starting inside the month get one too; their own start is later, so it never
         # matters (see reports.on_time).
-        "prior": _visits_column(func.max(_raw(Visit.visited_at)), since, month.first, modes),
+        "prior": _visits_column(func.max(bulk.day_number(Visit.visited_at)), since, month.first, modes),
     }
-    enrollments, month_visits, prior = _split_visits(_enrollments(session, conditions, month, visits=visits))
+    pending = bulk.read_beside(session, *_enrollments(conditions, month, visits=visits))
+    persons = _people(session, conditions)
+    needs = _needs(session, conditions)
+    workers = _workers(session, prefix)
+    area_rows = _areas_with_history(session, prefix)
+    enrollments, month_visits, prior = _split_visits(pending.result(), month)
     return ReportInputs(
         month=month,
         today=today,
         area_code=area_code,
         enrollments=enrollments,
-        persons=_people(session, conditions),
+        persons=persons,
         visits=month_visits,
-        needs=_needs(session, conditions),
-        workers=_workers(session, prefix),
-        areas=_areas_with_history(session, prefix),
+        needs=needs,
+        workers=workers,
+        areas=area_rows,
         intervals=intervals,
         phone_counts="phone" in modes,
         prior=prior,
@@ -288,7 +291,8 @@ def month_report(session: Session, scope: Scope, *, month: str, area_code: str |
     """Every figure and list of one month for one area in the user's scope."""
     code = check_area(session, scope, area_code)
     chosen = parse_month(month, today=today)
-    return compute(report_inputs(session, scope, month=chosen, area_code=code, today=today))
+    with bulk.collection_paused():
+        return compute(report_inputs(session, scope, month=chosen, area_code=code, today=today))
 
 
 def trends(
@@ -303,7 +307,8 @@ def trends(
     bit = case({m.label: 1 << i for i, m in enumerate(months)}, value=func.substr(cast(Visit.visited_at, String), 1, 7))
     visited = _visits_column(func.sum(bit.distinct()), months[0].first, months[-1].last + dt.timedelta(days=1), modes)
     span = Month("", months[0].first, months[-1].last)
-    enrollments = _enrollments(session, conditions, span, visits={"months": visited})
+    with bulk.collection_paused():
+        enrollments = bulk.frame(session, *_enrollments(conditions, span, visits={"months": visited}))
     bits = enrollments.pop("months").fillna(0).to_numpy(dtype="int64")
     ids = enrollments["enrollment_id"].to_numpy(dtype="int64")
     counted = pd.concat(

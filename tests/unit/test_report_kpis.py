@@ -20,12 +20,14 @@ E11 P10 V2  disabled certified low      2025-01-01 –             01-10, 02-28 
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
 import pandas as pd
 import pytest
 
 from care import ids, policy
 from care.errors import ValidationError
+from care.exports import LIST_ORDER
 from care.reports import (
     ReportInputs,
     compute,
@@ -427,6 +429,10 @@ def test_need_age_buckets(days, bucket):
         ("11010519491231002X", "M", D(1949, 12, 31), "mismatch"),
         ("11010519491231002X", "F", D(1950, 1, 1), "mismatch"),
         ("11010519491331002X", "F", D(1949, 12, 31), "invalid"),
+        # A leap day is a date in 2000, not in 1949; 31 April never is (check digits right).
+        ("110105200002290021", "F", D(2000, 2, 29), ""),
+        ("110105194902290029", "F", D(1949, 3, 1), "invalid"),
+        ("11010519490431002X", "F", D(1949, 5, 1), "invalid"),
         ("1101051949123100", "F", D(1949, 12, 31), "invalid"),
         ("", "F", D(1949, 12, 31), "invalid"),
         # Full-width digits are not an ID number's digits.
@@ -447,3 +453,26 @@ def test_an_exit_without_a_reason_is_counted_as_other():
     assert movement[movement["change"] == "exited"][["group", "reason", "count"]].values.tolist() == [
         ["elderly", "other", 1]
     ]
+
+
+def test_every_list_counts_what_it_holds_and_survives_the_page_cache():
+    # The page caches reports pickled and shows counts before building any list.
+    fresh = pickle.loads(pickle.dumps(compute(inputs())))
+    assert not fresh.lists._built
+    counts = {name: fresh.lists.count(name) for name in fresh.lists}
+    assert not fresh.lists._built
+    assert counts == {name: len(frame) for name, frame in fresh.lists.items()}
+    assert counts["listed"] == 9 and counts["late"] == 4 and counts["unassigned"] == 2
+    assert set(fresh.lists) == set(LIST_ORDER)
+
+
+def test_dates_read_as_day_numbers_are_shown_as_dates():
+    frame = enrollments()
+    for column in ("start_date", "end_date", "next_due_on", "last_visit_on"):
+        days = pd.to_datetime(frame[column]) - pd.Timestamp("1970-01-01")
+        frame[column] = days.dt.days.astype("float64")
+    numeric = compute(inputs(enrollments=frame))
+    assert numeric.kpis == compute(inputs()).kpis
+    shown = numeric.lists["listed"].set_index(["person_id", "group"])
+    assert shown.loc[(3, "elderly"), "start_date"] == "2026-03-15"
+    assert shown.loc[(3, "elderly"), "end_date"] is None
