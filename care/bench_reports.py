@@ -95,7 +95,7 @@ def bench_reports(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
         with reading(engine) as session:
             return month_report(session, county, month=month, area_code=None, today=today)
 
-    times, report = timed(kpis, repeat=3)
+    times, report = timed(kpis, repeat=5)
     yield line(
         "reports", "county_kpis", n, times, month=month, target_s=2, enrollments=report.kpis["enrollments_listed"]
     )

@@ -194,6 +194,11 @@ def _coded_birth_days(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (first + day - 1).astype("float64"), valid
 
 
+def person_id_problems(persons: pd.DataFrame) -> pd.Series:
+    """``id_problems`` of a persons table (id_number, sex, birth_date)."""
+    return id_problems(persons["id_number"], persons["sex"], persons["birth_date"])
+
+
 def ages(births: pd.Series, on: dt.date) -> pd.Series:
     """Full years reached on ``on`` for a column of birth dates."""
     stamps = pd.to_datetime(births, errors="coerce")
@@ -273,7 +278,7 @@ def listed_mask(start: pd.Series, end: pd.Series, month: Month) -> pd.Series:
 def visited_in(enrollment_ids: pd.Series, counted: pd.DataFrame, month: Month) -> pd.Series:
     """For each enrollment id: has a counted visit in the calendar month."""
     in_month = counted[(counted["day"] >= day_number(month.first)) & (counted["day"] <= day_number(month.last))]
-    return enrollment_ids.isin(set(in_month["enrollment_id"]))
+    return enrollment_ids.isin(in_month["enrollment_id"].unique())
 
 
 def on_time(listed: pd.DataFrame, counted: pd.DataFrame, inputs: ReportInputs) -> pd.Series:
@@ -523,8 +528,8 @@ def _quality(
     active_people = (people["status"] == "active").to_numpy(dtype=bool)
     located = people["lat"].notna().to_numpy() & people["lon"].notna().to_numpy()
     no_coords = people.loc[active_people & ~located, ["person_id"]]
-    checked = people.loc[active_people, ["person_id", "id_number", "sex", "birth_date"]]
-    problems = id_problems(checked["id_number"], checked["sex"], checked["birth_date"])
+    checked = people.loc[active_people]
+    problems = checked["id_problem"] if "id_problem" in checked.columns else person_id_problems(checked)
     bad_id = pd.DataFrame({"person_id": checked["person_id"], "id_problem": problems})
     bad_id = bad_id[bad_id["id_problem"] != ""]
     active = enr[enr["active"]]
@@ -575,12 +580,12 @@ _ENROLLMENT_DATES = ("start_date", "end_date", "next_due_on", "last_visit_on")
 
 
 def _dates_shown(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Date columns read as day numbers, shown as dates ('YYYY-MM-DD'; empty stays empty)."""
+    """Date columns read as day numbers, as dates again (empty stays empty)."""
     for name in columns:
         if name in frame.columns and pd.api.types.is_float_dtype(frame[name].dtype):
             days = frame[name].to_numpy(dtype="float64")
             empty = np.isnan(days)
-            shown = np.where(empty, 0, days).astype("int64").astype("datetime64[D]").astype(str).astype(object)
+            shown = np.where(empty, 0, days).astype("int64").astype("datetime64[D]").astype(object)
             shown[empty] = None
             frame[name] = pd.Series(shown, index=frame.index, dtype=object)
     return frame

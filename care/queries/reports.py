@@ -44,6 +44,7 @@ from care.reports import (
     day_number,
     months_back,
     parse_month,
+    person_id_problems,
     trend_rates,
 )
 from care.scope import Scope
@@ -267,6 +268,8 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
     }
     pending = bulk.read_beside(session, *_enrollments(conditions, month, visits=visits))
     persons = _people(session, conditions)
+    # Checked here, while the database is still busy with the enrollments (see compute's _quality).
+    persons["id_problem"] = person_id_problems(persons)
     needs = _needs(session, conditions)
     workers = _workers(session, prefix)
     area_rows = _areas_with_history(session, prefix)

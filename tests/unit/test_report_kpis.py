@@ -474,5 +474,5 @@ def test_dates_read_as_day_numbers_are_shown_as_dates():
     numeric = compute(inputs(enrollments=frame))
     assert numeric.kpis == compute(inputs()).kpis
     shown = numeric.lists["listed"].set_index(["person_id", "group"])
-    assert shown.loc[(3, "elderly"), "start_date"] == "2026-03-15"
+    assert shown.loc[(3, "elderly"), "start_date"] == dt.date(2026, 3, 15)
     assert shown.loc[(3, "elderly"), "end_date"] is None
