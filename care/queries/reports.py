@@ -264,7 +264,7 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
         "days": _visits_column(func.sum(day_bit.distinct()), month.first, following, modes),
         # Enrollments starting inside the month get one too; their own start is later, so it never
         # matters (see reports.on_time).
-        "prior": _visits_column(func.max(bulk.day_number(Visit.visited_at)), since, month.first, modes),
+        "prior": _visits_column(bulk.day_number(func.max(Visit.visited_at)), since, month.first, modes),
     }
     pending = bulk.read_beside(session, *_enrollments(conditions, month, visits=visits))
     persons = _people(session, conditions)
