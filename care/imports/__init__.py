@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from care import audit
@@ -70,6 +70,18 @@ def _record(session: Session, scope: Scope, report: ImportReport, filename: str,
     )
 
 
+# PostgreSQL advisory lock held by a visit import from its duplicate check to its commit.
+VISIT_IMPORT_LOCK = 727275
+
+
+def _one_visit_import_at_a_time(session: Session) -> None:
+    """Visit imports check for visits already recorded and write in one transaction; two at once
+    would each miss the other's. On PostgreSQL they take turns on an advisory lock; SQLite writers
+    already take turns at BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(VISIT_IMPORT_LOCK)))
+
+
 def _check_and_write(
     engine: Engine, scope: Scope, report: ImportReport, table: Any, filename: str, progress: Progress | None
 ) -> None:
@@ -87,6 +99,7 @@ def _check_and_write(
     try:
         with session_scope as session:
             if report.kind == "visits":
+                _one_visit_import_at_a_time(session)
                 planned = check(session, scope, table, report, progress)
                 if not report.ok:
                     raise _Discard

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
+import threading
 
 import openpyxl
 import pytest
@@ -541,3 +543,44 @@ def test_a_paper_register_keeps_its_enrollment_date_so_earlier_visits_can_follow
         engine, world.scopes["township_a"], kind="visits", data=as_csv(VISIT_HEADERS, visits), filename="v.csv"
     )
     assert report.ok and report.committed == 1, report.as_json()
+
+
+def test_two_imports_of_the_same_visits_at_once_record_them_once(engine, world):
+    rows = [
+        [id_of(engine, world, "a1_child_w1"), "儿童", "2026-06-03", "已访", "上门", "", "", ""],
+        [id_of(engine, world, "a2_disabled_w3"), "残疾人", "2026-06-04", "已访", "上门", "李康复", "", ""],
+    ]
+    data = as_csv(VISIT_HEADERS, rows)
+    before = counts(engine)
+    # Each import waits after its duplicate check for the other to finish its own check. Imports
+    # that take turns never meet there (the first waits out the timeout, writes and commits).
+    checked = threading.Barrier(2, timeout=3)
+
+    def at_the_end_of_the_check(done: int, written: int, total: int) -> None:
+        if written == 0 and done == total:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                checked.wait()
+
+    reports = []
+
+    def run() -> None:
+        reports.append(
+            run_import(
+                engine,
+                world.scopes["admin"],
+                kind="visits",
+                data=data,
+                filename="v.csv",
+                progress=at_the_end_of_the_check,
+            )
+        )
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted((r.ok, r.committed, r.unchanged) for r in reports) == [(True, 0, 2), (True, 2, 0)]
+    after = counts(engine)
+    assert after["Visit"] == before["Visit"] + 2
+    assert len(import_events(engine, "import.visits")) == 1
