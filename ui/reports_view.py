@@ -30,6 +30,8 @@ from care.scope import Scope
 LIST_SHOWN = 500
 MONTH_CHOICES = 24
 PERCENT = st.column_config.NumberColumn(format="%.1f%%")
+COUNT = st.column_config.NumberColumn(format="localized")
+AREA_NAME = st.column_config.TextColumn(width=104)
 PERCENT_COLUMNS = ("rate", "on_time_rate", "visit_rate", *(f"visit_rate_{g}" for g in enums.GROUPS))
 
 
@@ -109,7 +111,11 @@ def table(frame: pd.DataFrame) -> None:
     """A summary table with labels and percent columns."""
     scaled = frame.assign(**{c: frame[c] * 100 for c in PERCENT_COLUMNS if c in frame.columns})
     shown = readable(scaled, ui.lang())
-    config = {ui.t(f"rpt.col.{c}"): PERCENT for c in PERCENT_COLUMNS}
+    # Counts with thousands separators, like the tiles; area names wide enough for 新街社区.
+    counts = [c for c in frame.columns if c not in PERCENT_COLUMNS and pd.api.types.is_integer_dtype(frame[c])]
+    config: dict[str, Any] = {ui.t(f"rpt.col.{c}"): COUNT for c in counts}
+    config |= {ui.t(f"rpt.col.{c}"): PERCENT for c in PERCENT_COLUMNS}
+    config[ui.t("rpt.col.area")] = AREA_NAME
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
