@@ -12,18 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    ColumnElement,
-    String,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    or_,
-    select,
-    type_coerce,
-)
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from care import areas, policy
@@ -53,6 +42,8 @@ from care.services.due import phone_counts, policy_intervals
 from db.models import Area, Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
 
 _AREA_KINDS = {"lat": "float", "lon": "float"}
+# Enrollment text columns with few distinct values: kept as read, made categories by compute.
+_ENUMS = ("group", "subtype", "risk", "exit_reason")
 
 
 def _raw(column: Any) -> Any:
@@ -142,12 +133,9 @@ def _enrollments(
         )
     )
     kinds = {"enrollment_id": "int", "person_id": "int", "certified": "bool", "rehab_needs": "bool", "assigned": "bool"}
-    # Dates as day numbers (see ``care.reports._days``); few distinct values: categories in compute.
+    # Dates as day numbers (see ``care.reports._days``).
     numbers = dict.fromkeys(("start_date", "end_date", "next_due_on", "last_visit_on", *visits), "float")
     return stmt, ENROLLMENT_COLUMNS + list(visits), {**kinds, **numbers, **dict.fromkeys(_ENUMS, "raw")}
-
-
-_ENUMS = ("group", "subtype", "risk", "exit_reason")
 
 
 def _counted_modes(session: Session) -> list[str]:
