@@ -52,7 +52,7 @@ def sidebar_user(scope: ui.Scope) -> None:
     st.sidebar.caption(ui.t("shell.signed_in_as", name=ui.md(scope.username), role=ui.label("role", scope.role)))
     with ui.read() as session:
         area = area_name(session, scope.area_code)
-    st.sidebar.caption(ui.t("shell.area", area=area or ui.t("shell.no_area")))
+    st.sidebar.caption(ui.t("shell.area", area=ui.md(area) if area else ui.t("shell.no_area")))
     if st.sidebar.button(ui.t("shell.change_password"), icon=":material/key:"):
         st.switch_page(PASSWORD_PAGE)
     if st.sidebar.button(ui.t("shell.logout"), icon=":material/logout:"):

@@ -45,19 +45,41 @@ ASSET_BASE = "/app/static/vendor"
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 MAX_ZOOM = 18
 
-_LEAFLET_SAFE = str.maketrans({"\\": "&#92;", "`": "&#96;", "$": "&#36;"})
-_JSON_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# Entities for what HTML escaping leaves: \\ ` $ (JavaScript template literals), { } (Jinja, which
+# branca runs over rendered scripts a second time) and _ (streamlit-folium renames `_<id>` runs).
+_LEAFLET_SAFE = str.maketrans({"\\": "&#92;", "`": "&#96;", "$": "&#36;", "{": "&#123;", "}": "&#125;", "_": "&#95;"})
+_JSON_SAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def leaflet_safe(text: object) -> str:
-    """User text made inert for Leaflet: HTML-escaped, then \\ ` $ as entities (template literals)."""
+    """User text made inert for Leaflet: HTML-escaped, then \\ ` $ { } _ as entities."""
     return html.escape("" if text is None else str(text), quote=True).translate(_LEAFLET_SAFE)
 
 
+def _escape_braces(match: re.Match[str]) -> str:
+    return match.group(0).replace("{", "\\u007b").replace("}", "\\u007d")
+
+
 def safe_json(value: Any) -> str:
-    """JSON that can sit inside a <script> element: < > & and line separators as \\u escapes."""
+    """Data as JSON for a script: the one encoder for every array the map's scripts embed.
+
+    < > & and line separators become \\u escapes (the text cannot close its <script> element), and
+    so do { and } inside strings: no string can form the start of a Jinja expression, statement or
+    comment, whichever template engine reads the page afterwards. JSON's own brackets stay; no
+    object opens with two braces or a brace and % or #, so they never form one either.
+    """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_SAFE[m.group(0)], text)
+    text = re.sub("[<>&\u2028\u2029]", lambda m: _JSON_SAFE[m.group(0)], text)
+    if "{" in text or "}" in text:
+        text = _JSON_STRING.sub(_escape_braces, text)
+    return text
 
 
 # --- plain data the map is built from ----------------------------------------------------------
@@ -218,8 +240,23 @@ _LEGEND_JS = """
 """
 
 
+class _Verbatim(Element):
+    """Text placed into the page as it is: branca's Element would compile it as a template again."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
 class _Js(MacroElement):
-    """A script built from a template and data already made safe (see safe_json)."""
+    """A script built from a constant template and data already made safe (see safe_json).
+
+    Rendered once: MacroElement.render would hand the output to ``Element(...)``, which parses it
+    as a template a second time, data and all.
+    """
 
     def __init__(self, template: str, **values: str) -> None:
         super().__init__()
@@ -227,6 +264,17 @@ class _Js(MacroElement):
         self._template = Template(template)
         for key, value in values.items():
             setattr(self, key, value)
+
+    def render(self, **kwargs: Any) -> str:
+        figure = self.get_root()
+        macros = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = macros.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Verbatim(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+        return ""
 
 
 # --- building the map ------------------------------------------------------------------------
@@ -479,7 +527,9 @@ def standalone_html(m: folium.Map, vendor: Path = VENDOR_DIR) -> str:
     js = (vendor / "leaflet" / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
     css = _inline_css(vendor).replace("</style", "<\\/style")
     root: Any = m.get_root()
-    root.header.add_child(Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet_inline", index=0)
+    root.header.add_child(
+        _Verbatim("<style>" + css + "</style>\n<script>" + js + "</script>"), name="leaflet_inline", index=0
+    )
     return m.get_root().render()
 
 

@@ -138,6 +138,12 @@ def week_start_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+def planning_week(today: dt.date) -> dt.date:
+    """The Monday of the week to plan on ``today``: this week on a working day, next week at the weekend."""
+    monday = week_start_of(today)
+    return monday + dt.timedelta(days=7) if today.weekday() >= WORKING_DAYS else monday
+
+
 def working_days(week_start: dt.date) -> list[dt.date]:
     """Monday to Friday of the week holding ``week_start``."""
     monday = week_start_of(week_start)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +17,8 @@ TILES_ENV = "CARE_MAP_TILES"
 TIANDITU_KEY_ENV = "CARE_TIANDITU_KEY"
 TILES_SETTING = "map.tiles"
 MAX_ZOOM = 18
+_PLACEHOLDER = re.compile(r"\{[sxyzr]\}")
+_TIANDITU_KEY = re.compile(r"[0-9A-Za-z]{1,64}")
 
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
@@ -59,6 +62,8 @@ def parse_tiles(value: str | None, tianditu_key: str | None = None) -> TileSourc
         key = (tianditu_key or "").strip()
         if not key:
             return TileSource("none", problem="tianditu_key_missing")
+        if not _TIANDITU_KEY.fullmatch(key):
+            return TileSource("none", problem="tiles_unknown")
         layers = tuple(
             TileLayerSpec(
                 TIANDITU_URL.format(layer=layer, key=key, s="{s}", x="{x}", y="{y}", z="{z}"),
@@ -71,9 +76,19 @@ def parse_tiles(value: str | None, tianditu_key: str | None = None) -> TileSourc
         return TileSource("tianditu", layers)
     if choice == "amap":
         return TileSource("amap", (TileLayerSpec(AMAP_URL, AMAP_ATTR, "1234"),), gcj02=True)
-    if "{z}" in raw and raw.lower().startswith(("http://", "https://", "/")):
+    if "{z}" in raw and raw.lower().startswith(("http://", "https://", "/")) and _plain_url(raw):
         return TileSource("custom", (TileLayerSpec(raw, "", "abc"),))
     return TileSource("none", problem="tiles_unknown")
+
+
+def _plain_url(url: str) -> bool:
+    """A tile URL template whose only braces are Leaflet's placeholders, and nothing that ends a string.
+
+    The URL goes into the map page's script: a brace pair of any other kind could start a template
+    expression, a quote or angle bracket could end the string or the script.
+    """
+    rest = _PLACEHOLDER.sub("", url)
+    return not any(ch in rest for ch in "{}\"'<>`\\ ") and all(ch.isprintable() for ch in rest)
 
 
 def configured_tiles(setting: str | None = None, env: Mapping[str, str] | None = None) -> TileSource:

@@ -29,6 +29,6 @@ if submitted:
     except CareError as error:
         ui.show_error(error)
     else:
-        note = "".join(" " + ui.t(k, **p) for k, p in saved.warnings)
+        note = "".join(" " + ui.message(k, p) for k, p in saved.warnings)
         forms.flash("warning" if saved.warnings else "success", ui.t("form.created", name=ui.md(values["name"])) + note)
         ui.open_person(saved.id)

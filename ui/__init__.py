@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -118,14 +119,18 @@ def show_error(error: CareError) -> None:
     """Show a CareError to the user in their language (naming the field when there is one)."""
     field = getattr(error, "field", None) if isinstance(error, ValidationError) else None
     prefix = f"{t('form.' + field)}：" if field and i18n.has("form." + field) else ""
-    params = {k: md(v) if isinstance(v, str) else v for k, v in error.params.items()}
-    st.error(prefix + i18n.t(error.key, lang(), **params))
+    st.error(prefix + message(error.key, error.params))
+
+
+def message(key: str, params: Mapping[str, Any]) -> str:
+    """A catalog message whose parameters may hold user text (names, cell values): each one made inert."""
+    return t(key, **{k: v if isinstance(v, int | float) else md(v) for k, v in params.items()})
 
 
 def show_warnings(warnings: Sequence[tuple[str, dict[str, Any]]]) -> None:
     """Show service warnings (saved, but worth checking)."""
     for key, params in warnings:
-        st.warning(t("form.warning", text=t(key, **params)))
+        st.warning(t("form.warning", text=message(key, params)))
 
 
 def today() -> dt.date:
@@ -168,9 +173,16 @@ def logout() -> None:
 _MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~:$&")
 
 
+# Streamlit finds :material/name: icons and :emoji: shortcodes in the text after Markdown has
+# read it, so a backslash cannot stop them: a word joiner (invisible, zero-width) after the colon does.
+_SHORTCODE_START = re.compile(r":(?=[\w+-])")
+WORD_JOINER = "\u2060"
+
+
 def md(text: object) -> str:
-    """User text made inert inside st.markdown: every markdown punctuation mark escaped."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text)).replace("\n", " ")
+    """User text made inert inside st.markdown: every markdown punctuation mark escaped, no shortcodes."""
+    escaped = "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text)).replace("\n", " ")
+    return _SHORTCODE_START.sub(":" + WORD_JOINER, escaped)
 
 
 def area_picker(

@@ -11,6 +11,7 @@ import streamlit as st
 
 import ui
 from care.errors import CareError
+from care.imports.common import inert
 from care.queries.areas import area_changes, county_areas
 from care.scope import Scope
 from care.services import areas as services
@@ -35,7 +36,7 @@ def _errors_view(result: services.AreaImport, row_label: str) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(
         ui.t("admin.import.errors_csv"),
-        data=table.to_csv(index=False).encode("utf-8-sig"),
+        data=table.map(inert).to_csv(index=False).encode("utf-8-sig"),
         file_name="errors.csv",
         mime="text/csv",
         on_click="ignore",
@@ -133,13 +134,16 @@ def render_areas(scope: Scope) -> None:
 
 def _merge_form(options: pd.DataFrame) -> dict[str, Any]:
     names = dict(zip(options["code"], options["name"], strict=True))
-    level = st.segmented_control(
-        ui.t("admin.merge.level"),
-        ["village", "township"],
-        default="village",
-        format_func=lambda v: ui.label("area_level", v),
-        key="merge_level",
-    ) or "village"
+    level = (
+        st.segmented_control(
+            ui.t("admin.merge.level"),
+            ["village", "township"],
+            default="village",
+            format_func=lambda v: ui.label("area_level", v),
+            key="merge_level",
+        )
+        or "village"
+    )
     codes = list(options.loc[options["level"] == level, "code"])
     show = lambda c: f"{names.get(c, c)}（{c}）"  # noqa: E731 - a one-line label
     sources = st.multiselect(ui.t("admin.merge.sources"), codes, format_func=show, key="merge_sources")

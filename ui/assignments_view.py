@@ -64,7 +64,7 @@ def caseload_table(scope: Scope) -> None:
     chosen = table.iloc[rows[0]]
     active = bool(chosen["active"])
     label = "assign.mark_away" if active else "assign.mark_back"
-    if st.button(ui.t(label, name=chosen["name"]), key="worker_active"):
+    if st.button(ui.t(label, name=ui.md(chosen["name"])), key="worker_active"):
         forms.save(
             f"worker_{int(chosen['worker_id'])}",
             lambda: _write(
@@ -106,7 +106,7 @@ def _report(result: dict[str, Any]) -> None:
     warnings = result.get("warnings", [])
     for key, params in warnings:
         groups = "、".join(ui.label("group", g) for g in params["groups"])
-        text += " " + ui.t(key, name=params["name"], groups=groups)
+        text += " " + ui.t(key, name=ui.md(params["name"]), groups=groups)
     forms.flash("warning" if warnings else "success", text)
 
 

@@ -56,7 +56,7 @@ def save(key: str, action: Callable[[], Any], done_text: str) -> Any:
         return None
     st.session_state.pop(f"seen_{key}", None)
     warnings = getattr(result, "warnings", [])
-    text = done_text + "".join(" " + ui.t(k, **p) for k, p in warnings)
+    text = done_text + "".join(" " + ui.message(k, p) for k, p in warnings)
     flash("warning" if warnings else "success", text)
     st.rerun()
 

@@ -19,9 +19,10 @@ from ui import forms
 
 
 def week_picker(key: str) -> dt.date:
-    """A date picker that answers with the Monday of the chosen week."""
-    day = st.date_input(ui.t("sched.week"), value=ui.today(), key=key, format="YYYY-MM-DD")
-    monday = schedule.week_start_of(day if isinstance(day, dt.date) else ui.today())
+    """A date picker that answers with the Monday of the chosen week (at the weekend: the next one)."""
+    default = schedule.planning_week(ui.today())
+    day = st.date_input(ui.t("sched.week"), value=default, key=key, format="YYYY-MM-DD")
+    monday = schedule.week_start_of(day if isinstance(day, dt.date) else default)
     st.caption(ui.t("sched.week_range", start=monday.isoformat(), end=(monday + dt.timedelta(days=4)).isoformat()))
     return monday
 

@@ -242,7 +242,7 @@ def _save_new(item: VisitItem, run: Any) -> None:
         return
     st.session_state.pop(_token_key(item.person_id), None)
     st.session_state[OPEN_KEY] = None
-    extra = "".join(" " + ui.t(k, **p) for k, p in saved.warnings)
+    extra = "".join(" " + ui.message(k, p) for k, p in saved.warnings)
     forms.flash("warning" if saved.warnings else "success", ui.t("vf.saved", name=ui.md(item.name)) + extra)
     st.rerun()
 
@@ -305,6 +305,6 @@ def _save_edit(key: str, run: Any) -> None:
         return
     st.session_state.pop(f"seen_{key}", None)
     st.session_state[OPEN_KEY] = None
-    extra = "".join(" " + ui.t(k, **p) for k, p in saved.warnings)
+    extra = "".join(" " + ui.message(k, p) for k, p in saved.warnings)
     forms.flash("warning" if saved.warnings else "success", ui.t("vf.updated") + extra)
     st.rerun()

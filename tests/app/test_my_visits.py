@@ -89,7 +89,9 @@ def test_the_week_shows_each_due_person_with_facts_and_what_to_check(app_as, dem
     at = _open_my_visits(app_as)
     assert week.items, "the demo coordinator has visits due this week"
     shown = "\n".join(str(m.value) for m in at.markdown)
-    for item in week.items:
+    due = [item for item in week.items if item.state != "done"]
+    assert due, "the demo coordinator has visits still to make this week"
+    for item in due:  # the default view lists what is still to do
         assert item.name in shown
     assert not at.dataframe, "no wide tables on the phone page"
 

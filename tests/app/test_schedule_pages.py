@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from care import clock
-from care.schedule import working_days
+from care.schedule import planning_week, working_days
 from db.models import Assignment, Enrollment, ScheduleDay, Setting, User, Worker
 from db.session import get_engine, reading, transaction
 
@@ -92,7 +92,7 @@ def test_a_coordinator_plans_their_week_and_sees_routed_days(own_app_as, own_dem
             select(User.worker_id).where(User.username == own_demo_db["accounts"]["coordinator"]["username"])
         )
         days = list(session.scalars(select(ScheduleDay).where(ScheduleDay.worker_id == worker)))
-    assert [d.day for d in days] == working_days(clock.today())
+    assert [d.day for d in days] == working_days(planning_week(clock.today()))
     planned = sum(len(d.stops) for d in days)
     assert planned > 0
     assert str(planned) in [m.value for m in at.metric]

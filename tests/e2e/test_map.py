@@ -18,6 +18,7 @@ from care.services.persons import create_person
 from db.models import Area, User
 from db.session import get_engine, transaction
 from tests.e2e.conftest import (
+    ROOT,
     DemoServer,
     _accounts_by_role,
     _seed_demo,
@@ -28,14 +29,21 @@ from tests.e2e.conftest import (
     shot,
     wait_idle,
 )
+from tests.e2e.test_roles import MENUS
+from tests.hostile import all_texts, person_values, watching_canaries
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-PAYLOADS = (
-    "`",
-    "${alert(1)}",
-    "\\`);alert(1);//",
-    "</script><script>alert(1)</script>",
+PAYLOADS = all_texts()
+# The persons clicked one by one (a click opens the side panel, a Markdown view of the name).
+CLICKED = (
+    "{{ 7*7 }}",
+    "{{lipsum.__globals__.os.mkdir(dict(cmcanary=1)|first)}}",
+    "{# hidden #}",
     "<img src=x onerror=alert(1)>",
+    "`${alert(document.domain)}`",
+    "**bold** _it_ [link](javascript:alert(1))",
+    ":red[red] :material/home: $x^2$",
+    '=HYPERLINK("http://x","y")',
 )
 # Every frame counts calls to alert/confirm/prompt before any page script runs.
 COUNT_DIALOGS = """
@@ -58,25 +66,7 @@ def _add_payload_persons(db_path: Path) -> dict[str, int]:
             select(Area).where(Area.parent_code == township.area_code, Area.level == "village").order_by(Area.code)
         )
         for i, payload in enumerate(PAYLOADS):
-            birth = dt.date(2015, 1, 1 + i)
-            body = f"522699{birth:%Y%m%d}{900 + 2 * i:03d}"
-            from care import ids
-
-            saved = create_person(
-                session,
-                admin,
-                values={
-                    "id_number": body + ids.check_digit(body),
-                    "name": payload,
-                    "sex": "F",
-                    "birth_date": birth,
-                    "village_code": village.code,
-                    "address": payload,
-                    "notes": payload,
-                    "lat": village.lat + 0.004 * (i + 1),
-                    "lon": village.lon + 0.004 * (i + 1),
-                },
-            )
+            saved = create_person(session, admin, values=person_values(i, payload, village, spread=0.004))
             enroll(
                 session,
                 admin,
@@ -98,7 +88,7 @@ def map_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoS
     env = {**os.environ, "CARE_DATABASE_URL": str(db_path), "PYTHONUNBUFFERED": "1", "CARE_MAP_TILES": "none"}
     summary = _seed_demo(db_path, env)
     payload_ids = _add_payload_persons(db_path)
-    with _serve(env, log_path) as url:
+    with watching_canaries(ROOT, workdir), _serve(env, log_path) as url:
         yield DemoServer(url, _accounts_by_role(summary), summary, db_path, log_path), payload_ids
 
 
@@ -148,6 +138,19 @@ def _dot_position(frame, person_id: int) -> dict[str, float] | None:
         }""",
         person_id,
     )
+
+
+def _headings(locator, timeout_s: float = 15.0) -> list[str]:
+    """The texts of the headings ``locator`` finds once there are any, as a reader sees them.
+
+    The word joiners that keep a name's colons from starting a Streamlit shortcode are invisible.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        texts = [t.replace("\u2060", "").strip() for t in locator.all_inner_texts()]
+        if texts or time.monotonic() > deadline:
+            return texts
+        time.sleep(0.2)
 
 
 def _click_person(page, person_id: int) -> None:
@@ -213,16 +216,19 @@ def test_names_and_notes_holding_script_payloads_stay_text_and_the_map_still_dra
               if (l.careRow && l.careRow[3] === pid) { const g = Object.values(l._eventParents)[0];
               // The tooltip exactly as Leaflet builds it on hover (the content function, innerHTML inside).
               const box = g.getTooltip()._content(l);
-              return box.querySelector('img, script, iframe, svg') ? 'ELEMENT MADE' : box.textContent; } }
+              if (box.querySelector('img, script, iframe, svg')) return 'ELEMENT MADE';
+              return box.querySelector('b').textContent; } }
               return null; })""",
         list(payload_ids.values()),
     )
     for payload, text in zip(payload_ids, texts, strict=True):
-        assert text is not None and payload in text, (payload, text)
+        assert text == payload, (payload, text)
     assert frame.locator(".leaflet-tooltip-pane img, .leaflet-tooltip-pane script").count() == 0
-    for person_id in payload_ids.values():
-        _click_person(page, person_id)
-        frame = _map_frame(page)
+    panel = page.get_by_test_id("stMainBlockContainer")
+    for payload in CLICKED:
+        _click_person(page, payload_ids[payload])
+        # The side panel's heading is the name as typed (Markdown-escaped, not rendered).
+        assert payload in _headings(panel.locator("h3")), payload
     expect(page.locator(MAP_FRAME)).to_be_visible()
     page.wait_for_timeout(500)
     counts = [f.evaluate("() => window.__dialogs || 0") for f in page.frames]
@@ -244,4 +250,31 @@ def test_the_county_map_shows_villages_and_a_legend(page, map_server):
     page.set_viewport_size({"width": 1400, "height": 1250})
     wait_idle(page)
     shot(page, "20-map-county")
+    assert outside == [], outside
+
+
+def test_with_hostile_names_planted_every_page_opens_without_an_error_a_dialog_or_a_command(page, map_server):
+    server, payload_ids = map_server
+    outside = _offline(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    login(page, server, "admin")
+    for title in MENUS["admin"]:
+        open_page(page, title)
+        page.wait_for_timeout(300)
+        errors = page.locator('[data-testid="stException"]')
+        assert errors.count() == 0, (title, errors.first.inner_text())
+    # The person file of the most hostile names (from the township map): the heading shows the name exactly.
+    login(page, server, "township")
+    _open_map(page)
+    for payload in CLICKED[:3]:
+        _click_person(page, payload_ids[payload])
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="打开档案").click()
+        wait_idle(page)
+        assert any(h.endswith(" · " + payload) for h in _headings(page.locator("h1"))), payload
+        assert page.locator('[data-testid="stException"]').count() == 0
+        open_page(page, "总览地图")
+        _open_map(page)
+    counts = [f.evaluate("() => window.__dialogs || 0") for f in page.frames]
+    assert sum(counts) == 0 and dialogs == [], (counts, dialogs)
     assert outside == [], outside
