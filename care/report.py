@@ -8,9 +8,11 @@ Prints one JSON line: file, rows, sha256. For a scheduled monthly job.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select
 
@@ -23,6 +25,11 @@ from care.scope import Scope
 from db.migrate import upgrade
 from db.models import User
 from db.session import get_engine, reading, transaction
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from care.reports import MonthReport
 
 
 def _scope(engine: Engine, username: str | None) -> Scope:
@@ -40,11 +47,10 @@ def _scope(engine: Engine, username: str | None) -> Scope:
         return scope_of(user)
 
 
-def build(
-    engine: Engine, scope: Scope, *, month: str, area: str | None, lang: str = "zh"
-) -> tuple[bytes, int, ExportMeta]:
-    """The workbook bytes, its row count and its title facts, read in one snapshot."""
-    today = clock.today()
+def read(
+    engine: Engine, scope: Scope, *, month: str, area: str | None, today: dt.date
+) -> tuple[MonthReport, pd.DataFrame, ExportMeta]:
+    """The month's report, its trends and its title facts, read in one snapshot."""
     with reading(engine) as session:
         report = month_report(session, scope, month=month, area_code=area, today=today)
         trend = trends(session, scope, month=month, area_code=area, today=today)
@@ -56,6 +62,14 @@ def build(
         username=scope.username,
         generated_at=clock.now(),
     )
+    return report, trend, meta
+
+
+def build(
+    engine: Engine, scope: Scope, *, month: str, area: str | None, lang: str = "zh"
+) -> tuple[bytes, int, ExportMeta]:
+    """The workbook bytes, its row count and its title facts, read in one snapshot."""
+    report, trend, meta = read(engine, scope, month=month, area=area, today=clock.today())
     data, rows = workbook_bytes(report, trend, meta, lang)
     return data, rows, meta
 

@@ -44,12 +44,11 @@ from care import maps as care_maps
 from care import report as care_report
 from care.backup import create_backup
 from care.demo import ScopeFixture, build_scope_fixture
-from care.exports import FORMULA_STARTS, LIST_ORDER, ExportMeta, csv_bytes, inert, workbook_bytes
+from care.exports import FORMULA_STARTS, LIST_ORDER, csv_bytes, inert, workbook_bytes
 from care.imports import ImportReport, build_template, errors_csv, run_import
 from care.queries.audit_log import COLUMNS as AUDIT_COLUMNS
 from care.queries.audit_log import AuditFilter
 from care.queries.person_file import person_file
-from care.queries.reports import month_report, report_meta, trends
 from care.queries.schedule import week_plan
 from care.queries.users import users_table
 from care.report_pdf import report_html, report_pdf
@@ -532,19 +531,7 @@ def test_each_township_map_shows_every_person_and_village_as_typed(planted, tmp_
 
 
 def _report(planted: Planted, area: str | None, scope: Scope | None = None):
-    scope = scope or planted.exporter
-    with reading(planted.engine) as session:
-        report = month_report(session, scope, month=MONTH, area_code=area, today=TODAY)
-        trend = trends(session, scope, month=MONTH, area_code=area, today=TODAY)
-        facts = report_meta(session, scope, report.area_code)
-    meta = ExportMeta(
-        area_code=report.area_code,
-        area_name=facts["area_name"],
-        month=report.month.label,
-        username=scope.username,
-        generated_at=clock.now(),
-    )
-    return report, trend, meta
+    return care_report.read(planted.engine, scope or planted.exporter, month=MONTH, area=area, today=TODAY)
 
 
 def test_every_list_as_csv_names_each_person_and_village_as_typed_and_inert(planted, tmp_path):
