@@ -1,18 +1,23 @@
-"""CareMap entry point: page config, language, login gate and role-based navigation."""
+"""CareMap entry point: page config, language, login gate and role-based navigation.
+
+``streamlit run app.py`` finds the ``st.App`` at the bottom and serves it: Streamlit plus the
+login cookie's routes and the security headers (care/web.py). Streamlit then runs this file as
+``__main__`` for every browser session, which draws the app.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 import ui
 from care import logs
 from care.queries.registers import area_name
 from care.services.setup import has_users
 
-# No ID or phone number reaches the console, even in the traceback of an unexpected error.
-logs.install()
-st.set_page_config(page_title=ui.t("app.title"), page_icon="🏡", layout="wide")
-
+# name: (page file, title key, icon). The name is the page's URL: /map, /person?ref=…
 PAGES = {
     "home": ("pages/home.py", "nav.home", ":material/home:"),
     "map": ("pages/map.py", "nav.map", ":material/map:"),
@@ -33,6 +38,7 @@ PAGES = {
 HIDDEN = {"person"}
 # Every logged-in user may open it (from the sidebar); after a reset it is the only page.
 PASSWORD_PAGE = "pages/change_password.py"  # noqa: S105 - a page path, not a secret
+PASSWORD_URL = "change_password"  # noqa: S105 - a URL path, not a secret
 
 
 def language_switch() -> None:
@@ -60,32 +66,69 @@ def sidebar_user(scope: ui.Scope) -> None:
         st.rerun()
 
 
-language_switch()
-ui.daily_upkeep()
-with ui.read() as session:
-    ready = has_users(session)
-scope = ui.current_scope() if ready else None
-if scope is None:
-    entry = "pages/login.py" if ready else "pages/setup.py"
-    title = "nav.login" if ready else "nav.setup"
-    navigation = st.navigation([st.Page(entry, title=ui.t(title), default=True)], position="hidden")
-elif scope.must_change_password:
-    sidebar_user(scope)
-    page = st.Page(PASSWORD_PAGE, title=ui.t("nav.change_password"), default=True)
-    navigation = st.navigation([page], position="hidden")
-else:
-    sidebar_user(scope)
+def gate(path: str, title: str) -> StreamlitPage:
+    """Every page URL shows ``path`` (login, first-run setup, forced password change).
+
+    The address stays as typed, so a deep link such as /map or /person?ref=… opens once the
+    user has logged in, with no "page not found" on the way.
+    """
+    # The default page keeps the URL its file gives it ("/" in the browser): a custom one there
+    # would not be found again on the next run.
+    others = [name for name in (*PAGES, PASSWORD_URL) if name not in ("home", Path(path).stem)]
+    pages = [st.Page(path, title=ui.t(title), default=True)]
+    pages += [st.Page(path, title=ui.t(title), url_path=name) for name in others]
+    return st.navigation(pages, position="hidden")
+
+
+def menu(scope: ui.Scope) -> StreamlitPage:
+    """The role's pages in the sidebar; the others still have their URL, where the page refuses and audits."""
     pages = [
         st.Page(
             path,
             title=ui.t(title),
             icon=icon,
+            url_path=name,
             default=(name == "home"),
-            visibility="hidden" if name in HIDDEN else "visible",
+            visibility="visible" if scope.may_open(name) and name not in HIDDEN else "hidden",
         )
         for name, (path, title, icon) in PAGES.items()
-        if scope.may_open(name)
     ]
-    pages.append(st.Page(PASSWORD_PAGE, title=ui.t("nav.change_password"), visibility="hidden"))
-    navigation = st.navigation(pages)
-navigation.run()
+    pages.append(st.Page(PASSWORD_PAGE, title=ui.t("nav.change_password"), url_path=PASSWORD_URL, visibility="hidden"))
+    return st.navigation(pages)
+
+
+def main() -> None:
+    # No ID or phone number reaches the console, even in the traceback of an unexpected error.
+    logs.install()
+    st.set_page_config(page_title=ui.t("app.title"), page_icon="🏡", layout="wide")
+    language_switch()
+    ui.daily_upkeep()
+    with ui.read() as session:
+        ready = has_users(session)
+    scope = ui.current_scope() if ready else None
+    ui.cookie_frames()
+    if not ready:
+        navigation = gate("pages/setup.py", "nav.setup")
+    elif scope is None:
+        navigation = gate("pages/login.py", "nav.login")
+    elif scope.must_change_password:
+        sidebar_user(scope)
+        navigation = gate(PASSWORD_PAGE, "nav.change_password")
+    else:
+        sidebar_user(scope)
+        navigation = menu(scope)
+    navigation.run()
+
+
+if __name__ == "__main__":
+    main()
+else:
+    from starlette.middleware import Middleware
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from care import web
+
+    # The pages are listed by st.navigation; without this, the first session after a start
+    # would list pages/ as raw file names before the app's own menu arrives.
+    PagesManager.uses_pages_directory = False
+    app = st.App(__file__, routes=web.routes(), middleware=[Middleware(web.SecurityHeaders)])

@@ -8,6 +8,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,8 @@ MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=8)
+# How long the browser has to fetch its cookie after a login (one request, normally milliseconds).
+HANDOFF_TIMEOUT = dt.timedelta(seconds=60)
 
 
 MIN_PASSWORD_LENGTH = 10
@@ -129,6 +132,52 @@ def resume_session(session: Session, *, token: str) -> Scope | None:
         return None
     row.last_seen_at = now
     return scope_of(user)
+
+
+def token_tag(token: str) -> str:
+    """A short, non-secret name of a token: which cookie a logout may clear (not enough to log in)."""
+    return _token_hash(token)[:16]
+
+
+def start_handoff(session: Session, *, token: str) -> str:
+    """A one-time code with which the browser fetches ``token`` into its HttpOnly cookie.
+
+    The token is kept only sealed with the code (Fernet: AES and HMAC), and the code only as a
+    hash: the database alone cannot produce the cookie, and the code works once, for a minute.
+    """
+    row = session.get(LoginSession, _token_hash(token))
+    if row is None or row.ended_at is not None:
+        raise ValueError("no live session for this token")
+    code = Fernet.generate_key().decode("ascii")
+    row.handoff_hash = _token_hash(code)
+    row.handoff_sealed = Fernet(code.encode("ascii")).encrypt(token.encode("ascii")).decode("ascii")
+    row.handoff_until = clock.now() + HANDOFF_TIMEOUT
+    session.flush()
+    return code
+
+
+def claim_handoff(session: Session, *, code: str) -> str | None:
+    """The token a live one-time code hands over (the code is spent), or None."""
+    if not code or len(code) > 64 or not code.isascii():
+        return None
+    row = session.scalar(select(LoginSession).where(LoginSession.handoff_hash == _token_hash(code)))
+    if row is None:
+        return None
+    sealed, until = row.handoff_sealed, row.handoff_until
+    row.handoff_hash = row.handoff_sealed = row.handoff_until = None
+    if row.ended_at is not None or until is None or sealed is None or clock.now() > until:
+        return None
+    try:
+        token = Fernet(code.encode("ascii")).decrypt(sealed.encode("ascii")).decode("ascii")
+    except (InvalidToken, ValueError):
+        return None
+    return token if _token_hash(token) == row.token_hash else None
+
+
+def handoff_pending(session: Session, *, token: str) -> bool:
+    """Whether the browser has yet to fetch this token's cookie (and still may)."""
+    row = session.get(LoginSession, _token_hash(token))
+    return bool(row and row.handoff_hash and row.handoff_until and row.handoff_until >= clock.now())
 
 
 def end_session(session: Session, *, token: str) -> None:

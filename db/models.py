@@ -8,6 +8,7 @@ derived from ``Enrollment.next_due_on`` at query time.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import (
@@ -96,12 +97,19 @@ class PersonAreaHistory(Base):
     __table_args__ = (Index("ix_person_area_history_person_until", "person_id", "until"),)
 
 
+def new_ref() -> str:
+    """A random, unguessable reference for links (16 URL-safe characters)."""
+    return secrets.token_urlsafe(12)
+
+
 class Person(Base):
     """One resident on the registers (一人一档), whatever groups they are enrolled in."""
 
     __tablename__ = "persons"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What a link to the person file carries: neither the row number nor the ID number.
+    ref: Mapped[str] = mapped_column(String(16), unique=True, default=new_ref)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(64))
     sex: Mapped[str] = mapped_column(String(1))
@@ -261,6 +269,12 @@ class LoginSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The one-time hand-over of the token to the browser's HttpOnly cookie (care/auth.py).
+    handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_sealed: Mapped[str | None] = mapped_column(Text)
+    handoff_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Single sign-on: the identity-provider login this session came from (a hash), used once.
+    sso_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Assignment(Base):

@@ -14,24 +14,25 @@ from ui import person_file as view
 from ui.person_actions import actions
 
 scope = ui.require_page("person")
-person_id = st.session_state.get(ui.PERSON_KEY)
 if st.button(ui.t("pf.back"), icon=":material/arrow_back:"):
     st.switch_page("pages/registers.py")
-if not isinstance(person_id, int):
+ref = st.query_params.get("ref")
+if not ref:
     st.title(ui.t("pf.title"))
     st.info(ui.t("pf.none_selected"))
     st.stop()
 
-with ui.read() as session:
-    pf = person_file(session, scope, person_id, ui.today())
-    villages = area_options(session, scope)
+pf = None
+try:
+    # Unknown, mistyped or outside the scope: one answer, and the attempt is audited as denied.
+    with ui.write(changes_data=False) as session:
+        person_id = services.person_for_ref(session, scope, ref=ref)
+    with ui.read() as session:
+        pf = person_file(session, scope, person_id, ui.today())
+        villages = area_options(session, scope)
+except CareError:
+    pass
 if pf is None:
-    try:
-        # Missing or outside the scope: one answer, and the attempt is audited as denied.
-        with ui.write(changes_data=False) as session:
-            services.record_person_view(session, scope, person_id=person_id)
-    except CareError:
-        pass
     st.title(ui.t("pf.title"))
     st.error(ui.t("error.not_found"))
     st.stop()

@@ -7,12 +7,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from care import audit, auth, clock, i18n, services
+from care import audit, auth, clock, i18n, services, web
 from care.errors import CareError, ValidationError
 from care.scope import Scope
 from db import migrate
@@ -20,7 +21,9 @@ from db.session import get_engine, reading, transaction
 
 LANG_KEY = "lang"
 TOKEN_KEY = "login_token"  # noqa: S105 - the session-state key, not a secret
-PERSON_KEY = "person_id"
+CLAIM_KEY = "cookie_claim"
+END_KEY = "cookie_end"
+DEAD_COOKIE_KEY = "cookie_dead"
 
 
 def lang() -> str:
@@ -84,16 +87,56 @@ def read() -> Iterator[Session]:
         yield session
 
 
+def _cookie_token() -> str | None:
+    """The login token of this browser's cookie, as it was when this tab connected."""
+    try:
+        cookies = st.context.cookies
+    except Exception:  # noqa: BLE001 - no HTTP request behind the session (scripted runs)
+        return None
+    token = web.cookie_token(cookies)
+    return token if token and token != st.session_state.get(DEAD_COOKIE_KEY) else None
+
+
 def current_scope() -> Scope | None:
-    """The logged-in user's scope, re-read from the server each run (None when logged out)."""
+    """The logged-in user's scope, re-read from the server each run (None when logged out).
+
+    A tab that logged in keeps its token in the session; a reloaded tab, a new tab or a tab that
+    reconnected to another app process finds it in the HttpOnly cookie.
+    """
     token = st.session_state.get(TOKEN_KEY)
+    from_cookie = not token
+    if from_cookie:
+        token = _cookie_token()
     if not token:
         return None
     with write(changes_data=False) as session:
         scope = auth.resume_session(session, token=token)
+        pending = scope is not None and auth.handoff_pending(session, token=token)
     if scope is None:
         st.session_state.pop(TOKEN_KEY, None)
+        st.session_state.pop(CLAIM_KEY, None)
+        if from_cookie:
+            # Ended elsewhere (logout, timeout, reset): forget it and clear the cookie.
+            st.session_state[DEAD_COOKIE_KEY] = token
+            st.session_state[END_KEY] = auth.token_tag(token)
+        return None
+    st.session_state[TOKEN_KEY] = token
+    if not pending:
+        st.session_state.pop(CLAIM_KEY, None)
     return scope
+
+
+def cookie_frames() -> None:
+    """The invisible frames that set the login cookie after a login and clear it after a logout."""
+    code = st.session_state.get(CLAIM_KEY)
+    tag = st.session_state.get(END_KEY)
+    if not code and not tag:
+        return
+    with st.sidebar:
+        if tag:
+            st.iframe(f"{web.END_PATH}?{urlencode({'tag': tag})}", height=1)
+        if code:
+            st.iframe(f"{web.CLAIM_PATH}?{urlencode({'code': code})}", height=1)
 
 
 def require_page(page: str) -> Scope:
@@ -139,27 +182,35 @@ def today() -> dt.date:
 
 
 def open_person(person_id: int) -> None:
-    """Go to the person file of ``person_id``."""
-    st.session_state[PERSON_KEY] = int(person_id)
-    st.switch_page("pages/person.py")
+    """Go to the person file of ``person_id``: /person?ref=…, a link that can be shared."""
+    from care.queries.person_file import ref_of
+
+    with read() as session:
+        ref = ref_of(session, int(person_id))
+    st.switch_page("pages/person.py", query_params={"ref": ref or ""})
 
 
 def login(username: str, password: str) -> bool:
-    """Check the password and start a server-side session; False (and audited) on refusal."""
+    """Check the password and start a server-side session; False (and audited) on refusal.
+
+    The browser then fetches the session's HttpOnly cookie through ``cookie_frames``.
+    """
     with write(changes_data=False) as session:
         user = auth.authenticate(session, username=username, password=password)
         token = auth.start_session(session, user=user) if user is not None else None
+        code = auth.start_handoff(session, token=token) if token is not None else None
     if token is None:
         return False
     for key in list(st.session_state.keys()):
         if key not in (LANG_KEY,):
             del st.session_state[key]
     st.session_state[TOKEN_KEY] = token
+    st.session_state[CLAIM_KEY] = code
     return True
 
 
 def logout() -> None:
-    """End the session on the server and forget everything this browser session held."""
+    """End the session on the server, clear its cookie and forget everything this browser session held."""
     token = st.session_state.get(TOKEN_KEY)
     if token:
         with write(changes_data=False) as session:
@@ -168,6 +219,9 @@ def logout() -> None:
     st.session_state.clear()
     if keep:
         st.session_state[LANG_KEY] = keep
+    if token:
+        st.session_state[END_KEY] = auth.token_tag(token)
+        st.session_state[DEAD_COOKIE_KEY] = token
 
 
 _MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~:$&")

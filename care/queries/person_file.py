@@ -16,7 +16,7 @@ from care.scope import Scope
 from care.services.due import policy_intervals
 from care.services.facts import facts_of
 from care.visits import concerns_of
-from db.models import Area, Assignment, Enrollment, Need, Visit, VisitEnrollment, Worker
+from db.models import Area, Assignment, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
 
 VISIT_HISTORY_LIMIT = 50
 
@@ -242,3 +242,8 @@ def _needs(session: Session, person_id: int) -> list[dict[str, Any]]:
         }
         for nid, kind, dept, desc, status, opened, resolved in rows
     ]
+
+
+def ref_of(session: Session, person_id: int) -> str | None:
+    """The reference a link to this person's file carries (None when there is no such row)."""
+    return session.scalar(select(Person.ref).where(Person.id == person_id))

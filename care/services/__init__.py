@@ -11,6 +11,7 @@ from care.services.due import (
 from care.services.enrollments import enroll, exit_enrollment, update_enrollment
 from care.services.persons import (
     create_person,
+    person_for_ref,
     record_person_view,
     restore_person,
     soft_delete_person,
@@ -23,6 +24,7 @@ __all__ = [
     "enroll",
     "ensure_default_policy",
     "exit_enrollment",
+    "person_for_ref",
     "phone_counts",
     "policy_intervals",
     "record_person_view",

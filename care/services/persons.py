@@ -210,6 +210,23 @@ def restore_person(session: Session, scope: Scope, *, person_id: int, seen_versi
     return Saved(person_id, version)
 
 
+REF_LENGTH = 16
+
+
+def person_for_ref(session: Session, scope: Scope, *, ref: str) -> int:
+    """The person a link names by its reference, if it is in the user's scope.
+
+    Unknown, malformed and out-of-scope references get the same NotFound, audited as denied.
+    """
+    ref = (ref or "").strip()
+    valid = len(ref) == REF_LENGTH and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in ref)
+    person_id = session.scalar(select(Person.id).where(Person.ref == ref)) if valid else None
+    if person_id is None or visible_person(session, scope, person_id, include_deleted=True) is None:
+        shown = person_id if person_id is not None else "ref:" + "".join(ch for ch in ref[:REF_LENGTH] if ch.isalnum())
+        raise audit.denied(NotFound(), scope=scope, action="person.view", entity="person", entity_id=shown)
+    return int(person_id)
+
+
 def record_person_view(session: Session, scope: Scope, *, person_id: int, full_id: bool = False) -> None:
     """Audit one opening of a person file (or of the full ID number, which needs its own right)."""
     if full_id and not scope.can("person.view_full_id"):

@@ -183,7 +183,7 @@ def change_access(
     area_code: str | None,
     worker_id: int | None = None,
 ) -> Saved:
-    """Change a login's role, area or worker; applies at the user's next action."""
+    """Change a login's role, area or worker; its sessions end, so it logs in again with the new access."""
     user = _manageable(session, scope, user_id)
     _not_self(scope, user)
     new = _clean_access(session, scope, role, area_code, worker_id)
@@ -194,6 +194,7 @@ def change_access(
             _versioned(session, user, seen_version, {})
         return Saved(user.id, user.version)
     version = _versioned(session, user, seen_version, changes)
+    auth.end_sessions_of(session, user_id=user.id)
     audit.record(
         session,
         scope=scope,

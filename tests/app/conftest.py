@@ -79,3 +79,14 @@ def _logged_in(db: dict) -> Callable[[str], AppTest]:
 def app_as(demo_db: dict) -> Callable[[str], AppTest]:
     """An AppTest already logged in as the demo account of ``role`` (session started on the server)."""
     return _logged_in(demo_db)
+
+
+def person_ref(db_path: Path | str, person_id: int) -> str:
+    """The reference a link to this person's file carries (/person?ref=…)."""
+    from care.queries.person_file import ref_of
+    from db.session import reading
+
+    with reading(get_engine(str(db_path))) as session:
+        ref = ref_of(session, person_id)
+    assert ref, f"no person {person_id}"
+    return ref

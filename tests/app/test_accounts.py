@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from care import auth
 from db.models import AuditEvent, User
 from db.session import get_engine, reading, transaction
+from tests.app.conftest import person_ref
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -194,7 +195,7 @@ def test_the_users_tab_deactivates_the_chosen_login_and_ends_its_session(app_as,
     assert [t.value for t in theirs.title] == ["乡村关爱地图 · 登录"]
 
 
-def test_a_role_change_closes_a_page_the_new_role_lacks_at_the_next_click(demo_db):
+def test_a_role_change_ends_the_session_at_the_next_click(demo_db):
     from care.services.users import change_access
 
     username = _new_login(demo_db)
@@ -217,18 +218,23 @@ def test_a_role_change_closes_a_page_the_new_role_lacks_at_the_next_click(demo_d
             session, admin, user_id=user.id, seen_version=user.version, role="county", area_code=admin.area_code
         )
     at.run()
-    assert "您的角色无权打开此页面" in _texts(at)
-    assert not at.title and not at.text_input
+    # The page it was on asks for a new login: the new role starts with a new session.
+    assert "登录已过期或已退出" in _texts(at)
+    assert not at.dataframe and not at.button
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.session_state["login_token"] = token
+    again.run()
+    assert [t.value for t in again.title] == ["乡村关爱地图 · 登录"]
 
 
-def _person_page(token: str, person_id: object) -> AppTest:
+def _person_page(token: str, ref: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages/person.py"), default_timeout=60)
     at.session_state["login_token"] = token
-    at.session_state["person_id"] = person_id
+    at.query_params["ref"] = ref
     return at.run()
 
 
-def test_a_person_id_put_in_session_state_from_outside_the_scope_answers_as_a_missing_one(app_as, demo_db):
+def test_a_link_to_a_person_outside_the_scope_answers_as_a_missing_one_and_is_audited(app_as, demo_db):
     from db.models import Person
 
     at = app_as("township")
@@ -240,14 +246,18 @@ def test_a_person_id_put_in_session_state_from_outside_the_scope_answers_as_a_mi
         outside = session.scalar(select(Person.id).where(~Person.village_code.startswith(area[:9])).limit(1))
         inside = session.scalar(select(Person.id).where(Person.village_code.startswith(area[:9])).limit(1))
     before = _audit_count(demo_db, "person.view")
-    hidden, missing, own = _person_page(token, outside), _person_page(token, 10_000_000), _person_page(token, inside)
-    assert _texts(hidden) == _texts(missing) and "记录不存在或无权查看" in _texts(hidden)
-    assert not hidden.exception and not hidden.toggle
+    outside_ref, inside_ref = person_ref(demo_db["path"], outside), person_ref(demo_db["path"], inside)
+    hidden, missing, garbled = (_person_page(token, r) for r in (outside_ref, "A" * 16, "<script>'; --"))
+    own = _person_page(token, inside_ref)
+    assert _texts(hidden) == _texts(missing) == _texts(garbled) and "记录不存在或无权查看" in _texts(hidden)
+    assert not hidden.exception and not hidden.toggle and not hidden.dataframe
     assert "记录不存在" not in _texts(own)
+    # The row number is no way in either: only the reference opens a file.
+    assert "记录不存在或无权查看" in _texts(_person_page(token, str(inside)))
     with reading(_engine(demo_db)) as session:
         outcomes = list(
             session.scalars(
                 select(AuditEvent.outcome).where(AuditEvent.action == "person.view").order_by(AuditEvent.id)
             )
         )[before:]
-    assert outcomes == ["denied", "denied", "success"]
+    assert outcomes == ["denied", "denied", "denied", "success", "denied"]

@@ -31,6 +31,7 @@ from care.services.users import create_user
 from care.services.visits import record_visit
 from db.models import Area, Assignment, Enrollment, Person, User, Worker
 from db.session import get_engine, reading, transaction
+from tests.app.conftest import person_ref
 from tests.app.test_pages import PAGE_FILES
 from tests.hostile import all_texts, person_values
 
@@ -253,6 +254,7 @@ def _plant(path) -> dict[str, Any]:
         "township": township.area_code,
         "worker": coordinator.worker_id,
         "rehab": rehab.id,
+        "db": path,
     }
 
 
@@ -265,11 +267,13 @@ def planted(own_demo_db: dict) -> dict[str, Any]:
     return _plant(own_demo_db["path"])
 
 
-def _open(own_app_as, role: str, page: str | None = None, **state: Any) -> AppTest:
-    """The app as ``role`` (its sidebar and home page checked), then ``page`` if given."""
+def _open(own_app_as, role: str, page: str | None = None, ref: str | None = None, **state: Any) -> AppTest:
+    """The app as ``role`` (its sidebar and home page checked), then ``page`` if given (?ref=… for a person)."""
     at = own_app_as(role)
     for key, value in state.items():
         at.session_state[key] = value
+    if ref is not None:
+        at.query_params["ref"] = ref
     at.run()
     check(at, f"{role} start")
     if page is not None:
@@ -286,9 +290,8 @@ PAGES_BY_ROLE = [
 @pytest.mark.parametrize(("role", "page"), PAGES_BY_ROLE)
 def test_every_page_shows_the_planted_payloads_only_escaped(own_app_as, planted, role, page):
     state: dict[str, Any] = {"my_visits_shown": 500, "my_visits_show": "all", "sched_worker_pick": planted["worker"]}
-    if page == "person":
-        state[ui.PERSON_KEY] = planted["persons"][WORKER_NAME]
-    at = _open(own_app_as, role, page, **state)
+    ref = person_ref(planted["db"], planted["persons"][WORKER_NAME]) if page == "person" else None
+    at = _open(own_app_as, role, page, ref, **state)
     shown = check(at, f"{role} {page}")
     if page == "my_visits":
         # Every name on the cards (the last payload's only enrollment has ended: no visit due).
@@ -303,7 +306,7 @@ def test_the_sidebar_shows_the_users_area_escaped(own_app_as, planted, role, are
 
 def test_the_person_file_of_every_payload_shows_it_as_typed(own_app_as, planted):
     for text, person_id in planted["persons"].items():
-        at = _open(own_app_as, "admin", "person", **{ui.PERSON_KEY: person_id})
+        at = _open(own_app_as, "admin", "person", person_ref(planted["db"], person_id))
         shown = check(at, f"person file of {text!r}")
         assert text in shown, text
         assert at.title[0].value == f"{ui.t('pf.title')} · {ui.md(text)}"
@@ -365,7 +368,7 @@ def test_messages_naming_a_county_or_an_existing_person_show_them_escaped(own_ap
     assert any(COUNTY_NAME in shown_payloads(w.value) for w in at.warning)
     # The same warning after an edit of a payload person's file.
     person_id = planted["persons"][VILLAGE_NAME]
-    at = _open(own_app_as, "admin", "person", **{ui.PERSON_KEY: person_id})
+    at = _open(own_app_as, "admin", "person", person_ref(own_demo_db["path"], person_id))
     with reading(get_engine(str(own_demo_db["path"]))) as session:
         form = f"edit_person_{person_id}_{session.get(Person, person_id).version}"
     at.number_input(key=f"{form}_lat").set_value(40.0)

@@ -14,6 +14,7 @@ from care.auth import scope_of
 from care.queries import map as mapq
 from db.models import User
 from db.session import get_engine, reading
+from tests.app.conftest import person_ref
 
 MAP = "pages/map.py"
 
@@ -72,7 +73,7 @@ def test_a_click_on_a_person_shows_their_masked_summary_and_opens_the_file(app_a
     opener = next(b for b in at.button if b.key == f"map_open_{dot.person_id}")
     opener.click().run()
     assert not at.exception
-    assert at.session_state["person_id"] == dot.person_id
+    assert at.query_params["ref"] == person_ref(demo_db["path"], dot.person_id)
 
 
 def test_a_click_on_someone_outside_the_scope_shows_nothing_about_them(app_as, demo_db, monkeypatch):

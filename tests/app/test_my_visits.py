@@ -15,6 +15,7 @@ from care.services.needs import move_need, raise_need
 from care.services.visits import record_visit, update_visit
 from db.models import Enrollment, Need, User, Visit, VisitEnrollment
 from db.session import get_engine, reading, transaction
+from tests.app.conftest import person_ref
 
 
 @pytest.fixture(autouse=True)
@@ -226,7 +227,7 @@ def test_a_need_raised_from_the_person_file_is_saved(app_as, demo_db):
     with reading(_engine(demo_db)) as session:
         before = session.scalar(select(func.count()).select_from(Need).where(Need.person_id == item.person_id))
     at = app_as("coordinator")
-    at.session_state["person_id"] = item.person_id
+    at.query_params["ref"] = person_ref(demo_db["path"], item.person_id)
     at.run()
     at.switch_page("pages/person.py").run()
     key = f"raise_need_{item.person_id}"

@@ -1,4 +1,4 @@
-"""Every page for every role renders without exception; a role never gets a page it may not use."""
+"""Every page for every role renders without exception; a page outside the role refuses, audited."""
 
 from __future__ import annotations
 
@@ -53,11 +53,30 @@ def test_every_allowed_page_renders_for_every_role(app_as, role, page):
 
 
 @pytest.mark.parametrize(("role", "page"), DENIED)
-def test_a_page_outside_the_role_is_not_in_the_navigation(app_as, role, page):
+def test_a_page_outside_the_role_opened_by_its_address_refuses_and_is_audited(app_as, demo_db, role, page):
+    # Its URL exists (a link may be shared), the menu does not list it (tests/e2e/test_roles.py).
     at = app_as(role)
     at.run()
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(PAGE_FILES[page])
+    before = _denials(demo_db, page)
+    at.switch_page(PAGE_FILES[page]).run()
+    assert not at.exception
+    assert "您的角色无权打开此页面" in texts(at)
+    assert not at.dataframe and not at.text_input
+    assert _denials(demo_db, page) == before + 1
+
+
+def _denials(demo_db, page: str) -> int:
+    from sqlalchemy import func, select
+
+    from db.models import AuditEvent
+    from db.session import get_engine, reading
+
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "page.open", AuditEvent.entity_id == page, AuditEvent.outcome == "denied")
+        )
 
 
 @pytest.mark.parametrize(("role", "page"), DENIED)

@@ -11,6 +11,7 @@ from care import services
 from care.auth import scope_of
 from db.models import Person, User
 from db.session import get_engine, reading, transaction
+from tests.app.conftest import person_ref
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +66,7 @@ def test_a_stale_save_is_refused_and_the_newer_values_are_shown(app_as, demo_db)
             .order_by(Person.id)
         )
     at = app_as("township")
-    at.session_state["person_id"] = person.id
+    at.query_params["ref"] = person_ref(demo_db["path"], person.id)
     at.run()
     at.switch_page("pages/person.py").run()
     seen = person.version
@@ -109,7 +110,7 @@ def test_a_saved_location_shows_on_the_map_at_once(app_as, demo_db):
     assert before == {(person.lat, person.lon)}  # now cached
 
     at = app_as("township")
-    at.session_state["person_id"] = person.id
+    at.query_params["ref"] = person_ref(demo_db["path"], person.id)
     at.run()
     at.switch_page("pages/person.py").run()
     form_key = f"edit_person_{person.id}_{person.version}"

@@ -108,8 +108,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _seed_demo(db_path: Path, env: dict[str, str]) -> dict[str, Any]:
-    """Build the demo county into ``db_path``; return the summary the builder prints last."""
+def _seed_demo(db_path: Path | str, env: dict[str, str]) -> dict[str, Any]:
+    """Build the demo county into ``db_path`` (a file or a database URL); return the summary it prints last."""
     command = [
         sys.executable,
         "-m",

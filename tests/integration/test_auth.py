@@ -136,3 +136,66 @@ def test_audit_details_never_hold_a_full_id_or_mobile_number(engine, user):
     for secret in ("11010519491231002X", "13812345678", "13912345678", "440524200001010014", "13700001111"):
         assert secret not in flat
     assert event.detail["id_number"] == "110105********002X"
+
+
+def _handoff(engine, token):
+    with transaction(engine) as session:
+        return auth.start_handoff(session, token=token)
+
+
+def _claim(engine, code):
+    with transaction(engine) as session:
+        return auth.claim_handoff(session, code=code)
+
+
+def test_the_cookie_hand_over_gives_the_token_once(engine, user):
+    token = _login(engine, "Correct-Horse-9")
+    code = _handoff(engine, token)
+    with transaction(engine) as session:
+        assert auth.handoff_pending(session, token=token)
+    assert _claim(engine, code) == token
+    assert _claim(engine, code) is None, "a code works once"
+    with transaction(engine) as session:
+        assert not auth.handoff_pending(session, token=token)
+    assert _resume(engine, token) is not None, "claiming does not end the session"
+
+
+def test_the_database_holds_neither_the_token_nor_the_code(engine, user):
+    token = _login(engine, "Correct-Horse-9")
+    code = _handoff(engine, token)
+    with reading(engine) as session:
+        row = session.execute(text("SELECT * FROM login_sessions")).mappings().one()
+    stored = " ".join(str(v) for v in row.values())
+    assert token not in stored and code not in stored
+    assert row["handoff_sealed"] and row["handoff_hash"]
+
+
+def test_a_code_expires_after_a_minute_and_with_its_session(engine, user, freeze_clock):
+    token = _login(engine, "Correct-Horse-9")
+    code = _handoff(engine, token)
+    freeze_clock(START + auth.HANDOFF_TIMEOUT + dt.timedelta(seconds=1))
+    assert _claim(engine, code) is None
+    freeze_clock(START)
+    other = _login(engine, "Correct-Horse-9")
+    code = _handoff(engine, other)
+    with transaction(engine) as session:
+        auth.end_session(session, token=other)
+    assert _claim(engine, code) is None
+
+
+@pytest.mark.parametrize("code", ["", "x", "a" * 44, "ü" * 44, "a" * 500, "' OR 1=1 --"])
+def test_a_wrong_or_malformed_code_gets_nothing(engine, user, code):
+    token = _login(engine, "Correct-Horse-9")
+    _handoff(engine, token)
+    assert _claim(engine, code) is None
+    with transaction(engine) as session:
+        assert auth.handoff_pending(session, token=token), "a wrong guess does not spend the real code"
+
+
+def test_a_tag_names_a_token_without_giving_it_away(engine, user):
+    token = _login(engine, "Correct-Horse-9")
+    tag = auth.token_tag(token)
+    assert len(tag) == 16 and tag not in token
+    with reading(engine) as session:
+        (stored,) = session.execute(text("SELECT token_hash FROM login_sessions")).one()
+    assert stored.startswith(tag) and stored != token

@@ -1,4 +1,4 @@
-"""Managing logins: every change is versioned, audited, and applies at the user's next action."""
+"""Managing logins: every change is versioned and audited; access changes end the user's sessions."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def test_a_deactivated_user_is_logged_out_at_the_next_action_and_can_come_back(e
     assert [len(_events(engine, a)) for a in ("user.deactivate", "user.reactivate")] == [1, 1]
 
 
-def test_a_role_and_area_change_applies_at_the_next_action_and_is_audited_old_to_new(engine, world):
+def test_a_role_and_area_change_ends_the_sessions_and_is_audited_old_to_new(engine, world):
     user_id = _create(engine, world)
     token = _login(engine, "li_township", TEMP)
     with transaction(engine) as session:
@@ -134,7 +134,8 @@ def test_a_role_and_area_change_applies_at_the_next_action_and_is_audited_old_to
             role="county",
             area_code=world.county,
         )
-    after = _resume(engine, token)
+    assert _resume(engine, token) is None, "the session with the old access is over"
+    after = _resume(engine, _login(engine, "li_township", NEW))
     assert (after.role, after.area_code) == ("county", world.county)
     (event,) = _events(engine, "user.change_role")
     assert event.detail["old"] == {"role": "township", "area_code": world.township_a}
