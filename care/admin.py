@@ -10,10 +10,10 @@ import argparse
 import getpass
 import sys
 
-from care import audit, audit_check, auth, backup, enums
+from care import audit_check, backup, enums
 from care.errors import CareError
+from care.services.users import create_user_as_operator
 from db.migrate import upgrade
-from db.models import Area, Worker
 from db.session import get_engine, transaction
 
 
@@ -33,11 +33,7 @@ def create_user(args: argparse.Namespace) -> int:
     password = _read_password()
     try:
         with transaction(engine) as session:
-            if args.area and session.get(Area, args.area) is None:
-                raise SystemExit(f"Unknown area code {args.area}: import or create the area first.")
-            if args.worker_id is not None and session.get(Worker, args.worker_id) is None:
-                raise SystemExit(f"Unknown worker id {args.worker_id}.")
-            user = auth.create_user(
+            saved = create_user_as_operator(
                 session,
                 username=args.username,
                 password=password,
@@ -46,16 +42,7 @@ def create_user(args: argparse.Namespace) -> int:
                 worker_id=args.worker_id,
                 must_change_password=args.must_change,
             )
-            audit.record(
-                session,
-                scope=None,
-                username="cli",
-                action="user.create",
-                entity="user",
-                entity_id=user.id,
-                detail={"username": user.username, "role": user.role, "area_code": user.area_code},
-            )
-            print(user.id)
+            print(saved.id)
     except CareError as error:
         print(error.message(args.lang), file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from care import clock
+from care import audit_anchor, clock
 from care.errors import CareError
 from care.ids import mask_id_number, mask_phone
 from care.scope import Scope
@@ -107,6 +107,8 @@ def record(
     event.hash = event_hash(prev, _hashed_fields(event))
     session.add(event)
     session.flush()
+    if event.id % audit_anchor.EVERY == 0:
+        audit_anchor.write_checkpoint(session, reason="every")
     return event
 
 

@@ -1,4 +1,4 @@
-"""``python -m care.admin audit-verify``: check the audit log's hash chain and list broken links."""
+"""``python -m care.admin audit-verify``: check the audit log's hash chain and its signed checkpoints."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 
 from sqlalchemy import func, select
 
-from care import audit
+from care import audit, audit_anchor, i18n
 from db.models import AuditEvent
 from db.session import get_engine, reading
 
@@ -21,10 +21,14 @@ def verify(args: argparse.Namespace) -> int:
             .where(AuditEvent.id.in_(bad))
             .order_by(AuditEvent.id)
         ).all()
+        anchored = audit_anchor.verify_anchor(session)
     for event_id, at, action in rows:
         print(f"broken link: event {event_id} at {at:%Y-%m-%d %H:%M:%S} ({action})")
-    print(f"{total} events checked, {len(bad)} broken")
-    return 1 if bad else 0
+    lang = getattr(args, "lang", "zh")
+    for key, params in anchored:
+        print(i18n.t(key, lang, **params))
+    print(f"{total} events checked, {len(bad)} broken, {len(anchored)} checkpoint problems")
+    return 1 if bad or anchored else 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from care import audit, clock
 from care.scope import Scope
@@ -29,6 +31,75 @@ HANDOFF_TIMEOUT = dt.timedelta(seconds=60)
 
 
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn's score, 0-4: 3 is "safely unguessable" against an offline attack on a slow hash.
+MIN_STRENGTH = 3
+_SURNAMES = [
+    "wang",
+    "li",
+    "zhang",
+    "liu",
+    "chen",
+    "yang",
+    "huang",
+    "zhao",
+    "wu",
+    "zhou",
+    "xu",
+    "sun",
+    "ma",
+    "zhu",
+    "hu",
+    "guo",
+    "he",
+    "gao",
+    "lin",
+    "luo",
+    "zheng",
+    "liang",
+]
+_GIVEN = [
+    "wei",
+    "fang",
+    "na",
+    "min",
+    "jing",
+    "li",
+    "qiang",
+    "lei",
+    "jun",
+    "yang",
+    "yong",
+    "yan",
+    "jie",
+    "juan",
+    "tao",
+    "ming",
+    "chao",
+    "xia",
+    "ping",
+    "gang",
+    "hua",
+    "hong",
+]
+# Chinese names in pinyin and the passwords Chinese users pick most (love-you numbers, QQ, pinyin words).
+COMMON_WORDS = (
+    *_SURNAMES,
+    *(s + g for s in _SURNAMES for g in _GIVEN),
+    *[
+        "woaini",
+        "5201314",
+        "1314520",
+        "520520",
+        "woaini1314",
+        "qq123456",
+        "aini1314",
+        "zhongguo",
+        "beijing",
+        "caremap",
+        "guanai",
+    ],
+    *["ertong", "laoren", "canji", "xiangcun", "zhuren", "kangfu"],
+)
 
 
 def check_password_policy(password: str, *, username: str, personal: tuple[str, ...] = ()) -> None:
@@ -46,6 +117,8 @@ def check_password_policy(password: str, *, username: str, personal: tuple[str, 
             any(not c.isalnum() or not c.isascii() for c in password),
         )
     )
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in password):
+        raise ValidationError("password.control_chars", field="password")
     if kinds < 3:
         raise ValidationError("password.too_simple", field="password")
     lowered = password.lower()
@@ -53,6 +126,10 @@ def check_password_policy(password: str, *, username: str, personal: tuple[str, 
         raise ValidationError("password.contains_username", field="password")
     if any(len(item) >= 4 and item.lower() in lowered for item in personal if item):
         raise ValidationError("password.contains_personal", field="password")
+    # zxcvbn finds repeats, sequences, keyboard walks, dates and dictionary words; it is given the
+    # user's own words and Chinese names in pinyin, which its English lists lack.
+    if zxcvbn(password, user_inputs=[username, *personal, *COMMON_WORDS])["score"] < MIN_STRENGTH:
+        raise ValidationError("password.guessable", field="password")
 
 
 def hash_password(password: str) -> str:
@@ -81,14 +158,16 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     """
     now = clock.now()
     user = session.scalar(select(User).where(User.username == username.strip()))
+    # One argon2 verification on every path (unknown, locked, inactive, wrong, right): the time
+    # an answer takes does not tell whether a username exists or what state it is in.
+    matches = verify_password(user.password_hash if user is not None else _DUMMY_HASH, password)
     if user is None:
-        verify_password(_DUMMY_HASH, password)
         audit.record(session, scope=None, username=username.strip()[:64], action="login", outcome="failure")
         return None
     if user.locked_until is not None and user.locked_until > now:
         audit.record(session, scope=scope_of(user), action="login", outcome="locked")
         return None
-    if not user.active or not verify_password(user.password_hash, password):
+    if not user.active or not matches:
         user.failed_logins = (user.failed_logins or 0) + 1
         outcome = "failure"
         if user.failed_logins >= MAX_FAILURES:

@@ -349,13 +349,20 @@ def run_backup(args: Any) -> int:
     from care.config import database_url
 
     url = normalise_url(args.db) if args.db else database_url()
+    from care import audit_anchor
+    from db.session import get_engine, transaction
+
+    with transaction(get_engine(url)) as session:
+        # The copy carries a signed note of the log's head: a restore cut short of it shows.
+        head = audit_anchor.write_checkpoint(session, reason="backup")
     try:
         summary = backup(url, args.to)
     except CareError as error:
         print(error.message(args.lang), file=sys.stderr)
         return 2
     _audit_cli(url, "backup.create", summary)
-    print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    audit_head = {"event": head.event_id, "events": head.event_count, "hash": head.head_hash} if head else None
+    print(json.dumps({**summary.as_dict(), "audit_head": audit_head}, ensure_ascii=False))
     return 0
 
 
@@ -373,5 +380,6 @@ def run_restore(args: Any) -> int:
         print(error.message(args.lang), file=sys.stderr)
         return 2
     _audit_cli(url, "backup.restore", summary)
-    print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    # The counts are those of the file; the restore's own audit event comes after them.
+    print(json.dumps({**summary.as_dict(), "own_events": {"audit_events": 1}}, ensure_ascii=False))
     return 0

@@ -489,6 +489,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "password.contains_username": ("密码不能包含用户名。", "The password must not contain the username."),
     "password.contains_personal": ("密码不能包含身份证号或电话号码。", "The password must not contain an ID or phone number."),
+    "password.control_chars": (
+        "密码不能包含控制字符（如换行、制表符或空字符）。",
+        "A password must not contain control characters (line breaks, tabs, NUL).",
+    ),
+    "password.guessable": (
+        "这个密码容易被猜中（重复、顺序、常见密码或姓名拼音）。请换一个更长、更少规律的密码，例如几个不相关的词加数字和符号。",
+        "This password is easy to guess (repeats, sequences, a common password or a name). Choose a longer one"
+        " with less pattern, such as a few unrelated words with digits and symbols.",
+    ),
     # --- map -------------------------------------------------------------------
     "nav.map": ("总览地图", "Map"),
     "map.title": ("总览地图", "Map"),
@@ -1404,6 +1413,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     "audit.export": ("导出 CSV", "Export CSV"),
     "audit.export_note": ("导出本身也会记入审计日志。", "The export itself is recorded in the audit log."),
     "audit.verify": ("校验哈希链", "Verify the hash chain"),
+    "audit.anchor_forged": (
+        "签名检查点 {id}（{at}）的签名不符：检查点在数据库中被改动过。",
+        "Checkpoint {id} of {at}: the signature does not verify (it was altered in the database).",
+    ),
+    "audit.anchor_missing": (
+        "审计记录缺失：签名检查点 {id}（{at}）记下截至第 {event} 条共 {counted} 条记录，现仅有 {found} 条（最新的记录被删除）。",
+        "Events missing: checkpoint {id} of {at} counted {counted} events up to event {event}; the log has {found}"
+        " up to there (the newest events were deleted).",
+    ),
     "audit.chain_ok": ("哈希链完整：所有记录均未被改动。", "The hash chain is intact: no event has been altered."),
     "audit.chain_broken": (
         "哈希链断裂：以下记录在数据库中被改动或删除：{ids}",
@@ -1539,6 +1557,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "risk.reason.grade_2_mental": ("二级智力、精神或多重残疾", "Grade 2 intellectual, mental or multiple disability"),
     "risk.reason.grade_2": ("二级残疾", "Grade 2 disability"),
     "risk.reason.rehab_needs": ("有康复需求", "Has rehabilitation needs"),
+    # --- single sign-on ----------------------------------------------------------
+    "login.sso": ("使用统一身份认证登录", "Sign in with the unified identity service"),
 }
 
 

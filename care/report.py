@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select
 
-from care import clock
+from care import audit, clock
 from care.auth import scope_of
 from care.errors import CareError
 from care.exports import ExportMeta, record_export, workbook_bytes
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     scope = _scope(engine, args.username)
     out = Path(args.out)
     try:
-        data, rows, meta = build(engine, scope, month=args.month, area=args.area, lang=args.lang)
+        with audit.denials_survive(engine):
+            data, rows, meta = build(engine, scope, month=args.month, area=args.area, lang=args.lang)
         out.write_bytes(data)
         try:
             with transaction(engine) as session:

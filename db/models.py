@@ -406,6 +406,24 @@ class Need(Base):
     __table_args__ = (CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="status"),)
 
 
+class AuditCheckpoint(Base):
+    """A signed note of the audit log's head: how many events up to which one, ending in which hash.
+
+    Signed with a key kept outside the database (care/audit_anchor.py): whoever deletes the newest
+    events cannot write a matching checkpoint, so the cut shows.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    event_id: Mapped[int] = mapped_column(Integer)
+    event_count: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str] = mapped_column(String(64))
+
+
 class AuditEvent(Base):
     """Who did what to which records, and whether it was allowed; chained by hash."""
 

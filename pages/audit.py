@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care.queries.audit_log import AuditFilter, audit_choices, audit_page, broken_links
+from care.queries.audit_log import AuditFilter, anchor_problems, audit_choices, audit_page, broken_links
 from care.services.audit_log import export_audit_csv
 
 scope = ui.require_page("audit")
@@ -104,7 +104,10 @@ nav[1].download_button(
 if nav[2].button(ui.t("audit.verify"), icon=":material/verified:", key="audit_verify"):
     with ui.read() as session:
         bad = broken_links(session, scope) or []
+        anchored = anchor_problems(session, scope) or []
     if bad:
         st.error(ui.t("audit.chain_broken", ids=", ".join(str(i) for i in bad[:50])))
-    else:
+    for key, params in anchored:
+        st.error(ui.message(key, params))
+    if not bad and not anchored:
         st.success(ui.t("audit.chain_ok"))

@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from care import services
 from care.errors import CareError
-from care.queries.person_file import person_file
+from care.queries.person_file import full_id_number, person_file
 from care.queries.registers import area_options
 from ui import forms
 from ui import person_file as view
@@ -51,7 +51,7 @@ if scope.can("person.view_full_id") and st.toggle(ui.t("pf.show_full_id"), key=f
     try:
         with ui.write(changes_data=False) as session:
             services.record_person_view(session, scope, person_id=person_id, full_id=True)
-        full_id = pf.id_number
+            full_id = full_id_number(session, scope, person_id)
         st.caption(ui.t("pf.full_id_logged"))
     except CareError as error:
         ui.show_error(error)

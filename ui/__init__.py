@@ -82,8 +82,8 @@ def write(*, changes_data: bool = True) -> Iterator[Session]:
 
 @contextmanager
 def read() -> Iterator[Session]:
-    """A read session on the app's database."""
-    with reading(engine()) as session:
+    """A read session on the app's database (a refusal raised inside is audited, as for writes)."""
+    with audit.denials_survive(engine()), reading(engine()) as session:
         yield session
 
 
@@ -103,6 +103,10 @@ def current_scope() -> Scope | None:
     A tab that logged in keeps its token in the session; a reloaded tab, a new tab or a tab that
     reconnected to another app process finds it in the HttpOnly cookie.
     """
+    # Single sign-on (ui/sso.py): an identity the provider has just vouched for starts a local session.
+    from ui import sso
+
+    sso.sign_in()
     token = st.session_state.get(TOKEN_KEY)
     from_cookie = not token
     if from_cookie:
@@ -222,6 +226,10 @@ def logout() -> None:
     if token:
         st.session_state[END_KEY] = auth.token_tag(token)
         st.session_state[DEAD_COOKIE_KEY] = token
+    # Single sign-on (ui/sso.py): clear Streamlit's identity too, or it would log straight back in.
+    from ui import sso
+
+    sso.sign_out()
 
 
 _MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~:$&")

@@ -47,7 +47,8 @@ def _edit_person(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
     seen = forms.seen_version(key, pf.version)
     defaults = {
         "name": pf.name,
-        "id_number": pf.id_number,
+        # Masked: the whole number shows only through the audited toggle; a correction is typed anew.
+        "id_number": pf.id_masked,
         "village_code": pf.village_code,
         "phone": pf.phone,
         "address": pf.address,
@@ -59,6 +60,8 @@ def _edit_person(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
         values = forms.person_fields(f"edit_{key}_{seen}", defaults, villages, EDITABLE_BY_ROLE.get(scope.role, ()))
         submitted = st.form_submit_button(ui.t("form.save"), type="primary")
     if submitted:
+        if values.get("id_number", "").strip() == pf.id_masked:
+            values = {k: v for k, v in values.items() if k != "id_number"}
 
         def run() -> object:
             with ui.write() as session:

@@ -116,3 +116,12 @@ def broken_links(session: Session, scope: Scope) -> list[int] | None:
     if not scope.can("audit.view"):
         return None
     return audit.verify_chain(session)
+
+
+def anchor_problems(session: Session, scope: Scope) -> list[tuple[str, dict[str, object]]] | None:
+    """The log checked against its signed checkpoints: cut-off tail, forged checkpoint (None: may not check)."""
+    from care import audit_anchor
+
+    if not scope.can("audit.view"):
+        return None
+    return audit_anchor.verify_anchor(session)

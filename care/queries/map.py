@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, distinct, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from care import areas, ids, policy
+from care import areas, audit, ids, policy
 from care.enums import RISK_ORDER
 from care.maps import AreaShape, PersonDot, VillageDot
 from care.queries.scoping import in_area, person_conditions, visible_person
@@ -365,10 +365,10 @@ def export_data(session: Session, scope: Scope, area_code: str, today: dt.date) 
     from care.errors import NotFound
 
     if not areas.is_code(area_code) or not scope.covers(area_code):
-        raise NotFound()
+        raise audit.denied(NotFound(), scope=scope, action="map.export", entity="area", entity_id=str(area_code)[:20])
     shown, shapes = area_shapes(session, scope, area_code)
     if shown is None:
-        raise NotFound()
+        raise audit.denied(NotFound(), scope=scope, action="map.export", entity="area", entity_id=area_code)
     flt = MapFilter(area_code=area_code)
     individual = shown.level != "county" or scope.assigned_only
     villages = [] if individual else village_aggregates(session, scope, flt, today)

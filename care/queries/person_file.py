@@ -55,7 +55,6 @@ class PersonFile:
     sex: str
     birth_date: dt.date
     age: int
-    id_number: str
     id_masked: str
     phone_masked: str
     phone: str
@@ -104,14 +103,12 @@ def person_file(session: Session, scope: Scope, person_id: int, today: dt.date) 
     current = {row["enrollment_id"]: row["worker"] for row in history if row["current"]}
     intervals = policy_intervals(session)
     views = [_enrollment_view(e, age, current.get(e.id), intervals) for e in enrollments]
-    full = scope.can("person.view_full_id")
     return PersonFile(
         id=person.id,
         name=person.name,
         sex=person.sex,
         birth_date=person.birth_date,
         age=age,
-        id_number=person.id_number if full else ids.mask_id_number(person.id_number),
         id_masked=ids.mask_id_number(person.id_number),
         phone_masked=ids.mask_phone(person.phone),
         phone=person.phone,
@@ -242,6 +239,14 @@ def _needs(session: Session, person_id: int) -> list[dict[str, Any]]:
         }
         for nid, kind, dept, desc, status, opened, resolved in rows
     ]
+
+
+def full_id_number(session: Session, scope: Scope, person_id: int) -> str | None:
+    """The whole ID number, for the audited "show" toggle only (None without the right or the person)."""
+    if not scope.can("person.view_full_id"):
+        return None
+    person = visible_person(session, scope, person_id, include_deleted=True)
+    return person.id_number if person is not None else None
 
 
 def ref_of(session: Session, person_id: int) -> str | None:

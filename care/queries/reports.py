@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from care import areas, policy
+from care import areas, audit, policy
 from care.errors import NotFound, ValidationError
 from care.queries import bulk
 from care.queries.scoping import in_area, person_conditions
@@ -71,7 +71,10 @@ def check_area(session: Session, scope: Scope, area_code: str | None) -> str:
         raise ValidationError("rpt.bad_area", field="area_code", code=str(code)[:20])
     area = session.get(Area, code)
     if area is None or not scope.covers(code) or area.valid_to is not None:
-        raise NotFound("rpt.area_not_found", code=code)
+        # Audited as a denied access (by whoever runs the read: the page or the command line).
+        raise audit.denied(
+            NotFound("rpt.area_not_found", code=code), scope=scope, action="report.view", entity="area", entity_id=code
+        )
     return code
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Date, String, Table, bindparam, case, func
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, selectinload
 
-from care import clock, ids, policy, rules
+from care import audit_anchor, clock, ids, policy, rules
 from care.services.facts import facts_of
 from db.models import Enrollment, Person, Setting, Visit, VisitEnrollment, VisitPolicy
 
@@ -194,6 +194,7 @@ def daily_upkeep(session: Session, *, today: dt.date | None = None) -> list[int]
     if last is not None and last >= today:
         return []
     changed = refresh_risks(session, today=today, since=last)
+    audit_anchor.write_checkpoint(session, reason="daily")
     if row is None:
         session.add(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from care import areas, audit, auth, enums
@@ -118,6 +118,39 @@ def create_user(
     audit.record(
         session,
         scope=scope,
+        action="user.create",
+        entity="user",
+        entity_id=user.id,
+        detail={"username": user.username, **access},
+    )
+    return Saved(user.id, user.version)
+
+
+def create_user_as_operator(
+    session: Session,
+    *,
+    username: str,
+    role: str,
+    area_code: str | None,
+    worker_id: int | None,
+    password: str,
+    must_change_password: bool,
+) -> Saved:
+    """A login made on the server's command line, under the same rules as the users page.
+
+    The operator acts as an administrator of the whole county (or of nothing yet, on a new
+    database, where only an administrator without an area can be made).
+    """
+    county = session.scalar(select(Area.code).where(Area.level == "county", Area.valid_to.is_(None)).limit(1))
+    operator = Scope(None, "cli", "admin", county)
+    access = _clean_access(session, operator, role, area_code, worker_id)
+    user = auth.create_user(
+        session, username=username, password=password, must_change_password=must_change_password, **access
+    )
+    audit.record(
+        session,
+        scope=None,
+        username="cli",
         action="user.create",
         entity="user",
         entity_id=user.id,

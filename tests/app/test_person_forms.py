@@ -120,3 +120,45 @@ def test_a_saved_location_shows_on_the_map_at_once(app_as, demo_db):
 
     after = {(d.lat, d.lon) for d in map_view.map_data(scope, flt, clock.today()).persons if d.person_id == person.id}
     assert after == {(round(person.lat + 0.001, 6), person.lon)}
+
+
+def _full_id_events(demo_db, person_id: int) -> int:
+    from db.models import AuditEvent
+
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "person.view_full_id", AuditEvent.entity_id == str(person_id))
+        )
+
+
+def test_the_edit_form_shows_the_id_masked_and_the_full_number_only_through_the_audited_toggle(app_as, demo_db):
+    from care import ids
+
+    engine = get_engine(str(demo_db["path"]))
+    with reading(engine) as session:
+        user = session.scalar(select(User).where(User.username == demo_db["accounts"]["admin"]["username"]))
+        person = session.scalar(select(Person).where(Person.deleted.is_(False)).order_by(Person.id.desc()))
+    at = app_as("admin")
+    at.query_params["ref"] = person_ref(demo_db["path"], person.id)
+    at.run()
+    at.switch_page("pages/person.py").run()
+    form = f"edit_person_{person.id}_{person.version}"
+    field = at.text_input(key=f"{form}_id")
+    assert field.value == ids.mask_id_number(person.id_number) != person.id_number
+    shown = [str(c.value) for c in at.code] + [str(e.value) for e in at.text_input if (e.key or "").endswith("_id")]
+    assert not any(person.id_number in text for text in shown)
+    assert _full_id_events(demo_db, person.id) == 0
+    # Saving another field leaves the number as it is.
+    at.text_input(key=f"{form}_address").input("新地址 1 号")
+    next(b for b in at.button if b.form_id == form).click().run()
+    assert not at.exception
+    with reading(engine) as session:
+        after = session.get(Person, person.id)
+    assert after.address == "新地址 1 号" and after.id_number == person.id_number
+    # The toggle shows it, and the showing is recorded.
+    at.toggle(key=f"full_id_{person.id}").set_value(True).run()
+    assert person.id_number in "\n".join(str(c.value) for c in at.code)
+    assert _full_id_events(demo_db, person.id) == 1
+    assert user.role == "admin"

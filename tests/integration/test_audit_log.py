@@ -111,7 +111,7 @@ def test_the_csv_holds_no_full_id_number(engine, world):
 def test_the_check_command_passes_an_intact_log(engine, world, capsys):
     assert admin.main(["audit-verify", "--db", _url(engine)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^\d+ events checked, 0 broken$", out, re.M)
+    assert re.search(r"^\d+ events checked, 0 broken, 0 checkpoint problems$", out, re.M)
 
 
 def test_the_check_command_flags_a_row_edited_directly_in_the_database(engine, world, capsys):
@@ -149,3 +149,69 @@ def test_no_code_deletes_or_rewrites_audit_events():
         if pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def _checkpoint(engine, reason="test"):
+    from care import audit_anchor
+
+    with transaction(engine) as session:
+        return audit_anchor.write_checkpoint(session, reason=reason)
+
+
+def test_deleting_the_newest_events_after_a_checkpoint_is_reported(engine, world, capsys):
+    for n in range(3):
+        _fail_login(engine, f"tail{n}")
+    _checkpoint(engine)
+    assert admin.main(["audit-verify", "--db", _url(engine)]) == 0
+    capsys.readouterr()
+    # Cut the tail: what is left is still a valid hash chain.
+    with transaction(engine) as session:
+        last = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+        session.execute(text("DELETE FROM audit_events WHERE id >= :id"), {"id": last - 1})
+    with reading(engine) as session:
+        assert audit.verify_chain(session) == []
+    assert admin.main(["audit-verify", "--db", _url(engine)]) == 1
+    out = capsys.readouterr().out
+    assert "审计记录缺失" in out and "1 checkpoint problems" in out
+
+
+def test_a_checkpoint_rewritten_without_the_key_is_reported(engine, world, capsys):
+    _fail_login(engine, "a")
+    _checkpoint(engine)
+    _fail_login(engine, "b")
+    # Someone deletes the newest event and "fixes" the checkpoint to match; they lack the key.
+    with transaction(engine) as session:
+        last = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+        session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": last})
+        session.execute(
+            text("UPDATE audit_checkpoints SET event_count = event_count - 1, event_id = :id"), {"id": last - 1}
+        )
+    assert admin.main(["audit-verify", "--db", _url(engine)]) == 1
+    assert "签名不符" in capsys.readouterr().out
+
+
+def test_a_checkpoint_is_signed_every_hundred_events_without_being_asked(engine, world):
+    from care import audit_anchor
+    from db.models import AuditCheckpoint
+
+    with reading(engine) as session:
+        before = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+    for n in range(audit_anchor.EVERY + 1):
+        _fail_login(engine, f"many{n}")
+    with reading(engine) as session:
+        signed = session.scalars(select(AuditCheckpoint).where(AuditCheckpoint.reason == "every")).all()
+    assert signed and all(c.event_id % audit_anchor.EVERY == 0 and c.event_id > before for c in signed)
+
+
+def test_the_signing_key_is_not_in_the_database(engine, world, tmp_path, monkeypatch):
+    from care import audit_anchor
+
+    monkeypatch.delenv(audit_anchor.KEY_ENV, raising=False)
+    monkeypatch.setenv(audit_anchor.KEY_FILE_ENV, str(tmp_path / "keys" / "signing"))
+    _fail_login(engine, "k")
+    cp = _checkpoint(engine)
+    key = (tmp_path / "keys" / "signing").read_text().strip()
+    assert len(key) == 64 and oct((tmp_path / "keys" / "signing").stat().st_mode & 0o777) == "0o600"
+    with reading(engine) as session:
+        dumped = " ".join(str(v) for row in session.execute(text("SELECT * FROM audit_checkpoints")) for v in row)
+    assert key not in dumped and cp.mac in dumped

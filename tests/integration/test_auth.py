@@ -199,3 +199,62 @@ def test_a_tag_names_a_token_without_giving_it_away(engine, user):
     with reading(engine) as session:
         (stored,) = session.execute(text("SELECT token_hash FROM login_sessions")).one()
     assert stored.startswith(tag) and stored != token
+
+
+def _lock(engine, user_id):
+    with transaction(engine) as session:
+        session.get(User, user_id).locked_until = START + dt.timedelta(minutes=15)
+
+
+def _deactivate(engine, user_id):
+    with transaction(engine) as session:
+        session.get(User, user_id).active = False
+
+
+def test_every_login_answer_runs_exactly_one_password_verification(engine, user, monkeypatch):
+    calls: list[str] = []
+    real = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda stored, pw: calls.append(pw) or real(stored, pw))
+    _login(engine, "Correct-Horse-9")
+    _login(engine, "wrong")
+    _login(engine, "x", username="nobody")
+    _lock(engine, user)
+    _login(engine, "Correct-Horse-9")
+    with transaction(engine) as session:
+        session.get(User, user).locked_until = None
+    _deactivate(engine, user)
+    _login(engine, "Correct-Horse-9")
+    assert len(calls) == 5
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_locked_an_inactive_and_an_unknown_account_answer_as_slowly_as_a_wrong_password(engine, freeze_clock):
+    import statistics
+    import time
+
+    freeze_clock(START)
+    ids = {}
+    with transaction(engine) as session:
+        for name in ("wrongpw", "locked", "inactive"):
+            ids[name] = auth.create_user(
+                session, username=name, password="Correct-Horse-9", role="township", area_code=None
+            ).id
+    _lock(engine, ids["locked"])
+    _deactivate(engine, ids["inactive"])
+
+    def median_ms(username: str) -> float:
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            # A wrong password each time keeps the accounts in their state (no lockout within 7 tries
+            # of the unlocked one: the count resets below).
+            _login(engine, "not-the-password", username=username)
+            times.append((time.perf_counter() - started) * 1000)
+            with transaction(engine) as session:
+                session.get(User, ids["wrongpw"]).failed_logins = 0
+        return statistics.median(times)
+
+    reference = median_ms("wrongpw")
+    for name in ("locked", "inactive", "nobody-at-all"):
+        ratio = median_ms(name) / reference
+        assert 0.6 < ratio < 1.6, (name, ratio, reference)

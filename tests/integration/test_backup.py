@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from care import backup
+from care import audit_anchor, backup
 from care.errors import CareError
 from db.models import AuditEvent, Person, Visit
 from db.session import get_engine, reading, transaction
@@ -179,6 +179,10 @@ def test_the_backup_and_restore_commands_print_a_summary_and_refuse_a_non_empty_
 
     source = tmp_path / "care.db"
     build_demo(get_engine(str(source)), residents=40, seed=4)
+    from care import auth
+
+    with transaction(get_engine(str(source))) as session:
+        auth.authenticate(session, username="nobody", password="x")  # an audit log to anchor
     made = _cli("backup", "--db", str(source), "--to", str(tmp_path / "b.db"))
     assert made.returncode == 0, made.stderr
     summary = json.loads(made.stdout.strip().splitlines()[-1])
@@ -187,7 +191,16 @@ def test_the_backup_and_restore_commands_print_a_summary_and_refuse_a_non_empty_
     assert again.returncode == 2 and "已存在" in again.stderr
     restored = _cli("restore", "--db", str(tmp_path / "r.db"), "--from", str(tmp_path / "b.db"))
     assert restored.returncode == 0, restored.stderr
-    assert json.loads(restored.stdout.strip().splitlines()[-1])["counts"] == summary["counts"]
+    restored_summary = json.loads(restored.stdout.strip().splitlines()[-1])
+    assert restored_summary["counts"] == summary["counts"]
+    # What the README promises: the restored database holds the file's rows and the restore's one event.
+    assert restored_summary["own_events"] == {"audit_events": 1}
+    with reading(get_engine(str(tmp_path / "r.db"))) as session:
+        events = session.scalar(select(func.count()).select_from(AuditEvent))
+        anchored = audit_anchor.verify_anchor(session)
+    assert events == summary["counts"]["audit_events"] + 1
+    assert summary["audit_head"]["events"] == summary["counts"]["audit_events"]
+    assert anchored == [], "the copy carries a valid checkpoint of its own head"
     refused = _cli("--lang", "en", "restore", "--db", str(source), "--from", str(tmp_path / "b.db"))
     assert refused.returncode == 2 and "--force" in refused.stderr
     with reading(get_engine(str(source))) as session:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from care import auth
@@ -75,6 +76,28 @@ def test_create_user_refuses_a_taken_username_with_a_message(tmp_path):
         stdin="Long-Secret-42\n",
     )
     assert done.returncode == 2 and "已存在" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--role", "coordinator"], "须关联"),
+        (["--role", "coordinator", "--area", "522699101000"], "须关联"),
+        (["--role", "township", "--area", "522699999000"], "有效行政区划"),
+        (["--role", "township", "--area", "522699101000"], ""),
+    ],
+)
+def test_create_user_follows_the_users_page_rules(tmp_path, extra, message):
+    db = tmp_path / "care.db"
+    build_demo(get_engine(str(db)), residents=50, seed=2)
+    done = _run("care.admin", "create-user", "--db", str(db), "--username", "new_one", *extra, stdin="Long-Secret-42\n")
+    with reading(get_engine(str(db))) as session:
+        created = session.scalar(select(User).where(User.username == "new_one"))
+    if extra[-1] == "522699101000" and extra[1] == "township":
+        assert done.returncode == 0 and created is not None
+        return
+    assert done.returncode == 2 and created is None, done.stderr
+    assert message in done.stderr
 
 
 def test_the_registers_bench_prints_one_json_line_per_case(tmp_path):
@@ -146,3 +169,6 @@ def test_a_map_export_outside_the_users_area_is_refused(tmp_path):
         "township",
     )
     assert done.returncode == 2 and not (tmp_path / "x.html").exists()
+    with reading(get_engine(str(db))) as session:
+        denied = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "denied")).all()
+    assert [(e.username, e.action, e.entity_id) for e in denied] == [("township", "map.export", "522699102000")]

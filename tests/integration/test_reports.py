@@ -216,6 +216,12 @@ def test_the_command_line_refuses_a_bad_month_or_an_area_outside_the_user(engine
     outside = _cli("--db", url, "--month", "2026-05", "--area", may.township_b, "--out", str(out), "--as", "township_a")
     assert outside.returncode == 2 and "不在您的辖区" in outside.stderr
     assert not out.exists()
+    with reading(engine) as session:
+        denied = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "denied")).all()
+    # One event with who, what and which area; the bad month is a typing error, not an access.
+    assert [(e.username, e.action, e.entity, e.entity_id) for e in denied] == [
+        ("township_a", "report.view", "area", may.township_b)
+    ]
 
 
 def _child_enrollment(engine, person_id):

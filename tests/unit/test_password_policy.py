@@ -1,4 +1,4 @@
-"""Password policy: length, three kinds of characters, nothing guessable from the account."""
+"""Password policy: length, three kinds of characters, no control characters, nothing guessable."""
 
 from __future__ import annotations
 
@@ -17,6 +17,19 @@ from care.errors import ValidationError
         ("我们村的关爱服务从不让孩子掉队", "password.too_simple"),
         ("Zhou.Ming-2026", "password.contains_username"),
         ("Ab#13812345678", "password.contains_personal"),
+        # Three kinds and ten characters, yet guessed in seconds: repeats, sequences, padding,
+        # common Chinese passwords and names in pinyin.
+        ("Aa1!Aa1!Aa1!", "password.guessable"),
+        ("1234567890aA", "password.guessable"),
+        ("          aA1", "password.guessable"),
+        ("Qwertyuiop1!", "password.guessable"),
+        ("Woaini1314!!", "password.guessable"),
+        ("Wangfang@123", "password.guessable"),
+        ("Zhangwei1990!", "password.guessable"),
+        ("Password2026!", "password.guessable"),
+        ("Abc\x00defgh12!", "password.control_chars"),
+        ("Abcdefgh12!\n", "password.control_chars"),
+        ("Abc\u200bdefgh12!", "password.control_chars"),
     ],
 )
 def test_weak_passwords_are_refused_with_the_rule_they_break(password, key):
@@ -31,3 +44,11 @@ def test_weak_passwords_are_refused_with_the_rule_they_break(password, key):
 )
 def test_strong_passwords_pass(password):
     check_password_policy(password, username="zhou.ming", personal=("13812345678",))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_guessable_password_is_explained_in_the_users_language(lang):
+    with pytest.raises(ValidationError) as error:
+        check_password_policy("Aa1!Aa1!Aa1!", username="zhou.ming")
+    text = error.value.message(lang)
+    assert ("容易被猜中" in text) if lang == "zh" else ("easy to guess" in text)
