@@ -843,6 +843,11 @@ CATALOG: dict[str, tuple[str, str]] = {
         "The CSV file's encoding is not supported (it may be UTF-16 'Unicode text'). In Excel use Save As: "
         "CSV UTF-8 (comma delimited) (*.csv), or save it as GBK CSV in WPS, and import that.",
     ),
+    "import.csv_encoding_named": (
+        "CSV 文件的编码是 {encoding}（西文编码，不能保存中文）。请在 Excel 中“另存为” CSV UTF-8（逗号分隔）(*.csv)，再导入。",
+        "The CSV file is in {encoding}, a Western encoding that cannot hold Chinese. In Excel use Save As: "
+        "CSV UTF-8 (comma delimited) (*.csv), and import that.",
+    ),
     "import.csv_is_workbook": (
         "文件扩展名是 .csv，但内容是 Excel 工作簿。请把扩展名改回 .xlsx，或“另存为” CSV UTF-8 后再导入。",
         "The file is named .csv but holds an Excel workbook. Rename it to .xlsx, or save it as CSV UTF-8.",

@@ -32,7 +32,6 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # The stream an encrypted Office file keeps its key data in, as its UTF-16 directory name.
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 _MACRO_MEMBERS = ("vbaproject.bin", "vbadata.xml")
-_CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 FILE_FIELD = "file"
 
 
@@ -97,17 +96,40 @@ def check_workbook_bytes(data: bytes) -> None:
             raise _refuse("import.file_not_xlsx")
 
 
+# What charset-normalizer may call the encodings a Chinese CSV comes in, and how they are read.
+_CHINESE = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "hz": "gb18030"}
+_TRADITIONAL = {"big5": "cp950", "cp950": "cp950", "big5hkscs": "big5hkscs"}
+
+
 def decode_csv(data: bytes) -> str:
-    """The text of a CSV file in UTF-8 (BOM or not) or GB18030/GBK; anything else is refused."""
+    """The text of a CSV file in UTF-8 (BOM or not), GB18030/GBK or Big5; anything else is refused, named.
+
+    UTF-8 is tried first (it cannot decode by accident); then charset-normalizer says what the
+    bytes are, because GB18030 decodes almost any bytes, a Western file included, into nonsense.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
         # UTF-16 ("Unicode text" in Excel's save dialog): NUL bytes between the characters.
         raise _refuse("import.csv_encoding")
-    for encoding in _CSV_ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _refuse("import.csv_encoding")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    guess = from_bytes(data[:200_000]).best()
+    name = (guess.encoding if guess is not None else "").lower()
+    for family in (_CHINESE, _TRADITIONAL):
+        if name in family:
+            try:
+                return data.decode(family[name])
+            except UnicodeDecodeError:
+                break
+    if name and name not in _CHINESE and name not in _TRADITIONAL:
+        raise _refuse("import.csv_encoding_named", encoding=name.upper().replace("_", "-"))
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise _refuse("import.csv_encoding") from None
 
 
 def clean_header(value: Any) -> str:

@@ -64,6 +64,24 @@ def test_csv_in_utf16_is_refused_with_a_message_saying_how_to_save_it(encoding):
     assert "CSV UTF-8" in t(error_key, "zh") and "Save As" in t(error_key, "en")
 
 
+def test_a_big5_csv_is_read_as_big5():
+    text = "姓名,公民身份號碼,村(社區)代碼,備註\r\n張秀英,110105194912310021,522699101201,東村一組\r\n"
+    table = read_table(text.encode("big5"), "名單.csv")
+    assert table.headers == ["姓名", "公民身份號碼", "村(社區)代碼", "備註"]
+    assert table.rows[0][1][:2] == ["張秀英", "110105194912310021"]
+
+
+def test_a_western_csv_is_refused_naming_its_encoding():
+    text = "Nom,Numéro,Village,Remarque\r\nJosé Müller,110105194912310021,522699101201,Frère aîné\r\n" * 3
+    with pytest.raises(ValidationError) as caught:
+        read_table(text.encode("latin-1"), "liste.csv")
+    assert caught.value.key == "import.csv_encoding_named"
+    from care.i18n import t
+
+    shown = t(caught.value.key, "zh", **caught.value.params)
+    assert caught.value.params["encoding"] in shown and "UTF-16" not in shown
+
+
 def test_bytes_that_are_neither_utf8_nor_gb18030_are_refused():
     assert _refusal(b"\xff\xfe\xfd\x80\x81,a\r\n", "x.csv") == "import.csv_encoding"
 
