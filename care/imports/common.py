@@ -173,6 +173,8 @@ _DATE_TEXT = re.compile(
     r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
 )
 _DATE_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})")
+# Excel date serials of 1900-01-01 .. 2173-10-14 (a number of eight digits is read as YYYYMMDD).
+EXCEL_SERIALS = (1, 100_000)
 
 
 def when(value: Any, column: Column) -> dt.datetime | None:
@@ -183,6 +185,11 @@ def when(value: Any, column: Column) -> dt.datetime | None:
         return value.replace(microsecond=0, tzinfo=None)
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time(0, 0))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and EXCEL_SERIALS[0] <= value < EXCEL_SERIALS[1]:
+        # A date typed into a cell formatted as a number: Excel keeps days since 1899-12-30.
+        from openpyxl.utils.datetime import from_excel
+
+        return from_excel(value).replace(microsecond=0)
     raw = unicodedata.normalize("NFKC", str(int(value)) if isinstance(value, (int, float)) else str(value)).strip()
     match = _DATE_TEXT.fullmatch(raw)
     parts: tuple[str | None, ...] | None = match.groups() if match else None

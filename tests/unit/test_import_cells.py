@@ -36,6 +36,9 @@ MODE = Column("mode", "巡访方式")
         ("2026/6/1 9:05:07", dt.datetime(2026, 6, 1, 9, 5, 7)),
         (dt.datetime(2026, 6, 1, 8, 0), dt.datetime(2026, 6, 1, 8, 0)),
         (dt.date(2026, 6, 1), dt.datetime(2026, 6, 1)),
+        # Excel date serials in cells formatted as numbers.
+        (45000, dt.datetime(2023, 3, 15)),
+        (46174.5, dt.datetime(2026, 6, 1, 12, 0)),
         (None, None),
         ("  ", None),
     ],
@@ -44,7 +47,7 @@ def test_visit_dates_are_read_in_the_ways_people_write_them(cell, expected):
     assert when(cell, DATE) == expected
 
 
-@pytest.mark.parametrize("cell", ["6月1日", "2026-13-01", "2026-02-30", "昨天", "01/06/2026"])
+@pytest.mark.parametrize("cell", ["6月1日", "2026-13-01", "2026-02-30", "昨天", "01/06/2026", "45000", 0, -5, True])
 def test_a_date_that_cannot_be_read_says_how_to_write_it(cell):
     with pytest.raises(ValidationError) as caught:
         when(cell, DATE)
