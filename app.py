@@ -127,8 +127,11 @@ else:
     from streamlit.runtime.pages_manager import PagesManager
 
     from care import web
+    from ui import map_view
 
     # The pages are listed by st.navigation; without this, the first session after a start
     # would list pages/ as raw file names before the app's own menu arrives.
     PagesManager.uses_pages_directory = False
-    app = st.App(__file__, routes=web.routes(), middleware=[Middleware(web.SecurityHeaders)])
+    # The map frame's one inline script, allowed by its hash (ui/map_view.py).
+    scripts = {"/component/streamlit_folium.st_folium/": map_view.frame_script_hashes()}
+    app = st.App(__file__, routes=web.routes(), middleware=[Middleware(web.SecurityHeaders, frame_scripts=scripts)])

@@ -1,10 +1,15 @@
 """Build the county map (folium) from plain data; the one Leaflet-safe escaper; the HTML export.
 
-Nothing here touches the database or Streamlit. Persons are drawn from a JSON data array by one
-small JavaScript loop (``L.circleMarker`` on the map's one canvas: ``prefer_canvas``; a second
-canvas renderer would swallow the clicks meant for the first), never one folium object per person, so a
-10,000-person township builds in milliseconds. Every user-typed string that reaches Leaflet goes
-through :func:`leaflet_safe`, and every embedded data array through :func:`safe_json`.
+Nothing here touches the database or Streamlit. Every map carries one data document, a
+``<script type="application/json" id="care-map-data">`` in its HTML part, and one script that is
+the same text for every map: ``CareMap.draw(map, data)`` from static/care/caremap.js draws the
+tiles, boundaries, village circles, person dots, legend and layer control from the document. The
+Content-Security-Policy can therefore allow the map component's inline script by its hash alone.
+Persons are drawn by one small JavaScript loop (``L.circleMarker`` on the map's one canvas:
+``prefer_canvas``; a second canvas renderer would swallow the clicks meant for the first), never
+one folium object per person, so a 10,000-person township builds in milliseconds. Every
+user-typed string that reaches Leaflet goes through :func:`leaflet_safe`, and the document through
+:func:`safe_json`.
 
 Command line: ``python -m care.maps export --db URL --area CODE --out FILE.html [--as USERNAME]``.
 """
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
+import hashlib
 import html
 import json
 import re
@@ -42,8 +49,16 @@ SHARE_STEPS: tuple[tuple[float, str], ...] = ((0.08, "#2f9e44"), (0.15, "#f59f00
 SHARE_LABELS = ("< 8%", "8–15%", "15–25%", "≥ 25%")
 BOUNDARY_STYLE = {"township": ("#364fc7", 2.5, 0.02), "village": ("#5c7cfa", 1.0, 0.0)}
 ASSET_BASE = "/app/static/vendor"
-VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+# The script that draws every map from its data document (served by Streamlit from static/).
+CARE_JS = STATIC_DIR / "care" / "caremap.js"
+CARE_JS_URL = "/app/static/care/caremap.js"
 MAX_ZOOM = 18
+# Where a map starts before caremap.js fits it to its data (the demo county), and the bounds of a
+# map that has none.
+DEFAULT_BOUNDS = ((26.15, 107.95), (26.65, 108.45))
+DEFAULT_CENTRE = (26.4, 108.2)
 
 # Entities for what HTML escaping leaves: \\ ` $ (JavaScript template literals), { } (Jinja, which
 # branca runs over rendered scripts a second time) and _ (streamlit-folium renames `_<id>` runs).
@@ -80,6 +95,21 @@ def safe_json(value: Any) -> str:
     if "{" in text or "}" in text:
         text = _JSON_STRING.sub(_escape_braces, text)
     return text
+
+
+def _document_json(value: Any, depth: int = 3) -> str:
+    """Exactly ``safe_json(value)``, built from the encodings of its parts down to ``depth`` levels.
+
+    safe_json scans a text for strings holding braces only when it holds a brace; encoded whole, a
+    map's document always does (its objects), and the scan would cross every person's row. Encoded
+    part by part, the long row arrays hold no brace and are not scanned.
+    """
+    if depth and isinstance(value, dict):
+        items = (safe_json(str(k)) + ":" + _document_json(v, depth - 1) for k, v in value.items())
+        return "{" + ",".join(items) + "}"
+    if depth and isinstance(value, list):
+        return "[" + ",".join(_document_json(v, depth - 1) for v in value) + "]"
+    return safe_json(value)
 
 
 # --- plain data the map is built from ----------------------------------------------------------
@@ -146,71 +176,9 @@ def person_color(dot: PersonDot, color_by: str) -> str:
 
 # --- the JavaScript pieces -----------------------------------------------------------------------
 
-_POINTS_JS = """
-{% macro script(this, kwargs) %}
-(function () {
-    var rows = {{ this.rows_json }};
-    var words = {{ this.words_json }};
-    var layer = {{ this._parent.get_name() }};
-    for (var i = 0; i < rows.length; i++) {
-        var r = rows[i];
-        var dot = L.circleMarker([r[0], r[1]], {radius: 5, color: "#ffffff", weight: 1,
-                                                fillColor: r[2], fillOpacity: 0.9});
-        dot.careRow = r;
-        layer.addLayer(dot);
-    }
-    layer.bindTooltip(function (dot) {
-        var r = dot.careRow, box = document.createElement("div");
-        // r[4] and words[] were made inert in Python (leaflet_safe); r[3] is a number.
-        box.innerHTML = "<b>" + r[4] + "</b><br>" + words[r[5]] + "<br><small>#" + r[3] + "</small>";
-        return box;
-    });
-})();
-{% endmacro %}
-"""
-
-_VILLAGES_JS = """
-{% macro script(this, kwargs) %}
-(function () {
-    var rows = {{ this.rows_json }};
-    var layer = {{ this._parent.get_name() }};
-    for (var i = 0; i < rows.length; i++) {
-        var r = rows[i];
-        var dot = L.circleMarker([r[0], r[1]], {radius: r[2], color: "#343a40", weight: 1,
-                                                fillColor: r[3], fillOpacity: 0.75});
-        dot.careRow = r;
-        layer.addLayer(dot);
-    }
-    layer.bindTooltip(function (dot) {
-        var box = document.createElement("div");
-        // r[4] was built from leaflet_safe pieces in Python.
-        box.innerHTML = dot.careRow[4];
-        return box;
-    });
-})();
-{% endmacro %}
-"""
-
-_SHAPES_JS = """
-{% macro script(this, kwargs) %}
-(function () {
-    var shapes = {{ this.shapes_json }};
-    var labels = {{ this.labels_json }};
-    var layer = {{ this._parent.get_name() }};
-    L.geoJSON(shapes, {interactive: false, style: function (f) { return f.properties.style; }}).addTo(layer);
-    for (var i = 0; i < labels.length; i++) {
-        var l = labels[i];
-        // l[2] was made inert in Python (leaflet_safe); a divIcon marker, not a tooltip: tooltips
-        // placed before the component iframe is sized stay where they were first put.
-        L.marker([l[0], l[1]], {interactive: false, keyboard: false, icon: L.divIcon({
-            className: "care-label care-label-" + l[3], html: l[2], iconSize: [120, 18], iconAnchor: [60, 9]})
-        }).addTo(layer);
-    }
-})();
-{% endmacro %}
-"""
-
-_LEGEND_JS = """
+# The one script of every map, the same text whatever the map shows (the CSP allows exactly its
+# hash), and the data document it reads: static/care/caremap.js draws the map from the document.
+_DRAW_JS = """
 {% macro header(this, kwargs) %}
 <style>
 .care-legend {background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px; line-height: 1.45;
@@ -225,17 +193,11 @@ _LEGEND_JS = """
 .care-label-township {font-size: 14px;}
 </style>
 {% endmacro %}
+{% macro html(this, kwargs) %}
+<script type="application/json" id="care-map-data">{{ this.data_json }}</script>
+{% endmacro %}
 {% macro script(this, kwargs) %}
-(function () {
-    var legend = L.control({position: "bottomright"});
-    legend.onAdd = function () {
-        var div = L.DomUtil.create("div", "care-legend");
-        // Catalog texts and colours only, escaped in Python all the same.
-        div.innerHTML = {{ this.html_json }};
-        return div;
-    };
-    legend.addTo({{ this._parent.get_name() }});
-})();
+CareMap.draw({{ this._parent.get_name() }}, JSON.parse(document.getElementById("care-map-data").textContent));
 {% endmacro %}
 """
 
@@ -360,9 +322,9 @@ def _stable_ids(m: folium.Map) -> None:
     walk(m)
 
 
-def use_local_assets(m: folium.Map, base: str = ASSET_BASE) -> None:
-    """Point the map at the app's own Leaflet files; refuse any other element that loads a CDN."""
-    m.default_js = [("leaflet", f"{base}/leaflet/leaflet.js")]
+def use_local_assets(m: folium.Map, base: str = ASSET_BASE, care_js: str | None = None) -> None:
+    """Point the map at the app's own Leaflet and CareMap files; refuse any other element that loads a CDN."""
+    m.default_js = [("leaflet", f"{base}/leaflet/leaflet.js"), ("caremap", care_js or care_js_url())]
     m.default_css = [("leaflet_css", f"{base}/leaflet/leaflet.css")]
 
     def walk(element: Any) -> Iterable[Any]:
@@ -375,17 +337,35 @@ def use_local_assets(m: folium.Map, base: str = ASSET_BASE) -> None:
             raise ValueError(f"{type(element).__name__} loads assets this module does not host")
 
 
-def _add_tiles(m: folium.Map, tiles: TileSource) -> None:
-    for spec in tiles.layers:
-        folium.TileLayer(
-            tiles=spec.url,
-            attr=spec.attribution or " ",
-            subdomains=spec.subdomains,
-            max_zoom=tiles.max_zoom,
-            overlay=spec.overlay,
-            control=False,
-            name=tiles.kind + (" labels" if spec.overlay else ""),
-        ).add_to(m)
+@functools.lru_cache(maxsize=1)
+def care_js_url() -> str:
+    """Where the browser loads caremap.js, versioned by its content (a new release is never a stale copy)."""
+    try:
+        digest = hashlib.sha256(CARE_JS.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return CARE_JS_URL
+    return f"{CARE_JS_URL}?v={digest}"
+
+
+def _tile_layers(tiles: TileSource) -> list[dict[str, Any]]:
+    # The options folium's TileLayer would give Leaflet.
+    return [
+        {
+            "url": spec.url,
+            "options": {
+                "minZoom": 0,
+                "maxZoom": tiles.max_zoom,
+                "maxNativeZoom": tiles.max_zoom,
+                "noWrap": False,
+                "attribution": spec.attribution or " ",
+                "subdomains": spec.subdomains,
+                "detectRetina": False,
+                "tms": False,
+                "opacity": 1,
+            },
+        }
+        for spec in tiles.layers
+    ]
 
 
 def build_map(
@@ -401,16 +381,20 @@ def build_map(
     asset_base: str = ASSET_BASE,
     height: int = 640,
 ) -> folium.Map:
-    """The map: boundaries and labels, village circles or one layer of persons per group, a legend."""
+    """The map: boundaries and labels, village circles or one layer of persons per group, a legend.
+
+    Everything that differs from one map to another is in the map's data document (see
+    :func:`map_data`); its script is the same text for every map.
+    """
     gcj02 = tiles.gcj02
-    box = [[*_shift(b[0], b[1], gcj02)] for b in bounds] if bounds else [[26.15, 107.95], [26.65, 108.45]]
-    centre = [(box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2]
+    box = [[*_shift(b[0], b[1], gcj02)] for b in bounds] if bounds else [list(p) for p in DEFAULT_BOUNDS]
     m = folium.Map(
-        location=centre,
+        # A fixed start: caremap.js fits the map to the data's bounds at once.
+        location=list(DEFAULT_CENTRE),
         zoom_start=10,
         tiles=None,
-        max_zoom=tiles.max_zoom,
-        maxZoom=tiles.max_zoom,
+        max_zoom=MAX_ZOOM,
+        maxZoom=MAX_ZOOM,
         prefer_canvas=True,
         control_scale=True,
         # In a component iframe that is not yet visible the zoom transition never ends, leaving
@@ -420,40 +404,42 @@ def build_map(
         markerZoomAnimation=False,
         height=height,
     )
-    _add_tiles(m, tiles)
-    _add_shapes(m, shapes, lang, gcj02)
     mode = "persons" if persons or not villages else "villages"
+    layers = [_shapes_layer(shapes, lang, gcj02)]
     if villages:
-        _add_villages(m, villages, lang, gcj02)
+        layers.append(_villages_layer(villages, lang, gcj02))
     if persons or mode == "persons":
-        _add_persons(m, persons, lang, gcj02, color_by, groups)
-    m.add_child(_Js(_LEGEND_JS, html_json=safe_json(_legend_html(lang, mode=mode, color_by=color_by))))
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.fit_bounds(box)
+        layers.extend(_person_layers(persons, lang, gcj02, color_by, groups))
+    data = {
+        "maxZoom": tiles.max_zoom,
+        "bounds": box,
+        "tiles": _tile_layers(tiles),
+        "layers": layers,
+        "words": _person_words(lang) if mode == "persons" else [],
+        "legend": _legend_html(lang, mode=mode, color_by=color_by),
+    }
+    m.add_child(_Js(_DRAW_JS, data_json=_document_json(data)))
     use_local_assets(m, asset_base)
     _stable_ids(m)
     return m
 
 
-def _add_shapes(m: folium.Map, shapes: Sequence[AreaShape], lang: str, gcj02: bool) -> None:
+def _shapes_layer(shapes: Sequence[AreaShape], lang: str, gcj02: bool) -> dict[str, Any]:
     features = [f for f in (_boundary_feature(s, gcj02) for s in shapes) if f is not None]
     labels = []
     for s in shapes:
         if s.lat is not None and s.lon is not None:
             lat, lon = _shift(s.lat, s.lon, gcj02)
             labels.append([round(lat, 6), round(lon, 6), leaflet_safe(s.name), s.level])
-    layer = folium.FeatureGroup(name=leaflet_safe(_t("map.layer.boundaries", lang)), control=True)
-    layer.add_child(
-        _Js(
-            _SHAPES_JS,
-            shapes_json=safe_json({"type": "FeatureCollection", "features": features}),
-            labels_json=safe_json(labels),
-        )
-    )
-    layer.add_to(m)
+    return {
+        "kind": "shapes",
+        "name": leaflet_safe(_t("map.layer.boundaries", lang)),
+        "shapes": {"type": "FeatureCollection", "features": features},
+        "labels": labels,
+    }
 
 
-def _add_villages(m: folium.Map, villages: Sequence[VillageDot], lang: str, gcj02: bool) -> None:
+def _villages_layer(villages: Sequence[VillageDot], lang: str, gcj02: bool) -> dict[str, Any]:
     biggest = max((v.persons for v in villages), default=0)
     rows = []
     for v in sorted(villages, key=lambda v: -v.persons):  # small circles on top of big ones
@@ -462,19 +448,21 @@ def _add_villages(m: folium.Map, villages: Sequence[VillageDot], lang: str, gcj0
         rows.append(
             [round(lat, 6), round(lon, 6), village_radius(v.persons, biggest), color, _village_tooltip(v, lang)]
         )
-    layer = folium.FeatureGroup(name=leaflet_safe(_t("map.layer.villages", lang)))
-    layer.add_child(_Js(_VILLAGES_JS, rows_json=safe_json(rows)))
-    layer.add_to(m)
+    return {"kind": "villages", "name": leaflet_safe(_t("map.layer.villages", lang)), "rows": rows}
 
 
-def _add_persons(
-    m: folium.Map, persons: Sequence[PersonDot], lang: str, gcj02: bool, color_by: str, groups: Sequence[str]
-) -> None:
-    words = [
+def _person_words(lang: str) -> list[str]:
+    # A person row's last field indexes this list: group × visit state.
+    return [
         leaflet_safe(f"{_t(f'enum.group.{g}', lang)} · {_t(f'map.state.{s}', lang)}")
         for g in GROUPS
         for s in VISIT_STATES
     ]
+
+
+def _person_layers(
+    persons: Sequence[PersonDot], lang: str, gcj02: bool, color_by: str, groups: Sequence[str]
+) -> list[dict[str, Any]]:
     by_group: dict[str, list[list[Any]]] = {g: [] for g in GROUPS}
     for p in persons:
         if p.group not in by_group:
@@ -484,25 +472,31 @@ def _add_persons(
         by_group[p.group].append(
             [round(lat, 6), round(lon, 6), person_color(p, color_by), int(p.person_id), leaflet_safe(p.name), word]
         )
-    for g in GROUPS:
-        if g not in groups:
-            continue
-        name = f"{_t(f'enum.group.{g}', lang)}（{len(by_group[g])}）"
-        layer = folium.FeatureGroup(name=leaflet_safe(name))
-        layer.add_child(_Js(_POINTS_JS, rows_json=safe_json(by_group[g]), words_json=safe_json(words)))
-        layer.add_to(m)
+    return [
+        {"kind": "persons", "name": leaflet_safe(f"{_t(f'enum.group.{g}', lang)}（{len(rows)}）"), "rows": rows}
+        for g, rows in by_group.items()
+        if g in groups
+    ]
+
+
+def map_data_json(m: folium.Map) -> str:
+    """The text of a built map's data document, exactly as the page carries it."""
+    for child in m._children.values():
+        text = getattr(child, "data_json", None)
+        if isinstance(text, str):
+            return text
+    raise ValueError("not a map build_map made")
+
+
+def map_data(m: folium.Map) -> dict[str, Any]:
+    """A built map's data document, decoded: tiles, layers, words, legend, bounds, maximum zoom."""
+    data: dict[str, Any] = json.loads(map_data_json(m))
+    return data
 
 
 def map_layers(m: folium.Map) -> dict[str, int]:
     """The data layers of a built map: layer name -> number of rows it draws (for tests and checks)."""
-    found: dict[str, int] = {}
-    for child in m._children.values():
-        if isinstance(child, folium.FeatureGroup):
-            for js in child._children.values():
-                rows = getattr(js, "rows_json", None)
-                if rows is not None:
-                    found[html.unescape(child.layer_name)] = len(json.loads(rows))
-    return found
+    return {html.unescape(layer["name"]): len(layer["rows"]) for layer in map_data(m)["layers"] if "rows" in layer}
 
 
 # --- standalone export ---------------------------------------------------------------------
@@ -520,16 +514,18 @@ def _inline_css(vendor: Path) -> str:
     return re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
 
 
-def standalone_html(m: folium.Map, vendor: Path = VENDOR_DIR) -> str:
-    """The map as one HTML file with Leaflet's script and styles inlined (opens offline from disk)."""
+def _inline_js(path: Path) -> str:
+    return "<script>" + path.read_text(encoding="utf-8").replace("</script", "<\\/script") + "</script>"
+
+
+def standalone_html(m: folium.Map, vendor: Path = VENDOR_DIR, care_js: Path = CARE_JS) -> str:
+    """The map as one HTML file with Leaflet's and CareMap's scripts and styles inlined (opens offline from disk)."""
     m.default_js = []
     m.default_css = []
-    js = (vendor / "leaflet" / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
     css = _inline_css(vendor).replace("</style", "<\\/style")
+    scripts = _inline_js(vendor / "leaflet" / "leaflet.js") + "\n" + _inline_js(care_js)
     root: Any = m.get_root()
-    root.header.add_child(
-        _Verbatim("<style>" + css + "</style>\n<script>" + js + "</script>"), name="leaflet_inline", index=0
-    )
+    root.header.add_child(_Verbatim("<style>" + css + "</style>\n" + scripts), name="leaflet_inline", index=0)
     return m.get_root().render()
 
 
@@ -561,7 +557,7 @@ def export_area(db: str | None, *, area_code: str, username: str | None, lang: s
     """Write the standalone map of an area as ``username`` (default: the first admin), audited."""
     from sqlalchemy import select
 
-    from care import clock
+    from care import audit, clock
     from care.auth import scope_of
     from care.queries.map import export_data, shapes_bounds
     from care.services.maps import record_map_export
@@ -569,7 +565,9 @@ def export_area(db: str | None, *, area_code: str, username: str | None, lang: s
     from db.models import User
     from db.session import get_engine, transaction
 
-    with transaction(get_engine(db)) as session:
+    engine = get_engine(db)
+    # A refused area is one audited denial (written after the rollback), as on the map page.
+    with audit.denials_survive(engine), transaction(engine) as session:
         users = select(User).where(User.active.is_(True))
         users = users.where(User.username == username) if username else users.where(User.role == "admin")
         user = session.scalar(users.order_by(User.id))

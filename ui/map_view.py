@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
+import functools
+import hashlib
+import importlib
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import folium
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import ui
-from care.maps import AreaShape, PersonDot, VillageDot, build_map, standalone_html
+from care.maps import AreaShape, PersonDot, VillageDot, build_map, map_data_json, standalone_html
 from care.queries import map as mapq
 from care.scope import Scope
 from care.services.maps import record_map_export
@@ -25,6 +34,8 @@ MAP_HEIGHT = 620
 CACHE_SECONDS = 60
 _PERSON_CLICK = re.compile(r"#(\d{1,12})\s*$")
 _VILLAGE_CLICK = re.compile(r"(\d{12})\s*$")
+# What the map component's frame appends to the map's script before it runs it (return_on_hover off).
+FRAME_SCRIPT_TAIL = "window.map = map_div; window.initComponent(map_div, false);"
 
 
 @dataclass(frozen=True)
@@ -89,14 +100,82 @@ def make_map(data: MapData, color_by: str, groups: tuple[str, ...]) -> folium.Ma
     )
 
 
+def map_key(m: folium.Map) -> str:
+    """The map component's key: one frame per distinct data document, kept while the data stays the same.
+
+    The map's script is the same for every map, so the component's own key (a hash of that
+    script) would keep one frame, showing the first map, whatever the data became.
+    """
+    return "care_map_" + hashlib.sha256(map_data_json(m).encode("utf-8")).hexdigest()[:24]
+
+
 def show_map(m: folium.Map) -> str | None:
     """Draw the map; the tooltip text of the last clicked dot (None before a click, and under AppTest)."""
     from streamlit_folium import st_folium
 
     # Only the click comes back: panning and zooming never rerun the script.
-    got = st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_object_clicked_tooltip"])
+    got = st_folium(
+        m,
+        key=map_key(m),
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=["last_object_clicked_tooltip"],
+    )
     value = got.get("last_object_clicked_tooltip") if isinstance(got, dict) else None
     return str(value) if value else None
+
+
+def frame_script(m: folium.Map) -> str:
+    """The exact text the map component's frame runs as its inline script for ``m``.
+
+    The same steps as ``st_folium``: render the page, render the map, then its script, to which
+    the frame appends the call that hands the map to the component.
+    """
+    with _streamlit_folium() as component:
+        m.get_root().render()
+        m.render()
+        script: str = component._get_map_string(m)
+    return script + FRAME_SCRIPT_TAIL
+
+
+@contextlib.contextmanager
+def _streamlit_folium() -> Iterator[ModuleType]:
+    """streamlit_folium, for its functions, without leaving it imported outside a session.
+
+    The package declares its component when first imported, and Streamlit serves a component only
+    if it was declared inside a session: imported at launch (to hash the map script for the
+    security headers) and kept, the map component would answer 404 in every session.
+    """
+    imported = "streamlit_folium" in sys.modules
+    module = importlib.import_module("streamlit_folium")
+    try:
+        yield module
+    finally:
+        if not imported and get_script_run_ctx(suppress_warning=True) is None:
+            sys.modules.pop("streamlit_folium", None)
+
+
+@functools.lru_cache(maxsize=1)
+def frame_script_hashes() -> list[str]:
+    """CSP source expressions of the map frame's inline script, for every kind of map the app draws.
+
+    Computed from real maps (a township's persons, a county's villages): the map script is the
+    same text for all of them, so this is one hash.
+    """
+    shape = AreaShape("000000000000", "-", "township", 26.4, 108.2, None)
+    person = PersonDot(1, "-", "child", 26.4, 108.2, "never", "low")
+    village = VillageDot("000000000001", "-", "-", 26.4, 108.2, 1, 0, {"child": 1})
+    maps = [
+        build_map(tiles=TileSource("none"), shapes=[shape], persons=[person], height=MAP_HEIGHT),
+        build_map(tiles=TileSource("none"), shapes=[shape], villages=[village], height=MAP_HEIGHT),
+    ]
+    hashes: list[str] = []
+    for m in maps:
+        digest = hashlib.sha256(frame_script(m).encode("utf-8")).digest()
+        source = f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+        if source not in hashes:
+            hashes.append(source)
+    return hashes
 
 
 def take_click(tooltip: str | None) -> None:

@@ -1,4 +1,8 @@
-"""The map in Chromium with no network and tiles off: it draws, a click shows a person, names run no script."""
+"""The map in Chromium with no network and tiles off: it draws, a click shows a person, names run no script.
+
+The app sends a strict Content-Security-Policy (no inline script but the map frame's one constant
+script, allowed by its hash): the map page and its frame must draw with no violation of it.
+"""
 
 from __future__ import annotations
 
@@ -55,6 +59,16 @@ for (const name of ["alert", "confirm", "prompt"]) {
 """
 
 
+# Every frame reports Content-Security-Policy violations to the test before any page script runs.
+REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (e) => {
+    const where = location.pathname + " " + e.violatedDirective + " blocked " + (e.blockedURI || "inline");
+    window.__cspViolation(where + " at " + (e.sourceFile || "?") + ":" + e.lineNumber + " " + (e.sample || ""));
+}, true);
+"""
+FRAME_PATH = "/component/streamlit_folium.st_folium/index.html"
+
+
 def _add_payload_persons(db_path: Path) -> dict[str, int]:
     """Persons in the township supervisor's first village whose name, address and notes are payloads."""
     engine = get_engine(str(db_path))
@@ -108,6 +122,43 @@ def _offline(page) -> list[str]:
     return outside
 
 
+def _watch_csp(page) -> tuple[list[str], dict[str, str]]:
+    """Collect CSP violations from every frame (events and console reports), and the policies served.
+
+    Returns the violations and, by document (``top`` and ``frame``), the policy its response carried.
+    """
+    violations: list[str] = []
+    policies: dict[str, str] = {}
+
+    def report(text: str) -> None:
+        # A Python function, not a bound builtin: Playwright marks what it exposes.
+        violations.append(text)
+
+    page.expose_function("__cspViolation", report)
+    page.add_init_script(REPORT_CSP)
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+
+    def response(r):
+        if r.request.resource_type != "document":
+            return
+        name = "frame" if FRAME_PATH in r.url else "top" if r.frame == page.main_frame else None
+        if name:
+            policies[name] = r.headers.get("content-security-policy", "")
+
+    page.on("response", response)
+    return violations, policies
+
+
+def _assert_no_csp_violation(page, violations: list[str], policies: dict[str, str]) -> None:
+    """The map page and its frame ran under the strict policy, and nothing on them broke it."""
+    page.wait_for_timeout(300)
+    for name in ("top", "frame"):
+        scripts = next((d for d in policies.get(name, "").split(";") if d.strip().startswith("script-src")), "")
+        assert scripts and "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts, (name, policies)
+    assert "'sha256-" in policies["frame"], "the map frame's script is allowed by its hash"
+    assert violations == [], violations
+
+
 def _open_map(page) -> float:
     """Open the map page; seconds until the map's canvas is drawn inside the component iframe."""
     start = time.perf_counter()
@@ -116,6 +167,9 @@ def _open_map(page) -> float:
     expect(frame.locator(".leaflet-overlay-pane canvas").first).to_be_attached(timeout=60_000)
     expect(frame.locator(".care-legend")).to_be_visible()
     return time.perf_counter() - start
+
+
+DOT_IDS = "() => Object.values(window.map._layers).filter(l => l.careRow).map(l => l.careRow[3])"
 
 
 def _map_frame(page):
@@ -175,6 +229,7 @@ def _click_person(page, person_id: int) -> None:
 def test_a_supervisor_sees_the_township_offline_and_a_click_opens_a_summary(page, map_server):
     server, payload_ids = map_server
     outside = _offline(page)
+    violations, policies = _watch_csp(page)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     login(page, server, "township")
@@ -197,11 +252,13 @@ def test_a_supervisor_sees_the_township_offline_and_a_click_opens_a_summary(page
     shot(page, "22-map-township-person")
     assert outside == [], outside
     assert dialogs == []
+    _assert_no_csp_violation(page, violations, policies)
 
 
 def test_names_and_notes_holding_script_payloads_stay_text_and_the_map_still_draws(page, map_server):
     server, payload_ids = map_server
     outside = _offline(page)
+    violations, policies = _watch_csp(page)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     login(page, server, "township")
@@ -235,11 +292,13 @@ def test_names_and_notes_holding_script_payloads_stay_text_and_the_map_still_dra
     assert counts and sum(counts) == 0, counts
     assert dialogs == []
     assert outside == [], outside
+    _assert_no_csp_violation(page, violations, policies)
 
 
 def test_the_county_map_shows_villages_and_a_legend(page, map_server):
     server, _ = map_server
     outside = _offline(page)
+    violations, policies = _watch_csp(page)
     login(page, server, "county")
     seconds = _open_map(page)
     print(f"first view, county map (600-person demo): {seconds:.2f} s")
@@ -251,11 +310,33 @@ def test_the_county_map_shows_villages_and_a_legend(page, map_server):
     wait_idle(page)
     shot(page, "20-map-county")
     assert outside == [], outside
+    _assert_no_csp_violation(page, violations, policies)
+
+
+def test_a_new_filter_draws_a_new_map_and_a_click_keeps_the_one_drawn(page, map_server):
+    server, _ = map_server
+    outside = _offline(page)
+    violations, policies = _watch_csp(page)
+    login(page, server, "township")
+    _open_map(page)
+    _map_frame(page).evaluate("() => { window.careSameFrame = true; }")
+    # The map's script is the same for every map: only the data differs, and with it the frame.
+    _click_person(page, _map_frame(page).evaluate(DOT_IDS)[0])
+    assert _map_frame(page).evaluate("() => window.careSameFrame === true"), "a click must not redraw the map"
+    page.get_by_text("风险等级", exact=True).last.click()
+    wait_idle(page)
+    frame = page.frame_locator(MAP_FRAME)
+    expect(frame.locator(".care-legend")).to_contain_text("风险等级")
+    assert _map_frame(page).evaluate("() => window.careSameFrame === undefined"), "new data, a new frame"
+    assert len(_map_frame(page).evaluate(DOT_IDS)) > 20
+    assert outside == [], outside
+    _assert_no_csp_violation(page, violations, policies)
 
 
 def test_with_hostile_names_planted_every_page_opens_without_an_error_a_dialog_or_a_command(page, map_server):
     server, payload_ids = map_server
     outside = _offline(page)
+    violations, policies = _watch_csp(page)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     login(page, server, "admin")
@@ -265,6 +346,8 @@ def test_with_hostile_names_planted_every_page_opens_without_an_error_a_dialog_o
         errors = page.locator('[data-testid="stException"]')
         assert errors.count() == 0, (title, errors.first.inner_text())
     # The person file of the most hostile names (from the township map): the heading shows the name exactly.
+    # The admin's login lives in the browser's cookie: drop it to log in as someone else.
+    page.context.clear_cookies()
     login(page, server, "township")
     _open_map(page)
     for payload in CLICKED[:3]:
@@ -278,3 +361,4 @@ def test_with_hostile_names_planted_every_page_opens_without_an_error_a_dialog_o
     counts = [f.evaluate("() => window.__dialogs || 0") for f in page.frames]
     assert sum(counts) == 0 and dialogs == [], (counts, dialogs)
     assert outside == [], outside
+    _assert_no_csp_violation(page, violations, policies)

@@ -350,10 +350,11 @@ def expected_homes(planted: Planted) -> dict[int, str]:
 
 
 def _array(page: str, name: str) -> list[list[Any]]:
-    """The rows of every ``var <name> = [...]`` data array in a map page."""
-    found = re.findall(rf"var {name} = (\[.*?\]);\n", page)
+    """The rows of every ``<name>`` array in a map page's data document (its one JSON element)."""
+    (document,) = re.findall(r'<script type="application/json" id="care-map-data">(.*?)</script>', page, re.S)
+    found = [layer[name] for layer in json.loads(document)["layers"] if name in layer]
     assert found, f"no {name} array in the page"
-    return [row for rows in found for row in json.loads(rows)]
+    return [row for rows in found for row in rows]
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:

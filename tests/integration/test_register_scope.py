@@ -72,13 +72,20 @@ def test_filters_and_search_narrow_the_register(engine, world, filters, expected
     assert _visible(engine, world, "township_a", **filters) == expected
 
 
-def test_the_person_file_masks_the_id_for_roles_without_the_right_to_see_it(engine, world):
+def test_the_person_file_holds_the_id_masked_and_only_the_right_gets_the_whole_number(engine, world):
+    from care.queries.person_file import full_id_number
+
     pid = world.persons["a1_child_w1"]
     with reading(engine) as session:
         for_county = person_file(session, world.scopes["county"], pid, TODAY)
         for_township = person_file(session, world.scopes["township_a"], pid, TODAY)
-    assert "*" in for_county.id_number and for_county.id_number == for_county.id_masked
-    assert "*" not in for_township.id_number and len(for_township.id_number) == 18
+        whole_for_county = full_id_number(session, world.scopes["county"], pid)
+        whole_for_township = full_id_number(session, world.scopes["township_a"], pid)
+        whole_outside = full_id_number(session, world.scopes["township_b"], pid)
+    assert not hasattr(for_county, "id_number") and not hasattr(for_township, "id_number")
+    assert "*" in for_county.id_masked and for_county.id_masked == for_township.id_masked
+    assert whole_for_county is None and whole_outside is None
+    assert whole_for_township is not None and "*" not in whole_for_township and len(whole_for_township) == 18
     assert for_county.phone_masked.count("*") == 4
 
 
