@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from care.demo import demo_accounts
 from care.errors import LoginFailed
+from ui import sso
 
 st.title(ui.t("login.title"))
 st.caption(ui.t("login.subtitle"))
@@ -24,6 +25,8 @@ if submitted:
     if ui.login(username, password):
         st.rerun()
     left.error(LoginFailed().message(ui.lang()))
+# Single sign-on (ui/sso.py): the unified identity service's button, when it is configured.
+sso.login_button(left)
 
 with ui.read() as session:
     accounts = demo_accounts(session)
