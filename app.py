@@ -97,6 +97,23 @@ def menu(scope: ui.Scope) -> StreamlitPage:
     return st.navigation(pages)
 
 
+# Set once a signed-in session has shown its first page.
+LANDED_KEY = "landed"
+# Where a role's day starts when the address names no page: a coordinator's work is 我的巡访.
+LANDING = {"coordinator": "my_visits"}
+
+
+def land(scope: ui.Scope, navigation: StreamlitPage) -> None:
+    """Open the role's own first page once per sign-in, unless the address asked for another page."""
+    if st.session_state.get(LANDED_KEY):
+        return
+    st.session_state[LANDED_KEY] = True
+    landing = LANDING.get(scope.role)
+    asked = navigation.url_path != "" or bool(st.query_params.to_dict())
+    if landing and not asked and scope.may_open(landing):
+        st.switch_page(PAGES[landing][0])
+
+
 def main() -> None:
     # No ID or phone number reaches the console, even in the traceback of an unexpected error.
     logs.install()
@@ -117,6 +134,7 @@ def main() -> None:
     else:
         sidebar_user(scope)
         navigation = menu(scope)
+        land(scope, navigation)
     navigation.run()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 
 from care import audit_check, backup, enums
@@ -49,6 +50,24 @@ def create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def set_tiles(args: argparse.Namespace) -> int:
+    """Store the basemap the app and every map export use; refused values store nothing."""
+    from care import i18n
+    from care.services.maps import set_tiles_as_operator
+    from care.tiles import TIANDITU_KEY_ENV
+
+    engine = get_engine(args.db)
+    upgrade(engine)
+    try:
+        with transaction(engine) as session:
+            tiles = set_tiles_as_operator(session, value=args.value, tianditu_key=os.environ.get(TIANDITU_KEY_ENV))
+    except CareError as error:
+        print(error.message(args.lang), file=sys.stderr)
+        return 2
+    print(i18n.t("map.basemap.set", args.lang, value=args.value.strip(), kind=tiles.kind))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the sub-command."""
     parser = argparse.ArgumentParser(prog="python -m care.admin")
@@ -61,10 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--area", help="12-digit area code of the user's scope")
     create.add_argument("--worker-id", type=int, help="the worker a coordinator acts as")
     create.add_argument("--must-change", action="store_true", help="force a password change at first login")
+    tiles = sub.add_parser("set-tiles", help="set the basemap: none, osm, tianditu, amap or a tile URL with {z}")
+    tiles.add_argument("--db", help="database URL or SQLite file (default: CARE_DATABASE_URL)")
+    tiles.add_argument("value")
     audit_check.add_parser(sub)
     backup.add_parsers(sub)
     args = parser.parse_args(argv)
-    commands = {"create-user": create_user, "audit-verify": audit_check.verify}
+    commands = {"create-user": create_user, "audit-verify": audit_check.verify, "set-tiles": set_tiles}
     commands |= {"backup": backup.run_backup, "restore": backup.run_restore}
     return commands[args.command](args)
 

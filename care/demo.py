@@ -15,7 +15,7 @@ import json
 import math
 import random
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -53,6 +53,9 @@ COUNTY_NAME = "青山县（演示）"
 DEMO_SETTING = "demo"
 ACCOUNTS_SETTING = "demo.accounts"
 DEMO_USERNAMES = ("county", "township", "coordinator", "admin")
+# The steps of building the demo, in order, as reported to a progress callback.
+BUILD_STEPS = ("migrate", "areas", "persons", "registers", "visits", "due_dates", "statistics")
+Progress = Callable[[str], None]
 
 # Leishan county, Guizhou: hilly terrain, villages strung along valleys.
 LAT_RANGE = (26.15, 26.65)
@@ -219,9 +222,10 @@ WORKPLACES = (
 CHILD_SHARE, ELDERLY_SHARE = 0.38, 0.45
 CHILD_ALSO_DISABLED, ELDERLY_ALSO_DISABLED = 0.04, 0.10
 ENDED_SHARE, PRIOR_EPISODE_SHARE = 0.004, 0.0015
-TURNING_16_SHARE = 0.03
+AGEING_OUT_SHARE = 0.03  # children reaching their sub-type's age limit within 90 days
 HISTORY_SHARE, UNASSIGNED_SHARE, BEHIND_SHARE, JOINT_SHARE = 0.05, 0.03, 0.10, 0.6
 NEED_SHARE = 0.006
+COORDINATOR_BEHIND = 3
 
 CHILD_SUBTYPES = (("left_behind", 75), ("distressed", 20), ("unsupported", 5))
 GUARDIANSHIP_BY_SUBTYPE: dict[str, tuple[tuple[str, int], ...]] = {
@@ -554,7 +558,8 @@ class _Person:
     pinned: bool = False
     ending: str | None = None
     prior: bool = False
-    turning_16: bool = False
+    ageing_out: bool = False
+    child_subtype: str = ""
     birth: dt.date = dt.date(2000, 1, 1)
     sex: str = "F"
     id_number: str = ""
@@ -607,15 +612,19 @@ class _Builder:
         for start in range(0, len(rows), CHUNK):
             self.session.execute(insert(table), rows[start : start + CHUNK])
 
-    def build(self, residents: int) -> dict[str, Any]:
+    def build(self, residents: int, progress: Progress) -> dict[str, Any]:
+        progress("areas")
         townships = self._areas()
         villages = [v for t in townships for v in t.villages]
         workers = self._workers(townships)
         accounts = self._users(townships, workers)
+        progress("persons")
         persons = self._persons(residents, townships)
         self._assign(persons, workers)
+        progress("registers")
         self._insert_registers(persons)
-        self._visits(persons)
+        progress("visits")
+        self._visits(persons, workers.coordinator)
         self._insert(
             Setting,
             [
@@ -819,8 +828,8 @@ class _Builder:
         for i in rng.sample(rest, min(len(rest), max(2, round(residents * PRIOR_EPISODE_SHARE)))):
             persons[i].prior = True
         children = [i for i in rest if persons[i].kind == "child" and not persons[i].prior]
-        for i in rng.sample(children, min(len(children), max(3, round(n_child * TURNING_16_SHARE)))):
-            persons[i].turning_16 = True
+        for i in rng.sample(children, min(len(children), max(3, round(n_child * AGEING_OUT_SHARE)))):
+            persons[i].ageing_out = True
 
         taken: set[str] = set()
         for person in persons:
@@ -848,15 +857,18 @@ class _Builder:
     def _age(self, rng: random.Random, person: _Person) -> dt.date:
         today = self.today
         if person.kind == "child":
+            # The sub-type comes first: it sets the age limit (a 困境 child may be 16 or 17).
+            person.child_subtype = _weighted(rng, CHILD_SUBTYPES)
+            limit = rules.child_age_limit(person.child_subtype)
             if person.ending == "aged_out":
-                sixteenth = today - dt.timedelta(days=rng.randint(7, 330))
-                return years_before(sixteenth, enums.CHILD_AGE_LIMIT)
-            if person.turning_16:
-                sixteenth = today + dt.timedelta(days=rng.randint(1, 90))
-                birth = years_before(sixteenth, enums.CHILD_AGE_LIMIT)
-                if ids.age_on(birth, today) == enums.CHILD_AGE_LIMIT - 1:
+                reached = today - dt.timedelta(days=rng.randint(7, 330))
+                return years_before(reached, limit)
+            if person.ageing_out:
+                reaches = today + dt.timedelta(days=rng.randint(1, 90))
+                birth = years_before(reaches, limit)
+                if ids.age_on(birth, today) == limit - 1:
                     return birth
-            age = rng.randint(2 if person.also_disabled else 0, enums.CHILD_AGE_LIMIT - 1)
+            age = rng.randint(2 if person.also_disabled else 0, limit - 1)
             birth = birth_for_age(rng, today, age)
             # Newborns are registered after their first weeks.
             return min(birth, today - dt.timedelta(days=30))
@@ -908,7 +920,7 @@ class _Builder:
         start = self._start(rng, person, group)
         age = ids.age_on(person.birth, self.today)
         if group == "child":
-            subtype = _weighted(rng, CHILD_SUBTYPES)
+            subtype = person.child_subtype or _weighted(rng, CHILD_SUBTYPES)
             facts = self._child_facts(rng, subtype, age)
         elif group == "elderly":
             table = ELDERLY_SUBTYPES_DISABLED if person.also_disabled else ELDERLY_SUBTYPES
@@ -938,7 +950,7 @@ class _Builder:
     def _end(self, rng: random.Random, person: _Person, primary: _Enrollment) -> None:
         reason = person.ending or "other"
         if reason == "aged_out":
-            end = birthday(person.birth, enums.CHILD_AGE_LIMIT)
+            end = birthday(person.birth, rules.child_age_limit(primary.subtype))
         else:
             end = self.today - dt.timedelta(days=rng.randint(7, 330))
         # Dying or moving away ends every register the person is on, on the same day.
@@ -1214,7 +1226,7 @@ class _Builder:
 
     # visits --------------------------------------------------------------------------------
 
-    def _visits(self, persons: list[_Person]) -> None:
+    def _visits(self, persons: list[_Person], coordinator: int) -> None:
         rng = demo_rng(self.seed, f"visits:{len(persons)}")
         streams = [
             (p, [e] + [o for o in p.enrollments if o.joined_to is e])
@@ -1227,8 +1239,12 @@ class _Builder:
         links: list[dict[str, Any]] = []
         needs: list[dict[str, Any]] = []
         last_exited: dict[int, dt.date] = {}
+        # The demo coordinator always has a few visits behind, whatever the weekday, so that 我的巡访
+        # has work on it to show.
+        theirs = [k for k, (_, members) in enumerate(streams) if _current_worker(members[0]) == coordinator]
+        kept_behind = set(theirs[:COORDINATOR_BEHIND])
         for k, (person, members) in enumerate(streams):
-            done = self._stream(rng, person, members, visits, links, last_exited)
+            done = self._stream(rng, person, members, visits, links, last_exited, behind=k in kept_behind)
             if k in with_needs and done:
                 # Most needs come from the latest rounds, so many are still open.
                 found_on = rng.choice(done[-3:]) if rng.random() < 0.7 else rng.choice(done)
@@ -1282,15 +1298,20 @@ class _Builder:
         visits: list[dict[str, Any]],
         links: list[dict[str, Any]],
         last_exited: dict[int, dt.date],
+        *,
+        behind: bool = False,
     ) -> list[dict[str, Any]]:
-        """Visits to one person for these enrollments (one worker's round); returns the counted ones."""
+        """Visits to one person for these enrollments (one worker's round); returns the counted ones.
+
+        ``behind``: this round is overdue now (otherwise a random share is).
+        """
         today = self.today
         start = min(e.start for e in members)
         active = any(e.end is None for e in members)
         last_day = today - dt.timedelta(days=1) if active else max(e.end or today for e in members)
         first = max(start + dt.timedelta(days=1), today - dt.timedelta(days=HISTORY_DAYS))
         interval = min(e.interval for e in members)
-        behind = active and rng.random() < BEHIND_SHARE
+        behind = active and (rng.random() < BEHIND_SHARE or behind)
         days = self._schedule(rng, first, last_day, interval, behind)
         group = members[0].group
         counted: list[dict[str, Any]] = []
@@ -1483,6 +1504,13 @@ def _refuse_unless_empty(session: Session) -> None:
         )
 
 
+def _current_worker(enrollment: _Enrollment) -> int | None:
+    """The worker responsible for an enrollment today (its open last segment), if any."""
+    if enrollment.segments and enrollment.segments[-1][2] is None:
+        return enrollment.segments[-1][0]
+    return None
+
+
 def _reset_sequences(session: Session) -> None:
     # Rows were inserted with explicit ids, so PostgreSQL's sequences must catch up.
     for table in Base.metadata.sorted_tables:
@@ -1497,16 +1525,32 @@ def _reset_sequences(session: Session) -> None:
         )
 
 
-def build_demo(engine: Engine, *, residents: int, seed: int, today: dt.date | None = None) -> dict[str, Any]:
-    """Migrate, then fill an empty database with the demo county; returns the summary."""
+def _no_progress(step: str) -> None:
+    """The default progress report: nothing."""
+
+
+def build_demo(
+    engine: Engine,
+    *,
+    residents: int,
+    seed: int,
+    today: dt.date | None = None,
+    progress: Progress = _no_progress,
+) -> dict[str, Any]:
+    """Migrate, then fill an empty database with the demo county; returns the summary.
+
+    ``progress`` is called with each step's name (``BUILD_STEPS``) as the step starts.
+    """
     if residents < 1:
         raise ValueError("residents must be at least 1")
     today = today or clock.today()
+    progress("migrate")
     upgrade(engine)
     with transaction(engine) as session:
         _refuse_unless_empty(session)
-        summary = _Builder(session, seed=seed, today=today).build(residents)
+        summary = _Builder(session, seed=seed, today=today).build(residents, progress)
         session.flush()
+        progress("due_dates")
         refresh_due_dates(session)
         # The app's daily upkeep may already have marked an empty database.
         session.merge(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
@@ -1514,6 +1558,7 @@ def build_demo(engine: Engine, *, residents: int, seed: int, today: dt.date | No
         if engine.dialect.name == "postgresql":
             _reset_sequences(session)
     # Fresh statistics, so the planners pick the per-person indexes for correlated lookups.
+    progress("statistics")
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
         conn.commit()

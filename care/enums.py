@@ -40,7 +40,12 @@ WORKER_GROUPS = {
 AREA_LEVELS = ("county", "township", "village")
 AUDIT_OUTCOMES = ("success", "failure", "lockout", "locked", "denied")
 
-CHILD_AGE_LIMIT = 16
+# A child stays on the children's register until this age (未满 N 周岁), by sub-type: 农村留守儿童
+# under 16 (国发〔2016〕13号); 困境儿童 are children, under 18 (国发〔2016〕36号); 事实无人抚养儿童
+# under 18 (民发〔2019〕62号). A county whose province differs sets its own within the range below.
+CHILD_AGE_LIMITS: dict[str, int] = {"left_behind": 16, "distressed": 18, "unsupported": 18}
+CHILD_AGE_LIMIT_MIN = 14
+CHILD_AGE_LIMIT_MAX = 18
 ELDERLY_MIN_AGE = 60
 
 
@@ -50,9 +55,10 @@ def worker_groups(kind: str) -> tuple[str, ...]:
 
 
 def group_fits_age(group: str, age: int) -> bool:
-    """Children's register: under 16; elderly: 60 and over; disabled: any age."""
+    """Children's register: under the highest limit any child sub-type may have (each sub-type's own
+    limit is checked on enrolling); elderly: 60 and over; disabled: any age."""
     if group == "child":
-        return age < CHILD_AGE_LIMIT
+        return age < CHILD_AGE_LIMIT_MAX
     if group == "elderly":
         return age >= ELDERLY_MIN_AGE
     return True

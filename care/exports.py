@@ -23,7 +23,7 @@ import xlsxwriter
 
 from care import audit, i18n, ids
 from care.errors import ValidationError
-from care.reports import MonthReport
+from care.reports import MonthReport, by_area_total
 from care.scope import Scope
 from care.services.common import require
 
@@ -58,6 +58,9 @@ PERCENT_COLUMNS = {
     "visit_rate_disabled",
 }
 HIDDEN_COLUMNS = {"area_code"}
+# Print setup: A4 (Excel's paper code 9), landscape beyond this many columns.
+PAPER_A4 = 9
+PORTRAIT_MAX_COLUMNS = 7
 # Summary sheets of the workbook, in order, with the report attribute they show.
 SUMMARY_SHEETS = ("registers", "movement", "visit_rates", "needs_open", "needs_resolved", "quality")
 LIST_ORDER = (
@@ -217,7 +220,7 @@ def csv_bytes(frame: pd.DataFrame, lang: str, *, unmasked: bool = False) -> byte
 class _Book:
     """A thin writer over XlsxWriter: every string as text, numbers and dates formatted."""
 
-    def __init__(self, buffer: io.BytesIO) -> None:
+    def __init__(self, buffer: io.BytesIO, lang: str) -> None:
         self.book = xlsxwriter.Workbook(
             buffer,
             {
@@ -228,6 +231,7 @@ class _Book:
                 "default_date_format": "yyyy-mm-dd",
             },
         )
+        self.footer = i18n.t("rpt.print_footer", lang)
         self.title = self.book.add_format({"bold": True, "font_size": 14})
         self.head = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
         self.pct = self.book.add_format({"num_format": "0.0%"})
@@ -235,7 +239,35 @@ class _Book:
         self.num = self.book.add_format({"num_format": "0.00####"})
         self.date = self.book.add_format({"num_format": "yyyy-mm-dd"})
         self.quoted = self.book.add_format({"quote_prefix": True})
+        # The total row: bold, under a rule.
+        self.total_text = self.book.add_format({"bold": True, "top": 1})
+        self.total_pct = self.book.add_format({"bold": True, "top": 1, "num_format": "0.0%"})
+        self.total_int = self.book.add_format({"bold": True, "top": 1, "num_format": "#,##0"})
         self.rows = 0
+
+    def total(self, sheet: Any, row: int, values: list[Any], codes: list[str]) -> None:
+        """A bold total row under a top rule (empty cells get the rule too)."""
+        for col, (value, column) in enumerate(zip(values, codes, strict=True)):
+            if isinstance(value, str):
+                sheet.write_string(row, col, value, self.total_text)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                shape = self.total_pct if column in PERCENT_COLUMNS else self.total_int
+                sheet.write_number(row, col, float(value), shape)
+            else:
+                sheet.write_blank(row, col, None, self.total_text)
+
+    def print_setup(self, sheet: Any, *, columns: int, title_rows: tuple[int, int], gridlines: bool) -> None:
+        """A4, one page wide (landscape when wide), title rows on every page, page numbers in the footer."""
+        sheet.set_paper(PAPER_A4)
+        if columns > PORTRAIT_MAX_COLUMNS:
+            sheet.set_landscape()
+        else:
+            sheet.set_portrait()
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(*title_rows)
+        sheet.set_footer("&C" + self.footer)
+        if gridlines:
+            sheet.hide_gridlines(0)
 
     def cell(self, sheet: Any, row: int, col: int, value: Any, column: str = "") -> None:
         """Write one value: text as text (quote prefix when it starts like a formula), numbers formatted."""
@@ -270,11 +302,13 @@ class _Book:
         self.rows += len(frame)
         return top + 1 + len(frame)
 
-    def sheet(self, name: str, frame: pd.DataFrame, codes: list[str], *, top: int = 0) -> Any:
+    def sheet(self, name: str, frame: pd.DataFrame, *, top: int = 0, gridlines: bool = False) -> Any:
+        """A sheet for one table with its header row at ``top``: frozen, and printed on every page."""
         sheet = self.book.add_worksheet(_sheet_name(name))
         sheet.freeze_panes(top + 1, 0)
         for col, width in enumerate(_widths(frame)):
             sheet.set_column(col, col, width)
+        self.print_setup(sheet, columns=frame.shape[1], title_rows=(top, top), gridlines=gridlines)
         return sheet
 
 
@@ -333,7 +367,7 @@ def workbook_bytes(
     """The report workbook (overview, one sheet per view, one per list) and its total data rows."""
     step = progress or (lambda _f, _t: None)
     buffer = io.BytesIO()
-    book = _Book(buffer)
+    book = _Book(buffer, lang)
     _overview(book, report, meta, lang)
     summaries = [(name, getattr(report, name)) for name in SUMMARY_SHEETS]
     summaries.insert(5, ("rehab", pd.DataFrame([report.rehab])))
@@ -344,17 +378,13 @@ def workbook_bytes(
     for name, frame in summaries:
         step(done / total, i18n.t(f"rpt.sheet.{name}", lang))
         shown, codes = _coded_readable(frame, lang, meta.unmasked)
-        book.table(book.sheet(i18n.t(f"rpt.sheet.{name}", lang), shown, codes), 0, shown, codes)
+        book.table(book.sheet(i18n.t(f"rpt.sheet.{name}", lang), shown), 0, shown, codes)
         done += 1
     for name in WORKBOOK_LISTS:
         step(done / total, i18n.t(f"rpt.list.{name}", lang))
         shown, codes = _coded_readable(report.lists[name], lang, meta.unmasked)
-        book.table(
-            book.sheet(i18n.t("rpt.sheet.list", lang, name=i18n.t(f"rpt.list.{name}", lang)), shown, codes),
-            0,
-            shown,
-            codes,
-        )
+        sheet_name = i18n.t("rpt.sheet.list", lang, name=i18n.t(f"rpt.list.{name}", lang))
+        book.table(book.sheet(sheet_name, shown, gridlines=True), 0, shown, codes)
         done += 1
     book.book.close()
     step(1.0, i18n.t("rpt.done", lang))
@@ -386,7 +416,9 @@ def _overview(book: _Book, report: MonthReport, meta: ExportMeta, lang: str) -> 
     for r, text in enumerate(lines[1:], start=1):
         sheet.write_string(r, 0, text)
     top = len(lines) + 1
+    # The title block (area, month, masked or not) heads the screen and every printed page.
     sheet.freeze_panes(len(lines), 0)
+    book.print_setup(sheet, columns=max(2, len(by_area.columns)), title_rows=(0, len(lines) - 1), gridlines=False)
     sheet.write_string(top, 0, header("item", lang), book.head)
     sheet.write_string(top, 1, header("value", lang), book.head)
     for r, (key, (label, value)) in enumerate(zip(KPI_ORDER, kpis.itertuples(index=False, name=None), strict=True)):
@@ -395,7 +427,11 @@ def _overview(book: _Book, report: MonthReport, meta: ExportMeta, lang: str) -> 
         book.cell(sheet, top + 1 + r, 1, _plain(value), column)
     top += len(kpis) + 3
     sheet.write_string(top - 1, 0, i18n.t("rpt.by_area_title", lang), book.head)
-    book.table(sheet, top, by_area, area_codes)
+    end = book.table(sheet, top, by_area, area_codes)
+    total = by_area_total(report)
+    if total is not None:
+        label = i18n.t("rpt.by_area_total", lang)
+        book.total(sheet, end, [label if c == "area" else total.get(c) for c in area_codes], area_codes)
 
 
 def file_name(meta: ExportMeta, what: str, ext: str) -> str:

@@ -6,11 +6,15 @@ Pure functions: they read no database and no session. Every rejection is a
 
 from __future__ import annotations
 
+import csv
+import functools
 import math
 import numbers
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from stdnum.cn.ric import calc_check_digit
 
@@ -35,6 +39,8 @@ _SCIENTIFIC = re.compile(r"[+]?\d+(?:\.\d*)?[eE][+]?\d+")
 _DECIMAL = re.compile(r"\d+\.\d*")
 
 _MIN_BIRTH_YEAR = 1900
+# GB/T 2260 codes an ID number may start with, current and abolished (see care/data/README.md).
+_REGIONS_FILE = Path(__file__).with_name("data") / "gbt2260.csv"
 _CERT_LENGTH = 20
 _CATEGORIES = range(1, 8)  # 1 视力 2 听力 3 言语 4 肢体 5 智力 6 精神 7 多重
 _GRADES = range(1, 5)
@@ -114,8 +120,35 @@ def _birth_date(yyyymmdd: str, today: date) -> date:
     return born
 
 
-def parse_id_number(raw: object, *, today: date | None = None) -> IdInfo:
-    """Validate a citizen ID number as typed or imported and return what it encodes."""
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every GB/T 2260 code, current or abolished, that an ID number's first 6 digits may be."""
+    with _REGIONS_FILE.open(encoding="utf-8", newline="") as handle:
+        return frozenset(row["code"] for row in csv.DictReader(handle))
+
+
+def require_known_region(region: str, *, local_regions: Container[str] = frozenset()) -> None:
+    """Raise unless ``region`` is a GB/T 2260 code or one of ``local_regions`` (the database's counties).
+
+    No birth year is compared with the years a code was in use: people keep the code their
+    number was first issued under, and numbers were issued under codes newer than the birth.
+    """
+    if region not in known_regions() and region not in local_regions:
+        raise ValidationError("id.unknown_region", field=ID_FIELD, region=region)
+
+
+def parse_id_number(
+    raw: object,
+    *,
+    today: date | None = None,
+    local_regions: Container[str] = frozenset(),
+    check_region: bool = True,
+) -> IdInfo:
+    """Validate a citizen ID number as typed or imported and return what it encodes.
+
+    ``local_regions`` adds region codes the county's own area list defines; ``check_region=False``
+    leaves the region to the caller (a number that only looks up someone already registered).
+    """
     text = _clean(raw, "id", ID_FIELD)
     bad = next((c for c in text if c not in _ID_CHARS), None)
     if bad is not None:
@@ -137,6 +170,8 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdInfo:
             # The expected digit is left out on purpose: it would let a mistyped number
             # be "corrected" into someone else's valid number.
             raise ValidationError(key, field=ID_FIELD)
+    if check_region:
+        require_known_region(number[:6], local_regions=local_regions)
     return IdInfo(
         number=number,
         region=number[:6],

@@ -22,6 +22,8 @@ import functools
 import hashlib
 import html
 import json
+import math
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,8 +37,9 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from care import i18n
+from care.area_files import gcj02_to_wgs84
 from care.errors import CareError, NotFound
-from care.tiles import TileSource, wgs84_to_gcj02
+from care.tiles import TileSource, tile_hosts, wgs84_to_gcj02
 
 GROUPS = ("child", "elderly", "disabled")
 VISIT_STATES = ("overdue", "due_soon", "on_time", "never")
@@ -47,7 +50,11 @@ RISK_COLORS = {"high": "#c92a2a", "medium": "#f59f00", "low": "#2f9e44"}
 # The county's overdue share runs around 10-20%: the steps are set to tell those villages apart.
 SHARE_STEPS: tuple[tuple[float, str], ...] = ((0.08, "#2f9e44"), (0.15, "#f59f00"), (0.25, "#e8590c"), (2.0, "#c92a2a"))
 SHARE_LABELS = ("< 8%", "8–15%", "15–25%", "≥ 25%")
-BOUNDARY_STYLE = {"township": ("#364fc7", 2.5, 0.02), "village": ("#5c7cfa", 1.0, 0.0)}
+BOUNDARY_STYLE = {
+    "county": ("#1d2b7a", 3.5, 0.0),
+    "township": ("#364fc7", 2.5, 0.02),
+    "village": ("#5c7cfa", 1.0, 0.0),
+}
 ASSET_BASE = "/app/static/vendor"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -55,10 +62,18 @@ VENDOR_DIR = STATIC_DIR / "vendor"
 CARE_JS = STATIC_DIR / "care" / "caremap.js"
 CARE_JS_URL = "/app/static/care/caremap.js"
 MAX_ZOOM = 18
-# Where a map starts before caremap.js fits it to its data (the demo county), and the bounds of a
-# map that has none.
-DEFAULT_BOUNDS = ((26.15, 107.95), (26.65, 108.45))
-DEFAULT_CENTRE = (26.4, 108.2)
+# Where every map starts (its script is the same text for every map): the whole world, with China
+# in the middle. caremap.js fits the map to its data's bounds at once; a map that knows no place at
+# all stays here and says so.
+WORLD_CENTRE = (30.0, 105.0)
+WORLD_ZOOM = 2
+PICK_SPAN = 0.012  # degrees around the place a location picker frames: about 2.6 km across
+# Margin around the data (degrees), and around the one known point when only an area's own
+# centroid is known.
+BOUNDS_PAD = 0.01
+ANCHOR_PAD = 0.2
+# How a village circle was placed: its own centroid, the mean of its located persons, its township.
+PLACEMENTS = ("own", "persons", "township")
 
 # Entities for what HTML escaping leaves: \\ ` $ (JavaScript template literals), { } (Jinja, which
 # branca runs over rendered scripts a second time) and _ (streamlit-folium renames `_<id>` runs).
@@ -117,7 +132,7 @@ def _document_json(value: Any, depth: int = 3) -> str:
 
 @dataclass(frozen=True)
 class VillageDot:
-    """One village's aggregate: where, how many persons, how many overdue, by group."""
+    """One village's aggregate: where, how many persons, how many overdue, by group; how it was placed."""
 
     code: str
     name: str
@@ -127,6 +142,7 @@ class VillageDot:
     persons: int
     overdue: int
     by_group: Mapping[str, int] = field(default_factory=dict)
+    placed: str = "own"
 
 
 @dataclass(frozen=True)
@@ -154,6 +170,19 @@ class AreaShape:
     boundary: str | None = None
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A labelled point on a location picker: a village centre to start from, or the chosen place."""
+
+    lat: float
+    lon: float
+    label: str
+    kind: str = "chosen"  # "chosen" or "centre"
+
+
+MARK_COLORS = {"chosen": "#d63384", "centre": "#495057"}
+
+
 def share_color(overdue: int, persons: int) -> str:
     """The colour of a village circle for its overdue share."""
     share = overdue / persons if persons else 0.0
@@ -174,6 +203,138 @@ def person_color(dot: PersonDot, color_by: str) -> str:
     return STATUS_COLORS.get(dot.state, "#868e96")
 
 
+# --- boundaries and bounds -------------------------------------------------------------------
+
+
+def _geometry(boundary: str | None) -> dict[str, Any] | None:
+    """The Polygon or MultiPolygon of a stored boundary (a GeoJSON geometry or Feature), else None."""
+    if not boundary:
+        return None
+    try:
+        data = json.loads(boundary)
+    except ValueError:
+        return None
+    geometry = data.get("geometry", data) if isinstance(data, dict) else None
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        return None
+    return geometry
+
+
+def _position(value: Any) -> tuple[float, float] | None:
+    """A GeoJSON position as (lon, lat), or None when it is not a finite point on the globe."""
+    if not isinstance(value, (list, tuple)) or len(value) < 2:
+        return None
+    lon, lat = value[0], value[1]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)):
+        return None
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        return None
+    return float(lon), float(lat)
+
+
+def _polygons(boundary: str) -> list[list[list[tuple[float, float]]]]:
+    """A boundary's polygons, each its rings (outer first), each its (lon, lat) positions."""
+    geometry = _geometry(boundary)
+    if geometry is None:
+        return []
+    coordinates = geometry.get("coordinates")
+    polygons = [coordinates] if geometry["type"] == "Polygon" else coordinates
+    found = []
+    for polygon in polygons if isinstance(polygons, list) else []:
+        rings = []
+        for ring in polygon if isinstance(polygon, list) else []:
+            points = [p for p in map(_position, ring if isinstance(ring, list) else []) if p is not None]
+            if points:
+                rings.append(points)
+        if rings:
+            found.append(rings)
+    return found
+
+
+@functools.lru_cache(maxsize=512)
+def boundary_extent(boundary: str) -> tuple[float, float, float, float] | None:
+    """South, west, north and east edges of a stored boundary (every corner of every ring), or None."""
+    points = [p for polygon in _polygons(boundary) for ring in polygon for p in ring]
+    if not points:
+        return None
+    lons = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    return min(lats), min(lons), max(lats), max(lons)
+
+
+def _ring_moments(ring: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """A ring's unsigned area and its centroid (lon, lat), by the shoelace formula."""
+    x0, y0 = ring[0]  # relative to the first corner: no large products to lose digits in
+    local = [(x - x0, y - y0) for x, y in ring]
+    area = cx = cy = 0.0
+    for (xa, ya), (xb, yb) in zip(local, local[1:] + local[:1], strict=True):
+        cross = xa * yb - xb * ya
+        area += cross
+        cx += (xa + xb) * cross
+        cy += (ya + yb) * cross
+    if area == 0:
+        return 0.0, x0, y0
+    return abs(area) / 2, x0 + cx / (3 * area), y0 + cy / (3 * area)
+
+
+@functools.lru_cache(maxsize=512)
+def boundary_centroid(boundary: str) -> tuple[float, float] | None:
+    """The (lat, lon) centre of a stored boundary's area (holes taken out), or None if it has no corners.
+
+    A boundary with no area (a line, a point) gives the mean of its outer corners.
+    """
+    polygons = _polygons(boundary)
+    total = sum_x = sum_y = 0.0
+    for polygon in polygons:
+        for index, ring in enumerate(polygon):
+            area, x, y = _ring_moments(ring)
+            signed = area if index == 0 else -area
+            total, sum_x, sum_y = total + signed, sum_x + signed * x, sum_y + signed * y
+    if total > 0:
+        return sum_y / total, sum_x / total
+    outer = [p for polygon in polygons for p in polygon[0]]
+    if not outer:
+        return None
+    return sum(p[1] for p in outer) / len(outer), sum(p[0] for p in outer) / len(outer)
+
+
+def shape_centre(shape: AreaShape) -> tuple[float, float] | None:
+    """Where an area's label goes: its own centroid, else the centre of its boundary, else None."""
+    if shape.lat is not None and shape.lon is not None:
+        return shape.lat, shape.lon
+    return boundary_centroid(shape.boundary) if shape.boundary else None
+
+
+def fit_bounds(
+    shapes: Iterable[AreaShape],
+    points: Iterable[tuple[float, float]],
+    anchor: tuple[float, float] | None = None,
+) -> list[list[float]] | None:
+    """South-west and north-east corners around the points, the areas' centroids and whole boundaries.
+
+    When none of these is known: a box around ``anchor`` (an area's own centroid) if given, else None.
+    """
+    lats: list[float] = []
+    lons: list[float] = []
+    for lat, lon in points:
+        lats.append(lat)
+        lons.append(lon)
+    for shape in shapes:
+        if shape.lat is not None and shape.lon is not None:
+            lats.append(shape.lat)
+            lons.append(shape.lon)
+        extent = boundary_extent(shape.boundary) if shape.boundary else None
+        if extent is not None:
+            lats += [extent[0], extent[2]]
+            lons += [extent[1], extent[3]]
+    pad = BOUNDS_PAD
+    if not lats:
+        if anchor is None:
+            return None
+        lats, lons, pad = [anchor[0]], [anchor[1]], ANCHOR_PAD
+    return [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
+
+
 # --- the JavaScript pieces -----------------------------------------------------------------------
 
 # The one script of every map, the same text whatever the map shows (the CSP allows exactly its
@@ -191,6 +352,10 @@ _DRAW_JS = """
 .care-label::before {display: none;}
 .care-label-village {font-weight: 400; font-size: 11px; color: #364fc7;}
 .care-label-township {font-size: 14px;}
+.care-basemap {background: rgba(255,255,255,0.94); padding: 5px 8px; border-radius: 4px; font-size: 12px;
+               font-family: system-ui, sans-serif;
+               color: #1d2b2f; max-width: 360px; box-shadow: 0 1px 4px rgba(0,0,0,0.3);}
+.care-basemap-failed, .care-notice {border-left: 4px solid #e8590c;}
 </style>
 {% endmacro %}
 {% macro html(this, kwargs) %}
@@ -260,14 +425,8 @@ def _shift_geometry(coords: Any, gcj02: bool) -> Any:
 
 
 def _boundary_feature(shape: AreaShape, gcj02: bool) -> dict[str, Any] | None:
-    if not shape.boundary:
-        return None
-    try:
-        data = json.loads(shape.boundary)
-    except ValueError:
-        return None
-    geometry = data.get("geometry", data) if isinstance(data, dict) else None
-    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+    geometry = _geometry(shape.boundary)
+    if geometry is None:
         return None
     color, weight, fill = BOUNDARY_STYLE.get(shape.level, BOUNDARY_STYLE["village"])
     style = {"color": color, "weight": weight, "fillOpacity": fill, "fillColor": color, "opacity": 0.8}
@@ -279,11 +438,27 @@ def _boundary_feature(shape: AreaShape, gcj02: bool) -> dict[str, Any] | None:
     }
 
 
+def basemap_words(tiles: TileSource, lang: str) -> dict[str, str]:
+    """What the basemap needs, in words: the note a standalone file shows, and what a map says when tiles fail."""
+    hosts = ", ".join(tile_hosts(tiles))
+    if tiles.kind == "none":
+        note = _t("map.basemap.none", lang)
+    elif not hosts:
+        note = _t("map.basemap.this_server", lang, url=tiles.layers[0].url if tiles.layers else "")
+    else:
+        note = _t("map.basemap.needs", lang, name=_t(f"map.basemap.kind.{tiles.kind}", lang), hosts=hosts)
+    failed = _t("map.basemap.failed", lang, hosts=hosts or (tiles.layers[0].url if tiles.layers else ""))
+    return {"kind": tiles.kind, "hosts": hosts, "note": leaflet_safe(note), "failed": leaflet_safe(failed)}
+
+
 def _legend_html(lang: str, *, mode: str, color_by: str) -> str:
     def row(color: str, text: str) -> str:
         return f'<i style="background:{color}"></i>{leaflet_safe(text)}<br>'
 
-    if mode == "villages":
+    if mode == "pick":
+        parts = [f"<b>{leaflet_safe(_t('map.legend.pick', lang))}</b><br>"]
+        parts += [row(MARK_COLORS[k], _t(f"map.mark.{k}", lang)) for k in MARK_COLORS]
+    elif mode == "villages":
         parts = [f"<b>{leaflet_safe(_t('map.legend.villages', lang))}</b>"]
         parts += [row(color, label) for (_, color), label in zip(SHARE_STEPS, SHARE_LABELS, strict=True)]
         parts.append(f"<small>{leaflet_safe(_t('map.legend.size', lang))}</small>")
@@ -305,7 +480,9 @@ def _village_tooltip(v: VillageDot, lang: str) -> str:
     if v.township:
         head += f"（{leaflet_safe(v.township)}）"
     counts = leaflet_safe(_t("map.village_counts", lang, persons=v.persons, overdue=v.overdue, share=share))
-    return f"{head}<br>{counts}<br>{groups}<br><small>{leaflet_safe(v.code)}</small>"
+    # An estimated place says so; the code stays last (the side panel reads it from the click).
+    placed = f"<br>{leaflet_safe(_t(f'map.placed.{v.placed}', lang))}" if v.placed in PLACEMENTS[1:] else ""
+    return f"{head}<br>{counts}<br>{groups}{placed}<br><small>{leaflet_safe(v.code)}</small>"
 
 
 def _stable_ids(m: folium.Map) -> None:
@@ -380,18 +557,26 @@ def build_map(
     groups: Sequence[str] = GROUPS,
     asset_base: str = ASSET_BASE,
     height: int = 640,
+    mode: str | None = None,
+    marks: Sequence[Mark] = (),
 ) -> folium.Map:
     """The map: boundaries and labels, village circles or one layer of persons per group, a legend.
 
-    Everything that differs from one map to another is in the map's data document (see
-    :func:`map_data`); its script is the same text for every map.
+    ``mode`` ('villages' or 'persons') says which the view shows even when it has none of them (a
+    county whose villages have no place is still a village view); by default, what it is given.
+    Without ``bounds`` the map fits what it draws (:func:`fit_bounds`); a map that knows no place
+    at all shows the whole world and a notice saying why. Everything that differs from one map to
+    another is in the map's data document (see :func:`map_data`); its script is the same text for
+    every map.
     """
     gcj02 = tiles.gcj02
-    box = [[*_shift(b[0], b[1], gcj02)] for b in bounds] if bounds else [list(p) for p in DEFAULT_BOUNDS]
+    if not bounds:
+        bounds = fit_bounds(shapes, [(p.lat, p.lon) for p in persons] or [(v.lat, v.lon) for v in villages])
+    box = [[*_shift(b[0], b[1], gcj02)] for b in bounds] if bounds else None
     m = folium.Map(
-        # A fixed start: caremap.js fits the map to the data's bounds at once.
-        location=list(DEFAULT_CENTRE),
-        zoom_start=10,
+        # A fixed start, the same for every map: caremap.js fits the map to the data's bounds at once.
+        location=list(WORLD_CENTRE),
+        zoom_start=WORLD_ZOOM,
         tiles=None,
         max_zoom=MAX_ZOOM,
         maxZoom=MAX_ZOOM,
@@ -404,19 +589,24 @@ def build_map(
         markerZoomAnimation=False,
         height=height,
     )
-    mode = "persons" if persons or not villages else "villages"
+    if mode not in ("villages", "persons", "pick"):
+        mode = "persons" if persons or not villages else "villages"
     layers = [_shapes_layer(shapes, lang, gcj02)]
-    if villages:
+    if villages or mode == "villages":
         layers.append(_villages_layer(villages, lang, gcj02))
     if persons or mode == "persons":
         layers.extend(_person_layers(persons, lang, gcj02, color_by, groups))
+    if mode == "pick":
+        layers.append(_marks_layer(marks, lang, gcj02))
     data = {
         "maxZoom": tiles.max_zoom,
         "bounds": box,
+        "notice": "" if box else leaflet_safe(_t("map.bounds.none", lang)),
         "tiles": _tile_layers(tiles),
         "layers": layers,
         "words": _person_words(lang) if mode == "persons" else [],
         "legend": _legend_html(lang, mode=mode, color_by=color_by),
+        "basemap": basemap_words(tiles, lang),
     }
     m.add_child(_Js(_DRAW_JS, data_json=_document_json(data)))
     use_local_assets(m, asset_base)
@@ -428,8 +618,9 @@ def _shapes_layer(shapes: Sequence[AreaShape], lang: str, gcj02: bool) -> dict[s
     features = [f for f in (_boundary_feature(s, gcj02) for s in shapes) if f is not None]
     labels = []
     for s in shapes:
-        if s.lat is not None and s.lon is not None:
-            lat, lon = _shift(s.lat, s.lon, gcj02)
+        centre = shape_centre(s)
+        if centre is not None:
+            lat, lon = _shift(*centre, gcj02)
             labels.append([round(lat, 6), round(lon, 6), leaflet_safe(s.name), s.level])
     return {
         "kind": "shapes",
@@ -449,6 +640,52 @@ def _villages_layer(villages: Sequence[VillageDot], lang: str, gcj02: bool) -> d
             [round(lat, 6), round(lon, 6), village_radius(v.persons, biggest), color, _village_tooltip(v, lang)]
         )
     return {"kind": "villages", "name": leaflet_safe(_t("map.layer.villages", lang)), "rows": rows}
+
+
+def _marks_layer(marks: Sequence[Mark], lang: str, gcj02: bool) -> dict[str, Any]:
+    rows = []
+    for mark in marks:
+        lat, lon = _shift(mark.lat, mark.lon, gcj02)
+        color = MARK_COLORS.get(mark.kind, MARK_COLORS["chosen"])
+        side = "right" if mark.kind == "chosen" else "left"
+        rows.append([round(lat, 6), round(lon, 6), color, leaflet_safe(mark.label), side])
+    return {"kind": "marks", "name": leaflet_safe(_t("map.layer.marks", lang)), "rows": rows}
+
+
+def pick_map(
+    *,
+    tiles: TileSource,
+    lang: str,
+    shapes: Sequence[AreaShape],
+    centre: tuple[float, float] | None,
+    chosen: tuple[float, float] | None,
+    fallback_bounds: Sequence[Sequence[float]] | None,
+    height: int,
+) -> folium.Map:
+    """A location picker: the village (its boundary and centre) and the chosen place, closely framed.
+
+    Without a chosen place or a centre, the map frames ``fallback_bounds`` (the county).
+    """
+    marks = []
+    if centre is not None:
+        marks.append(Mark(centre[0], centre[1], _t("map.mark.centre", lang), "centre"))
+    if chosen is not None:
+        marks.append(Mark(chosen[0], chosen[1], _t("map.mark.chosen", lang), "chosen"))
+    focus = chosen or centre
+    bounds = (
+        [
+            [round(focus[0] - PICK_SPAN, 6), round(focus[1] - PICK_SPAN, 6)],
+            [round(focus[0] + PICK_SPAN, 6), round(focus[1] + PICK_SPAN, 6)],
+        ]
+        if focus
+        else fallback_bounds
+    )
+    return build_map(tiles=tiles, lang=lang, bounds=bounds, shapes=shapes, mode="pick", marks=marks, height=height)
+
+
+def unshift(lat: float, lon: float, tiles: TileSource) -> tuple[float, float]:
+    """A point clicked on the map, in stored (WGS-84) coordinates: GCJ-02 tiles show shifted points."""
+    return gcj02_to_wgs84(lat, lon) if tiles.gcj02 else (lat, lon)
 
 
 def _person_words(lang: str) -> list[str]:
@@ -526,6 +763,13 @@ def standalone_html(m: folium.Map, vendor: Path = VENDOR_DIR, care_js: Path = CA
     scripts = _inline_js(vendor / "leaflet" / "leaflet.js") + "\n" + _inline_js(care_js)
     root: Any = m.get_root()
     root.header.add_child(_Verbatim("<style>" + css + "</style>\n" + scripts), name="leaflet_inline", index=0)
+    basemap = map_data(m).get("basemap") or {}
+    # Inert already (leaflet_safe): a file opened months later on another computer says what it needs.
+    needs = html.escape(f"{basemap.get('kind', '')} {basemap.get('hosts', '')}".strip(), quote=True)
+    meta = f'<meta name="caremap-basemap" content="{needs}">'
+    root.header.add_child(_Verbatim(meta), name="basemap_meta", index=0)
+    note = f'<div class="care-basemap" id="care-basemap-note">{basemap.get("note", "")}</div>'
+    root.html.add_child(_Verbatim(note), name="basemap_note", index=0)
     return m.get_root().render()
 
 
@@ -542,26 +786,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--out", required=True, help="the HTML file to write")
     export.add_argument("--as", dest="username", help="act as this user (default: the first admin)")
     export.add_argument("--lang", default=i18n.DEFAULT_LANG, choices=i18n.LANGS)
+    export.add_argument(
+        "--tiles", help="basemap for this file: none, osm, tianditu, amap or a tile URL (default: the configured one)"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     try:
-        summary = export_area(args.db, area_code=args.area, username=args.username, lang=args.lang, out=Path(args.out))
+        summary = export_area(
+            args.db, area_code=args.area, username=args.username, lang=args.lang, out=Path(args.out), tiles=args.tiles
+        )
     except CareError as error:
         print(f"care.maps: {i18n.t(error.key, args.lang, **error.params)}", file=sys.stderr)
         return 2
+    if summary["tiles_from"] == "default":
+        print(f"care.maps: {i18n.t('map.basemap.default_used', args.lang)}", file=sys.stderr)
+    if not summary["bounds_known"]:
+        print(f"care.maps: {i18n.t('map.bounds.none', args.lang)}", file=sys.stderr)
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 
 
-def export_area(db: str | None, *, area_code: str, username: str | None, lang: str, out: Path) -> dict[str, Any]:
-    """Write the standalone map of an area as ``username`` (default: the first admin), audited."""
+def _export_tiles(setting: str | None, override: str | None) -> tuple[TileSource, str]:
+    """The basemap of an exported file: ``--tiles`` when given (refused if unusable), else the configured one."""
+    from care.tiles import TIANDITU_KEY_ENV, configured_tiles, tiles_origin, usable_tiles
+
+    if override is None:
+        return configured_tiles(setting), tiles_origin(setting)
+    return usable_tiles(override, os.environ.get(TIANDITU_KEY_ENV)), "option"
+
+
+def export_area(
+    db: str | None, *, area_code: str, username: str | None, lang: str, out: Path, tiles: str | None = None
+) -> dict[str, Any]:
+    """Write the standalone map of an area as ``username`` (default: the first admin), audited.
+
+    The basemap is ``tiles`` when given, else the one configured for the server (the ``map.tiles``
+    setting, else ``CARE_MAP_TILES``); the file names the servers it needs.
+    """
     from sqlalchemy import select
 
     from care import audit, clock
     from care.auth import scope_of
     from care.queries.map import export_data, shapes_bounds
     from care.services.maps import record_map_export
-    from care.tiles import configured_tiles
     from db.models import User
     from db.session import get_engine, transaction
 
@@ -575,14 +842,17 @@ def export_area(db: str | None, *, area_code: str, username: str | None, lang: s
             raise NotFound()
         scope = scope_of(user)
         data = export_data(session, scope, area_code, clock.today())
+        basemap, origin = _export_tiles(data.tiles_setting, tiles)
         points = [(p.lat, p.lon) for p in data.persons] or [(v.lat, v.lon) for v in data.villages]
+        bounds = shapes_bounds(data.shapes, points, data.anchor)
         m = build_map(
-            tiles=configured_tiles(data.tiles_setting),
+            tiles=basemap,
             lang=lang,
-            bounds=shapes_bounds(data.shapes, points),
+            bounds=bounds,
             villages=data.villages,
             persons=data.persons,
             shapes=data.shapes,
+            mode=data.mode,
         )
         page = standalone_html(m)
         out.write_text(page, encoding="utf-8")
@@ -591,7 +861,12 @@ def export_area(db: str | None, *, area_code: str, username: str | None, lang: s
             "user": user.username,
             "persons": len({p.person_id for p in data.persons}),
             "villages": len(data.villages),
-            "tiles": configured_tiles(data.tiles_setting).kind,
+            "villages_placed": {how: sum(v.placed == how for v in data.villages) for how in PLACEMENTS},
+            "villages_unplaced": len(data.unplaced),
+            "bounds_known": bounds is not None,
+            "tiles": basemap.kind,
+            "tiles_from": origin,
+            "tiles_hosts": list(tile_hosts(basemap)),
             "out": str(out),
             "bytes": len(page.encode("utf-8")),
         }

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 import math
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
 
 from care import enums, i18n
 from care.errors import CareError
 from care.exports import KPI_ORDER, ExportMeta, Progress, kpi_rows, title_lines
-from care.reports import MonthReport
+from care.pdf import INK, print_table
+from care.reports import MonthReport, by_area_total
 
 FONT_DIR = Path("/usr/share/fonts/opentype/noto")
 FONT_REGULAR = FONT_DIR / "NotoSansCJK-Regular.ttc"
@@ -26,6 +29,19 @@ FONT_BOLD = FONT_DIR / "NotoSansCJK-Bold.ttc"
 FONT_SC = 2  # the Simplified Chinese face inside the collection
 GROUP_COLOURS = {"child": (31, 119, 180), "elderly": (255, 127, 14), "disabled": (44, 160, 44), "all": (90, 90, 90)}
 PERCENT_KEYS = ("visit_rate", "on_time_rate", "rehab_coverage")
+AREA_TABLE_COUNTS = ("overdue_now", "high_risk_unvisited", "unassigned", "needs_open")
+# The map: outlines in thin grey (the report's own area a little darker), village labels on the
+# largest dots first, each skipped when it would overlap a label already placed.
+OUTLINE_GREY = (150, 150, 150)
+OUTLINE_GREY_OWN = (110, 110, 110)
+MAX_LABELS = 40
+LABEL_CHARS = 12
+PDF_MAP_MM = (120.0, 92.0)
+PDF_LABEL_PT = 7.0
+SVG_MAP_PX = (560, 430)
+SVG_LABEL_PX = 11
+Ring = list[tuple[float, float]]
+Box = tuple[float, float, float, float]
 
 
 def _percent(value: Any) -> str:
@@ -40,24 +56,25 @@ def _value(key: str, value: Any) -> str:
     return "—" if value is None else f"{int(value):,}"
 
 
+def _area_row(row: dict[str, Any]) -> list[str]:
+    return [
+        str(row["area"]),
+        f"{row['persons_listed']:,}",
+        _percent(row["visit_rate"]),
+        _percent(row["on_time_rate"]),
+        *(f"{row[c]:,}" for c in AREA_TABLE_COUNTS),
+    ]
+
+
 def area_rows(report: MonthReport, lang: str) -> list[list[str]]:
-    """The per-area table of the printed report: header row then one row per area."""
+    """The per-area table of the printed report: header row, one row per area, then the total
+    row (see ``reports.by_area_total``) when there is any area."""
     head = [i18n.t(f"rpt.col.{c}", lang) for c in ("area", "persons_listed", "visit_rate", "on_time_rate")]
-    head += [i18n.t(f"rpt.col.{c}", lang) for c in ("overdue_now", "high_risk_unvisited", "unassigned", "needs_open")]
-    rows = [head]
-    for row in report.by_area.to_dict("records"):
-        rows.append(
-            [
-                str(row["area"]),
-                f"{row['persons_listed']:,}",
-                _percent(row["visit_rate"]),
-                _percent(row["on_time_rate"]),
-                f"{row['overdue_now']:,}",
-                f"{row['high_risk_unvisited']:,}",
-                f"{row['unassigned']:,}",
-                f"{row['needs_open']:,}",
-            ]
-        )
+    head += [i18n.t(f"rpt.col.{c}", lang) for c in AREA_TABLE_COUNTS]
+    rows = [head, *(_area_row(row) for row in report.by_area.to_dict("records"))]
+    total = by_area_total(report)
+    if total is not None:
+        rows.append(_area_row({**total, "area": i18n.t("rpt.by_area_total", lang)}))
     return rows
 
 
@@ -76,12 +93,15 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.set_font("noto", "", 9)
 
 
-def _table(pdf: FPDF, rows: list[list[str]], widths: tuple[float, ...] | None = None) -> None:
-    with pdf.table(col_widths=widths, line_height=6, text_align="LEFT", first_row_as_headings=True) as table:
-        for values in rows:
+def _table(pdf: FPDF, rows: list[list[str]], widths: tuple[float, ...] | None = None, *, total: bool = False) -> None:
+    """A printed table; with ``total`` its last row is the bold total row."""
+    bold = FontFace(emphasis="BOLD", color=INK)
+    with print_table(pdf, col_widths=widths, line_height=6) as table:
+        for i, values in enumerate(rows):
             line = table.row()
+            style = bold if total and i == len(rows) - 1 and i > 0 else None
             for value in values:
-                line.cell(value)
+                line.cell(value, style=style)
 
 
 def _bars(pdf: FPDF, report: MonthReport, lang: str) -> None:
@@ -132,35 +152,168 @@ def _trend_chart(pdf: FPDF, trends: pd.DataFrame, lang: str) -> None:
     pdf.set_font("noto", "", 9)
 
 
-def _map(pdf: FPDF, points: pd.DataFrame, lang: str) -> None:
+def _map(pdf: FPDF, points: pd.DataFrame, boundaries: pd.DataFrame, area_code: str, lang: str) -> None:
+    """The village dots over the stored outlines, the largest villages labelled, the legend beside."""
     if points.empty:
         pdf.cell(0, 6, i18n.t("rpt.map_empty", lang), new_x="LMARGIN", new_y="NEXT")
         return
-    x0, y0, w, h = pdf.l_margin, pdf.get_y() + 2, 90, 70
+    (w, h), pad = PDF_MAP_MM, 4.0
+    x0, y0 = pdf.l_margin, pdf.get_y() + 2
     pdf.set_draw_color(180, 180, 180)
     pdf.rect(x0, y0, w, h)
-    project = _projector(points, w - 8, h - 8)
+    shapes = map_outlines(boundaries, area_code)
+    project = _projector(points, shapes, w - 2 * pad, h - 2 * pad)
+
+    def at(lat: float, lon: float) -> tuple[float, float]:
+        x, y = project(lat, lon)
+        return x0 + pad + x, y0 + pad + y
+
+    for own, rings in shapes:
+        pdf.set_draw_color(*(OUTLINE_GREY_OWN if own else OUTLINE_GREY))
+        pdf.set_line_width(0.35 if own else 0.2)
+        for ring in rings:
+            corners = _thinned([at(lat, lon) for lon, lat in ring], 0.3)
+            if len(corners) >= 2:
+                pdf.polygon(corners, style="D")
+    pdf.set_line_width(0.2)
     biggest = max(1.0, float(points["persons"].max()))
+    dots = []
     for row in points.to_dict("records"):
-        x, y = project(row["lat"], row["lon"])
+        x, y = at(row["lat"], row["lon"])
         radius = 0.6 + 2.4 * math.sqrt(float(row["persons"]) / biggest)
         pdf.set_fill_color(*_heat(float(row["overdue_share"])))
-        pdf.circle(x0 + 4 + x, y0 + 4 + y, radius, style="F")
+        pdf.circle(x, y, radius, style="F")
+        dots.append((float(row["persons"]), str(row["name"]), x, y, radius))
+    _pdf_labels(pdf, dots, (x0, y0, x0 + w, y0 + h))
     pdf.set_xy(x0 + w + 4, y0)
-    pdf.multi_cell(80, 5, i18n.t("rpt.map_legend", lang), align="L")
+    pdf.multi_cell(pdf.epw - w - 4, 5, i18n.t("rpt.map_legend", lang), align="L")
     pdf.set_y(y0 + h + 3)
 
 
-def _projector(points: pd.DataFrame, w: float, h: float) -> Any:
-    lat_min, lat_max = float(points["lat"].min()), float(points["lat"].max())
-    lon_min, lon_max = float(points["lon"].min()), float(points["lon"].max())
+def _pdf_labels(pdf: FPDF, dots: list[tuple[float, str, float, float, float]], frame: Box) -> None:
+    """Village names beside their dots, as plain text (never markup)."""
+    pdf.set_font("noto", "", PDF_LABEL_PT)
+    height = PDF_LABEL_PT * 25.4 / 72
+    placed = place_labels(dots, pdf.get_string_width, height, frame, gap=0.4)
+    pdf.set_text_color(*INK)
+    for text, left, top in placed:
+        with pdf.local_context(fill_opacity=0.7):
+            pdf.set_fill_color(255, 255, 255)
+            pdf.rect(left - 0.2, top, pdf.get_string_width(text) + 0.4, height, style="F")
+        pdf.text(left, top + height * 0.8, text)
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("noto", "", 9)
+
+
+def boundary_rings(boundary: Any) -> list[Ring]:
+    """Every ring (outer and holes) of a stored GeoJSON Polygon or MultiPolygon (a geometry or a
+    Feature), each as (lon, lat) corners; [] when the text is not such a shape."""
+    if not isinstance(boundary, str) or not boundary:
+        return []
+    try:
+        data = json.loads(boundary)
+    except ValueError:
+        return []
+    geometry = data.get("geometry", data) if isinstance(data, dict) else None
+    if not isinstance(geometry, dict) or not isinstance(geometry.get("coordinates"), list):
+        return []
+    kind = geometry.get("type")
+    polygons = (
+        [geometry["coordinates"]] if kind == "Polygon" else geometry["coordinates"] if kind == "MultiPolygon" else []
+    )
+    rings = []
+    for polygon in polygons:
+        for ring in polygon if isinstance(polygon, list) else []:
+            corners = [c for c in map(_corner, ring if isinstance(ring, list) else []) if c is not None]
+            if len(corners) >= 2:
+                rings.append(corners)
+    return rings
+
+
+def _corner(value: Any) -> tuple[float, float] | None:
+    if not isinstance(value, list) or len(value) < 2:
+        return None
+    lon, lat = value[0], value[1]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)):
+        return None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return None
+    return float(lon), float(lat)
+
+
+def map_outlines(boundaries: pd.DataFrame, area_code: str) -> list[tuple[bool, list[Ring]]]:
+    """The outlines the map draws, in the report's order: (whether it is the report's own area, rings)."""
+    if boundaries.empty:
+        return []
+    found = []
+    for code, boundary in zip(boundaries["code"], boundaries["boundary"], strict=True):
+        rings = boundary_rings(boundary)
+        if rings:
+            found.append((str(code) == area_code, rings))
+    return found
+
+
+def _thinned(corners: list[tuple[float, float]], step: float) -> list[tuple[float, float]]:
+    """Corners closer than ``step`` to the last one kept are dropped (they print as one point)."""
+    kept = corners[:1]
+    for x, y in corners[1:]:
+        if abs(x - kept[-1][0]) >= step or abs(y - kept[-1][1]) >= step:
+            kept.append((x, y))
+    return kept
+
+
+def place_labels(
+    dots: Iterable[tuple[float, str, float, float, float]],
+    measure: Callable[[str], float],
+    height: float,
+    frame: Box,
+    *,
+    gap: float,
+    limit: int = MAX_LABELS,
+) -> list[tuple[str, float, float]]:
+    """Labels for the largest dots (weight, name, x, y, radius): right of the dot, else left, else
+    above; a label that would overlap one already placed or leave ``frame`` is skipped. Returns
+    (text, left, top) of each label placed."""
+    placed: list[tuple[str, float, float]] = []
+    boxes: list[Box] = []
+    for _weight, name, x, y, radius in sorted(dots, key=lambda d: (-d[0], d[1]))[: limit * 3]:
+        text = name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "…"
+        width = measure(text)
+        tries = (
+            (x + radius + gap, y - height / 2),
+            (x - radius - gap - width, y - height / 2),
+            (x - width / 2, y - radius - gap - height),
+        )
+        for left, top in tries:
+            box = (left, top, left + width, top + height)
+            inside = box[0] >= frame[0] and box[1] >= frame[1] and box[2] <= frame[2] and box[3] <= frame[3]
+            if inside and not any(_overlap(box, other) for other in boxes):
+                boxes.append(box)
+                placed.append((text, left, top))
+                break
+        if len(placed) >= limit:
+            break
+    return placed
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _projector(points: pd.DataFrame, shapes: list[tuple[bool, list[Ring]]], w: float, h: float) -> Any:
+    """(lat, lon) to (x, y) in a w × h box around the points and the outlines, centred, north up."""
+    lats = [float(v) for v in points["lat"]] + [lat for _, rings in shapes for ring in rings for _, lat in ring]
+    lons = [float(v) for v in points["lon"]] + [lon for _, rings in shapes for ring in rings for lon, _ in ring]
+    lat_min, lat_max = min(lats), max(lats)
+    lon_min, lon_max = min(lons), max(lons)
     squeeze = math.cos(math.radians((lat_min + lat_max) / 2))
     span_x = max(1e-6, (lon_max - lon_min) * squeeze)
     span_y = max(1e-6, lat_max - lat_min)
     scale = min(w / span_x, h / span_y)
+    left, top = (w - span_x * scale) / 2, (h - span_y * scale) / 2
 
     def project(lat: float, lon: float) -> tuple[float, float]:
-        return (lon - lon_min) * squeeze * scale, h - (lat - lat_min) * scale
+        return left + (lon - lon_min) * squeeze * scale, top + (lat_max - lat) * scale
 
     return project
 
@@ -202,15 +355,17 @@ def report_pdf(
     step(0.5, i18n.t("rpt.by_area_title", lang))
     _heading(pdf, i18n.t("rpt.by_area_title", lang))
     pdf.set_font("noto", "", 8)
-    _table(pdf, area_rows(report, lang), (3, 2, 2, 2, 2, 2, 2, 2))
+    _table(pdf, area_rows(report, lang), (3, 2, 2, 2, 2, 2, 2, 2), total=not report.by_area.empty)
     pdf.set_font("noto", "", 9)
     if trends is not None and not trends.empty:
         step(0.7, i18n.t("rpt.sheet.trends", lang))
         _heading(pdf, i18n.t("rpt.sheet.trends", lang))
         _trend_chart(pdf, trends, lang)
     step(0.85, i18n.t("rpt.pdf_map", lang))
+    if not report.map_points.empty and pdf.will_page_break(PDF_MAP_MM[1] + 16):
+        pdf.add_page()  # the map and its heading on one page
     _heading(pdf, i18n.t("rpt.pdf_map", lang))
-    _map(pdf, report.map_points, lang)
+    _map(pdf, report.map_points, report.map_boundaries, report.area_code, lang)
     _heading(pdf, i18n.t("rpt.definitions_title", lang))
     pdf.multi_cell(0, 5, i18n.t("rpt.definitions", lang), align="L")
     data = bytes(pdf.output())
@@ -228,6 +383,7 @@ def report_html(report: MonthReport, trends: pd.DataFrame | None, meta: ExportMe
         f"<title>{esc(lines[0])}</title>",
         "<style>body{font-family:'Noto Sans CJK SC',sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #999;padding:2px 8px}th{background:#ddebf7}"
+        "td.total{font-weight:bold;border-top:2px solid #333}"
         "@media print{body{margin:0}}</style></head><body>",
         f"<h1>{esc(lines[0])}</h1>",
         *[f"<p>{esc(text)}</p>" for text in lines[1:]],
@@ -239,13 +395,13 @@ def report_html(report: MonthReport, trends: pd.DataFrame | None, meta: ExportMe
         f"<h2>{esc(i18n.t('rpt.pdf_rates', lang))}</h2>",
         _svg_bars(report, lang),
         f"<h2>{esc(i18n.t('rpt.by_area_title', lang))}</h2>",
-        _html_table(area_rows(report, lang)),
+        _html_table(area_rows(report, lang), total=not report.by_area.empty),
     ]
     if trends is not None and not trends.empty:
         parts += [f"<h2>{esc(i18n.t('rpt.sheet.trends', lang))}</h2>", _svg_trends(trends, lang)]
     parts += [
         f"<h2>{esc(i18n.t('rpt.pdf_map', lang))}</h2>",
-        _svg_map(report.map_points),
+        _svg_map(report.map_points, report.map_boundaries, report.area_code),
         f"<p>{esc(i18n.t('rpt.map_legend', lang))}</p>",
         f"<h2>{esc(i18n.t('rpt.definitions_title', lang))}</h2>",
         f"<p>{esc(i18n.t('rpt.definitions', lang))}</p>",
@@ -254,10 +410,14 @@ def report_html(report: MonthReport, trends: pd.DataFrame | None, meta: ExportMe
     return "\n".join(parts)
 
 
-def _html_table(rows: list[list[str]]) -> str:
+def _html_table(rows: list[list[str]], *, total: bool = False) -> str:
+    """A table: header row, then the rows; with ``total`` the last is the bold total row."""
     head = "".join(f"<th>{html.escape(str(v))}</th>" for v in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows[1:])
-    return f"<table><tr>{head}</tr>{body}</table>"
+    body = []
+    for i, row in enumerate(rows[1:], start=1):
+        opening = "<td class='total'>" if total and i == len(rows) - 1 else "<td>"
+        body.append("<tr>" + "".join(f"{opening}{html.escape(str(v))}</td>" for v in row) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
 def _rgb(colour: tuple[int, int, int]) -> str:
@@ -304,19 +464,44 @@ def _svg_trends(trends: pd.DataFrame, lang: str) -> str:
     return f"<svg width='{w + left + 20}' height='{h + 44}'>{axis}{''.join(lines)}{labels}{legend}</svg>"
 
 
-def _svg_map(points: pd.DataFrame) -> str:
+def _svg_width(text: str) -> float:
+    """About how wide ``text`` draws at the label size (CJK a full em, others about half)."""
+    return sum(SVG_LABEL_PX if ord(ch) > 0x2E80 else SVG_LABEL_PX * 0.6 for ch in text)
+
+
+def _svg_map(points: pd.DataFrame, boundaries: pd.DataFrame | None = None, area_code: str = "") -> str:
     if points.empty:
         return ""
-    w, h = 360, 280
-    project = _projector(points, w - 20, h - 20)
+    (w, h), pad = SVG_MAP_PX, 12
+    shapes = map_outlines(boundaries if boundaries is not None else pd.DataFrame(), area_code)
+    project = _projector(points, shapes, w - 2 * pad, h - 2 * pad)
+
+    def at(lat: float, lon: float) -> tuple[float, float]:
+        x, y = project(lat, lon)
+        return x + pad, y + pad
+
+    outlines = []
+    for own, rings in shapes:
+        colour, width = (OUTLINE_GREY_OWN, 1.4) if own else (OUTLINE_GREY, 0.8)
+        for ring in rings:
+            corners = _thinned([at(lat, lon) for lon, lat in ring], 0.8)
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in [*corners, corners[0]])
+            outlines.append(f"<polyline fill='none' stroke='{_rgb(colour)}' stroke-width='{width}' points='{path}'/>")
     biggest = max(1.0, float(points["persons"].max()))
-    dots = []
+    dots, placing = [], []
     for row in points.to_dict("records"):
-        x, y = project(row["lat"], row["lon"])
+        x, y = at(row["lat"], row["lon"])
         radius = 2 + 8 * math.sqrt(float(row["persons"]) / biggest)
         fill = _rgb(_heat(float(row["overdue_share"])))
         dots.append(
-            f"<circle cx='{x + 10:.1f}' cy='{y + 10:.1f}' r='{radius:.1f}' fill='{fill}'>"
+            f"<circle cx='{x:.1f}' cy='{y:.1f}' r='{radius:.1f}' fill='{fill}'>"
             f"<title>{html.escape(str(row['name']))}</title></circle>"
         )
-    return f"<svg width='{w}' height='{h}' style='border:1px solid #bbb'>{''.join(dots)}</svg>"
+        placing.append((float(row["persons"]), str(row["name"]), x, y, radius))
+    labels = [
+        f"<text x='{left:.1f}' y='{top + SVG_LABEL_PX * 0.85:.1f}' font-size='{SVG_LABEL_PX}' fill='#222' "
+        f"stroke='#fff' stroke-width='3' paint-order='stroke'>{html.escape(text)}</text>"
+        for text, left, top in place_labels(placing, _svg_width, SVG_LABEL_PX, (0, 0, w, h), gap=2)
+    ]
+    body = "".join(outlines) + "".join(dots) + "".join(labels)
+    return f"<svg width='{w}' height='{h}' style='border:1px solid #bbb'>{body}</svg>"

@@ -28,7 +28,8 @@ Definitions (the page and the workbook say the same):
   resolved in the month.
 - **Data quality** (as of today, active persons): no home coordinates; an ID number that fails the
   GB 11643 check or disagrees with the recorded sex or birth date; children still on the children's
-  register at 16 or over; persons whose active enrollments have never had a counted visit; active
+  register at or over their sub-type's age limit (the county's, else 16 for 留守, 18 for 困境 and
+  事实无人抚养); persons whose active enrollments have never had a counted visit; active
   workers with no current caseload.
 """
 
@@ -85,6 +86,22 @@ VISIT_COLUMNS = ["enrollment_id", "visited_on", "status", "mode"]
 NEED_COLUMNS = ["need_id", "person_id", "kind", "need_status", "opened_on", "resolved_on", "department"]
 WORKER_COLUMNS = ["worker_id", "name", "kind", "area_code", "caseload"]
 AREA_COLUMNS = ["code", "name", "level", "parent_code", "lat", "lon"]
+BOUNDARY_COLUMNS = ["code", "level", "boundary"]
+# The count columns of the figures by area (a total adds them up) and, for each rate column, the
+# numerator and denominator it divides (a total divides their sums).
+AREA_COUNT_COLUMNS = (
+    "persons_listed",
+    "enrollments_listed",
+    "overdue_now",
+    "high_risk_unvisited",
+    "unassigned",
+    "needs_open",
+)
+AREA_RATE_PARTS = {
+    "visit_rate": ("visited", "listed"),
+    **{f"visit_rate_{g}": (f"visited_{g}", f"listed_{g}") for g in enums.GROUPS},
+    "on_time_rate": ("on_time", "judged"),
+}
 # Columns every person list starts with (the page and exports label them).
 LIST_PERSON_COLUMNS = ["person_id", "name", "id_number", "sex", "age", "phone", "township", "village", "lat", "lon"]
 
@@ -225,6 +242,10 @@ class ReportInputs:
     # Last counted visit before the month start per enrollment (enrollment_id, day): the month's
     # visits alone cannot tell whether its first days were already overdue.
     prior: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"enrollment_id": [], "day": []}))
+    # Age limit of each child sub-type in the county (see care.services.age_limits).
+    child_age_limits: Mapping[str, int] = field(default_factory=lambda: dict(enums.CHILD_AGE_LIMITS))
+    # Stored outlines (GeoJSON text) of the report's area and the areas one level below it.
+    boundaries: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BOUNDARY_COLUMNS))
 
 
 @dataclass
@@ -245,6 +266,9 @@ class MonthReport:
     quality: pd.DataFrame
     lists: ReportLists
     map_points: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Per row of ``by_area`` (area_code): the numerator and denominator of each rate (AREA_RATE_PARTS).
+    by_area_parts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    map_boundaries: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BOUNDARY_COLUMNS))
 
 
 def counted_visits(visits: pd.DataFrame, *, phone_counts: bool) -> pd.DataFrame:
@@ -393,7 +417,7 @@ def compute(inputs: ReportInputs) -> MonthReport:
 
     needs = _needs(inputs, people)
     rehab, rehab_rows = _rehab(listed, inputs.needs, month)
-    quality, quality_rows = _quality(enr, people, inputs.workers, names, today)
+    quality, quality_rows = _quality(enr, people, inputs.workers, names, today, inputs.child_age_limits)
     lists = ReportLists(enr, people, needs, names, today, {"rehab": rehab_rows, **quality_rows})
 
     rates = _visit_rates(listed)
@@ -415,12 +439,13 @@ def compute(inputs: ReportInputs) -> MonthReport:
         "rehab_coverage": rehab["rate"],
         **{f"quality_{k}": int(v) for k, v in zip(quality["check"], quality["count"], strict=True)},
     }
+    by_area, by_area_parts = _by_area(enr, open_needs, names, _child_codes(inputs.areas, inputs.area_code))
     return MonthReport(
         month=month,
         today=today,
         area_code=inputs.area_code,
         kpis=kpis,
-        by_area=_by_area(enr, open_needs, names, _child_codes(inputs.areas, inputs.area_code)),
+        by_area=by_area,
         registers=_registers(listed),
         movement=_movement(enr),
         visit_rates=rates,
@@ -430,6 +455,8 @@ def compute(inputs: ReportInputs) -> MonthReport:
         quality=quality,
         lists=lists,
         map_points=_map_points(enr, inputs.areas),
+        by_area_parts=by_area_parts,
+        map_boundaries=_boundaries(inputs.boundaries, prefix),
     )
 
 
@@ -522,7 +549,12 @@ def _rehab(listed: pd.DataFrame, needs: pd.DataFrame, month: Month) -> tuple[dic
 
 
 def _quality(
-    enr: pd.DataFrame, people: pd.DataFrame, workers: pd.DataFrame, names: Mapping[str, str], today: dt.date
+    enr: pd.DataFrame,
+    people: pd.DataFrame,
+    workers: pd.DataFrame,
+    names: Mapping[str, str],
+    today: dt.date,
+    age_limits: Mapping[str, int],
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The data-quality counts, with the rows behind each (person_id and the columns a list adds)."""
     active_people = (people["status"] == "active").to_numpy(dtype=bool)
@@ -535,7 +567,9 @@ def _quality(
     active = enr[enr["active"]]
     children = active[active["group"] == "child"]
     child_ages = ages(children["person_id"].map(people["birth_date"]), today)
-    aged_out = children[(child_ages >= enums.CHILD_AGE_LIMIT).fillna(False).to_numpy(dtype=bool)]
+    limits = {**enums.CHILD_AGE_LIMITS, **age_limits}
+    child_limits = children["subtype"].astype(str).map(limits).astype("Int64")
+    aged_out = children[(child_ages >= child_limits).fillna(False).to_numpy(dtype=bool)]
     ids = active["person_id"]
     never_ids = np.unique(ids[~ids.isin(ids[active["last_visit_on"].notna()])].to_numpy(dtype="int64"))
     idle = workers[workers["caseload"] == 0].copy()
@@ -664,10 +698,11 @@ def _child_codes(area_rows: pd.DataFrame, area_code: str) -> list[str]:
 
 def _by_area(
     enr: pd.DataFrame, open_needs: pd.DataFrame, names: Mapping[str, str], children: list[str]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The figures by area and, per area, the numerators and denominators of its rates."""
     codes = sorted(set(children) | set(enr["area"].unique()))
     if not codes:
-        return pd.DataFrame()
+        return pd.DataFrame(), pd.DataFrame()
     listed = enr[enr["listed"]]
     # Counts to divide, summed per area in one pass: listed and visited per group, judged and on time.
     parts = {"n": np.ones(len(listed), dtype="int64"), "visited": listed["visited"].to_numpy(dtype=bool)}
@@ -702,7 +737,30 @@ def _by_area(
     out[rates] = out[rates].astype(object).where(out[rates].notna(), None)
     columns = ["area", "persons_listed", "enrollments_listed", *rates[:-1], "on_time_rate"]
     columns += ["overdue_now", "high_risk_unvisited", "unassigned", "needs_open"]
-    return out[columns].reset_index()
+    named = {"n": "listed", **{f"n_{g}": f"listed_{g}" for g in enums.GROUPS}}
+    parts_columns = [name for pair in AREA_RATE_PARTS.values() for name in pair]
+    rate_parts = sums.rename(columns=named).reindex(index=out.index, columns=parts_columns).fillna(0).astype(int)
+    return out[columns].reset_index(), rate_parts.reset_index()
+
+
+def by_area_total(report: MonthReport) -> dict[str, Any] | None:
+    """The total row of the figures by area: counts summed, each rate its summed numerator ÷ its
+    summed denominator (never an average of the rows' rates); None when there are no rows."""
+    if report.by_area.empty:
+        return None
+    total: dict[str, Any] = {c: int(report.by_area[c].sum()) for c in AREA_COUNT_COLUMNS}
+    parts = report.by_area_parts
+    for column, (part, whole) in AREA_RATE_PARTS.items():
+        total[column] = rate(int(parts[part].sum()), int(parts[whole].sum())) if not parts.empty else None
+    return total
+
+
+def _boundaries(boundaries: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """The stored outlines inside the report's area, the area's own first."""
+    inside = boundaries[boundaries["code"].astype(str).str.startswith(prefix) & boundaries["boundary"].notna()]
+    order = {level: i for i, level in enumerate(enums.AREA_LEVELS)}
+    rank = inside["level"].astype(object).map(order).fillna(len(order))
+    return inside.assign(_rank=rank).sort_values(["_rank", "code"]).drop(columns="_rank").reset_index(drop=True)
 
 
 def _map_points(enr: pd.DataFrame, area_rows: pd.DataFrame) -> pd.DataFrame:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from care.enums import RISK_ORDER
+from care import ids
+from care.enums import CHILD_AGE_LIMITS, RISK_ORDER
+
+# Out of school below this age is a dropout from compulsory schooling (义务教育); it is not the
+# register's age limit, which differs by child sub-type (see ``child_age_limit``).
+SCHOOL_LEAVING_AGE = 16
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,7 @@ def child_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
         found.append(("high", "risk.reason.unsupported"))
     if facts.get("poor_guardianship"):
         found.append(("high", "risk.reason.poor_guardianship"))
-    if facts.get("schooling") == "out_of_school" and age < 16:
+    if facts.get("schooling") == "out_of_school" and age < SCHOOL_LEAVING_AGE:
         found.append(("high", "risk.reason.out_of_school"))
     if subtype == "distressed":
         found.append(("medium", "risk.reason.distressed"))
@@ -83,6 +89,34 @@ RULES = {"child": child_risk, "elderly": elderly_risk, "disabled": disabled_risk
 def compute_risk(group: str, subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
     """The rule-based risk for an enrollment of ``group`` with these facts, at this age."""
     return RULES[group](subtype, facts, age)
+
+
+def child_age_limit(subtype: str, limits: Mapping[str, int] | None = None) -> int:
+    """The age (周岁) at which a child of this sub-type leaves the register; a county's own limits win."""
+    if limits is not None and subtype in limits:
+        return int(limits[subtype])
+    return CHILD_AGE_LIMITS[subtype]
+
+
+def reaches_age_on(birth: dt.date, age: int) -> dt.date:
+    """The day someone born on ``birth`` reaches ``age`` full years (born 29 February: 1 March)."""
+    try:
+        return birth.replace(year=birth.year + age)
+    except ValueError:
+        return dt.date(birth.year + age, 3, 1)
+
+
+def latest_birth_at_age(on: dt.date, age: int) -> dt.date:
+    """The latest birth date of someone who is ``age`` or older on ``on`` (for date-range queries)."""
+    try:
+        return on.replace(year=on.year - age)
+    except ValueError:  # on 29 February: in a common year, the 28th has reached the age, 1 March not
+        return dt.date(on.year - age, 2, 28)
+
+
+def child_aged_out(subtype: str, birth: dt.date, on: dt.date, limits: Mapping[str, int] | None = None) -> bool:
+    """Whether a child of this sub-type born on ``birth`` is past the register's age limit on ``on``."""
+    return ids.age_on(birth, on) >= child_age_limit(subtype, limits)
 
 
 def effective_risk(auto: str, override: str | None) -> str:

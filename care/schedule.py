@@ -14,6 +14,7 @@ from typing import Any
 
 EARTH_RADIUS_KM = 6371.0088
 WORKING_DAYS = 5  # Monday to Friday
+NEXT_WEEK_FROM = 3  # Thursday: by then the week is mostly done and next week's sheet is what gets planned
 Point = tuple[float, float]
 
 
@@ -139,9 +140,9 @@ def week_start_of(day: dt.date) -> dt.date:
 
 
 def planning_week(today: dt.date) -> dt.date:
-    """The Monday of the week to plan on ``today``: this week on a working day, next week at the weekend."""
+    """The Monday of the week to plan on ``today``: this week Monday to Wednesday, next week from Thursday."""
     monday = week_start_of(today)
-    return monday + dt.timedelta(days=7) if today.weekday() >= WORKING_DAYS else monday
+    return monday + dt.timedelta(days=7) if today.weekday() >= NEXT_WEEK_FROM else monday
 
 
 def working_days(week_start: dt.date) -> list[dt.date]:

@@ -16,7 +16,7 @@ from fpdf import FPDF
 
 from care import clock
 from care.i18n import t
-from care.pdf import FAMILY, cjk_document
+from care.pdf import FAMILY, cjk_document, print_table
 from care.queries.schedule import DayView, StopView, WeekPlan
 
 MAP_W, MAP_H, PAD = 360.0, 220.0, 18.0
@@ -193,29 +193,38 @@ def _pdf_map(pdf: FPDF, plan: WeekPlan, day: DayView, x0: float, y0: float, w: f
     pdf.set_text_color(0, 0, 0)
 
 
+def _days_line(days: Sequence[DayView], lang: str) -> str:
+    sep = "、" if lang == "zh" else ", "
+    names = sep.join(f"{weekday(d.day, lang)} {d.day.strftime('%m-%d')}" for d in days)
+    return t("sched.days_without_stops", lang, days=names)
+
+
 def sheet_pdf(plan: WeekPlan, lang: str, today: dt.date) -> bytes:
-    """The same sheet as a PDF (A4 landscape, one page per day, CJK font)."""
+    """The same sheet as a PDF (A4 landscape, one page per day with visits, CJK font).
+
+    Days without visits get no page of their own: one line on the first page names them.
+    """
     pdf = cjk_document(landscape=True)
     title = t("sched.sheet_title", lang, name=plan.worker_name, week=plan.week_start.isoformat())
     widths = (10, 22, 60, 26, 14, 22, 80, 36)
-    for day in plan.days:
+    busy = [d for d in plan.days if d.stops]
+    idle = [d for d in plan.days if not d.stops]
+    for index, day in enumerate(busy or [None]):
         pdf.add_page()
         pdf.set_font(FAMILY, "B", 14)
         pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+        if index == 0 and idle:
+            pdf.set_font(FAMILY, "", 9)
+            pdf.multi_cell(0, 6, _days_line(idle, lang), new_x="LMARGIN", new_y="NEXT")
+        if day is None:
+            continue
         pdf.set_font(FAMILY, "", 11)
         pdf.cell(0, 7, _day_title(plan, day, lang), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FAMILY, "", 8)
-        if not day.stops:
-            pdf.cell(0, 6, t("sched.no_stops", lang), new_x="LMARGIN", new_y="NEXT")
-            continue
         _pdf_map(pdf, plan, day, pdf.l_margin, pdf.get_y() + 1, 90, 55)
         pdf.set_y(pdf.get_y() + 59)
         pdf.set_font(FAMILY, "", 8)
-        with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.5) as table:
+        with print_table(pdf, col_widths=widths, line_height=4.5) as table:
             table.row(_columns(lang))
             for stop in day.stops:
                 table.row(_cells(stop, lang, today))
-    if not plan.days:
-        pdf.add_page()
-        pdf.cell(0, 8, title)
     return bytes(pdf.output())

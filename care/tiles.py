@@ -12,6 +12,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from care.errors import ValidationError
 
 TILES_ENV = "CARE_MAP_TILES"
 TIANDITU_KEY_ENV = "CARE_TIANDITU_KEY"
@@ -89,6 +92,32 @@ def _plain_url(url: str) -> bool:
     """
     rest = _PLACEHOLDER.sub("", url)
     return not any(ch in rest for ch in "{}\"'<>`\\ ") and all(ch.isprintable() for ch in rest)
+
+
+def usable_tiles(value: str, tianditu_key: str | None) -> TileSource:
+    """The tile source ``value`` names, refused (ValidationError) when it names no usable basemap."""
+    tiles = parse_tiles(value, tianditu_key)
+    if tiles.problem is not None or (tiles.kind == "none" and value.strip().lower() != "none"):
+        raise ValidationError(f"map.tiles.{tiles.problem or 'tiles_unknown'}", field="tiles")
+    return tiles
+
+
+def tiles_origin(setting: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Where the tile choice in force comes from: 'setting', 'env', or 'default' (nothing configured: OSM)."""
+    env = os.environ if env is None else env
+    if setting and setting.strip():
+        return "setting"
+    return "env" if (env.get(TILES_ENV) or "").strip() else "default"
+
+
+def tile_hosts(tiles: TileSource) -> tuple[str, ...]:
+    """The servers a browser must reach for the basemap ('*' for a numbered subdomain); empty: none or this server."""
+    hosts: list[str] = []
+    for spec in tiles.layers:
+        host = urlsplit(spec.url).netloc.replace("{s}", "*")
+        if host and host not in hosts:
+            hosts.append(host)
+    return tuple(hosts)
 
 
 def configured_tiles(setting: str | None = None, env: Mapping[str, str] | None = None) -> TileSource:

@@ -60,6 +60,8 @@ class Area(Base):
     valid_from: Mapped[dt.date | None] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     replaced_by: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
+    # NBS 城乡分类代码 of a village: 1xx urban (111 主城区 … 123 特殊区域), 2xx rural (210 乡中心区, 220 村庄).
+    urban_rural: Mapped[str | None] = mapped_column(String(3))
 
     __table_args__ = (CheckConstraint("level IN ('county', 'township', 'village')", name="level"),)
 

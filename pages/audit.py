@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
 import ui
-from care.queries.audit_log import AuditFilter, anchor_problems, audit_choices, audit_page, broken_links
+from care.audit_text import action_label, readable_rows
+from care.queries.audit_log import (
+    COLUMNS,
+    AuditFilter,
+    anchor_problems,
+    audit_choices,
+    audit_page,
+    broken_links,
+)
 from care.services.audit_log import export_audit_csv
 
 scope = ui.require_page("audit")
@@ -23,7 +30,7 @@ def _reset_page() -> None:
     st.session_state["audit_page"] = 1
 
 
-row = st.columns([2, 2, 1, 1, 1])
+row = st.columns([2, 2, 1])
 username = row[0].selectbox(
     ui.t("audit.filter_user"),
     [None, *usernames],
@@ -35,14 +42,18 @@ action = row[1].selectbox(
     ui.t("audit.filter_action"),
     [None, *actions],
     key="audit_action",
-    format_func=lambda a: a or ui.t("audit.all"),
+    format_func=lambda a: action_label(a, ui.lang()) if a else ui.t("audit.all"),
     on_change=_reset_page,
 )
 person = row[2].number_input(
     ui.t("audit.filter_person"), min_value=1, value=None, step=1, key="audit_person", on_change=_reset_page
 )
-start = row[3].date_input(ui.t("audit.from"), value=None, key="audit_from", on_change=_reset_page)
-end = row[4].date_input(ui.t("audit.to"), value=None, key="audit_to", on_change=_reset_page)
+dates = st.columns([1, 1, 2], vertical_alignment="bottom")
+start = dates[0].date_input(
+    ui.t("audit.from"), value=None, key="audit_from", format="YYYY-MM-DD", on_change=_reset_page
+)
+end = dates[1].date_input(ui.t("audit.to"), value=None, key="audit_to", format="YYYY-MM-DD", on_change=_reset_page)
+raw = dates[2].toggle(ui.t("audit.show_raw"), key="audit_raw", help=ui.t("audit.show_raw_help"))
 flt = AuditFilter(
     username=username,
     action=action,
@@ -71,11 +82,14 @@ st.caption(ui.t("audit.total", total=f"{result.total:,}", page=result.page, page
 if result.rows.empty:
     st.info(ui.t("audit.empty"))
 else:
-    shown = result.rows.copy()
+    shown = readable_rows(result.rows, ui.lang())
     shown["outcome"] = shown["outcome"].map(lambda o: ui.label("outcome", o))
-    shown.columns = pd.Index(HEADERS)
+    columns = dict(zip(COLUMNS, HEADERS, strict=True))
+    if raw:
+        columns |= {"action_code": ui.t("audit.col_action_code"), "detail_json": ui.t("audit.col_detail_raw")}
+    # st.dataframe shows every cell as plain text: user text inside a detail stays inert.
     st.dataframe(
-        shown,
+        shown[list(columns)].rename(columns=columns),
         hide_index=True,
         width="stretch",
         column_config={HEADERS[1]: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},

@@ -25,10 +25,14 @@ figures = [
 ]
 for col, (key, value) in zip(cols, figures, strict=True):
     col.metric(ui.t(key), f"{value:,}")
+st.caption(ui.t("home.as_of", day=ui.today().isoformat()))
 
 if scope.role in ("township", "admin", "county"):
     if summary.overdue:
-        st.warning(ui.t("home.alert_overdue", n=f"{summary.overdue:,}"), icon=":material/schedule:")
+        st.warning(
+            ui.t("home.alert_overdue", n=f"{summary.overdue:,}", persons=f"{summary.overdue_persons:,}"),
+            icon=":material/schedule:",
+        )
     if summary.unassigned:
         st.warning(ui.t("home.alert_unassigned", n=f"{summary.unassigned:,}"), icon=":material/person_off:")
         if scope.may_open("assignments"):
@@ -56,12 +60,15 @@ if ageing_out is not None:
     if ageing_out.empty:
         st.info(ui.t("home.age_out_none"))
     else:
-        view = ageing_out[["name", "village", "age", "turns_16_on"]].rename(
+        shown = ageing_out.assign(subtype=ageing_out["subtype"].map(lambda s: ui.label("subtype", s)))
+        view = shown[["name", "village", "subtype", "age", "limit", "ages_out_on"]].rename(
             columns={
                 "name": ui.t("col.name"),
                 "village": ui.t("col.village"),
+                "subtype": ui.t("form.subtype"),
                 "age": ui.t("col.age"),
-                "turns_16_on": ui.t("home.col_turns_16"),
+                "limit": ui.t("home.col_age_limit"),
+                "ages_out_on": ui.t("home.col_ages_out_on"),
             }
         )
         picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="age_out")

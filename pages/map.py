@@ -24,42 +24,51 @@ if pending in names:  # "show this village on the map" from the side panel
     st.session_state["map_township"] = parents.get(pending)
     st.session_state["map_village"] = pending
 
-row = st.columns([2, 2, 3, 1, 1, 2])
-township, village = ui.area_picker(areas, "map", row[:2])
-groups = row[2].pills(
-    ui.t("map.groups"),
-    enums.GROUPS,
-    selection_mode="multi",
-    default=list(enums.GROUPS),
-    key="map_groups",
-    format_func=lambda g: ui.label("group", g),
-)
-risk = row[3].selectbox(ui.t("map.risk"), [None, *enums.RISKS], key="map_risk", format_func=ui.labeller("risk"))
-state = row[4].selectbox(
-    ui.t("map.state"),
-    [None, *VISIT_STATES],
-    key="map_state",
-    format_func=lambda s: ui.t(f"map.state.{s}") if s else ui.t("map.all"),
-)
-worker_names = dict(zip(workers["id"], workers["name"] + "（" + workers["area"] + "）", strict=True))
-worker = row[5].selectbox(
-    ui.t("map.worker"),
-    [None, "none", *workers["id"]],
-    key="map_worker",
-    format_func=lambda w: (
-        ui.t("map.all") if w is None else ui.t("map.worker_none") if w == "none" else worker_names.get(w, "")
-    ),
-)
-color_by = (
-    st.segmented_control(
-        ui.t("map.color_by"),
-        ["status", "risk"],
-        default="status",
-        key="map_color_by",
-        format_func=lambda c: ui.t(f"map.color.{c}"),
+# On a phone only the area choice stays out; the other filters fold into one expander so the
+# map is on the first screen. On a wider screen they sit in two rows, each select wide enough
+# to show its choice whole.
+phone = ui.is_phone()
+area_row = st.columns(2)
+township, village = ui.area_picker(areas, "map", area_row)
+more = st.expander(ui.t("map.more_filters"), expanded=False) if phone else st.container()
+with more:
+    top = st.columns([3, 2]) if not phone else [st.container(), st.container()]
+    groups = top[0].pills(
+        ui.t("map.groups"),
+        enums.GROUPS,
+        selection_mode="multi",
+        default=list(enums.GROUPS),
+        key="map_groups",
+        format_func=lambda g: ui.label("group", g),
     )
-    or "status"
-)
+    with top[1]:
+        color_by = (
+            st.segmented_control(
+                ui.t("map.color_by"),
+                ["status", "risk"],
+                default="status",
+                key="map_color_by",
+                format_func=lambda c: ui.t(f"map.color.{c}"),
+            )
+            or "status"
+        )
+    row = st.columns([2, 2, 3]) if not phone else [st.container(), st.container(), st.container()]
+    risk = row[0].selectbox(ui.t("map.risk"), [None, *enums.RISKS], key="map_risk", format_func=ui.labeller("risk"))
+    state = row[1].selectbox(
+        ui.t("map.state"),
+        [None, *VISIT_STATES],
+        key="map_state",
+        format_func=lambda s: ui.t(f"map.state.{s}") if s else ui.t("map.all"),
+    )
+    worker_names = dict(zip(workers["id"], workers["name"] + "（" + workers["area"] + "）", strict=True))
+    worker = row[2].selectbox(
+        ui.t("map.worker"),
+        [None, "none", *workers["id"]],
+        key="map_worker",
+        format_func=lambda w: (
+            ui.t("map.all") if w is None else ui.t("map.worker_none") if w == "none" else worker_names.get(w, "")
+        ),
+    )
 
 chosen_groups = tuple(g for g in enums.GROUPS if g in (groups or []))
 flt = MapFilter(
@@ -70,6 +79,7 @@ flt = MapFilter(
     worker_id=int(worker) if worker not in (None, "none") else None,
     unassigned=worker == "none",
 )
+map_view.forget_pick_on_change(flt)
 
 
 @st.fragment
@@ -80,8 +90,11 @@ def map_and_panel() -> None:
         st.warning(ui.t(f"map.tiles.{data.tiles.problem}"))
     persons, overdue = data.counts
     st.caption(
-        ui.t("map.counts", persons=f"{persons:,}", overdue=f"{overdue:,}") + " · " + ui.t(f"map.mode.{data.mode}")
+        ui.t("map.counts", persons=f"{persons:,}", overdue=f"{overdue:,}", day=ui.today().isoformat())
+        + " · "
+        + ui.t(f"map.mode.{data.mode}")
     )
+    map_view.placement_notes(data)
     left, right = st.columns([3, 2])
     with left:
         clicked = map_view.show_map(map_view.make_map(data, color_by, chosen_groups or enums.GROUPS))

@@ -65,4 +65,4 @@ for enrollment in pf.enrollments:
 view.visits(pf)
 view.needs(pf)
 view.assignments(pf)
-actions(scope, pf, villages[villages["level"] == "village"])
+actions(scope, pf, ui.village_choices(villages))

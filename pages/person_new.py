@@ -9,18 +9,19 @@ from care import services
 from care.errors import CareError
 from care.queries.registers import area_options
 from care.services.persons import EDITABLE_BY_ROLE
-from ui import forms
+from ui import forms, location_picker
 
 scope = ui.require_page("person_new")
 st.title(ui.t("nav.person_new"))
 
 with ui.read() as session:
     villages = area_options(session, scope)
-villages = villages[villages["level"] == "village"]
+villages = ui.village_choices(villages)
 
 with st.form("new_person"):
     values = forms.person_fields("new", {}, villages, EDITABLE_BY_ROLE.get(scope.role, ()))
     submitted = st.form_submit_button(ui.t("form.create"), type="primary")
+location_picker.location_picker(scope, "new", villages, st.session_state.get("new_village"))
 
 if submitted:
     try:

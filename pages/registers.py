@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from care import enums
-from care.queries.registers import RegisterFilter, area_options, register_page
+from care.queries.registers import RegisterFilter, area_options, register_page, register_status_counts
 
 scope = ui.require_page("registers")
 st.title(ui.t("reg.title"))
@@ -60,8 +60,22 @@ flt = RegisterFilter(
 )
 with ui.read() as session:
     result = register_page(session, scope, flt, ui.today())
+    by_status = register_status_counts(session, scope, flt, ui.today())
 
-st.caption(ui.t("reg.total", total=f"{result.total:,}", page=result.page, pages=result.pages))
+# The total says what it counts, so it can be read beside the home page's and the map's.
+parts = "，".join(
+    f"{ui.label('status', status)} {n:,}" for status, n in sorted(by_status.items(), key=lambda kv: -kv[1])
+)
+st.caption(
+    ui.t(
+        "reg.total",
+        total=f"{result.total:,}",
+        parts=parts or "—",
+        day=ui.today().isoformat(),
+        page=result.page,
+        pages=result.pages,
+    )
+)
 if result.rows.empty:
     st.info(ui.t("reg.empty"))
     st.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from care.demo import build_demo
+from care.demo import BUILD_STEPS, build_demo
 from care.errors import CareError
 from care.services.setup import has_users, initialise_county
 
@@ -23,8 +23,17 @@ with demo, st.form("demo"):
         if taken:
             st.info(ui.t("setup.already_done"))
         else:
-            with st.spinner(ui.t("setup.demo_running")):
-                summary = build_demo(ui.engine(), residents=int(residents), seed=2026)
+            with st.status(ui.t("setup.demo_running"), expanded=True) as status:
+                bar = st.progress(0.0)
+
+                def _step(step: str) -> None:
+                    done, label = BUILD_STEPS.index(step), ui.t(f"setup.step.{step}")
+                    bar.progress(done / len(BUILD_STEPS), text=label)
+                    st.write(ui.t("setup.step_line", n=done + 1, total=len(BUILD_STEPS), step=label))
+
+                summary = build_demo(ui.engine(), residents=int(residents), seed=2026, progress=_step)
+                bar.progress(1.0)
+                status.update(label=ui.t("setup.demo_built"), state="complete")
             st.success(ui.t("setup.demo_done", persons=summary["persons"], villages=summary["villages"]))
             st.rerun()
 

@@ -48,6 +48,19 @@ def labeller(name: str) -> Callable[[object], str]:
     return lambda value: label(name, value) if value is not None else t("reg.all")
 
 
+# A phone's browser says so in its user agent (Android and iOS phones: "Mobile"; tablets do not).
+_PHONE_AGENT = re.compile(r"Mobile|iPhone", re.IGNORECASE)
+
+
+def is_phone() -> bool:
+    """Whether the page is drawn on a phone: some pages then fold their filters away."""
+    try:
+        agent = st.context.headers.get("User-Agent", "") or ""
+    except (AttributeError, RuntimeError):
+        return False
+    return bool(_PHONE_AGENT.search(agent)) and "iPad" not in agent
+
+
 @st.cache_resource
 def engine() -> Engine:
     """The process's engine, migrated to the newest schema once per process."""
@@ -245,6 +258,17 @@ def md(text: object) -> str:
     """User text made inert inside st.markdown: every markdown punctuation mark escaped, no shortcodes."""
     escaped = "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text)).replace("\n", " ")
     return _SHORTCODE_START.sub(":" + WORD_JOINER, escaped)
+
+
+def village_choices(areas: Any) -> Any:
+    """The villages of ``area_options`` rows, each named with its township ("丹江镇 羊排村"): village
+    names repeat across townships (every town has its 南门社区)."""
+    towns = dict(zip(areas["code"], areas["name"], strict=True))
+    villages = areas[areas["level"] == "village"].copy()
+    villages["name"] = [
+        f"{towns[p]} {n}" if p in towns else n for p, n in zip(villages["parent_code"], villages["name"], strict=True)
+    ]
+    return villages
 
 
 def area_picker(

@@ -10,7 +10,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from care.area_files import DATUMS
 from care.errors import CareError
+from care.i18n import CATALOG
 from care.imports.common import inert
 from care.queries.areas import area_changes, county_areas
 from care.scope import Scope
@@ -18,6 +20,17 @@ from care.services import areas as services
 from ui import forms
 
 PLAN_KEY = "merge_plan"
+
+
+def _urban_rural(value: object) -> str:
+    """城乡分类代码 with its meaning: 220 村庄 (rural), 111 主城区 (urban) ..."""
+    if value is None or pd.isna(value):
+        return ""
+    code = str(value)
+    key = f"enum.urban_rural.{code}"
+    return f"{code} {ui.t(key)}" if key in CATALOG else code
+
+
 TEMPLATE_HEADER = ("统计用区划代码", "名称", "纬度", "经度")
 # Cells starting with these open as formulas in Excel: such a name gets a leading quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -53,26 +66,20 @@ def _template(table: pd.DataFrame) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _import(kind: str, scope: Scope, data: bytes, code_property: str) -> services.AreaImport | None:
+def _import(kind: str, scope: Scope, files: list[Any], options: dict[str, str]) -> services.AreaImport | None:
     try:
         with ui.write() as session:
             if kind == "codes":
-                return services.import_area_codes(session, scope, data=data)
-            return services.import_boundaries(session, scope, data=data, code_property=code_property)
+                return services.import_area_codes(session, scope, data=[(f.name, f.getvalue()) for f in files])
+            return services.import_boundaries(session, scope, data=files[0].getvalue(), **options)
     except CareError as error:
         ui.show_error(error)
         return None
 
 
-def _import_box(kind: str, scope: Scope, table: pd.DataFrame) -> None:
-    st.caption(ui.t(f"admin.{kind}.help"))
-    types = ["csv"] if kind == "codes" else ["geojson", "json"]
-    upload = st.file_uploader(ui.t(f"admin.{kind}.file"), type=types, key=f"admin_{kind}_file")
-    code_property = "code"
-    cols = st.columns([2, 1, 1])
-    if kind == "bounds":
-        code_property = cols[0].text_input(ui.t("admin.bounds.property"), value="code", max_chars=40, key="admin_prop")
-    else:
+def _options(kind: str, cols: list[Any], table: pd.DataFrame) -> dict[str, str] | None:
+    """The boundary import's code property and datum (None until a datum is chosen); the template for codes."""
+    if kind == "codes":
         cols[0].download_button(
             ui.t("admin.codes.template"),
             data=_template(table),
@@ -80,19 +87,47 @@ def _import_box(kind: str, scope: Scope, table: pd.DataFrame) -> None:
             mime="text/csv",
             on_click="ignore",
         )
+        return {}
+    datum = st.radio(
+        ui.t("admin.bounds.datum"),
+        list(DATUMS),
+        index=None,
+        format_func=lambda d: ui.t(f"area.datum.{d}"),
+        key="admin_datum",
+    )
+    prop = cols[0].text_input(ui.t("admin.bounds.property"), value="", max_chars=40, key="admin_prop")
+    return None if datum is None else {"datum": datum, "code_property": prop}
+
+
+def _import_box(kind: str, scope: Scope, table: pd.DataFrame) -> None:
+    st.caption(ui.t(f"admin.{kind}.help"))
+    types = ["csv", "txt", "tsv"] if kind == "codes" else ["geojson", "json"]
+    upload = st.file_uploader(
+        ui.t(f"admin.{kind}.file"), type=types, accept_multiple_files=kind == "codes", key=f"admin_{kind}_file"
+    )
+    files = [f for f in (upload if isinstance(upload, list) else [upload]) if f is not None]
+    cols = st.columns([2, 1, 1])
+    options = _options(kind, cols, table)
     if not cols[1].button(ui.t(f"admin.{kind}.import"), type="primary", key=f"admin_{kind}_go"):
         return
-    if upload is None:
+    if not files:
         st.warning(ui.t("admin.import.no_file"))
         return
-    result = _import(kind, scope, upload.getvalue(), code_property)
+    if options is None:
+        st.warning(ui.t("area.datum_required"))
+        return
+    result = _import(kind, scope, files, options)
     if result is None:
         return
+    skipped = services.describe_skipped(result, ui.lang(), features=kind == "bounds")
     if result.errors:
         _errors_view(result, "admin.col.row" if kind == "codes" else "admin.col.feature")
+        if skipped:
+            st.caption(skipped)
         return
     counts = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
-    forms.flash("success", ui.t(f"admin.{kind}.done", **counts))
+    done = ui.t(f"admin.{kind}.done", **counts)
+    forms.flash("success", f"{done} {skipped}" if skipped else done)
     st.rerun()
 
 
@@ -104,6 +139,7 @@ def _areas_view(table: pd.DataFrame) -> pd.DataFrame:
             ui.t("admin.col.level"): table["level"].map(lambda v: ui.label("area_level", v)),
             ui.t("admin.col.parent"): table["parent_code"].map(lambda v: "" if pd.isna(v) else str(v)),
             ui.t("admin.col.persons"): table["persons"],
+            ui.t("admin.col.urban_rural"): table["urban_rural"].map(_urban_rural),
             ui.t("admin.col.boundary"): table["has_boundary"],
             ui.t("admin.col.valid_to"): table["valid_to"].map(lambda v: "" if pd.isna(v) else str(v)),
             ui.t("admin.col.replaced_by"): table["replaced_by"].map(lambda v: "" if pd.isna(v) else str(v)),

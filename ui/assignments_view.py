@@ -10,7 +10,7 @@ import streamlit as st
 import ui
 from care import enums
 from care.errors import CareError, StaleRecord
-from care.queries.assignments import EnrollmentFilter, caseloads, enrollments, workers
+from care.queries.assignments import EnrollmentFilter, caseloads, enrollments, fitting_workers, misfit, workers
 from care.queries.registers import area_options
 from care.scope import Scope
 from care.services.assignments import assign_worker, move_caseload, set_worker_active
@@ -158,15 +158,53 @@ def assign_panel(scope: Scope, *, unassigned_only: bool, key: str) -> None:
     everyone = st.checkbox(ui.t("assign.all_listed", n=f"{len(rows):,}"), key=f"{key}_all")
     chosen = rows if everyone else rows.iloc[picked]
     active = staff[staff["active"]]
+    pairs = [(str(r.group), str(r.village_code)) for r in chosen.itertuples(index=False)]
+    only_fitting = st.toggle(ui.t("assign.only_fitting"), value=True, key=f"{key}_fitting")
+    offered = fitting_workers(active, pairs) if only_fitting and pairs else active
+    if only_fitting and pairs and offered.empty:
+        st.info(ui.t("assign.none_fitting"))
     target = st.selectbox(
-        ui.t("assign.to_worker"), [*active["worker_id"], NOBODY], key=f"{key}_target", format_func=fmt, index=None
+        ui.t("assign.to_worker"), [*offered["worker_id"], NOBODY], key=f"{key}_target", format_func=fmt, index=None
     )
+    confirmed = _fit_warning(staff, target, pairs, key)
     reason = st.text_input(ui.t("assign.reason"), key=f"{key}_reason", max_chars=200)
     if st.button(
-        ui.t("assign.apply", n=len(chosen)), key=f"{key}_apply", type="primary", disabled=chosen.empty or target is None
+        ui.t("assign.apply", n=len(chosen)),
+        key=f"{key}_apply",
+        type="primary",
+        disabled=chosen.empty or target is None or not confirmed,
     ):
         worker_id = None if target == NOBODY else int(target)  # type: ignore[arg-type]
         _run(lambda s: assign_worker(s, scope, worker_id=worker_id, seen=_seen(chosen), reason=reason))
+
+
+def _fit_warning(staff: pd.DataFrame, target: object, pairs: list[tuple[str, str]], key: str) -> bool:
+    """Warn, before saving, when the chosen worker's post or area does not fit the selection; the
+    assignment then needs an explicit confirmation. Returns whether saving may go ahead."""
+    if target is None or target == NOBODY or not pairs:
+        return True
+    row = staff[staff["worker_id"] == target]
+    if row.empty:
+        return True
+    worker = row.iloc[0]
+    found = misfit(str(worker["kind"]), str(worker["area_code"]), pairs)
+    if not found:
+        return True
+    parts = []
+    if found.groups:
+        groups = "、".join(ui.label("group", g) for g in found.groups)
+        parts.append(
+            ui.t(
+                "assign.misfit_groups",
+                name=ui.md(worker["name"]),
+                kind=ui.label("worker_kind", worker["kind"]),
+                groups=groups,
+            )
+        )
+    if found.outside_area:
+        parts.append(ui.t("assign.misfit_area", n=f"{found.outside_area:,}", area=ui.md(worker["area"])))
+    st.warning(" ".join(parts))
+    return st.checkbox(ui.t("assign.misfit_confirm"), key=f"{key}_misfit_ok_{target}")
 
 
 def move_panel(scope: Scope) -> None:

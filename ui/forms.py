@@ -12,6 +12,7 @@ import streamlit as st
 import ui
 from care import enums
 from care.errors import CareError, StaleRecord
+from ui import location_picker
 
 FLASH_KEY = "flash"
 
@@ -100,6 +101,7 @@ def person_fields(
         codes,
         index=codes.index(village) if village in codes else None,
         format_func=lambda c: names.get(c, c),
+        placeholder=placeholder(),
         key=f"{prefix}_village",
         disabled="village_code" not in editable,
     )
@@ -110,9 +112,10 @@ def person_fields(
         ui.t("form.address"), value=defaults.get("address", ""), max_chars=200, key=f"{prefix}_address"
     )
     c3, c4 = st.columns(2)
+    location_picker.apply_pending(prefix)
     values["lat"] = c3.number_input(
         ui.t("form.lat"),
-        value=defaults.get("lat"),
+        **_initial(f"{prefix}_lat", defaults.get("lat")),
         min_value=-90.0,
         max_value=90.0,
         format="%.6f",
@@ -121,7 +124,7 @@ def person_fields(
     )
     values["lon"] = c4.number_input(
         ui.t("form.lon"),
-        value=defaults.get("lon"),
+        **_initial(f"{prefix}_lon", defaults.get("lon")),
         min_value=-180.0,
         max_value=180.0,
         format="%.6f",
@@ -133,13 +136,27 @@ def person_fields(
     return {k: v for k, v in values.items() if k in editable}
 
 
-def _choice(name: str, field: str, options: tuple[Any, ...], defaults: Mapping[str, Any], prefix: str) -> Any:
+def _initial(key: str, value: Any) -> dict[str, Any]:
+    """A box's starting value, unless the map picker already put one in its state."""
+    return {} if key in st.session_state else {"value": value}
+
+
+def placeholder(required: bool = True) -> str:
+    """The catalog text an empty select box shows (never Streamlit's own English one)."""
+    return ui.t("form.choose" if required else "form.choose_optional")
+
+
+def _choice(
+    name: str, field: str, options: tuple[Any, ...], defaults: Mapping[str, Any], prefix: str, *, required: bool = True
+) -> Any:
+    """A coded fact: the recorded value if there is one, otherwise empty until the user chooses."""
     value = defaults.get(field)
     return st.selectbox(
         ui.t(f"form.{field}"),
         options,
-        index=options.index(value) if value in options else 0,
+        index=options.index(value) if value in options else None,
         format_func=lambda v: ui.label(name, v),
+        placeholder=placeholder(required),
         key=f"{prefix}_{field}",
     )
 
@@ -147,13 +164,18 @@ def _choice(name: str, field: str, options: tuple[Any, ...], defaults: Mapping[s
 def facts_fields(
     group: str, prefix: str, subtype: str | None, defaults: Mapping[str, Any]
 ) -> tuple[str, dict[str, Any]]:
-    """The sub-type and the group's own facts (inside a form)."""
+    """The sub-type and the group's own facts (inside a form); nothing is chosen that the record lacks.
+
+    An empty choice comes back as "" (sub-type) or None (facts): the service refuses a missing
+    required one by name.
+    """
     subtypes = enums.SUBTYPES[group]
     chosen = st.selectbox(
         ui.t("form.subtype"),
         subtypes,
-        index=subtypes.index(subtype) if subtype in subtypes else 0,
+        index=subtypes.index(subtype) if subtype in subtypes else None,
         format_func=lambda v: ui.label("subtype", v),
+        placeholder=placeholder(),
         key=f"{prefix}_subtype",
     )
     facts: dict[str, Any] = {}
@@ -171,7 +193,7 @@ def facts_fields(
                 key=f"{prefix}_work",
             )
         with c2:
-            facts["schooling"] = _choice("schooling", "schooling", enums.SCHOOLING, defaults, prefix)
+            facts["schooling"] = _choice("schooling", "schooling", enums.SCHOOLING, defaults, prefix, required=False)
             facts["guardian_phone"] = st.text_input(
                 ui.t("form.guardian_phone"), defaults.get("guardian_phone", ""), max_chars=20, key=f"{prefix}_gphone"
             )
@@ -206,7 +228,7 @@ def facts_fields(
         facts["assistive_devices"] = st.text_input(
             ui.t("form.assistive_devices"), defaults.get("assistive_devices", ""), max_chars=200, key=f"{prefix}_aids"
         )
-    return chosen, facts
+    return chosen or "", facts
 
 
 def risk_override_fields(prefix: str, override: str | None, reason: str) -> tuple[str | None, str]:
@@ -217,6 +239,7 @@ def risk_override_fields(prefix: str, override: str | None, reason: str) -> tupl
         options,
         index=options.index(override),
         format_func=lambda v: ui.t("form.no_override") if v is None else ui.label("risk", v),
+        placeholder=placeholder(),
         key=f"{prefix}_override",
     )
     text = st.text_input(ui.t("form.override_reason"), reason, max_chars=200, key=f"{prefix}_override_reason")

@@ -49,12 +49,15 @@ class MapData:
     persons: list[PersonDot] = field(default_factory=list)
     missing: int = 0
     tiles: TileSource = field(default_factory=lambda: TileSource("none"))
+    unplaced: list[mapq.UnplacedVillage] = field(default_factory=list)
+    # None: neither the areas nor the persons in view have a place (the map shows the world).
+    bounds: list[list[float]] | None = None
 
     @property
     def counts(self) -> tuple[int, int]:
-        """Persons in view (located or not) and how many of them are overdue."""
+        """Persons in view (located or not, in placed villages or not) and how many of them are overdue."""
         if self.mode == "villages":
-            return sum(v.persons for v in self.villages), sum(v.overdue for v in self.villages)
+            return mapq.VillageView(self.villages, self.unplaced).counts
         located = {p.person_id for p in self.persons}
         late = {p.person_id for p in self.persons if p.state == "overdue"}
         return len(located) + self.missing, len(late)
@@ -69,12 +72,16 @@ def map_data(scope: Scope, flt: mapq.MapFilter, today: dt.date) -> MapData:
         tiles = configured_tiles(mapq.tiles_setting(session))
         if shown is None:
             return MapData("persons", None, [], tiles=tiles)
+        anchor = mapq.area_anchor(session, shown.code)
         if shown.level == "county" and not scope.assigned_only:
-            villages = mapq.village_aggregates(session, scope, flt, today)
-            return MapData("villages", shown, shapes, villages=villages, tiles=tiles)
+            view = mapq.village_view(session, scope, flt, today)
+            points = [(v.lat, v.lon) for v in view.villages]
+            bounds = mapq.shapes_bounds(shapes, points, anchor)
+            return MapData("villages", shown, shapes, view.villages, tiles=tiles, unplaced=view.unplaced, bounds=bounds)
         persons = mapq.person_points(session, scope, flt, today)
         missing = mapq.persons_without_location_count(session, scope, flt, today)
-        return MapData("persons", shown, shapes, persons=persons, missing=missing, tiles=tiles)
+        bounds = mapq.shapes_bounds(shapes, [(p.lat, p.lon) for p in persons], anchor)
+        return MapData("persons", shown, shapes, persons=persons, missing=missing, tiles=tiles, bounds=bounds)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
@@ -86,17 +93,17 @@ def listed(scope: Scope, flt: mapq.MapFilter, today: dt.date, missing_location: 
 
 def make_map(data: MapData, color_by: str, groups: tuple[str, ...]) -> folium.Map:
     """The folium map of a view (rebuilt cheaply; its HTML is identical for identical inputs)."""
-    points = [(p.lat, p.lon) for p in data.persons] or [(v.lat, v.lon) for v in data.villages]
     return build_map(
         tiles=data.tiles,
         lang=ui.lang(),
-        bounds=mapq.shapes_bounds(data.shapes, points),
+        bounds=data.bounds,
         villages=data.villages,
         persons=data.persons,
         shapes=data.shapes,
         color_by=color_by,
         groups=groups or mapq.MapFilter().groups or ("child", "elderly", "disabled"),
         height=MAP_HEIGHT,
+        mode=data.mode,
     )
 
 
@@ -261,6 +268,35 @@ def village_panel(scope: Scope, flt: mapq.MapFilter, code: str, mode: str) -> No
     person_table(rows, key=f"map_village_{code}")
 
 
+def placement_notes(data: MapData) -> None:
+    """Which village circles stand at an estimated place, which villages have none, and a map with no place at all."""
+    if data.bounds is None and data.shown is not None:
+        st.caption(ui.t("map.bounds.none"))
+    if data.mode != "villages":
+        return
+    view = mapq.VillageView(data.villages, data.unplaced)
+    parts = [
+        ui.t(f"map.placement.{how}", n=view.placed_by(how)) for how in ("persons", "township") if view.placed_by(how)
+    ]
+    if parts:
+        st.caption(" · ".join(parts))
+    if not data.unplaced:
+        return
+    persons = sum(u.persons for u in data.unplaced)
+    with st.expander(
+        ui.t("map.placement.unplaced", n=len(data.unplaced), persons=persons), icon=":material/location_off:"
+    ):
+        rows = pd.DataFrame(
+            {
+                ui.t("col.village"): [u.name for u in data.unplaced],
+                ui.t("col.township"): [u.township for u in data.unplaced],
+                ui.t("map.col.persons"): [u.persons for u in data.unplaced],
+                ui.t("map.col.overdue"): [u.overdue for u in data.unplaced],
+            }
+        )
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
 def missing_panel(scope: Scope, flt: mapq.MapFilter, missing: int) -> None:
     """'N 人未标注位置' with the list of those persons."""
     if not missing:
@@ -285,6 +321,23 @@ def export_file(scope: Scope, flt: mapq.MapFilter, data: MapData, groups: tuple[
             detail={"groups": list(groups), "risk": flt.risk, "state": flt.state, "bytes": len(page)},
         )
     return page
+
+
+FILTER_KEY = "map_filter_seen"
+
+
+def forget_pick_on_change(flt: mapq.MapFilter) -> None:
+    """A new filter clears the side panel: the person or village shown may no longer be on the map.
+
+    A village chosen in the filter itself (e.g. "show this village on the map") stays shown.
+    """
+    seen = st.session_state.get(FILTER_KEY)
+    st.session_state[FILTER_KEY] = flt
+    if seen is None or seen == flt:
+        return
+    picked = pick()
+    if picked is not None and not (picked[0] == "village" and picked[1] == flt.area_code):
+        st.session_state.pop(PICK_KEY, None)
 
 
 def pick() -> tuple[str, Any] | None:

@@ -10,7 +10,7 @@ from care import enums, services
 from care.queries.person_file import EnrollmentView, PersonFile
 from care.scope import Scope
 from care.services.persons import EDITABLE_BY_ROLE
-from ui import forms
+from ui import forms, location_picker
 from ui.needs import raise_form as raise_need_form
 
 
@@ -59,6 +59,8 @@ def _edit_person(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
     with st.form(f"edit_{key}_{seen}"):
         values = forms.person_fields(f"edit_{key}_{seen}", defaults, villages, EDITABLE_BY_ROLE.get(scope.role, ()))
         submitted = st.form_submit_button(ui.t("form.save"), type="primary")
+    if "lat" in EDITABLE_BY_ROLE.get(scope.role, ()):
+        location_picker.location_picker(scope, f"edit_{key}_{seen}", villages, pf.village_code, (pf.lat, pf.lon))
     if submitted:
         if values.get("id_number", "").strip() == pf.id_masked:
             values = {k: v for k, v in values.items() if k != "id_number"}
@@ -75,12 +77,17 @@ def _enroll(scope: Scope, pf: PersonFile) -> None:
     free = [g for g in enums.GROUPS if g not in taken and enums.group_fits_age(g, pf.age)]
     if not free:
         return
-    group = (
-        st.segmented_control(
-            ui.t("form.group"), free, default=free[0], format_func=ui.labeller("group"), key=f"enroll_group_{pf.id}"
-        )
-        or free[0]
+    # The group is chosen, not guessed, unless only one fits the person.
+    group = st.segmented_control(
+        ui.t("form.group"),
+        free,
+        default=free[0] if len(free) == 1 else None,
+        format_func=ui.labeller("group"),
+        key=f"enroll_group_{pf.id}",
     )
+    if group is None:
+        st.caption(ui.t("form.choose_group"))
+        return
     with st.form(f"enroll_{pf.id}_{group}"):
         subtype, facts = forms.facts_fields(group, f"enroll_{pf.id}_{group}", None, {})
         start = forms.date_input("form.start_date", f"enroll_start_{pf.id}_{group}", ui.today())
@@ -112,6 +119,7 @@ def _pick(active: list[EnrollmentView], key: str) -> EnrollmentView:
         list(by_id),
         key=key,
         format_func=lambda i: f"{ui.label('group', by_id[i].group)} · {ui.label('subtype', by_id[i].subtype)}",
+        placeholder=forms.placeholder(),
     )
     return by_id[chosen]
 
@@ -155,7 +163,9 @@ def _exit(scope: Scope, active: list[EnrollmentView]) -> None:
         reason = st.selectbox(
             ui.t("form.exit_reason"),
             enums.EXIT_REASONS[e.group],
+            index=None,
             format_func=ui.labeller("exit_reason"),
+            placeholder=forms.placeholder(),
             key=f"exit_reason_{e.id}_{seen}",
         )
         end = forms.date_input("form.exit_date", f"exit_date_{e.id}_{seen}", ui.today())
@@ -166,7 +176,13 @@ def _exit(scope: Scope, active: list[EnrollmentView]) -> None:
         def run() -> object:
             with ui.write() as session:
                 return services.exit_enrollment(
-                    session, scope, enrollment_id=e.id, seen_version=seen, reason=reason, end_date=end, note=note
+                    session,
+                    scope,
+                    enrollment_id=e.id,
+                    seen_version=seen,
+                    reason=reason or "",
+                    end_date=end,
+                    note=note,
                 )
 
         forms.save(key, run, ui.t("pf.saved"))

@@ -105,6 +105,8 @@ def headline(report: MonthReport) -> None:
     for row in (tiles[:4], tiles[4:]):
         for column, (key, value) in zip(st.columns(4), row, strict=True):
             column.metric(ui.t(f"rpt.kpi.{key}"), value)
+    # What each tile counts and as of when, so it can be read beside the home page and the map.
+    st.caption(ui.t("rpt.kpi_basis", month=report.month.label, day=report.today.isoformat()))
 
 
 def table(frame: pd.DataFrame) -> None:

@@ -19,9 +19,16 @@ from ui import forms
 
 
 def week_picker(key: str) -> dt.date:
-    """A date picker that answers with the Monday of the chosen week (at the weekend: the next one)."""
-    default = schedule.planning_week(ui.today())
-    day = st.date_input(ui.t("sched.week"), value=default, key=key, format="YYYY-MM-DD")
+    """A date picker that answers with the Monday of the chosen week (from Thursday: next week by default)."""
+    today = ui.today()
+    default = schedule.planning_week(today)
+    day = st.date_input(
+        ui.t("sched.week"),
+        value=default,
+        key=key,
+        format="YYYY-MM-DD",
+        help=ui.t("sched.week_help", this=schedule.week_start_of(today).isoformat()),
+    )
     monday = schedule.week_start_of(day if isinstance(day, dt.date) else default)
     st.caption(ui.t("sched.week_range", start=monday.isoformat(), end=(monday + dt.timedelta(days=4)).isoformat()))
     return monday

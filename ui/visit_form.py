@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -14,6 +15,7 @@ from care import clock, enums
 from care.errors import CareError, StaleRecord
 from care.queries.visits import DueEnrollment, VisitItem, WeekVisit
 from care.scope import Scope
+from care.services.persons import open_contact
 from care.services.visits import NeedInput, record_visit, update_visit
 from care.visits import FINDING_CHOICES, NOTE_SUFFIX, SITUATIONS, areas_for
 from ui import forms
@@ -71,7 +73,71 @@ def card(scope: Scope, item: VisitItem, today: dt.date) -> None:
         checks = _checks(item)
         if checks:
             st.caption(ui.t("mv.what_to_check") + "：" + "；".join(checks))
+        _contact(scope, item)
         _actions(scope, item, today)
+
+
+def _contact_key(person_id: int, what: str) -> str:
+    return f"contact_{what}_{person_id}"
+
+
+def _open_contact(scope: Scope, person_id: int, what: str) -> None:
+    """Read (and audit) the number or location once; it stays on the card for this session."""
+    try:
+        with ui.write(changes_data=False) as session:
+            value = open_contact(session, scope, person_id=person_id, what=what)
+    except CareError as error:
+        forms.flash("error", error.message(ui.lang()))
+        return
+    st.session_state[_contact_key(person_id, what)] = value
+
+
+# The phone's map app: geo: (Android and most apps), and AMap's web link, which opens the AMap
+# app where it is installed; both take the stored WGS-84 position as it is.
+AMAP_LINK = "https://uri.amap.com/marker?position={lon},{lat}&coordinate=wgs84&callnative=1"
+
+
+def _contact(scope: Scope, item: VisitItem) -> None:
+    """Tap to call and tap to navigate, each opened (and audited) only when asked for."""
+    if not scope.can("visit.record"):
+        return
+    pid = item.person_id
+    # One row on a phone too (columns would stack): the two taps sit side by side.
+    row = st.container(horizontal=True, gap="small")
+    call, where = row.container(width="stretch"), row.container(width="stretch")
+    # No number in the file: said at once, never a button that can only say so after a tap.
+    number = st.session_state.get(_contact_key(pid, "call"), None if item.phone_masked else "")
+    if number is None:
+        call.button(
+            ui.t("mv.call"),
+            key=f"call_{pid}",
+            icon=":material/call:",
+            width="stretch",
+            on_click=_open_contact,
+            args=(scope, pid, "call"),
+            help=ui.t("mv.contact_help"),
+        )
+    elif number:
+        call.link_button(ui.t("mv.call_number", phone=number), f"tel:{number}", icon=":material/call:", width="stretch")
+    else:
+        call.caption(ui.t("mv.no_phone"))
+    position = st.session_state.get(_contact_key(pid, "navigate"))
+    if position is None:
+        where.button(
+            ui.t("mv.navigate"),
+            key=f"navigate_{pid}",
+            icon=":material/directions:",
+            width="stretch",
+            on_click=_open_contact,
+            args=(scope, pid, "navigate"),
+            help=ui.t("mv.contact_help"),
+        )
+    elif position:
+        lat, lon = position.split(",")
+        where.link_button(ui.t("mv.navigate_app"), f"geo:{lat},{lon}?q={lat},{lon}", width="stretch")
+        where.link_button(ui.t("mv.navigate_amap"), AMAP_LINK.format(lat=lat, lon=lon), width="stretch")
+    else:
+        where.caption(ui.t("mv.no_location"))
 
 
 OPEN_KEY = "my_visits_open"
@@ -142,33 +208,70 @@ def _when(prefix: str, default: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(day, time)
 
 
-def _status_and_mode(prefix: str, status: str, mode: str | None) -> tuple[str, str | None]:
-    statuses = ("done", "not_met", "cancelled")
-    chosen = st.radio(
-        ui.t("form.status"),
-        statuses,
-        index=statuses.index(status) if status in statuses else 0,
-        format_func=ui.labeller("visit_status"),
-        horizontal=True,
-        key=f"{prefix}_status",
+STATUSES = ("done", "not_met", "cancelled")
+
+
+def _status(prefix: str, status: str) -> str:
+    """The visit's outcome, chosen before the form: the form then shows only the fields that apply."""
+    return str(
+        st.radio(
+            ui.t("form.status"),
+            STATUSES,
+            index=STATUSES.index(status) if status in STATUSES else 0,
+            format_func=ui.labeller("visit_status"),
+            horizontal=True,
+            key=f"{prefix}_status",
+        )
     )
+
+
+def _mode(prefix: str, mode: str | None) -> str:
     modes = enums.VISIT_MODES
-    how = st.radio(
-        ui.t("form.mode"),
-        modes,
-        index=modes.index(mode) if mode in modes else 0,
-        format_func=ui.labeller("mode"),
-        horizontal=True,
-        key=f"{prefix}_mode",
+    return str(
+        st.radio(
+            ui.t("form.mode"),
+            modes,
+            index=modes.index(mode) if mode in modes else 0,
+            format_func=ui.labeller("mode"),
+            horizontal=True,
+            key=f"{prefix}_mode",
+        )
     )
-    return chosen, how
+
+
+@dataclass
+class _Outcome:
+    """What the form holds for the chosen status (the fields that do not apply stay empty)."""
+
+    mode: str | None = None
+    visited_at: dt.datetime | None = None
+    cancel_reason: str = ""
+    findings: dict[str, Any] = field(default_factory=dict)
+
+
+def _outcome_fields(prefix: str, status: str, groups: Sequence[str], visit: WeekVisit | None = None) -> _Outcome:
+    """Inside the form: how and when for a visit made, the reason for one cancelled, findings when met."""
+    if status == "cancelled":
+        reason = visit.cancel_reason if visit is not None else ""
+        return _Outcome(
+            cancel_reason=st.text_input(ui.t("form.cancel_reason"), value=reason, max_chars=200, key=f"{prefix}_cancel")
+        )
+    mode = _mode(prefix, visit.mode if visit is not None else "home")
+    visited_at = _when(prefix, (visit.visited_at if visit is not None else None) or clock.now())
+    findings: dict[str, Any] = {}
+    if status == "done":
+        st.markdown(f"**{ui.t('form.findings')}**")
+        findings = findings_fields(prefix, groups, visit.findings if visit is not None else {})
+    return _Outcome(mode=mode, visited_at=visited_at, findings=findings)
 
 
 def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
-    """The short visit form: status, mode, time, findings, notes, a need, a situation change."""
+    """The short visit form: status first, then only what applies to it; notes, a need, a situation change."""
     token = client_token(item.person_id)
     prefix = f"visit_{item.person_id}_{token[:8]}"
     by_id = {e.id: e for e in item.enrollments}
+    groups = [e.group for e in item.enrollments]
+    status = _status(prefix, "done")
     with st.form(prefix):
         chosen = list(by_id)
         if len(by_id) > 1:
@@ -179,14 +282,10 @@ def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
                 format_func=lambda i: ui.label("group", by_id[i].group),
                 key=f"{prefix}_enrollments",
             )
-        status, mode = _status_and_mode(prefix, "done", "home")
-        visited_at = _when(prefix, clock.now())
-        cancel_reason = st.text_input(ui.t("form.cancel_reason"), max_chars=200, key=f"{prefix}_cancel")
-        with st.expander(ui.t("form.findings")):
-            findings = findings_fields(prefix, [e.group for e in item.enrollments], {})
+        outcome = _outcome_fields(prefix, status, groups)
         notes = st.text_area(ui.t("vf.notes"), max_chars=2000, key=f"{prefix}_notes", height=80)
-        need = _need_fields(prefix)
-        situation = _situation_field(prefix, [e.group for e in item.enrollments])
+        need = _need_fields(prefix) if status != "cancelled" else None
+        situation = _situation_field(prefix, groups) if status == "done" else None
         submitted = st.form_submit_button(ui.t("vf.save"), type="primary", width="stretch")
     if submitted:
 
@@ -198,11 +297,11 @@ def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
                     person_id=item.person_id,
                     enrollment_ids=chosen,
                     status=status,
-                    mode=None if status == "cancelled" else mode,
-                    visited_at=None if status == "cancelled" else visited_at,
-                    findings=findings,
+                    mode=outcome.mode,
+                    visited_at=outcome.visited_at,
+                    findings=outcome.findings,
                     notes=notes,
-                    cancel_reason=cancel_reason,
+                    cancel_reason=outcome.cancel_reason,
                     needs=[need] if need else (),
                     situation=situation,
                     client_token=token,
@@ -212,15 +311,15 @@ def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
 
 
 def _need_fields(prefix: str) -> NeedInput | None:
-    with st.expander(ui.t("vf.need")):
-        kind = st.selectbox(
-            ui.t("form.kind"),
-            (None, *enums.NEED_KINDS),
-            format_func=lambda k: ui.t("vf.no_need") if k is None else ui.label("need_kind", k),
-            key=f"{prefix}_need_kind",
-        )
-        department = st.text_input(ui.t("form.department"), max_chars=64, key=f"{prefix}_need_dept")
-        description = st.text_input(ui.t("form.description"), max_chars=1000, key=f"{prefix}_need_text")
+    st.markdown(f"**{ui.t('vf.need')}**")
+    kind = st.selectbox(
+        ui.t("form.kind"),
+        (None, *enums.NEED_KINDS),
+        format_func=lambda k: ui.t("vf.no_need") if k is None else ui.label("need_kind", k),
+        key=f"{prefix}_need_kind",
+    )
+    department = st.text_input(ui.t("form.department"), max_chars=64, key=f"{prefix}_need_dept")
+    description = st.text_input(ui.t("form.description"), max_chars=1000, key=f"{prefix}_need_text")
     return NeedInput(kind, department, description) if kind else None
 
 
@@ -251,14 +350,9 @@ def edit_form(scope: Scope, visit: WeekVisit, groups: Sequence[str], *, key: str
     """Correct a recorded visit; the form carries the version it was loaded from."""
     seen = forms.seen_version(f"visit_{visit.id}", visit.version)
     prefix = f"{key}_{visit.id}_{seen}"
+    status = _status(prefix, visit.status)
     with st.form(prefix):
-        status, mode = _status_and_mode(prefix, visit.status, visit.mode)
-        visited_at = _when(prefix, visit.visited_at or clock.now())
-        cancel_reason = st.text_input(
-            ui.t("form.cancel_reason"), value=visit.cancel_reason, max_chars=200, key=f"{prefix}_cancel"
-        )
-        with st.expander(ui.t("form.findings")):
-            findings = findings_fields(prefix, groups, visit.findings)
+        outcome = _outcome_fields(prefix, status, groups, visit)
         notes = st.text_area(ui.t("vf.notes"), value=visit.notes, max_chars=2000, key=f"{prefix}_notes", height=80)
         submitted = st.form_submit_button(ui.t("form.save"), type="primary", width="stretch")
     if submitted:
@@ -271,11 +365,11 @@ def edit_form(scope: Scope, visit: WeekVisit, groups: Sequence[str], *, key: str
                     visit_id=visit.id,
                     seen_version=seen,
                     status=status,
-                    mode=None if status == "cancelled" else mode,
-                    visited_at=None if status == "cancelled" else visited_at,
-                    findings=findings,
+                    mode=outcome.mode,
+                    visited_at=outcome.visited_at,
+                    findings=outcome.findings,
                     notes=notes,
-                    cancel_reason=cancel_reason,
+                    cancel_reason=outcome.cancel_reason,
                 )
 
         _save_edit(f"visit_{visit.id}", run)

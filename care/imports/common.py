@@ -11,13 +11,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from care import enums
 from care.errors import CareError, RowError, ValidationError
 from care.i18n import t
 from care.imports.files import FILE_FIELD, Table, clean_header
 
+T = TypeVar("T")
 # checked rows, written rows, total rows: called as the import goes.
 Progress = Callable[[int, int, int], None]
 # Columns people add to number their rows; they hold no register data.
@@ -32,6 +33,7 @@ class Column:
     header: str
     required: bool = False
     limit: int = 0  # longest text kept whole; 0: not a free-text column
+    also: tuple[str, ...] = ()  # other headers the lists use for this column
 
 
 @dataclass
@@ -88,7 +90,7 @@ class Sheet:
 
     def __init__(self, table: Table, columns: Sequence[Column]) -> None:
         self.table = table
-        by_header = {clean_header(c.header): c for c in columns}
+        by_header = {clean_header(h): c for c in columns for h in (c.header, *c.also)}
         self.index: dict[str, int] = {}
         self.errors: list[RowError] = []
         for position, header in enumerate(table.headers):
@@ -123,6 +125,38 @@ def row_error(columns: Sequence[Column], row: int, error: CareError, aliases: Ma
     """A service's error placed at its row and column."""
     column = header_of(columns, getattr(error, "field", None), aliases)
     return RowError(row, column, error.key, dict(error.params))
+
+
+class Problems:
+    """Every problem of one row: each cell is checked even when another one failed."""
+
+    def __init__(self) -> None:
+        self.errors: list[CareError] = []
+
+    def attempt(self, check: Callable[[], T]) -> T | None:
+        """``check()``, or None with its problem kept."""
+        try:
+            return check()
+        except CareError as error:
+            self.errors.append(error)
+            return None
+
+    def add(self, error: CareError) -> None:
+        """Keep a problem found without a check to attempt."""
+        self.errors.append(error)
+
+    def at(self, field: str | None) -> bool:
+        """Whether a problem is already kept for ``field``."""
+        return any(getattr(e, "field", None) == field for e in self.errors)
+
+    def row_errors(self, columns: Sequence[Column], row: int, aliases: Mapping[str, str]) -> list[RowError]:
+        """The problems placed at their columns, in the sheet's column order, each once."""
+        order = {c.header: i for i, c in enumerate(columns)}
+        unique: dict[tuple[str, str], RowError] = {}
+        for error in self.errors:
+            placed = row_error(columns, row, error, aliases)
+            unique.setdefault((placed.column, placed.key), placed)
+        return sorted(unique.values(), key=lambda e: order.get(e.column, -1))
 
 
 def is_empty(value: Any) -> bool:

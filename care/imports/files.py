@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import IO, Any
 
 from care.errors import ValidationError
 
@@ -162,6 +162,44 @@ def _table(kind: str, raw_rows: Iterator[Sequence[Any]]) -> Table:
     return Table(headers, rows, kind)
 
 
+MAX_MERGED_NAMED = 5
+_MERGE_MARK = b"<mergeCell "
+
+
+def _has_merge_mark(source: IO[bytes]) -> bool:
+    """Whether the sheet XML holds a merged range at all: a byte scan, far cheaper than a parse."""
+    tail = b""
+    while chunk := source.read(1 << 20):
+        if _MERGE_MARK in tail + chunk or _MERGE_MARK.replace(b"<", b":") in tail + chunk:
+            return True
+        tail = chunk[-len(_MERGE_MARK) :]
+    return False
+
+
+def merged_ranges(sheet: Any) -> list[str]:
+    """The merged ranges of a read-only sheet (e.g. "A2:A3"), top to bottom, left to right."""
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    with sheet._get_source() as source:
+        if not _has_merge_mark(source):
+            return []
+    tag = f"{{{SHEET_MAIN_NS}}}mergeCell"
+    found: list[str] = []
+    with sheet._get_source() as source:
+        for _event, element in iterparse(source):
+            if element.tag == tag and element.get("ref"):
+                found.append(str(element.get("ref")))
+            element.clear()
+    return sorted(found, key=lambda ref: range_boundaries(ref)[1::-1])
+
+
+def _refuse_merged(ranges: list[str]) -> ValidationError:
+    """Merged cells keep their value in the first cell only: the rest would read as empty."""
+    return _refuse("import.file_merged_cells", ranges=", ".join(ranges[:MAX_MERGED_NAMED]), count=len(ranges))
+
+
 def _xlsx_rows(data: bytes) -> Iterator[Sequence[Any]]:
     from openpyxl import load_workbook
 
@@ -172,6 +210,12 @@ def _xlsx_rows(data: bytes) -> Iterator[Sequence[Any]]:
     try:
         if not book.worksheets:
             raise _refuse("import.file_empty")
+        try:
+            merged = merged_ranges(book.worksheets[0])
+        except Exception:  # noqa: BLE001 - malformed or forbidden XML inside the sheet
+            raise _refuse("import.file_not_xlsx") from None
+        if merged:
+            raise _refuse_merged(merged)
         rows = book.worksheets[0].iter_rows(values_only=True)
         while True:
             try:

@@ -8,6 +8,7 @@ registered in that group is not new: re-importing a file writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from care.i18n import t
 from care.imports.common import (
     Column,
     ImportReport,
+    Problems,
     Progress,
     RowError,
     Sheet,
@@ -32,8 +34,10 @@ from care.imports.common import (
     when,
 )
 from care.imports.files import Table
+from care.imports.villages import VillageLookup, shown, village_lookup
 from care.queries.scoping import visible_person
 from care.scope import Scope
+from care.services.age_limits import child_age_limits
 from care.services.common import require
 from care.services.enrollments import enroll
 from care.services.facts import clean_facts
@@ -43,7 +47,8 @@ from db.models import Enrollment, Person
 COLUMNS = (
     Column("name", "姓名", required=True, limit=64),
     Column("id_number", "公民身份号码", required=True),
-    Column("village_code", "村(社区)代码", required=True),
+    # The village's 12-digit code or its name (full or short); the township tells same-named villages apart.
+    Column("village_code", "村(社区)代码", required=True, also=("村(社区)", "村(社区)名称")),
     Column("address", "现住址", limit=200),
     Column("phone", "联系电话", limit=32),
     Column("lon", "经度"),
@@ -63,6 +68,8 @@ COLUMNS = (
     Column("self_care", "生活自理能力"),
     # When the person came onto the register (paper lists kept before the system); default today.
     Column("start_date", "在册日期"),
+    # Names the township of a village given by name, where two villages share one (optional).
+    Column("township", "乡镇(街道)", also=("乡镇", "乡镇名称")),
 )
 TEMPLATE_HEADERS = [c.header for c in COLUMNS]
 COLUMN = {c.key: c for c in COLUMNS}
@@ -105,16 +112,19 @@ ELDERLY_DEFAULTS = {
     "severe_disabled": ("with_relatives", "none"),
     "special_family": ("with_spouse", "full"),
 }
-# A made-up person in the template's example row; importing it unchanged is refused.
-_EXAMPLE_BODY = "52269920100101001"
-EXAMPLE_ID = _EXAMPLE_BODY + ids.check_digit(_EXAMPLE_BODY)
+# The template's made-up person: refused if imported. Its ID is in the county's own region, born
+# on 1 January eight years before the template was made, sequence 999: GB 11643 keeps 996-999 for
+# people over a hundred, so no child has such a number.
+EXAMPLE_NAME = "张三（示例，请删除本行）"
+EXAMPLE_AGE = 8
+_EXAMPLE_DAY_AND_SEQUENCE = "0101999"
+# The example of templates made before the example followed the county.
+_LEGACY_BODY = "52269920100101001"
+LEGACY_EXAMPLE_ID = _LEGACY_BODY + ids.check_digit(_LEGACY_BODY)
 EXAMPLE_ROW = {
-    "name": "张三（示例，请删除本行）",
-    "id_number": EXAMPLE_ID,
+    "name": EXAMPLE_NAME,
     "address": "一组 12 号",
     "phone": "13800000000",
-    "lon": 108.2,
-    "lat": 26.4,
     "care_group": "留守儿童",
     "risk": "中",
     "guardianship": "祖辈监护",
@@ -123,6 +133,23 @@ EXAMPLE_ROW = {
     "notes": "父母在浙江务工",
     "schooling": "小学",
 }
+
+
+def example_id(region: str, today: dt.date) -> str:
+    """The template's example ID number for a county whose codes start with ``region`` (6 digits)."""
+    body = f"{region}{today.year - EXAMPLE_AGE:04d}{_EXAMPLE_DAY_AND_SEQUENCE}"
+    return body + ids.check_digit(body)
+
+
+def is_example_id(number: str) -> bool:
+    """Whether a (normalised) ID number is a template's example, of any county."""
+    if number == LEGACY_EXAMPLE_ID:
+        return True
+    if len(number) != 18 or number[10:17] != _EXAMPLE_DAY_AND_SEQUENCE or not number[6:10].isdigit():
+        return False
+    return clock.today().year - int(number[6:10]) < 100 and number == example_id(
+        number[:6], dt.date(int(number[6:10]) + EXAMPLE_AGE, 1, 1)
+    )
 
 
 @dataclass
@@ -141,14 +168,14 @@ class _Planned:
     start_date: dt.date | None = None  # None: the day of the import
 
 
-def _start_date(values: dict[str, Any], birth_date: dt.date) -> dt.date | None:
+def _start_date(values: dict[str, Any], birth_date: dt.date | None) -> dt.date | None:
     """The 在册日期 cell: not in the future, not before the person was born; empty = today."""
     at = when(values.get("start_date"), COLUMN["start_date"])
     if at is None:
         return None
     if at.date() > clock.today():
         raise ValidationError("enroll.start_in_future", field="start_date")
-    if at.date() < birth_date:
+    if birth_date is not None and at.date() < birth_date:
         raise ValidationError("enroll.start_before_birth", field="start_date")
     return at.date()
 
@@ -167,57 +194,75 @@ def care_group(value: Any, has_certificate: bool) -> tuple[str, str]:
     return group, subtype or ("certified" if has_certificate else "uncertified")
 
 
-def _required(values: dict[str, Any], *keys: str) -> None:
-    for key in keys:
-        if is_empty(values.get(key)):
-            raise ValidationError("import.required", field=key)
-
-
 def _pick(values: dict[str, Any], key: str, allowed: tuple[Any, ...], extra: dict[str, Any] | None = None) -> Any:
     """A coded cell of this sheet (the column's key is also the enum's name)."""
     return choice(values.get(key), COLUMN[key], key, allowed, extra)
 
 
-def _facts(group: str, subtype: str, values: dict[str, Any]) -> dict[str, Any]:
+def _required_pick(
+    values: dict[str, Any], key: str, allowed: tuple[Any, ...], extra: dict[str, Any] | None = None
+) -> Any:
+    if is_empty(values.get(key)):
+        raise ValidationError("import.required", field=key)
+    return _pick(values, key, allowed, extra)
+
+
+def _facts(group: str, subtype: str, values: dict[str, Any], problems: Problems) -> dict[str, Any] | None:
+    """The group's fact cells, each checked (None when any is bad)."""
+    before = len(problems.errors)
+    cell = problems.attempt
+    facts: dict[str, Any]
     if group == "child":
-        _required(values, "guardianship")
-        return {
-            "guardianship": _pick(values, "guardianship", enums.GUARDIANSHIP),
-            "guardian_name": text(values.get("guardian_name"), COLUMN["guardian_name"]),
-            "guardian_phone": text(values.get("guardian_phone"), COLUMN["guardian_phone"]),
-            "schooling": _pick(values, "schooling", enums.SCHOOLING) or "",
+        facts = {
+            "guardianship": cell(lambda: _required_pick(values, "guardianship", enums.GUARDIANSHIP)),
+            "guardian_name": cell(lambda: text(values.get("guardian_name"), COLUMN["guardian_name"])),
+            "guardian_phone": cell(lambda: text(values.get("guardian_phone"), COLUMN["guardian_phone"])),
+            "schooling": cell(lambda: _pick(values, "schooling", enums.SCHOOLING) or ""),
         }
-    if group == "elderly":
+    elif group == "elderly":
         living, self_care = ELDERLY_DEFAULTS[subtype]
-        return {
-            "living_arrangement": _pick(values, "living_arrangement", enums.LIVING) or living,
-            "self_care": _pick(values, "self_care", enums.SELF_CARE) or self_care,
+        facts = {
+            "living_arrangement": cell(lambda: _pick(values, "living_arrangement", enums.LIVING) or living),
+            "self_care": cell(lambda: _pick(values, "self_care", enums.SELF_CARE) or self_care),
         }
-    _required(values, "category", "grade")
-    return {
-        "category": _pick(values, "category", enums.DISABILITY_CATEGORIES),
-        "grade": _pick(values, "grade", enums.DISABILITY_GRADES, {f"{g}级": g for g in enums.DISABILITY_GRADES}),
-        "certificate_no": None if is_empty(values.get("certificate_no")) else values.get("certificate_no"),
-    }
+    else:
+        grades = {f"{g}级": g for g in enums.DISABILITY_GRADES}
+        facts = {
+            "category": cell(lambda: _required_pick(values, "category", enums.DISABILITY_CATEGORIES)),
+            "grade": cell(lambda: _required_pick(values, "grade", enums.DISABILITY_GRADES, grades)),
+            "certificate_no": None if is_empty(values.get("certificate_no")) else values.get("certificate_no"),
+        }
+    return facts if len(problems.errors) == before else None
 
 
-def _no_other_group_columns(group: str, values: dict[str, Any]) -> None:
+def _other_group_columns(group: str, values: dict[str, Any], problems: Problems) -> None:
+    """Each filled cell of a column another group uses (it would be silently dropped)."""
     for other, keys in GROUP_COLUMNS.items():
         for key in keys:
             if other != group and not is_empty(values.get(key)):
-                raise ValidationError("import.column_not_for_group", field=key)
+                problems.add(ValidationError("import.column_not_for_group", field=key))
 
 
-def _person_values(values: dict[str, Any]) -> dict[str, Any]:
+def _name(value: Any) -> str:
+    name = " ".join(text(value, COLUMN["name"]).split())
+    if not name:
+        raise ValidationError("import.required", field="name")
+    return name
+
+
+def _person_values(values: dict[str, Any], villages: VillageLookup, problems: Problems) -> dict[str, Any]:
+    """The person cells, each checked; a bad one is kept as empty."""
+    cell = problems.attempt
     return {
-        "name": text(values.get("name"), COLUMN["name"]),
+        "name": cell(lambda: _name(values.get("name"))) or "",
         "id_number": values.get("id_number"),
-        "village_code": text(values.get("village_code"), COLUMN["village_code"]),
-        "address": text(values.get("address"), COLUMN["address"]),
-        "phone": text(values.get("phone"), COLUMN["phone"]),
-        "lat": number(values.get("lat"), COLUMN["lat"]),
-        "lon": number(values.get("lon"), COLUMN["lon"]),
-        "notes": text(values.get("notes"), COLUMN["notes"]),
+        "village_code": cell(lambda: villages.village(values.get("village_code"), township=values.get("township")))
+        or "",
+        "address": cell(lambda: text(values.get("address"), COLUMN["address"])) or "",
+        "phone": cell(lambda: text(values.get("phone"), COLUMN["phone"])) or "",
+        "lat": cell(lambda: number(values.get("lat"), COLUMN["lat"])),
+        "lon": cell(lambda: number(values.get("lon"), COLUMN["lon"])),
+        "notes": cell(lambda: text(values.get("notes"), COLUMN["notes"])) or "",
     }
 
 
@@ -229,53 +274,133 @@ def _override(group: str, subtype: str, facts: dict[str, Any], birth: dt.date, r
     return None if risk == auto else risk
 
 
+# A register check that fails on one of these optional cells runs again without it, so that the
+# cells after it are checked too.
+_OPTIONAL_PERSON_CELLS = {"phone": ("phone",), "lat": ("lat", "lon"), "lon": ("lat", "lon"), "address": ("address",)}
+
+
+def _phone(value: Any) -> str:
+    return "".join(str(value or "").split()).replace("-", "")
+
+
+def _coordinate(value: Any) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+# What a registered person's row is compared on: the column, how to read both sides alike.
+_COMPARED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("name", lambda v: " ".join(str(v or "").split())),
+    ("village_code", str),
+    ("address", lambda v: str(v or "").strip()),
+    ("phone", _phone),
+    ("lat", _coordinate),
+    ("lon", _coordinate),
+)
+
+
+@dataclass
+class _Row:
+    """One row's cells as read and checked, before the register is consulted."""
+
+    number: int
+    problems: Problems
+    info: ids.IdInfo | None
+    grouping: tuple[str, str] | None
+    person: dict[str, Any]
+    risk: str | None
+    start: dt.date | None
+    facts: dict[str, Any] | None
+
+
 class _RosterCheck:
     """Checks rows one by one, remembering what earlier rows of the same file said."""
 
     def __init__(self, session: Session, scope: Scope) -> None:
         self.session = session
         self.scope = scope
+        self.villages = village_lookup(session, scope)
+        self.age_limits = child_age_limits(session)
         self.first_row: dict[str, tuple[int, str, str]] = {}  # id -> (row, name, village)
         self.seen: dict[tuple[str, str], int] = {}  # (id, group) -> row
 
-    def row(self, number: int, values: dict[str, Any]) -> _Planned | None:
-        """The planned write for a row, None when already registered; raises on the first problem."""
-        info = ids.parse_id_number(values.get("id_number"))
-        if info.number == EXAMPLE_ID:
-            raise ValidationError("import.example_row", field="id_number")
-        cert = values.get("certificate_no")
-        group, subtype = care_group(values.get("care_group"), not is_empty(cert))
-        _no_other_group_columns(group, values)
-        person = _person_values(values)
-        risk = risk_choice(values.get("risk"), COLUMN["risk"])
-        self._against_earlier_rows(number, info.number, group, person)
-        start = _start_date(values, info.birth_date)
-        existing = self.session.scalar(select(Person).where(Person.id_number == info.number))
+    def row(self, number: int, values: dict[str, Any]) -> tuple[_Planned | None, Problems]:
+        """The planned write for a row (None when already registered) and every problem found."""
+        read = self._read(number, values)
+        planned = None if read.info is None or read.grouping is None else self._plan(read, values)
+        return (None if read.problems.errors else planned), read.problems
+
+    def _read(self, number: int, values: dict[str, Any]) -> _Row:
+        problems = Problems()
+        cell = problems.attempt
+        info = cell(lambda: ids.parse_id_number(values.get("id_number"), check_region=False))
+        if (info is not None and is_example_id(info.number)) or _name_cell(values) == EXAMPLE_NAME:
+            problems.add(ValidationError("import.example_row", field="id_number"))
+        grouping = cell(lambda: care_group(values.get("care_group"), not is_empty(values.get("certificate_no"))))
+        if grouping is not None:
+            _other_group_columns(grouping[0], values, problems)
+        person = _person_values(values, self.villages, problems)
+        risk = cell(lambda: risk_choice(values.get("risk"), COLUMN["risk"]))
+        start = cell(lambda: _start_date(values, info.birth_date if info else None))
+        facts = _facts(*grouping, values, problems) if grouping is not None else None
+        if info is not None and grouping is not None:
+            cell(lambda: self._against_earlier_rows(number, info.number, grouping[0], person))
+        return _Row(number, problems, info, grouping, person, risk, start, facts)
+
+    def _plan(self, read: _Row, values: dict[str, Any]) -> _Planned | None:
+        assert read.info is not None and read.grouping is not None
+        existing = self.session.scalar(select(Person).where(Person.id_number == read.info.number))
         if existing is not None:
-            planned = self._existing(number, existing, group, subtype, values, risk)
-            if planned is not None:
-                planned.start_date = start
-            return planned
-        _, warnings = clean_person(self.session, self.scope, person)
-        facts = clean_facts(
-            group,
-            subtype,
-            _facts(group, subtype, values),
-            id_number=info.number,
-            birth_date=info.birth_date,
-            on=clock.today(),
-        )
+            return self._existing(read, existing)
+        problems = read.problems
+        # The register's own checks need a name and a village found; their absence is already reported.
+        found = read.person["name"] and read.person["village_code"]
+        cleaned = self._register_check(read) if found else None
+        group, subtype = read.grouping
+        facts = None
+        if read.facts is not None:
+            birth = read.info.birth_date
+            facts = problems.attempt(
+                lambda: clean_facts(
+                    group,
+                    subtype,
+                    read.facts or {},
+                    id_number=read.info.number if read.info else "",
+                    birth_date=birth,
+                    on=clock.today(),
+                    age_limits=self.age_limits,
+                )
+            )
+        if cleaned is None or facts is None:
+            return None
         return _Planned(
-            number,
-            info.number,
-            person,
+            read.number,
+            read.info.number,
+            read.person,
             group,
             subtype,
             facts,
-            _override(group, subtype, facts, info.birth_date, risk),
-            warnings=warnings,
-            start_date=start,
+            _override(group, subtype, facts, read.info.birth_date, read.risk),
+            warnings=cleaned[1],
+            start_date=read.start,
         )
+
+    def _register_check(self, read: _Row) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]] | None:
+        """clean_person on the row; a problem in an optional cell does not hide the ones after it."""
+        values = dict(read.person)
+        found = None
+        while True:
+            try:
+                cleaned = clean_person(self.session, self.scope, values)
+            except ValidationError as error:
+                if not read.problems.at(error.field):
+                    read.problems.add(error)
+                blank = _OPTIONAL_PERSON_CELLS.get(error.field or "", ())
+                if not blank or all(is_empty(values[k]) for k in blank):
+                    return None
+                values.update(dict.fromkeys(blank))
+                found = error
+            else:
+                return None if found is not None else cleaned
 
     def _against_earlier_rows(self, number: int, id_number: str, group: str, person: dict[str, Any]) -> None:
         earlier = self.seen.get((id_number, group))
@@ -286,15 +411,46 @@ class _RosterCheck:
         if first[0] != number and (first[1], first[2]) != (person["name"], person["village_code"]):
             raise ValidationError("import.conflicting_rows", field="id_number", other=first[0])
 
-    def _existing(
-        self, number: int, person: Person, group: str, subtype: str, values: dict[str, Any], risk: str | None
-    ) -> _Planned | None:
+    def _disagreements(self, person: Person, given: dict[str, Any], problems: Problems) -> None:
+        """Each column the row fills that says otherwise than the register (never silently kept)."""
+        for key, same in _COMPARED:
+            value = given.get(key)
+            if is_empty(value) or problems.at(key):
+                continue
+            registered = getattr(person, key)
+            if same(value) != same(registered):
+                problems.add(
+                    ValidationError(
+                        "import.differs_from_register",
+                        field=key,
+                        registered=self._shown(key, registered),
+                        given=self._shown(key, value),
+                    )
+                )
+
+    def _shown(self, key: str, value: Any) -> str:
+        if is_empty(value):
+            return t("import.register_empty")
+        if key == "village_code":
+            village = self.villages.by_code.get(str(value))
+            return village.label() if village else str(value)
+        return shown(value)
+
+    def _existing(self, read: _Row, person: Person) -> _Planned | None:
+        problems = read.problems
+        assert read.grouping is not None
+        group, subtype = read.grouping
         if visible_person(self.session, self.scope, person.id, include_deleted=True) is None:
-            raise ValidationError("person.duplicate_elsewhere", field="id_number")
+            problems.add(ValidationError("person.duplicate_elsewhere", field="id_number"))
+            return None
         if person.deleted:
-            raise ValidationError(
-                "person.duplicate_deleted", field="id_number", name=person.name, village=person.village_code
+            problems.add(
+                ValidationError(
+                    "person.duplicate_deleted", field="id_number", name=person.name, village=person.village_code
+                )
             )
+            return None
+        self._disagreements(person, read.person, problems)
         enrolled = self.session.scalar(
             select(Enrollment.id).where(
                 Enrollment.person_id == person.id, Enrollment.group == group, Enrollment.end_date.is_(None)
@@ -303,25 +459,38 @@ class _RosterCheck:
         if enrolled is not None:
             return None
         if person.status in ("deceased", "moved"):
-            raise ValidationError("enroll.person_not_active", field="care_group")
-        facts = clean_facts(
-            group,
-            subtype,
-            _facts(group, subtype, values),
-            id_number=person.id_number,
-            birth_date=person.birth_date,
-            on=clock.today(),
+            problems.add(ValidationError("enroll.person_not_active", field="care_group"))
+            return None
+        if read.facts is None:
+            return None
+        facts = problems.attempt(
+            lambda: clean_facts(
+                group,
+                subtype,
+                read.facts or {},
+                id_number=person.id_number,
+                birth_date=person.birth_date,
+                on=clock.today(),
+                age_limits=self.age_limits,
+            )
         )
+        if facts is None:
+            return None
         return _Planned(
-            number,
+            read.number,
             person.id_number,
             {},
             group,
             subtype,
             facts,
-            _override(group, subtype, facts, person.birth_date, risk),
+            _override(group, subtype, facts, person.birth_date, read.risk),
             person_id=person.id,
+            start_date=read.start,
         )
+
+
+def _name_cell(values: dict[str, Any]) -> str:
+    return " ".join(str(values.get("name") or "").split())
 
 
 def check_roster(
@@ -337,16 +506,14 @@ def check_roster(
     checker = _RosterCheck(session, scope)
     planned: list[_Planned] = []
     for done, (row, values) in enumerate(sheet.rows(), start=1):
-        try:
-            item = checker.row(row, values)
-        except CareError as error:
-            report.errors.append(row_error(COLUMNS, row, error, ALIASES))
+        item, problems = checker.row(row, values)
+        if problems.errors:
+            report.errors.extend(problems.row_errors(COLUMNS, row, ALIASES))
+        elif item is None:
+            report.unchanged += 1
         else:
-            if item is None:
-                report.unchanged += 1
-            else:
-                planned.append(item)
-                report.warnings.extend(RowError(row, COLUMN["lat"].header, key, p) for key, p in item.warnings)
+            planned.append(item)
+            report.warnings.extend(RowError(row, COLUMN["lat"].header, key, p) for key, p in item.warnings)
         if progress and (done % 50 == 0 or done == report.rows):
             progress(done, 0, report.rows)
     report.new = len(planned)

@@ -44,12 +44,21 @@ def villages_for_import(session: Session, scope: Scope) -> list[tuple[str, str, 
     return [(code, name, town or "") for code, name, town in session.execute(stmt)]
 
 
-def _example(kind: str) -> dict[str, Any]:
+def _example_id(scope: Scope, villages: list[tuple[str, str, str]]) -> str:
+    """The example row's ID number, in the user's own county (a placeholder when it has none)."""
+    region = villages[0][0][:6] if villages else (scope.prefix or "")[:6]
+    if len(region) == 6 and region.isdigit():
+        return roster.example_id(region, clock.today())
+    return t("import.example_id_placeholder")
+
+
+def _example(kind: str, scope: Scope, villages: list[tuple[str, str, str]]) -> dict[str, Any]:
     if kind == "roster":
-        return roster.EXAMPLE_ROW
+        village = villages[0][0] if villages else t("import.example_village_placeholder")
+        return {**roster.EXAMPLE_ROW, "id_number": _example_id(scope, villages), "village_code": village}
     day = clock.today() - dt.timedelta(days=1)
     return {
-        "id_number": roster.EXAMPLE_ID,
+        "id_number": _example_id(scope, villages),
         "care_group": "留守儿童",
         "visited_at": day.isoformat(),
         "status": t("enum.visit_status.done"),
@@ -90,9 +99,7 @@ def build_template(session: Session, scope: Scope, *, kind: str) -> bytes:
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     as_text = book.add_format({"num_format": "@"})
     sheet = book.add_worksheet(t(f"import.sheet_{kind}"))
-    example = dict(_example(kind))
-    if kind == "roster" and villages:
-        example["village_code"] = villages[0][0]
+    example = _example(kind, scope, villages)
     choices = _choices(kind)
     for col, column in enumerate(columns):
         width = max(12, len(column.header) * 2 + 4)

@@ -38,7 +38,7 @@ from care.imports.common import (
     when,
 )
 from care.imports.files import Table
-from care.imports.roster import CARE_GROUPS, EXAMPLE_ID
+from care.imports.roster import CARE_GROUPS, is_example_id
 from care.queries.scoping import in_area, person_conditions
 from care.scope import Scope
 from care.services.common import require
@@ -160,8 +160,9 @@ def _read(number: int, values: dict[str, Any]) -> _Raw:
             raw.errors.append(row_error(COLUMNS, number, error, ALIASES))
             return None
 
-    raw.id_number = attempt(lambda: ids.parse_id_number(values.get("id_number")).number) or ""
-    if raw.id_number == EXAMPLE_ID:
+    # The number only finds someone already registered: an unknown one is reported as not found.
+    raw.id_number = attempt(lambda: ids.parse_id_number(values.get("id_number"), check_region=False).number) or ""
+    if raw.id_number and is_example_id(raw.id_number):
         raw.errors.append(RowError(number, COLUMN["id_number"].header, "import.example_row"))
     raw.group = attempt(lambda: _group(values.get("care_group")))
     raw.visited_at = attempt(lambda: when(values.get("visited_at"), COLUMN["visited_at"]))

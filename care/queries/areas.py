@@ -21,6 +21,7 @@ AREA_COLUMNS = [
     "lat",
     "lon",
     "has_boundary",
+    "urban_rural",
     "persons",
     "valid_from",
     "valid_to",
@@ -55,6 +56,7 @@ def county_areas(session: Session, scope: Scope, *, include_retired: bool = Fals
             Area.lat,
             Area.lon,
             Area.boundary.is_not(None),
+            Area.urban_rural,
             Area.valid_from,
             Area.valid_to,
             Area.replaced_by,
@@ -71,7 +73,7 @@ def county_areas(session: Session, scope: Scope, *, include_retired: bool = Fals
         ).all()
     )
     records: list[dict[str, Any]] = []
-    for code, name, level, parent, lat, lon, has_boundary, valid_from, valid_to, replaced_by in rows:
+    for code, name, level, parent, lat, lon, has_boundary, urban_rural, valid_from, valid_to, replaced_by in rows:
         if level == "village":
             persons = counts.get(code, 0)
         else:
@@ -86,6 +88,7 @@ def county_areas(session: Session, scope: Scope, *, include_retired: bool = Fals
                 "lat": lat,
                 "lon": lon,
                 "has_boundary": bool(has_boundary),
+                "urban_rural": urban_rural,
                 "persons": int(persons),
                 "valid_from": valid_from,
                 "valid_to": valid_to,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from care import areas
+from care import areas, enums
 from care.queries.scoping import in_area, person_conditions
 from care.scope import Scope
 from db.models import Area, Assignment, Enrollment, Person, Worker
@@ -30,6 +32,7 @@ ENROLLMENT_COLUMNS = [
     "enrollment_id",
     "person_id",
     "name",
+    "village_code",
     "village",
     "group",
     "risk",
@@ -90,6 +93,34 @@ def workers(session: Session, scope: Scope, *, active_only: bool = False) -> pd.
     return pd.DataFrame(rows, columns=["worker_id", "name", "kind", "area_code", "area", "active", "located"])
 
 
+@dataclass(frozen=True)
+class Misfit:
+    """Why a worker is unusual for some enrollments: groups their post does not usually serve, and
+    how many of the enrollments lie in villages outside their area."""
+
+    groups: tuple[str, ...] = ()
+    outside_area: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.groups or self.outside_area)
+
+
+def misfit(kind: str, area_code: str, enrollments: Iterable[tuple[str, str]]) -> Misfit:
+    """How a worker of ``kind`` in ``area_code`` fits enrollments given as (group, village code)."""
+    counts = Counter(enrollments)
+    served = enums.worker_groups(kind)
+    groups = tuple(sorted({g for g, _ in counts if g not in served}))
+    outside = sum(n for (_, village), n in counts.items() if not areas.contains(area_code, village))
+    return Misfit(groups, outside)
+
+
+def fitting_workers(staff: pd.DataFrame, enrollments: Iterable[tuple[str, str]]) -> pd.DataFrame:
+    """The workers (rows of ``workers``) whose post serves every group and whose area covers every village."""
+    pairs = set(enrollments)
+    fits = [not misfit(w.kind, w.area_code, pairs) for w in staff.itertuples(index=False)]
+    return staff[pd.Series(fits, index=staff.index, dtype=bool)]
+
+
 def caseloads(session: Session, scope: Scope, today: dt.date) -> pd.DataFrame:
     """Per worker in scope: persons, enrollments, high-risk persons, overdue, due by Sunday."""
     staff = workers(session, scope)
@@ -134,6 +165,7 @@ def enrollments(session: Session, scope: Scope, filters: EnrollmentFilter, today
             Enrollment.id,
             Person.id,
             Person.name,
+            Person.village_code,
             Area.name,
             Enrollment.group,
             Enrollment.risk,

@@ -6,12 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from care import enums, ids, policy
+from care import enums, ids, policy, rules
 from care.queries.scoping import person_conditions
 from care.scope import Scope
+from care.services.age_limits import child_age_limits
 from db.models import Area, Assignment, Enrollment, Person
 
 
@@ -19,13 +20,14 @@ from db.models import Area, Assignment, Enrollment, Person
 class HomeSummary:
     """Counts for the user's scope; ``by_group`` rows are group, enrolled, high risk, overdue."""
 
-    persons: int
+    persons: int  # with at least one active enrollment, each once
     by_group: pd.DataFrame
-    overdue: int
+    overdue: int  # enrollments; ``overdue_persons`` counts the persons behind them
     due_soon: int
     high_risk: int
     unassigned: int
     never_visited: int
+    overdue_persons: int = 0
 
 
 def _current_assignment() -> object:
@@ -35,7 +37,13 @@ def _current_assignment() -> object:
 def home_summary(session: Session, scope: Scope, today: dt.date) -> HomeSummary:
     """Register counts and alerts over the active enrollments the user may see."""
     where = person_conditions(scope)
-    persons = session.scalar(select(func.count()).select_from(Person).where(*where, Person.status == "active")) or 0
+    active = (
+        select(func.count(distinct(Person.id)))
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(*where, Enrollment.end_date.is_(None))
+    )
+    persons = session.scalar(active) or 0
+    overdue_persons = session.scalar(active.where(Enrollment.next_due_on < today)) or 0
     soon = today + dt.timedelta(days=policy.DUE_SOON_DAYS)
     stmt = (
         select(
@@ -64,54 +72,48 @@ def home_summary(session: Session, scope: Scope, today: dt.date) -> HomeSummary:
         high_risk=totals[1],
         unassigned=totals[4],
         never_visited=totals[5],
+        overdue_persons=int(overdue_persons),
     )
+
+
+AGE_OUT_COLUMNS = ["person_id", "name", "village", "subtype", "age", "limit", "ages_out_on", "enrollment_id", "version"]
 
 
 def age_out_list(session: Session, scope: Scope, today: dt.date, within_days: int = 90) -> pd.DataFrame:
-    """Children enrolled now who are 16 already or turn 16 within ``within_days`` (动态调整 due)."""
+    """Children enrolled now who are at their sub-type's age limit already or reach it within
+    ``within_days`` (动态调整 due); each enrollment ages out at its own sub-type's limit."""
     horizon = today + dt.timedelta(days=within_days)
-    # Born on or before this day = 16 by the horizon (29 February counts from 1 March).
-    cutoff = _years_before(horizon, enums.CHILD_AGE_LIMIT)
+    limits = child_age_limits(session)
+    # Born on or before the cutoff = at the limit by the horizon (29 February counts from 1 March).
+    reaching = or_(
+        *[
+            (Enrollment.subtype == subtype) & (Person.birth_date <= rules.latest_birth_at_age(horizon, limit))
+            for subtype, limit in sorted(limits.items())
+        ]
+    )
     stmt = (
-        select(Person.id, Person.name, Person.birth_date, Area.name, Enrollment.id, Enrollment.version)
+        select(
+            Person.id, Person.name, Person.birth_date, Area.name, Enrollment.id, Enrollment.subtype, Enrollment.version
+        )
         .join(Enrollment, Enrollment.person_id == Person.id)
         .join(Area, Area.code == Person.village_code)
-        .where(
-            *person_conditions(scope),
-            Enrollment.group == "child",
-            Enrollment.end_date.is_(None),
-            Person.birth_date <= cutoff,
-        )
-        .order_by(Person.birth_date)
+        .where(*person_conditions(scope), Enrollment.group == "child", Enrollment.end_date.is_(None), reaching)
     )
     records = []
-    for pid, name, birth, village, eid, version in session.execute(stmt):
-        turns = _sixteenth_birthday(birth)
+    for pid, name, birth, village, eid, subtype, version in session.execute(stmt):
+        limit = rules.child_age_limit(subtype, limits)
         records.append(
             {
                 "person_id": pid,
                 "name": name,
                 "village": village,
+                "subtype": subtype,
                 "age": ids.age_on(birth, today),
-                "turns_16_on": turns,
+                "limit": limit,
+                "ages_out_on": rules.reaches_age_on(birth, limit),
                 "enrollment_id": eid,
                 "version": version,
             }
         )
-    return pd.DataFrame(
-        records, columns=["person_id", "name", "village", "age", "turns_16_on", "enrollment_id", "version"]
-    )
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return dt.date(day.year - years, 2, 28)
-
-
-def _sixteenth_birthday(birth: dt.date) -> dt.date:
-    try:
-        return birth.replace(year=birth.year + enums.CHILD_AGE_LIMIT)
-    except ValueError:  # born on 29 February
-        return dt.date(birth.year + enums.CHILD_AGE_LIMIT, 3, 1)
+    frame = pd.DataFrame(records, columns=AGE_OUT_COLUMNS)
+    return frame.sort_values(["ages_out_on", "person_id"], ignore_index=True)

@@ -12,11 +12,11 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, distinct, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from care import areas, audit, ids, policy
 from care.enums import RISK_ORDER
-from care.maps import AreaShape, PersonDot, VillageDot
+from care.maps import AreaShape, PersonDot, VillageDot, boundary_centroid, fit_bounds, shape_centre
 from care.queries.scoping import in_area, person_conditions, visible_person
 from care.scope import Scope
 from db.models import Area, Assignment, Enrollment, Person, Setting, Worker
@@ -116,8 +116,58 @@ def _where(scope: Scope, flt: MapFilter, today: dt.date, *, by_person: bool = Fa
     return [*_person_conditions(scope, flt), *_enrollment_conditions(flt, today, by_person=by_person)]
 
 
+@dataclass(frozen=True)
+class UnplacedVillage:
+    """A village with matching persons but no place to draw it: no centroid, no located person, no township place."""
+
+    code: str
+    name: str
+    township: str
+    persons: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class VillageView:
+    """The county view's villages: the circles drawn (each saying how it was placed) and those with no place."""
+
+    villages: list[VillageDot] = field(default_factory=list)
+    unplaced: list[UnplacedVillage] = field(default_factory=list)
+
+    def placed_by(self, how: str) -> int:
+        """How many circles were placed this way ('own', 'persons' or 'township')."""
+        return sum(v.placed == how for v in self.villages)
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """Persons in the villages, placed or not, and how many of them are overdue."""
+        return (
+            sum(v.persons for v in self.villages) + sum(u.persons for u in self.unplaced),
+            sum(v.overdue for v in self.villages) + sum(u.overdue for u in self.unplaced),
+        )
+
+
+@dataclass(frozen=True)
+class _Place:
+    name: str
+    township: str
+    at: tuple[float, float] | None  # (lat, lon), None: no place
+    placed: str
+
+
+def _point(lat: float | None, lon: float | None) -> tuple[float, float] | None:
+    return None if lat is None or lon is None else (float(lat), float(lon))
+
+
 def village_aggregates(session: Session, scope: Scope, flt: MapFilter, today: dt.date) -> list[VillageDot]:
-    """Per village: persons with a matching enrollment, how many overdue, and by group."""
+    """Per placed village: persons with a matching enrollment, how many overdue, and by group."""
+    return village_view(session, scope, flt, today).villages
+
+
+def village_view(session: Session, scope: Scope, flt: MapFilter, today: dt.date) -> VillageView:
+    """Per village with matching persons: its circle, placed by its own centroid, else the mean of its
+    located persons (in the user's scope), else its township's place; or, failing all three, unplaced.
+    """
     overdue = case((Enrollment.next_due_on < today, Person.id))
     by_group = [
         func.count(distinct(case((Enrollment.group == g, Person.id)))) for g in ("child", "elderly", "disabled")
@@ -130,25 +180,87 @@ def village_aggregates(session: Session, scope: Scope, flt: MapFilter, today: dt
     )
     counts = session.execute(stmt).all()
     if not counts:
-        return []
-    township = Area.__table__.alias("township")
-    names = {
-        code: (name, town or "", lat, lon)
-        for code, name, town, lat, lon in session.execute(
-            select(Area.code, Area.name, township.c.name, Area.lat, Area.lon)
-            .outerjoin(township, township.c.code == Area.parent_code)
-            .where(Area.code.in_([row[0] for row in counts]))
-        )
-    }
-    dots = []
+        return VillageView()
+    places = _village_places(session, scope, [row[0] for row in counts])
+    dots: list[VillageDot] = []
+    unplaced: list[UnplacedVillage] = []
     for row in counts:
         code, persons, late, child, elderly, disabled = tuple(row)
-        name, town, lat, lon = names.get(code) or (code, "", None, None)
-        if lat is None or lon is None:
+        place = places.get(code) or _Place(code, "", None, "")
+        if place.at is None:
+            unplaced.append(UnplacedVillage(code, place.name, place.township, int(persons), int(late)))
             continue
         groups = {"child": int(child), "elderly": int(elderly), "disabled": int(disabled)}
-        dots.append(VillageDot(code, name, town, float(lat), float(lon), int(persons), int(late), groups))
-    return dots
+        lat, lon = place.at
+        dots.append(
+            VillageDot(code, place.name, place.township, lat, lon, int(persons), int(late), groups, place.placed)
+        )
+    return VillageView(dots, sorted(unplaced, key=lambda u: u.code))
+
+
+def _village_places(session: Session, scope: Scope, codes: list[str]) -> dict[str, _Place]:
+    """Name, township name and place of each village, in one query (a second for townships known only by outline)."""
+    township = aliased(Area)
+    unlocated = select(Area.code).where(Area.code.in_(codes), or_(Area.lat.is_(None), Area.lon.is_(None)))
+    # Only villages without a centroid of their own are averaged: a county's persons are read once at most.
+    means = (
+        select(Person.village_code.label("code"), func.avg(Person.lat).label("lat"), func.avg(Person.lon).label("lon"))
+        .where(
+            *person_conditions(scope),
+            Person.village_code.in_(unlocated),
+            Person.lat.is_not(None),
+            Person.lon.is_not(None),
+        )
+        .group_by(Person.village_code)
+        .subquery()
+    )
+    found = session.execute(
+        select(
+            Area.code,
+            Area.name,
+            Area.lat,
+            Area.lon,
+            means.c.lat.label("mean_lat"),
+            means.c.lon.label("mean_lon"),
+            township.code.label("town_code"),
+            township.name.label("town"),
+            township.lat.label("town_lat"),
+            township.lon.label("town_lon"),
+            township.boundary.is_not(None).label("town_outlined"),
+        )
+        .outerjoin(township, township.code == Area.parent_code)
+        .outerjoin(means, means.c.code == Area.code)
+        .where(Area.code.in_(codes))
+    ).all()
+    # Townships known only by their outline: their boundaries are read once, and only if a village needs them.
+    outlined = {
+        r.town_code
+        for r in found
+        if r.town_outlined and not any(map(_point, (r.lat, r.mean_lat, r.town_lat), (r.lon, r.mean_lon, r.town_lon)))
+    }
+    centres = _outline_centres(session, outlined)
+    places = {}
+    for r in found:
+        choices = (
+            ("own", _point(r.lat, r.lon)),
+            ("persons", _point(r.mean_lat, r.mean_lon)),
+            ("township", _point(r.town_lat, r.town_lon) or centres.get(r.town_code)),
+        )
+        how, at = next(((h, p) for h, p in choices if p is not None), ("", None))
+        places[r.code] = _Place(r.name, r.town or "", at, how)
+    return places
+
+
+def _outline_centres(session: Session, codes: set[str]) -> dict[str, tuple[float, float]]:
+    """The centre of each of these areas' boundaries (areas without a centroid of their own)."""
+    if not codes:
+        return {}
+    centres = {}
+    for code, boundary in session.execute(select(Area.code, Area.boundary).where(Area.code.in_(sorted(codes)))):
+        centre = boundary_centroid(boundary) if boundary else None
+        if centre is not None:
+            centres[code] = centre
+    return centres
 
 
 def person_points(session: Session, scope: Scope, flt: MapFilter, today: dt.date) -> list[PersonDot]:
@@ -325,7 +437,7 @@ def area_shapes(session: Session, scope: Scope, area_code: str | None) -> tuple[
     else:
         rows = session.scalars(stmt.where(Area.parent_code == area.code, Area.level == child_level).order_by(Area.code))
         children = [_shape(a) for a in rows]
-        if area.level == "township":
+        if area.level == "township" or area.boundary:  # a county is drawn under its townships once it has an outline
             children.insert(0, shown)
     return shown, children
 
@@ -334,14 +446,44 @@ def _shape(area: Area) -> AreaShape:
     return AreaShape(area.code, area.name, area.level, area.lat, area.lon, area.boundary)
 
 
-def shapes_bounds(shapes: list[AreaShape], points: list[tuple[float, float]]) -> list[list[float]] | None:
-    """South-west and north-east corners around the points and the areas' centroids."""
-    lats = [p[0] for p in points] + [s.lat for s in shapes if s.lat is not None]
-    lons = [p[1] for p in points] + [s.lon for s in shapes if s.lon is not None]
-    if not lats or not lons:
+def shapes_bounds(
+    shapes: list[AreaShape], points: list[tuple[float, float]], anchor: tuple[float, float] | None = None
+) -> list[list[float]] | None:
+    """South-west and north-east corners around the points, the areas' centroids and every corner of
+    their boundaries; around ``anchor`` (see :func:`area_anchor`) when none is known; else None.
+    """
+    return fit_bounds(shapes, points, anchor)
+
+
+def area_anchor(session: Session, code: str) -> tuple[float, float] | None:
+    """The area's own centroid, else its township's, else its county's: where a map with nothing else centres."""
+    if not areas.is_code(code):
         return None
-    pad = 0.01
-    return [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
+    chain = list(dict.fromkeys((code, areas.township_of(code), areas.county_of(code))))
+    rows = session.execute(select(Area.code, Area.lat, Area.lon).where(Area.code.in_(chain)))
+    found = {c: (float(lat), float(lon)) for c, lat, lon in rows if lat is not None and lon is not None}
+    return next((found[c] for c in chain if c in found), None)
+
+
+@dataclass(frozen=True)
+class PlaceStart:
+    """Where a location picker starts for a village: the village (with its boundary if imported), its
+    own centre if it has one, else the nearest centre known above it (township, county)."""
+
+    shape: AreaShape | None
+    centre: tuple[float, float] | None
+    nearby: tuple[float, float] | None
+
+
+def place_start(session: Session, scope: Scope, village_code: str | None) -> PlaceStart:
+    """The picker's start for a village in the user's area; the user's own area when there is none."""
+    code = village_code if village_code and areas.contains(scope.area_code or "", village_code) else None
+    area = session.get(Area, code) if code else None
+    if area is None:
+        return PlaceStart(None, None, area_anchor(session, scope.area_code or ""))
+    shape = _shape(area)
+    centre = shape_centre(shape)
+    return PlaceStart(shape, centre, None if centre else area_anchor(session, area.code))
 
 
 def tiles_setting(session: Session) -> str | None:
@@ -358,6 +500,9 @@ class ExportData:
     villages: list[VillageDot]
     persons: list[PersonDot]
     tiles_setting: str | None
+    unplaced: list[UnplacedVillage] = field(default_factory=list)
+    anchor: tuple[float, float] | None = None
+    mode: str = "persons"
 
 
 def export_data(session: Session, scope: Scope, area_code: str, today: dt.date) -> ExportData:
@@ -371,6 +516,8 @@ def export_data(session: Session, scope: Scope, area_code: str, today: dt.date) 
         raise audit.denied(NotFound(), scope=scope, action="map.export", entity="area", entity_id=area_code)
     flt = MapFilter(area_code=area_code)
     individual = shown.level != "county" or scope.assigned_only
-    villages = [] if individual else village_aggregates(session, scope, flt, today)
+    view = VillageView() if individual else village_view(session, scope, flt, today)
     persons = person_points(session, scope, flt, today) if individual else []
-    return ExportData(shapes, villages, persons, tiles_setting(session))
+    anchor = area_anchor(session, shown.code)
+    mode = "persons" if individual else "villages"
+    return ExportData(shapes, view.villages, persons, tiles_setting(session), view.unplaced, anchor, mode)

@@ -112,6 +112,12 @@ def register_count(session: Session, scope: Scope, flt: RegisterFilter, today: d
     return int(session.scalar(stmt) or 0)
 
 
+def register_status_counts(session: Session, scope: Scope, flt: RegisterFilter, today: dt.date) -> dict[str, int]:
+    """The matching persons by person status (active, moved, deceased ...), for the count's label."""
+    stmt = select(Person.status, func.count()).where(*_conditions(scope, flt, today)).group_by(Person.status)
+    return {str(status): int(n) for status, n in session.execute(stmt)}
+
+
 def register_page(session: Session, scope: Scope, flt: RegisterFilter, today: dt.date) -> RegisterPage:
     """One page of matching persons, ordered by village and name, with groups, risk and due date."""
     total = register_count(session, scope, flt, today)

@@ -21,6 +21,7 @@ from care.queries import bulk
 from care.queries.scoping import in_area, person_conditions
 from care.reports import (
     AREA_COLUMNS,
+    BOUNDARY_COLUMNS,
     ENROLLMENT_COLUMNS,
     NEED_COLUMNS,
     PERSON_COLUMNS,
@@ -37,6 +38,7 @@ from care.reports import (
     trend_rates,
 )
 from care.scope import Scope
+from care.services.age_limits import child_age_limits
 from care.services.common import require
 from care.services.due import phone_counts, policy_intervals
 from db.models import Area, Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
@@ -85,6 +87,17 @@ def _areas_with_history(session: Session, prefix: str) -> pd.DataFrame:
         Area.code, Area.name, Area.level, Area.parent_code, Area.lat, Area.lon, Area.valid_to.is_(None)
     ).where(in_area(Area.code, prefix))
     return bulk.frame(session, stmt, [*AREA_COLUMNS, "current"], {**_AREA_KINDS, "current": "bool"})
+
+
+def _boundaries(session: Session, area_code: str) -> pd.DataFrame:
+    """The stored outlines the report's map draws: the area's own and its current areas one level
+    below (a county's townships, a township's villages)."""
+    stmt = select(Area.code, Area.level, Area.boundary).where(
+        in_area(Area.code, areas.prefix_of(area_code)),
+        Area.boundary.is_not(None),
+        or_(Area.code == area_code, and_(Area.parent_code == area_code, Area.valid_to.is_(None))),
+    )
+    return bulk.frame(session, stmt, BOUNDARY_COLUMNS)
 
 
 def _persons(scope: Scope, prefix: str) -> list[ColumnElement[bool]]:
@@ -264,6 +277,7 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
     needs = _needs(session, conditions)
     workers = _workers(session, prefix)
     area_rows = _areas_with_history(session, prefix)
+    boundaries = _boundaries(session, area_code)
     enrollments, month_visits, prior = _split_visits(pending.result(), month)
     return ReportInputs(
         month=month,
@@ -278,6 +292,8 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
         intervals=intervals,
         phone_counts="phone" in modes,
         prior=prior,
+        child_age_limits=child_age_limits(session),
+        boundaries=boundaries,
     )
 
 

@@ -29,13 +29,19 @@ MERGE_LEVELS = ("township", "village")
 
 @dataclass
 class AreaImport:
-    """What an import did (or, with errors, would not do): counts, and every bad row."""
+    """What an import did (or, with errors, would not do): counts, rows skipped by level, every bad row."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     written: bool = False
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def skipped_total(self) -> int:
+        """Rows or features left out as another area's (repeated header rows included)."""
+        return sum(self.skipped.values())
 
 
 def _county_of_scope(scope: Scope) -> str:
@@ -50,18 +56,39 @@ def _stored_codes(session: Session, scope: Scope) -> dict[str, Area]:
     return {a.code: a for a in session.scalars(select(Area).where(in_area(Area.code, prefix)))}
 
 
-def import_area_codes(session: Session, scope: Scope, *, data: bytes, dry_run: bool = False) -> AreaImport:
-    """Create or rename the areas of an official code list (CSV) in the admin's county, all or nothing."""
-    county = _county_of_scope(scope)
-    stored = _stored_codes(session, scope)
-    rows, errors = area_files.check_code_list(
-        data, county_code=county, existing={code: a.valid_to for code, a in stored.items()}
+def _code_files(data: bytes | Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    return [("", data)] if isinstance(data, bytes) else list(data)
+
+
+def _changed(area: Area, row: area_files.CodeRow) -> bool:
+    """Whether a row says something new about a stored area (an empty cell never wipes what is stored)."""
+    return (
+        area.name != row.name
+        or (row.lat is not None and (area.lat, area.lon) != (row.lat, row.lon))
+        or (row.urban_rural is not None and area.urban_rural != row.urban_rural)
     )
-    result = AreaImport(errors=errors)
-    if errors:
+
+
+def import_area_codes(
+    session: Session, scope: Scope, *, data: bytes | Sequence[tuple[str, bytes]], dry_run: bool = False
+) -> AreaImport:
+    """Create or update the areas of official code lists (CSV) in the admin's county, all or nothing.
+
+    ``data`` is one file, or (name, content) pairs checked as one list (a township list beside its
+    village list). Rows of other areas than the county are skipped and counted; see
+    ``area_files.check_code_files`` for the layouts read.
+    """
+    county = _county_of_scope(scope)
+    files = _code_files(data)
+    stored = _stored_codes(session, scope)
+    checked = area_files.check_code_files(
+        files, county_code=county, existing={code: a.valid_to for code, a in stored.items()}
+    )
+    result = AreaImport(errors=checked.errors, skipped=dict(checked.skipped))
+    if checked.errors:
         return result
     today = clock.today()
-    for row in sorted(rows, key=lambda r: ("county", "township", "village").index(r.level)):
+    for row in sorted(checked.rows, key=lambda r: ("county", "township", "village").index(r.level)):
         area = stored.get(row.code)
         if area is None:
             result.created += 1
@@ -74,16 +101,19 @@ def import_area_codes(session: Session, scope: Scope, *, data: bytes, dry_run: b
                         parent_code=row.parent_code,
                         lat=row.lat,
                         lon=row.lon,
+                        urban_rural=row.urban_rural,
                         valid_from=today,
                     )
                 )
                 session.flush()
-        elif area.name != row.name or (row.lat is not None and (area.lat, area.lon) != (row.lat, row.lon)):
+        elif _changed(area, row):
             result.updated += 1
             if not dry_run:
                 area.name = row.name
                 if row.lat is not None:
                     area.lat, area.lon = row.lat, row.lon
+                if row.urban_rural is not None:
+                    area.urban_rural = row.urban_rural
         else:
             result.unchanged += 1
     if not dry_run:
@@ -95,10 +125,13 @@ def import_area_codes(session: Session, scope: Scope, *, data: bytes, dry_run: b
             entity_id=county,
             detail={
                 "kind": "code_list",
-                "rows": len(rows),
+                "rows": len(checked.rows),
                 "created": result.created,
                 "updated": result.updated,
-                "sha256": hashlib.sha256(data).hexdigest(),
+                "skipped": result.skipped,
+                "sha256": [hashlib.sha256(content).hexdigest() for _, content in files]
+                if len(files) > 1
+                else hashlib.sha256(files[0][1]).hexdigest(),
             },
         )
         session.flush()
@@ -107,17 +140,31 @@ def import_area_codes(session: Session, scope: Scope, *, data: bytes, dry_run: b
 
 
 def import_boundaries(
-    session: Session, scope: Scope, *, data: bytes, code_property: str = "code", dry_run: bool = False
+    session: Session,
+    scope: Scope,
+    *,
+    data: bytes,
+    datum: str,
+    code_property: str = "",
+    dry_run: bool = False,
 ) -> AreaImport:
-    """Set the boundaries of current townships and villages from GeoJSON features, all or nothing."""
+    """Set the boundaries of the county and its current townships and villages from GeoJSON, all or nothing.
+
+    ``datum`` is the file's: ``wgs84``, or ``gcj02`` (AMap, DataV) converted to WGS-84; there is no
+    default. Features of other areas (a DataV file's other counties) are skipped and counted.
+    """
     county = _county_of_scope(scope)
     stored = _stored_codes(session, scope)
-    known = {c: a.level for c, a in stored.items() if a.valid_to is None and a.level in MERGE_LEVELS}
-    boundaries, errors = area_files.check_boundaries(data, code_property=code_property.strip() or "code", known=known)
-    result = AreaImport(errors=errors)
-    if errors:
+    known = {c: a.level for c, a in stored.items() if a.valid_to is None}
+    checked = area_files.check_boundary_file(
+        data, code_property=code_property.strip(), known=known, datum=datum, county_code=county
+    )
+    result = AreaImport(errors=checked.errors, skipped=dict(checked.skipped))
+    if checked.errors:
         return result
-    for boundary in boundaries:
+    if not checked.boundaries:
+        raise ValidationError("area.no_features_for_county", county=county, skipped=result.skipped_total)
+    for boundary in checked.boundaries:
         area = stored[boundary.code]
         if area.boundary == boundary.geometry:
             result.unchanged += 1
@@ -136,8 +183,10 @@ def import_boundaries(
             entity_id=county,
             detail={
                 "kind": "boundaries",
-                "features": len(boundaries),
+                "features": len(checked.boundaries),
                 "updated": result.updated,
+                "skipped": result.skipped,
+                "datum": area_files.check_datum(datum),
                 "sha256": hashlib.sha256(data).hexdigest(),
             },
         )
@@ -386,6 +435,22 @@ def describe_errors(errors: Sequence[RowError], lang: str) -> list[dict[str, Any
     from care.i18n import t
 
     return [{"row": e.row, "column": e.column, "message": t(e.key, lang, **e.params)} for e in errors]
+
+
+def describe_skipped(result: AreaImport, lang: str, *, features: bool = False) -> str | None:
+    """One sentence counting the rows (or features) skipped as other areas', by level; None when none were."""
+    from care.i18n import t
+
+    if not result.skipped_total:
+        return None
+    order = [*area_files.LEVELS, "header"]
+    kinds = "、" if lang == "zh" else ", "
+    named = kinds.join(
+        t(f"area.skip_kind.{kind}", lang, n=result.skipped[kind])
+        for kind in sorted(result.skipped, key=lambda k: order.index(k) if k in order else len(order))
+    )
+    key = "area.skipped_features" if features else "area.skipped"
+    return t(key, lang, count=result.skipped_total, kinds=named)
 
 
 def code_map_json(plan: MergePlan) -> str:

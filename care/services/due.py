@@ -140,8 +140,10 @@ def _shift_all(session: Session, intervals: dict[tuple[str, str], int]) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-# Ages at which a rule changes its answer (under 6, the age-out at 16, 80 and over).
-RISK_AGE_THRESHOLDS = (6, 16, 80)
+# Ages at which a risk rule changes its answer: under 6, out of school below the school-leaving
+# age, 80 and over. A child's age limit changes no risk: the exit at the limit is recorded by staff
+# from the home page's age-out list (care.queries.home.age_out_list).
+RISK_AGE_THRESHOLDS = (6, rules.SCHOOL_LEAVING_AGE, 80)
 SETTING_RISKS_REFRESHED = "risk.refreshed_on"
 
 

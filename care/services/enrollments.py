@@ -13,6 +13,7 @@ from care import audit, clock, enums, ids, rules
 from care.errors import NotFound, ValidationError
 from care.queries.scoping import visible_person
 from care.scope import Scope
+from care.services.age_limits import child_age_limits
 from care.services.common import Saved, require, versioned_update
 from care.services.due import refresh_due_dates
 from care.services.facts import FIELDS, clean_facts, details_row, facts_of
@@ -56,6 +57,8 @@ def enroll(
     enums.check("group", group, enums.GROUPS)
     if person.status in ("deceased", "moved"):
         raise ValidationError("enroll.person_not_active", field="group")
+    if start_date is None:
+        raise ValidationError("error.required", field="start_date")
     if start_date > clock.today():
         raise ValidationError("enroll.start_in_future", field="start_date")
     if start_date < person.birth_date:
@@ -68,7 +71,13 @@ def enroll(
     if already is not None:
         raise ValidationError("enroll.already_enrolled", field="group")
     cleaned = clean_facts(
-        group, subtype, facts, id_number=person.id_number, birth_date=person.birth_date, on=clock.today()
+        group,
+        subtype,
+        facts,
+        id_number=person.id_number,
+        birth_date=person.birth_date,
+        on=clock.today(),
+        age_limits=child_age_limits(session),
     )
     override, reason = _clean_override(scope, risk_override, risk_override_reason)
     auto = rules.compute_risk(group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
@@ -143,7 +152,13 @@ def update_enrollment(
         raise ValidationError("enroll.already_exited", field="group")
     old = enrollment_values(enrollment)
     cleaned = clean_facts(
-        enrollment.group, subtype, facts, id_number=person.id_number, birth_date=person.birth_date, on=clock.today()
+        enrollment.group,
+        subtype,
+        facts,
+        id_number=person.id_number,
+        birth_date=person.birth_date,
+        on=clock.today(),
+        age_limits=child_age_limits(session),
     )
     if scope.can("risk.override"):
         override, reason = _clean_override(scope, risk_override, risk_override_reason)
@@ -201,6 +216,8 @@ def exit_enrollment(
     enrollment, person = _load(session, scope, enrollment_id)
     if enrollment.end_date is not None:
         raise ValidationError("enroll.already_exited", field="reason")
+    if not reason:
+        raise ValidationError("error.required", field="reason")
     enums.check("reason", reason, enums.EXIT_REASONS[enrollment.group])
     if end_date > clock.today():
         raise ValidationError("enroll.exit_in_future", field="end_date")

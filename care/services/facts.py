@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from care import enums, ids
+from care import enums, ids, rules
 from care.errors import ValidationError
 from db.models import ChildDetails, DisabledDetails, ElderlyDetails, Enrollment
 
@@ -35,7 +35,22 @@ def _text(value: Any, limit: int) -> str:
     return text[:limit]
 
 
-def _int(value: Any, field: str) -> int:
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _required(facts: Mapping[str, Any], field: str, allowed: tuple[Any, ...]) -> Any:
+    """A fact the user must choose: refused when left empty (never defaulted) or not allowed."""
+    value = facts.get(field)
+    if _missing(value):
+        raise ValidationError("error.required", field=field)
+    enums.check(field, value, allowed)
+    return value
+
+
+def _int(value: Any, field: str) -> int | None:
+    if _missing(value):
+        return None
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -43,24 +58,35 @@ def _int(value: Any, field: str) -> int:
 
 
 def clean_facts(
-    group: str, subtype: str, facts: Mapping[str, Any], *, id_number: str, birth_date: dt.date, on: dt.date
+    group: str,
+    subtype: str,
+    facts: Mapping[str, Any],
+    *,
+    id_number: str,
+    birth_date: dt.date,
+    on: dt.date,
+    age_limits: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The group's facts, validated against the group's rules and the person's age on ``on``."""
+    """The group's facts, validated against the group's rules and the person's age on ``on``.
+
+    ``age_limits``: the county's child age limits by sub-type (None: the national ones).
+    """
     enums.check("group", group, enums.GROUPS)
+    if _missing(subtype):
+        raise ValidationError("error.required", field="subtype")
     enums.check("subtype", subtype, enums.SUBTYPES[group])
     age = ids.age_on(birth_date, on)
     if group == "child":
-        return _child(facts, age)
+        return _child(subtype, facts, age, rules.child_age_limit(subtype, age_limits))
     if group == "elderly":
         return _elderly(facts, age)
     return _disabled(subtype, facts, id_number)
 
 
-def _child(facts: Mapping[str, Any], age: int) -> dict[str, Any]:
-    if age >= enums.CHILD_AGE_LIMIT:
-        raise ValidationError("enroll.child_too_old", field="birth_date", age=age)
-    guardianship = facts.get("guardianship") or ""
-    enums.check("guardianship", guardianship, enums.GUARDIANSHIP)
+def _child(subtype: str, facts: Mapping[str, Any], age: int, limit: int) -> dict[str, Any]:
+    if age >= limit:
+        raise ValidationError(f"enroll.child_too_old.{subtype}", field="birth_date", age=age, limit=limit)
+    guardianship = _required(facts, "guardianship", enums.GUARDIANSHIP)
     schooling = facts.get("schooling") or ""
     if schooling:
         enums.check("schooling", schooling, enums.SCHOOLING)
@@ -79,10 +105,8 @@ def _child(facts: Mapping[str, Any], age: int) -> dict[str, Any]:
 def _elderly(facts: Mapping[str, Any], age: int) -> dict[str, Any]:
     if age < enums.ELDERLY_MIN_AGE:
         raise ValidationError("enroll.elderly_too_young", field="birth_date", age=age)
-    living = facts.get("living_arrangement") or ""
-    enums.check("living_arrangement", living, enums.LIVING)
-    self_care = facts.get("self_care") or ""
-    enums.check("self_care", self_care, enums.SELF_CARE)
+    living = _required(facts, "living_arrangement", enums.LIVING)
+    self_care = _required(facts, "self_care", enums.SELF_CARE)
     return {
         "living_arrangement": living,
         "self_care": self_care,
@@ -93,16 +117,25 @@ def _elderly(facts: Mapping[str, Any], age: int) -> dict[str, Any]:
 def _disabled(subtype: str, facts: Mapping[str, Any], id_number: str) -> dict[str, Any]:
     category = _int(facts.get("category"), "category")
     grade = _int(facts.get("grade"), "grade")
-    enums.check("category", category, enums.DISABILITY_CATEGORIES)
-    enums.check("grade", grade, enums.DISABILITY_GRADES)
+    for field, value, allowed in (
+        ("category", category, enums.DISABILITY_CATEGORIES),
+        ("grade", grade, enums.DISABILITY_GRADES),
+    ):
+        if value is not None:
+            enums.check(field, value, allowed)
     raw_cert = facts.get("certificate_no")
     certificate: str | None = None
-    if raw_cert not in (None, ""):
+    if not _missing(raw_cert):
+        # The certificate number carries the category and grade: read from it, checked against any chosen.
         certificate, category, grade = ids.parse_certificate(
             raw_cert, id_number=id_number, category=category, grade=grade
         )
     elif subtype == "certified":
         raise ValidationError("enroll.certificate_required", field="certificate_no")
+    if category is None:
+        raise ValidationError("error.required", field="category")
+    if grade is None:
+        raise ValidationError("error.required", field="grade")
     return {
         "category": category,
         "grade": grade,

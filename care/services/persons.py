@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -96,11 +98,32 @@ def _check_duplicate(session: Session, scope: Scope, id_number: str, own_id: int
     raise ValidationError("person.duplicate_elsewhere", field="id_number")
 
 
+class CountyRegions:
+    """The region codes of the counties in this database's area list (``region in ...``).
+
+    A county's own list is authoritative for its own code, even one GB/T 2260 does not hold (the
+    demo county). Asked only for a number outside GB/T 2260; the identity map answers repeats.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __contains__(self, region: object) -> bool:
+        if not isinstance(region, str) or len(region) != 6 or not region.isdigit():
+            return False
+        area = self.session.get(Area, region + "000000")
+        return area is not None and area.level == "county"
+
+
 def clean_person(
     session: Session, scope: Scope, values: Mapping[str, Any], *, own_id: int | None = None
 ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
     """Validated person fields from a form or import row, and warnings (e.g. outside the county)."""
-    info = ids.parse_id_number(values.get("id_number"))
+    info = ids.parse_id_number(values.get("id_number"), check_region=False)
+    stored = session.get(Person, own_id) if own_id is not None else None
+    if stored is None or stored.id_number != info.number:
+        # A number already on the register keeps its region; a new or changed one must name a known one.
+        ids.require_known_region(info.region, local_regions=CountyRegions(session))
     sex = values.get("sex") or info.sex
     birth = values.get("birth_date") or info.birth_date
     if isinstance(birth, dt.datetime):
@@ -237,3 +260,43 @@ def record_person_view(session: Session, scope: Scope, *, person_id: int, full_i
         raise audit.denied(NotFound(), scope=scope, action="person.view", entity="person", entity_id=person_id)
     action = "person.view_full_id" if full_id else "person.view"
     audit.record(session, scope=scope, action=action, entity="person", entity_id=person_id)
+
+
+# Opening a person's phone number to call or their home to navigate to is a view of personal
+# data: each opening is audited.
+CONTACT_KINDS = ("call", "navigate")
+_DIALABLE = re.compile(r"\+?\d[\d\s\-()（）]{3,}\d")
+
+
+def dialable(phone: str | None) -> str:
+    """The first telephone number in a phone cell, as a tel: link takes it ('' when there is none)."""
+    found = _DIALABLE.search(unicodedata.normalize("NFKC", phone or ""))
+    if found is None:
+        return ""
+    text = found.group(0)
+    return ("+" if text.startswith("+") else "") + "".join(ch for ch in text if ch.isdigit())
+
+
+def open_contact(session: Session, scope: Scope, *, person_id: int, what: str) -> str:
+    """For a visit: the full number to call (``what='call'``) or 'lat,lon' of the home ('navigate').
+
+    Only for someone who records visits and may see the person (a coordinator: their own
+    caseload); '' when there is nothing to call or no location. Each opening is audited.
+    """
+    if what not in CONTACT_KINDS:
+        raise ValidationError("person.contact_unknown", field="what")
+    action = "person.call" if what == "call" else "person.navigate"
+    if not scope.can("visit.record"):
+        raise audit.denied(PermissionDenied(), scope=scope, action=action, entity="person", entity_id=person_id)
+    person = visible_person(session, scope, person_id)
+    if person is None:
+        raise audit.denied(NotFound(), scope=scope, action=action, entity="person", entity_id=person_id)
+    if what == "call":
+        value = dialable(person.phone)
+    else:
+        located = person.lat is not None and person.lon is not None
+        value = f"{person.lat:.6f},{person.lon:.6f}" if located else ""
+    audit.record(
+        session, scope=scope, action=action, entity="person", entity_id=person_id, detail={"found": bool(value)}
+    )
+    return value

@@ -2,8 +2,9 @@
  * CareMap: draws a county map from its data document.
  *
  * care/maps.py build_map puts everything that differs from one map to the next (tiles, boundaries
- * and labels, village circles, person dots per group, legend, layer names, bounds, maximum zoom)
- * into one JSON document (the page's application/json script element "care-map-data"), and calls
+ * and labels, village circles, person dots per group, legend, layer names, bounds or the notice of a
+ * map without them, maximum zoom) into one JSON document (the page's application/json script
+ * element "care-map-data"), and calls
  * CareMap.draw(map, data) from a script that is the same for every map. Every text in the
  * document that reaches innerHTML or a tooltip was made inert in Python (care.maps.leaflet_safe);
  * this file never builds markup from anything else.
@@ -14,9 +15,26 @@
 (function () {
     "use strict";
 
-    function addTiles(map, tiles) {
+    function tilesFailed(map, basemap) {
+        if (map.careTilesFailed || !basemap) {
+            return;
+        }
+        var notice = L.control({position: "bottomleft"});
+        notice.onAdd = function () {
+            var div = L.DomUtil.create("div", "care-basemap care-basemap-failed");
+            // A catalog text and the configured tile hosts, made inert in Python (leaflet_safe).
+            div.innerHTML = basemap.failed;
+            return div;
+        };
+        map.careTilesFailed = notice.addTo(map);
+    }
+
+    function addTiles(map, tiles, basemap) {
         for (var i = 0; i < tiles.length; i++) {
-            L.tileLayer(tiles[i].url, tiles[i].options).addTo(map);
+            var layer = L.tileLayer(tiles[i].url, tiles[i].options);
+            // A grey map without a word is what an intranet sees when the tiles cannot load.
+            layer.on("tileerror", function () { tilesFailed(map, basemap); });
+            layer.addTo(map);
         }
     }
 
@@ -80,7 +98,34 @@
         });
     }
 
-    var DRAW = {shapes: drawShapes, villages: drawVillages, persons: drawPersons};
+    function drawMarks(layer, spec) {
+        var rows = spec.rows;
+        for (var i = 0; i < rows.length; i++) {
+            var r = rows[i];
+            // Not interactive: a click on a mark places the location there, like any click on the map.
+            var dot = L.circleMarker([r[0], r[1]], {
+                radius: 8, color: "#ffffff", weight: 2, fillColor: r[2], fillOpacity: 0.95, interactive: false
+            });
+            // r[3] is inert (leaflet_safe).
+            // r[4]: which side the label goes, so that two nearby marks do not cover each other.
+            var right = r[4] === "right";
+            dot.bindTooltip(r[3], {permanent: true, direction: r[4], offset: [right ? 10 : -10, 0]});
+            layer.addLayer(dot);
+        }
+    }
+
+    var DRAW = {shapes: drawShapes, villages: drawVillages, persons: drawPersons, marks: drawMarks};
+
+    function addNotice(map, html) {
+        var notice = L.control({position: "bottomleft"});
+        notice.onAdd = function () {
+            var div = L.DomUtil.create("div", "care-basemap care-notice");
+            // A catalog text, made inert in Python (leaflet_safe).
+            div.innerHTML = html;
+            return div;
+        };
+        notice.addTo(map);
+    }
 
     function addLegend(map, html) {
         var legend = L.control({position: "bottomright"});
@@ -97,7 +142,14 @@
         if (data.maxZoom) {
             map.setMaxZoom(data.maxZoom);
         }
-        addTiles(map, data.tiles || []);
+        // The view first: tiles added at the common world-level start would be fetched for nothing.
+        // No bounds: nothing in view has a place, and the map stays on the world and says so.
+        if (data.bounds) {
+            map.fitBounds(data.bounds);
+        } else if (data.notice) {
+            addNotice(map, data.notice);
+        }
+        addTiles(map, data.tiles || [], data.basemap);
         var control = L.control.layers({}, {}, {position: "topright", collapsed: false, autoZIndex: true});
         var layers = data.layers || [];
         for (var i = 0; i < layers.length; i++) {
@@ -113,9 +165,6 @@
         }
         addLegend(map, data.legend || "");
         control.addTo(map);
-        if (data.bounds) {
-            map.fitBounds(data.bounds);
-        }
         return map;
     }
 

@@ -155,7 +155,7 @@ def test_the_audit_page_lists_filters_and_verifies_the_chain(app_as, demo_db):
     assert at.dataframe, "the log shows events"
     at.selectbox(key="audit_action").set_value("login").run()
     shown = at.dataframe[0].value
-    assert set(shown.iloc[:, 3]) == {"login"}
+    assert set(shown.iloc[:, 3]) == {"登录"}
     at.button(key="audit_verify").click().run()
     assert "哈希链完整" in _texts(at)
 

@@ -346,9 +346,14 @@ def test_a_warning_about_an_assignment_names_the_worker_escaped(own_app_as, plan
     at.session_state["asg_village"] = planted["village"]
     at.session_state["asg_township"] = planted["township"]
     at.session_state["asg_group"] = "child"
+    at.session_state["asg_fitting"] = False
     at.session_state["asg_target"] = planted["rehab"]
     at.run()
     check(at, "assign picked")
+    # Warned before saving, by name, and saved only once confirmed.
+    assert any(REHAB_NAME in shown_payloads(w.value) for w in at.warning)
+    assert at.button(key="asg_apply").disabled
+    at.checkbox(key=f"asg_misfit_ok_{planted['rehab']}").check().run()
     at.button(key="asg_apply").click().run()
     assert REHAB_NAME in check(at, "assign warning")
     assert any(REHAB_NAME in shown_payloads(w.value) for w in at.warning)

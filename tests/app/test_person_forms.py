@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 import ui
 from care import services
 from care.auth import scope_of
-from db.models import Person, User
+from db.models import Area, Person, User
 from db.session import get_engine, reading, transaction
 from tests.app.conftest import person_ref
 
@@ -162,3 +162,42 @@ def test_the_edit_form_shows_the_id_masked_and_the_full_number_only_through_the_
     assert person.id_number in "\n".join(str(c.value) for c in at.code)
     assert _full_id_events(demo_db, person.id) == 1
     assert user.role == "admin"
+
+
+def test_a_place_clicked_on_the_picker_fills_the_forms_boxes_and_clearing_empties_them(app_as):
+    at = app_as("township")
+    at.run()
+    at.switch_page("pages/person_new.py").run()
+    assert "还没有位置：此人在地图上不显示" in "\n".join(c.value for c in at.caption)
+    # What a click on the map hands over (the component itself does not run under AppTest).
+    at.session_state["new_pending_place"] = (26.412345, 108.123456)
+    at.run()
+    assert at.number_input(key="new_lat").value == 26.412345
+    assert at.number_input(key="new_lon").value == 108.123456
+    assert "已选位置：纬度 26.412345，经度 108.123456" in "\n".join(c.value for c in at.caption)
+    at.button(key="new_loc_clear").click().run()
+    at.run()
+    assert at.number_input(key="new_lat").value is None
+    assert at.number_input(key="new_lon").value is None
+
+
+def test_a_village_without_a_centre_is_named_and_the_picker_starts_near_it(app_as, demo_db):
+    engine = get_engine(str(demo_db["path"]))
+    with transaction(engine) as session:
+        user = session.scalar(select(User).where(User.username == demo_db["accounts"]["township"]["username"]))
+        village = session.scalar(
+            select(Area).where(Area.level == "village", Area.code.startswith(user.area_code[:9])).order_by(Area.code)
+        )
+        code, name, saved = village.code, village.name, (village.lat, village.lon, village.boundary)
+        village.lat = village.lon = village.boundary = None
+    try:
+        at = app_as("township")
+        at.run()
+        at.switch_page("pages/person_new.py").run()
+        at.selectbox(key="new_loc_village").set_value(code).run()
+        assert not at.exception
+        assert f"{name}还没有中心位置" in _texts(at)
+    finally:
+        with transaction(engine) as session:
+            area = session.get(Area, code)
+            area.lat, area.lon, area.boundary = saved

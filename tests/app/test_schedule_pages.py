@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from care import clock
+from care import areas, clock
 from care.schedule import planning_week, working_days
-from db.models import Assignment, Enrollment, ScheduleDay, Setting, User, Worker
+from db.models import Assignment, Enrollment, Person, ScheduleDay, Setting, User, Worker
 from db.session import get_engine, reading, transaction
 
 
@@ -70,8 +70,13 @@ def test_the_unassigned_tab_lists_and_assigns_enrollments_with_nobody(own_app_as
     at.switch_page("pages/assignments.py").run()
     assert "条在册记录尚未分配责任人" in _texts(at)
     at.checkbox(key="una_all").check().run()
+    at.toggle(key="una_fitting").set_value(False).run()
     worker = _township_workers(own_demo_db)[0]
     at.selectbox(key="una_target").set_value(worker).run()
+    confirm = [c for c in at.checkbox if c.key and c.key.startswith("una_misfit_ok_")]
+    if confirm:
+        assert at.button(key="una_apply").disabled
+        confirm[0].check().run()
     at.button(key="una_apply").click().run()
     assert not at.exception, [e.value for e in at.exception]
     at.run()
@@ -83,7 +88,7 @@ def test_a_coordinator_plans_their_week_and_sees_routed_days(own_app_as, own_dem
     at.run()
     at.switch_page("pages/schedule.py").run()
     assert not at.exception
-    assert "本周还没有排班" in _texts(at)
+    assert "该周还没有排班" in _texts(at)
     at.button(key="gen_week").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "已生成排班" in _texts(at)
@@ -142,3 +147,46 @@ def test_a_policy_saved_over_someone_elses_change_is_refused(own_app_as, own_dem
             row.value = str(int(row.value) + 5)
     at.button(key="policy_save").click().run()
     assert "已被他人修改" in _texts(at)
+
+
+def _village_with_children(db) -> tuple[str, str]:
+    """A village of the supervisor's township with current children enrolled, and its township."""
+    with reading(_engine(db)) as session:
+        area = session.scalar(select(User.area_code).where(User.username == db["accounts"]["township"]["username"]))
+        village = session.scalar(
+            select(Person.village_code)
+            .join(Enrollment, Enrollment.person_id == Person.id)
+            .where(Enrollment.group == "child", Enrollment.end_date.is_(None), Person.village_code.like(area[:9] + "%"))
+            .limit(1)
+        )
+    return village[:9] + "000", village
+
+
+def test_the_assign_tab_offers_only_workers_who_fit_and_warns_before_an_unusual_choice(own_app_as, own_demo_db):
+    township, village = _village_with_children(own_demo_db)
+    at = own_app_as("township")
+    at.run()
+    at.switch_page("pages/assignments.py").run()
+    at.selectbox(key="asg_township").set_value(township).run()
+    at.selectbox(key="asg_village").set_value(village).run()
+    at.selectbox(key="asg_group").set_value("child").run()
+    at.checkbox(key="asg_all").check().run()
+    with reading(_engine(own_demo_db)) as session:
+        staff = {w.id: w for w in session.scalars(select(Worker).where(Worker.area_code.like(township[:9] + "%")))}
+    target = at.selectbox(key="asg_target")
+    labels = set(target.options)
+    offered = [worker_id for worker_id in staff if target.format_func(worker_id) in labels]
+    assert offered, "a village with children has a worker who fits"
+    for worker_id in offered:
+        worker = staff[worker_id]
+        assert worker.active and worker.kind in ("child_director", "volunteer"), worker.kind
+        assert areas.contains(worker.area_code, village), worker.area_code
+    rehab = next(w for w in staff.values() if w.kind == "rehab_coordinator" and w.active)
+    assert rehab.id not in offered
+    # Everyone, then a rehabilitation coordinator: a warning, and saving waits for a confirmation.
+    at.toggle(key="asg_fitting").set_value(False).run()
+    at.selectbox(key="asg_target").set_value(rehab.id).run()
+    assert f"{rehab.name}（康复协调员）通常不负责" in _texts(at)
+    assert at.button(key="asg_apply").disabled
+    at.checkbox(key=f"asg_misfit_ok_{rehab.id}").check().run()
+    assert not at.button(key="asg_apply").disabled

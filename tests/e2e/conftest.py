@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from care import web
+
 # Without playwright the browser fixture skips the tests, or fails them where required.
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -33,7 +35,7 @@ except ImportError:
     PlaywrightError = Exception  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -338,6 +340,23 @@ def login(page: Page, server: DemoServer, role: str) -> None:
     open_app(page, server)
     submit_login(page, *server.accounts[role])
     expect(page.locator(NAV_LINKS).first).to_be_visible()
+    # The cookie is set by a hidden frame after the page shows: a reload or goto before it logs out.
+    wait_cookie(page.context, page)
+
+
+def session_cookies(context: BrowserContext) -> list[dict[str, Any]]:
+    """The login cookie(s) the browser holds (plain HTTP's name or the __Host- one)."""
+    return [c for c in context.cookies() if c["name"] in (web.COOKIE, web.SECURE_COOKIE)]
+
+
+def wait_cookie(context: BrowserContext, page: Page) -> dict[str, Any]:
+    """The login cookie, once the browser has it (10 s at most)."""
+    for _ in range(40):
+        found = session_cookies(context)
+        if found:
+            return found[0]
+        page.wait_for_timeout(250)
+    pytest.fail("the login set no session cookie", pytrace=False)
 
 
 def nav_link(page: Page, title: str) -> Locator:

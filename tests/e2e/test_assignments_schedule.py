@@ -89,7 +89,7 @@ def test_a_supervisor_moves_a_caseload_and_prints_the_new_workers_week(page: Pag
     page.get_by_role("tab", name="工作人员周计划").click()
     wait_idle(page)
     choose(page, "工作人员", target)
-    generate = page.get_by_role("button", name="生成本周排班")
+    generate = page.get_by_role("button", name="生成该周排班")
     if generate.count():
         generate.click()
         wait_idle(page)

@@ -323,7 +323,8 @@ def test_a_new_filter_draws_a_new_map_and_a_click_keeps_the_one_drawn(page, map_
     # The map's script is the same for every map: only the data differs, and with it the frame.
     _click_person(page, _map_frame(page).evaluate(DOT_IDS)[0])
     assert _map_frame(page).evaluate("() => window.careSameFrame === true"), "a click must not redraw the map"
-    page.get_by_text("风险等级", exact=True).last.click()
+    # 着色依据 → 风险等级 (the segmented control, not the risk filter of the same name).
+    page.get_by_role("radio", name="风险等级", exact=True).click()
     wait_idle(page)
     frame = page.frame_locator(MAP_FRAME)
     expect(frame.locator(".care-legend")).to_contain_text("风险等级")
@@ -362,3 +363,59 @@ def test_with_hostile_names_planted_every_page_opens_without_an_error_a_dialog_o
     assert sum(counts) == 0 and dialogs == [], (counts, dialogs)
     assert outside == [], outside
     _assert_no_csp_violation(page, violations, policies)
+
+
+def _whole(locator) -> bool:
+    """Whether a select's box shows its chosen value whole (its text is not cut off)."""
+    return locator.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
+
+
+def test_at_1400_px_the_selects_show_all_and_a_new_village_filter_clears_the_panel(page, map_server):
+    server, _ = map_server
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    login(page, server, "township")
+    _open_map(page)
+    for label in ("风险等级", "巡访状态", "责任人"):
+        select = page.get_by_role("combobox", name=label, exact=True)
+        expect(select).to_have_value("全部")
+        assert _whole(select), f"the {label} select cuts its value off"
+    person_id = _map_frame(page).evaluate(DOT_IDS)[0]
+    _click_person(page, person_id)
+    panel = page.get_by_test_id("stMainBlockContainer")
+    expect(panel.get_by_role("button", name="打开档案")).to_be_visible()
+    shot(page, "23-map-person-picked")
+    # Another village: the person shown before may not be on the new map, so the panel starts over.
+    page.get_by_role("combobox", name="村（社区）", exact=True).click()
+    page.get_by_role("option").nth(1).click()
+    wait_idle(page)
+    expect(panel.get_by_text("点击地图上的人员或村庄圆圈，在此查看详情。")).to_be_visible()
+    expect(panel.get_by_role("button", name="打开档案")).to_have_count(0)
+    shot(page, "24-map-village-changed")
+
+
+def test_on_a_phone_the_filters_fold_away_and_the_map_is_on_the_first_screen(browser, map_server):
+    from tests.e2e.test_my_visits import PHONE, PHONE_AGENT
+
+    server, _ = map_server
+    context = browser.new_context(
+        viewport=PHONE, user_agent=PHONE_AGENT, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    try:
+        phone = context.new_page()
+        login(phone, server, "township")
+        phone.goto(f"{server.url}/map")
+        phone.wait_for_selector(MAP_FRAME, timeout=60_000)
+        wait_idle(phone)
+        more = phone.get_by_test_id("stExpander").filter(has_text="更多筛选")
+        expect(more).to_be_visible()
+        expect(phone.get_by_role("combobox", name="巡访状态", exact=True)).not_to_be_visible()
+        box = phone.locator(MAP_FRAME).bounding_box()
+        assert box is not None and box["y"] < PHONE["height"], f"the map starts at {box} on a phone"
+        shot(phone, "25-map-phone")
+        more.get_by_text("更多筛选").click()
+        expect(phone.get_by_role("combobox", name="巡访状态", exact=True)).to_be_visible()
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], width
+        shot(phone, "26-map-phone-filters")
+    finally:
+        context.close()

@@ -34,14 +34,16 @@ from tests.e2e.conftest import (
     login,
     open_app,
     open_page,
+    session_cookies,
     shot,
     submit_login,
+    wait_cookie,
     wait_idle,
 )
 from tests.e2e.test_login_register import select_first_row
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.e2e
 
@@ -80,19 +82,6 @@ def _expect_title(page: Page, title: str) -> None:
     expect(page.get_by_test_id("stHeading").first).to_have_text(title)
 
 
-def _session_cookies(context: BrowserContext) -> list[dict[str, Any]]:
-    return [c for c in context.cookies() if c["name"] in (COOKIE, "__Host-" + COOKIE)]
-
-
-def _wait_cookie(context: BrowserContext, page: Page) -> dict[str, Any]:
-    for _ in range(40):
-        found = _session_cookies(context)
-        if found:
-            return found[0]
-        page.wait_for_timeout(250)
-    pytest.fail("the login set no session cookie", pytrace=False)
-
-
 def _logged_in_at(page: Page) -> bool:
     return page.locator(NAV_LINKS).count() > 0 and page.get_by_label("密码", exact=True).count() == 0
 
@@ -102,7 +91,7 @@ def _logged_in_at(page: Page) -> bool:
 
 def test_the_login_cookie_is_httponly_strict_and_lives_no_longer_than_a_session(page: Page, demo_server):
     login(page, demo_server, "township")
-    cookie = _wait_cookie(page.context, page)
+    cookie = wait_cookie(page.context, page)
     assert cookie["name"] == COOKIE, "plain HTTP: no __Host- prefix, which needs Secure"
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Strict"
@@ -120,7 +109,7 @@ def test_the_login_cookie_is_httponly_strict_and_lives_no_longer_than_a_session(
 
 def test_a_reload_keeps_the_user_logged_in_on_the_same_page(page: Page, demo_server):
     login(page, demo_server, "township")
-    _wait_cookie(page.context, page)
+    wait_cookie(page.context, page)
     open_page(page, "对象台账")
     assert page.url.endswith("/registers")
     page.reload()
@@ -134,7 +123,7 @@ def test_a_reload_keeps_the_user_logged_in_on_the_same_page(page: Page, demo_ser
 
 def test_a_new_tab_and_a_typed_address_open_logged_in(page: Page, demo_server):
     login(page, demo_server, "county")
-    _wait_cookie(page.context, page)
+    wait_cookie(page.context, page)
     other = page.context.new_page()
     other.goto(f"{demo_server.url}/map")
     wait_idle(other)
@@ -180,7 +169,7 @@ def test_a_person_link_carries_an_opaque_reference_and_a_link_outside_the_scope_
     mine = _person(demo_server, inside_of=username, inside=True)
     theirs = _person(demo_server, inside_of=username, inside=False)
     login(page, demo_server, "township")
-    _wait_cookie(page.context, page)
+    wait_cookie(page.context, page)
     # From the register: the address the file opens at is the shareable one.
     open_page(page, "对象台账")
     page.get_by_test_id("stDataFrame").first.wait_for()
@@ -226,7 +215,7 @@ def test_opening_a_file_from_the_register_puts_its_reference_in_the_address(page
 
 def test_logout_in_one_tab_ends_the_other_tab_at_its_next_click_and_clears_the_cookie(page: Page, demo_server):
     login(page, demo_server, "township")
-    token = _wait_cookie(page.context, page)["value"]
+    token = wait_cookie(page.context, page)["value"]
     other = page.context.new_page()
     other.goto(f"{demo_server.url}/registers")
     wait_idle(other)
@@ -235,10 +224,10 @@ def test_logout_in_one_tab_ends_the_other_tab_at_its_next_click_and_clears_the_c
     wait_idle(page)
     expect(page.get_by_label("密码", exact=True)).to_be_visible()
     for _ in range(40):
-        if not _session_cookies(page.context):
+        if not session_cookies(page.context):
             break
         page.wait_for_timeout(250)
-    assert not _session_cookies(page.context), "the logout clears the cookie"
+    assert not session_cookies(page.context), "the logout clears the cookie"
     with reading(get_engine(str(demo_server.db_path))) as session:
         row = session.get(LoginSession, auth._token_hash(token))
     assert row is not None and row.ended_at is not None, "the token is dead on the server"
@@ -257,7 +246,7 @@ def test_a_password_reset_by_the_admin_ends_the_session_behind_the_cookie(page: 
     open_app(page, demo_server, "/map")
     submit_login(page, "reset_me", "Reset-Me-2026!")
     expect(page.locator(NAV_LINKS).first).to_be_visible()
-    _wait_cookie(page.context, page)
+    wait_cookie(page.context, page)
     with transaction(engine) as session:
         user = session.scalar(select(User).where(User.username == "reset_me"))
         auth.end_sessions_of(session, user_id=user.id)
@@ -438,7 +427,7 @@ def test_the_browser_moved_to_another_app_process_mid_session_stays_logged_in(br
         seen = page.evaluate("window.__navSeen")
         raw = {"admin", "person new", "change password", "login", "setup", "my visits", "home"}
         assert not raw & {s.lower() for s in seen}, seen
-        _wait_cookie(context, page)
+        wait_cookie(context, page)
         # A reconnect that lands on the other process (a proxy without sticky sessions, a restart).
         port_a, port_b = first.rsplit(":", 1)[1], second.rsplit(":", 1)[1]
         assert port_a != port_b

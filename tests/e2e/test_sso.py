@@ -247,8 +247,11 @@ def test_after_logout_the_browser_stays_logged_out_and_the_identity_is_cleared(p
     logouts = len(sso_server.provider.logouts)
 
     # st.logout() takes the browser through Streamlit's logout route and the provider's end of session.
-    with page.expect_navigation(timeout=APP_TIMEOUT_MS):
-        page.get_by_role("button", name="退出登录").click()
+    # The page may change its address in place first (a same-document navigation), so the test waits
+    # for the provider to see the end of session rather than for the first navigation.
+    page.get_by_role("button", name="退出登录").click()
+    _wait_until(page, lambda: len(sso_server.provider.logouts) > logouts, "the provider never saw the end of session")
+    page.wait_for_url(f"{sso_server.url}/**", timeout=APP_TIMEOUT_MS)
     _settle(page)
     expect(page.get_by_label("密码", exact=True)).to_be_visible()
     assert len(sso_server.provider.logouts) == logouts + 1

@@ -172,3 +172,54 @@ def test_a_map_export_outside_the_users_area_is_refused(tmp_path):
     with reading(get_engine(str(db))) as session:
         denied = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "denied")).all()
     assert [(e.username, e.action, e.entity_id) for e in denied] == [("township", "map.export", "522699102000")]
+
+
+def _basemap_meta(page: str) -> str:
+    found = re.search(r'<meta name="caremap-basemap" content="([^"]*)">', page)
+    assert found, "the file does not say which basemap it needs"
+    return found.group(1)
+
+
+def test_a_map_export_uses_the_servers_stored_basemap_and_says_which_servers_it_needs(tmp_path):
+    db = tmp_path / "care.db"
+    build_demo(get_engine(str(db)), residents=60, seed=6)
+    no_env = {"CARE_MAP_TILES": ""}
+    bad = _run("care.admin", "set-tiles", "--db", str(db), "javascript:alert(1)", env=no_env)
+    assert bad.returncode == 2 and "底图设置无法识别" in bad.stderr
+    stored = _run("care.admin", "set-tiles", "--db", str(db), "http://tiles.intranet/{z}/{x}/{y}.png", env=no_env)
+    assert stored.returncode == 0, stored.stderr
+    out = tmp_path / "map.html"
+    done = _run("care.maps", "export", "--db", str(db), "--area", "522699101000", "--out", str(out), env=no_env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["tiles"], summary["tiles_from"], summary["tiles_hosts"]) == (
+        "custom",
+        "setting",
+        ["tiles.intranet"],
+    )
+    page = out.read_text(encoding="utf-8")
+    assert _basemap_meta(page) == "custom tiles.intranet"
+    assert "tile.openstreetmap.org" not in page
+    assert "需要能访问 tiles.intranet" in page and 'id="care-basemap-note"' in page
+    with reading(get_engine(str(db))) as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "settings.tiles")).all()
+    assert [(e.detail["before"], e.detail["after"]) for e in events] == [
+        (None, "http://tiles.intranet/{z}/{x}/{y}.png")
+    ]
+
+
+def test_a_map_export_with_nothing_configured_warns_and_tiles_none_fetches_nothing(tmp_path):
+    db = tmp_path / "care.db"
+    build_demo(get_engine(str(db)), residents=60, seed=6)
+    default_out, none_out = tmp_path / "osm.html", tmp_path / "none.html"
+    args = ("care.maps", "export", "--db", str(db), "--area", "522699101000", "--lang", "en")
+    default = _run(*args, "--out", str(default_out), env={"CARE_MAP_TILES": ""})
+    assert default.returncode == 0 and "No basemap is configured" in default.stderr
+    assert _basemap_meta(default_out.read_text(encoding="utf-8")) == "osm tile.openstreetmap.org"
+    bare = _run(*args, "--out", str(none_out), "--tiles", "none", env={"CARE_MAP_TILES": "osm"})
+    assert bare.returncode == 0 and not bare.stderr, bare.stderr
+    page = none_out.read_text(encoding="utf-8")
+    assert _basemap_meta(page) == "none" and "tile.openstreetmap.org" not in page
+    assert "No basemap (the tile setting is none)" in page
+    refused = _run(*args, "--out", str(tmp_path / "x.html"), "--tiles", "tianditu", env={"CARE_TIANDITU_KEY": ""})
+    assert refused.returncode == 2 and not (tmp_path / "x.html").exists()

@@ -115,8 +115,8 @@ def test_every_id_number_is_valid_unique_and_agrees_with_sex_and_birth(demo: Dem
         rows = session.execute(select(Person.id_number, Person.sex, Person.birth_date)).all()
     assert len({number for number, _, _ in rows}) == len(rows)
     for number, sex, birth in rows:
-        assert ids.is_valid_id_number(number)
-        info = ids.parse_id_number(number)
+        # The demo county's own code 522699 is known from its area list, not from GB/T 2260.
+        info = ids.parse_id_number(number, local_regions={COUNTY_CODE[:6]})
         assert (info.sex, info.birth_date) == (sex, birth)
 
 
@@ -137,16 +137,19 @@ def test_certified_disabled_hold_a_certificate_built_on_their_id(demo: Demo) -> 
     assert all(d.certificate_no is None for subtype, d, _ in rows if subtype == "uncertified")
 
 
-def test_children_are_under_16_and_elders_at_least_60_on_their_registers(demo: Demo) -> None:
+def test_children_are_under_their_sub_types_limit_and_elders_at_least_60_on_their_registers(demo: Demo) -> None:
     with reading(demo.engine) as session:
         rows = session.execute(
-            select(Enrollment.group, Person.birth_date)
+            select(Enrollment.group, Enrollment.subtype, Person.birth_date)
             .join(Person, Person.id == Enrollment.person_id)
             .where(Enrollment.end_date.is_(None))
         ).all()
-    ages = {group: [ids.age_on(birth, TODAY) for g, birth in rows if g == group] for group in enums.GROUPS}
+    ages = {group: [ids.age_on(birth, TODAY) for g, _, birth in rows if g == group] for group in enums.GROUPS}
     assert all(ages[group] for group in enums.GROUPS)
-    assert max(ages["child"]) < enums.CHILD_AGE_LIMIT
+    children = [(subtype, ids.age_on(birth, TODAY)) for g, subtype, birth in rows if g == "child"]
+    assert all(age < enums.CHILD_AGE_LIMITS[subtype] for subtype, age in children)
+    # 困境 and 事实无人抚养 children stay until 18, so some are 16 or 17; no 留守 child is.
+    assert any(age >= 16 for subtype, age in children if subtype != "left_behind")
     assert min(ages["elderly"]) >= enums.ELDERLY_MIN_AGE
 
 
@@ -315,3 +318,15 @@ def test_the_demo_builds_on_a_database_the_app_has_already_opened(tmp_path):
     with transaction(engine) as session:
         daily_upkeep(session)
     assert build_demo(engine, residents=30, seed=1)["persons"] == 30
+
+
+def test_building_the_demo_reports_each_step_in_order_and_each_step_has_a_label(tmp_path):
+    from care.demo import BUILD_STEPS
+    from care.i18n import CATALOG
+
+    steps: list[str] = []
+    build_demo(get_engine(str(tmp_path / "steps.db")), residents=40, seed=3, progress=steps.append)
+    assert steps == list(BUILD_STEPS)
+    for step in BUILD_STEPS:
+        zh, en = CATALOG[f"setup.step.{step}"]
+        assert zh and en and zh != en

@@ -163,7 +163,13 @@ def test_a_point_outside_the_county_is_saved_with_a_warning(engine, world):
 @pytest.mark.parametrize(
     ("group", "subtype", "facts", "birth", "key"),
     [
-        ("child", "left_behind", {"guardianship": "grandparent"}, dt.date(2010, 1, 1), "enroll.child_too_old"),
+        (
+            "child",
+            "left_behind",
+            {"guardianship": "grandparent"},
+            dt.date(2010, 1, 1),
+            "enroll.child_too_old.left_behind",
+        ),
         (
             "elderly",
             "alone",

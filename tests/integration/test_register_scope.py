@@ -98,3 +98,39 @@ def test_the_person_file_shows_enrollments_risk_reasons_workers_and_due_dates(en
     assert groups["child"].worker == "吴儿主" and groups["disabled"].worker == "李康复"
     assert groups["child"].next_due_on == TODAY - dt.timedelta(days=200) + dt.timedelta(days=7)
     assert pf.next_due_on == groups["child"].next_due_on and pf.risk == "high"
+
+
+def test_counts_say_what_they_count_and_agree_once_their_basis_is_known(engine, world):
+    """Home counts persons on a register today; the register lists every person, by status."""
+    from sqlalchemy import select
+
+    from care.queries.registers import register_status_counts
+    from db.models import Enrollment, Person
+    from db.session import transaction
+
+    scope = world.scopes["township_a"]
+    pid = world.persons["a1_elder_unassigned"]
+    with transaction(engine) as session:
+        person = session.get(Person, pid)
+        person.status = "moved"
+        for enrollment in session.scalars(select(Enrollment).where(Enrollment.person_id == pid)):
+            enrollment.end_date = TODAY
+    with reading(engine) as session:
+        summary = home_summary(session, scope, TODAY)
+        total = register_count(session, scope, RegisterFilter(), TODAY)
+        by_status = register_status_counts(session, scope, RegisterFilter(), TODAY)
+        overdue = session.execute(
+            select(Enrollment.person_id)
+            .join(Person)
+            .where(
+                Enrollment.end_date.is_(None),
+                Enrollment.next_due_on < TODAY,
+                Person.village_code.like(world.township_a[:9] + "%"),
+                Person.deleted.is_(False),
+            )
+        ).all()
+    assert sum(by_status.values()) == total == len(EXPECTED["township_a"])
+    assert by_status.get("moved") == 1
+    # The moved person is listed on the register but no longer counted as on a register today.
+    assert summary.persons == total - 1
+    assert summary.overdue == len(overdue) and summary.overdue_persons == len({row[0] for row in overdue})

@@ -140,6 +140,44 @@ def test_a_merged_area_is_no_longer_offered_or_accepted(engine, may):
     }
 
 
+def _outline(lon: float, lat: float) -> str:
+    ring = [[lon, lat], [lon + 0.1, lat], [lon + 0.1, lat + 0.1], [lon, lat + 0.1], [lon, lat]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def test_the_report_map_gets_the_outlines_of_its_area_and_the_areas_below_only(engine, may):
+    every = (may.county, may.township_a, may.township_b, may.village_a1, may.village_a2, may.village_b1)
+    with transaction(engine) as session:
+        for k, code in enumerate(every):
+            session.execute(update(Area).where(Area.code == code).values(boundary=_outline(108 + 0.1 * k, 26.3)))
+    county = _report(engine, may.scopes["county"])
+    assert county.map_boundaries["code"].tolist() == [may.county, may.township_a, may.township_b]
+    assert county.map_boundaries["boundary"].tolist() == [_outline(108 + 0.1 * k, 26.3) for k in range(3)]
+    township = _report(engine, may.scopes["township_a"])
+    assert township.map_boundaries["code"].tolist() == [may.township_a, may.village_a1, may.village_a2]
+    village = _report(engine, may.scopes["county"], area=may.village_b1)
+    assert village.map_boundaries["code"].tolist() == [may.village_b1]
+    # A merged-away village's outline is no longer drawn.
+    with transaction(engine) as session:
+        session.execute(update(Area).where(Area.code == may.village_a2).values(valid_to=dt.date(2026, 1, 1)))
+    assert _report(engine, may.scopes["township_a"]).map_boundaries["code"].tolist() == [
+        may.township_a,
+        may.village_a1,
+    ]
+
+
+def test_the_workbook_total_row_matches_the_areas_read_from_the_database(engine, may):
+    report = _report(engine, may.scopes["county"])
+    meta = ExportMeta("522699000000", "青山县", "2026-05", "county", dt.datetime(2026, 6, 10, 9))
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook_bytes(report, None, meta)[0]))["概览"]
+    last = [c.value for c in sheet[sheet.max_row]]
+    assert last[0] == "合计"
+    head = [c.value for c in sheet[sheet.max_row - len(report.by_area) - 1]]
+    total = dict(zip(head, last, strict=True))
+    assert total["在册人次"] == report.kpis["enrollments_listed"] == report.by_area["enrollments_listed"].sum()
+    assert total["月探访率"] == pytest.approx(report.kpis["visit_rate"])
+
+
 def test_a_future_month_is_refused(engine, may):
     with pytest.raises(ValidationError):
         _report(engine, may.scopes["county"], month="2026-07")

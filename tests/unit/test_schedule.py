@@ -8,7 +8,17 @@ import random
 
 import pytest
 
-from care.schedule import Due, haversine_km, nearest_neighbour, path_km, route, spread, two_opt, working_days
+from care.schedule import (
+    Due,
+    haversine_km,
+    nearest_neighbour,
+    path_km,
+    planning_week,
+    route,
+    spread,
+    two_opt,
+    working_days,
+)
 
 D = dt.date
 
@@ -141,3 +151,19 @@ def test_stops_kept_from_an_earlier_plan_count_against_the_daily_limit(taken, ex
 def test_a_week_runs_monday_to_friday_from_any_day_in_it(day, monday, friday):
     days = working_days(day)
     assert (days[0], days[-1], len(days)) == (monday, friday, 5)
+
+
+@pytest.mark.parametrize(
+    ("today", "monday"),
+    [
+        (D(2026, 6, 8), D(2026, 6, 8)),  # Monday: this week
+        (D(2026, 6, 10), D(2026, 6, 8)),  # Wednesday: still this week
+        (D(2026, 6, 11), D(2026, 6, 15)),  # Thursday: next week
+        (D(2026, 6, 12), D(2026, 6, 15)),  # Friday: next week
+        (D(2026, 6, 13), D(2026, 6, 15)),  # the weekend: next week
+        (D(2026, 6, 14), D(2026, 6, 15)),
+        (D(2026, 12, 31), D(2027, 1, 4)),  # a Thursday at the turn of the year
+    ],
+)
+def test_the_week_to_plan_is_next_week_from_thursday_on(today, monday):
+    assert planning_week(today) == monday

@@ -77,11 +77,33 @@ def test_projection_keeps_north_up_and_every_point_inside_the_box():
 
 def test_the_pdf_sheet_holds_the_chinese_text_of_the_stops(plan):
     reader = PdfReader(io.BytesIO(sheet_pdf(plan, "zh", dt.date(2026, 6, 10))))
-    assert len(reader.pages) == 5
+    assert len(reader.pages) == 1  # only Monday has visits
     # pypdf reads the CID font's two-byte codes with NUL separators; the characters are all there.
     text = reader.pages[0].extract_text().replace("\x00", "")
     for expected in ("巡访周表", "吴儿主", "张小花", "没有坐标的人", "重点查看"):
         assert expected in text
+
+
+def _pdf_pages(plan, lang="zh"):
+    reader = PdfReader(io.BytesIO(sheet_pdf(plan, lang, dt.date(2026, 6, 10))))
+    return [re.sub(r"[\s\x00]+", "", page.extract_text()) for page in reader.pages]
+
+
+def test_the_pdf_prints_only_days_with_visits_and_names_the_days_without(plan):
+    plan.days[3].stops.append(_stop(4, "周四的人"))
+    pages = _pdf_pages(plan)
+    assert len(pages) == 2
+    assert "周一06-08" in pages[0] and "周四06-11" in pages[1] and "周四的人" in pages[1]
+    assert "以下日期没有安排巡访：周二06-09、周三06-10、周五06-12" in pages[0]
+    assert not any("当天没有安排巡访" in page for page in pages)
+
+
+def test_a_week_without_any_visit_prints_one_page_saying_so(plan):
+    for day in plan.days:
+        day.stops.clear()
+    pages = _pdf_pages(plan, "en")
+    assert len(pages) == 1
+    assert "Novisitsplannedon:Mon06-08,Tue06-09,Wed06-10,Thu06-11,Fri06-12" in pages[0]
 
 
 def test_the_sheet_speaks_english_when_asked(plan):
