@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from care import clock
 from care.auth import scope_of
+from care.bench_households import bench_households
 from care.bench_map import bench_map
 from care.bench_reports import bench_reports
 from care.bench_schedule import bench_schedule
@@ -108,6 +109,7 @@ BENCHES["map"] = bench_map
 BENCHES["schedule"] = bench_schedule
 BENCHES["visits"] = bench_visits
 BENCHES["reports"] = bench_reports
+BENCHES["households"] = bench_households
 
 
 def _ensure_data(engine: Engine) -> int:

@@ -15,7 +15,7 @@ import json
 import math
 import random
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from care import clock, enums, ids, policy, rules
 from care.auth import hash_password
+from care.queries.households import DISABLED_ELDERLY
 from care.scope import Scope
-from care.services.due import SETTING_RISKS_REFRESHED, ensure_default_policy, refresh_due_dates
+from care.services.due import SETTING_RISKS_REFRESHED, ensure_default_policy, refresh_due_dates, refresh_risks
 from care.services.enrollments import enroll
 from care.services.persons import create_person, soft_delete_person
 from db.migrate import upgrade
@@ -38,6 +39,8 @@ from db.models import (
     DisabledDetails,
     ElderlyDetails,
     Enrollment,
+    Household,
+    HouseholdMember,
     Need,
     Person,
     Setting,
@@ -226,6 +229,24 @@ AGEING_OUT_SHARE = 0.03  # children reaching their sub-type's age limit within 9
 HISTORY_SHARE, UNASSIGNED_SHARE, BEHIND_SHARE, JOINT_SHARE = 0.05, 0.03, 0.10, 0.6
 NEED_SHARE = 0.006
 COORDINATOR_BEHIND = 3
+
+# Households (户). Elders who live with someone may share a household with registered relatives of
+# their village; everyone else on the registers lives in a household of their own.
+FAMILY_LIVING = ("with_spouse", "with_relatives")
+# 留守老人 and disabled elders often raise the grandchildren their migrant children left behind.
+GRANDPARENT_SUBTYPES = ("left_behind", "disabled_elderly", "severe_disabled")
+GRANDPARENT_GAP = (45, 65)  # years a grandparent is older than a grandchild
+PARENT_GAP = (20, 42)  # years a parent is older than their child
+SPOUSE_GAP = 8  # years between spouses at most
+SIBLING_GAP = 12  # years between the oldest and youngest grandchild of a household at most
+GRANDCHILDREN = ((1, 50), (2, 38), (3, 12))  # grandchildren of one household on the register
+# Many grandparents raising a child are under 60, so not on the elderly register themselves.
+GRANDPARENT_REGISTERED_SHARE = 0.6
+SECOND_GRANDPARENT_SHARE = 0.7  # a grandparent living with a spouse has them on the register too
+DISABLED_WITH_PARENTS_SHARE = 0.6  # disabled adults looked after by their elderly parents
+SECOND_PARENT_SHARE = 0.5
+COUPLE_SHARE = 0.75  # elders living with a spouse whose spouse is also an elder on the register
+HUKOU_SHARE = 0.3  # households whose 户口簿 户号 was recorded
 
 CHILD_SUBTYPES = (("left_behind", 75), ("distressed", 20), ("unsupported", 5))
 GUARDIANSHIP_BY_SUBTYPE: dict[str, tuple[tuple[str, int], ...]] = {
@@ -566,6 +587,20 @@ class _Person:
     name: str = ""
     status: str = "active"
     enrollments: list[_Enrollment] = field(default_factory=list)
+    home: _Household | None = None
+    relation: str = "head"
+    # Own address, latitude and longitude (the household's are its head's), and registration time.
+    place: tuple[str, float | None, float | None] = ("", None, None)
+    created: dt.datetime = dt.datetime(2000, 1, 1)
+
+
+@dataclass(slots=True, eq=False)
+class _Household:
+    head: _Person
+    members: list[_Person] = field(default_factory=list)
+    id: int = 0
+    hukou_no: str = ""
+    room: int = 0  # grandchildren still to join
 
 
 @dataclass(slots=True, eq=False)
@@ -603,7 +638,7 @@ class _Builder:
         self.visits = 0
         self.ids = {
             model.__tablename__: _Ids(session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0)
-            for model in (Person, Enrollment, Worker, User, Assignment, Visit, Need)
+            for model in (Person, Enrollment, Worker, User, Assignment, Visit, Need, Household, HouseholdMember)
         }
 
     def _insert(self, model: type[Base], rows: list[dict[str, Any]]) -> None:
@@ -835,7 +870,10 @@ class _Builder:
         for person in persons:
             self._identity(rng, person, taken)
             self._enroll(rng, person)
+        households = self._households(residents, persons)
+        self._family_risks(households)
         self._insert_persons(rng, persons)
+        self._insert_households(households)
         return persons
 
     @staticmethod
@@ -941,11 +979,14 @@ class _Builder:
         if person.prior:
             self._prior_episode(rng, person, primary)
         for enrollment in person.enrollments:
-            on = self.today if enrollment.end is None else enrollment.end - dt.timedelta(days=1)
-            age = ids.age_on(person.birth, max(on, person.birth))
-            level = rules.compute_risk(enrollment.group, enrollment.subtype, enrollment.facts, age).level
-            enrollment.risk = level
-            enrollment.interval = policy.DEFAULT_INTERVALS[(enrollment.group, level)]
+            self._rate(person, enrollment, rules.NO_FAMILY)
+
+    def _rate(self, person: _Person, enrollment: _Enrollment, family: rules.Family) -> None:
+        on = self.today if enrollment.end is None else enrollment.end - dt.timedelta(days=1)
+        age = ids.age_on(person.birth, max(on, person.birth))
+        level = rules.compute_risk(enrollment.group, enrollment.subtype, enrollment.facts, age, family).level
+        enrollment.risk = level
+        enrollment.interval = policy.DEFAULT_INTERVALS[(enrollment.group, level)]
 
     def _end(self, rng: random.Random, person: _Person, primary: _Enrollment) -> None:
         reason = person.ending or "other"
@@ -1051,6 +1092,133 @@ class _Builder:
             "assistive_devices": devices,
         }
 
+    # households ----------------------------------------------------------------------------
+
+    def _households(self, residents: int, persons: list[_Person]) -> list[_Household]:
+        """Every person in exactly one household: relatives of one village together, the rest alone."""
+        rng = demo_rng(self.seed, f"households:{residents}")
+        by_village: dict[str, list[_Person]] = {}
+        for person in persons:
+            by_village.setdefault(person.village.code, []).append(person)
+        for people in by_village.values():
+            self._village_households(rng, people)
+        households: list[_Household] = []
+        numbers: dict[str, int] = {}
+        for person in persons:
+            if person.home is None:
+                person.home = _Household(person, [person])
+            home = person.home
+            if home.id:
+                continue
+            home.id = self.ids["households"].take()
+            village = home.head.village.code
+            if rng.random() < HUKOU_SHARE and numbers.get(village, 0) < 999:
+                # 户号: the township and village digits of the village code and a number within it.
+                numbers[village] = numbers.get(village, 0) + 1
+                home.hukou_no = f"{village[6:]}{numbers[village]:03d}"
+            households.append(home)
+        return households
+
+    def _village_households(self, rng: random.Random, people: list[_Person]) -> None:
+        """Disabled adults with their elderly parents, grandparents with left-behind grandchildren,
+        elderly couples; only persons on a register today, all of one village."""
+        elders = [p for p in people if _living(p) in FAMILY_LIVING]
+        rng.shuffle(elders)
+        for adult in people:
+            if adult.kind != "disabled" or _active(adult, "disabled") is None:
+                continue
+            if not enums.ADULT_AGE <= ids.age_on(adult.birth, self.today) < enums.ELDERLY_MIN_AGE:
+                continue
+            if rng.random() >= DISABLED_WITH_PARENTS_SHARE:
+                continue
+            parent = _take(
+                elders, (p for p in elders if _living(p) == "with_relatives" and _gap_in(p, adult, PARENT_GAP))
+            )
+            if parent is None:
+                continue
+            parents = [parent]
+            if rng.random() < SECOND_PARENT_SHARE:
+                other = _take(elders, (p for p in elders if _spouses(parent, p) and _gap_in(p, adult, PARENT_GAP)))
+                if other is not None:
+                    parents.append(other)
+            home = _new_home(parents)
+            _join(home, adult, "child")
+
+        with_grandchildren: list[_Household] = []
+        for child in people:
+            enrollment = _active(child, "child")
+            if enrollment is None or enrollment.facts.get("guardianship") != "grandparent":
+                continue
+            siblings = next((h for h in with_grandchildren if _room_for(h, child)), None)
+            if siblings is not None:
+                _join(siblings, child, "grandchild")
+                siblings.room -= 1
+                if not siblings.room:
+                    with_grandchildren.remove(siblings)
+                continue
+            if rng.random() >= GRANDPARENT_REGISTERED_SHARE:
+                continue
+            # The youngest grandparent who fits: the oldest elders seldom raise a small child.
+            head = _take_youngest(
+                elders,
+                [p for p in elders if _subtype(p) in GRANDPARENT_SUBTYPES and _gap_in(p, child, GRANDPARENT_GAP)],
+            )
+            if head is None:
+                continue
+            grandparents = [head]
+            if _living(head) == "with_spouse" and rng.random() < SECOND_GRANDPARENT_SHARE:
+                spouse = _take(
+                    elders,
+                    (
+                        p
+                        for p in elders
+                        if _spouses(head, p)
+                        and _subtype(p) in GRANDPARENT_SUBTYPES
+                        and _older_by(p, child) >= GRANDPARENT_GAP[0]
+                    ),
+                )
+                if spouse is not None:
+                    grandparents.append(spouse)
+            home = _new_home(grandparents)
+            _join(home, child, "grandchild")
+            home.room = _weighted(rng, GRANDCHILDREN) - 1
+            if home.room:
+                with_grandchildren.append(home)
+
+        for husband in list(elders):
+            if husband.home is not None or husband.sex != "M" or _living(husband) != "with_spouse":
+                continue
+            if rng.random() >= COUPLE_SHARE:
+                continue
+            wife = _take(elders, (p for p in elders if _spouses(husband, p) and _living(p) == "with_spouse"))
+            if wife is not None:
+                elders.remove(husband)
+                _new_home([husband, wife])
+
+    def _family_risks(self, households: list[_Household]) -> None:
+        """The family rules (care.queries.households.family_of) on the active enrollments of every
+        household of two or more; its members are all on a register today."""
+        for home in households:
+            if len(home.members) < 2:
+                continue
+            ages = {m: ids.age_on(m.birth, self.today) for m in home.members}
+            active = {m: [e for e in m.enrollments if e.end is None] for m in home.members}
+            disabled = {
+                m
+                for m, enrollments in active.items()
+                if any(
+                    e.group == "disabled" or (e.group == "elderly" and e.subtype in DISABLED_ELDERLY)
+                    for e in enrollments
+                )
+            }
+            all_in_care = all(active.values())
+            for person in home.members:
+                adults = [m for m in home.members if m is not person and ages[m] >= enums.ADULT_AGE]
+                frail = bool(adults) and all(ages[m] >= enums.FRAIL_GUARDIAN_AGE or m in disabled for m in adults)
+                family = rules.Family(frail_guardians=ages[person] < enums.ADULT_AGE and frail, all_in_care=all_in_care)
+                for enrollment in active[person]:
+                    self._rate(person, enrollment, family)
+
     # assignments ---------------------------------------------------------------------------
 
     def _assign(self, persons: list[_Person], workers: _Workers) -> None:
@@ -1126,12 +1294,18 @@ class _Builder:
     # inserting registers -------------------------------------------------------------------
 
     def _insert_persons(self, rng: random.Random, persons: list[_Person]) -> None:
-        rows: list[dict[str, Any]] = []
         for person in persons:
             village = person.village
             hamlet = rng.randrange(len(village.hamlets))
-            lat, lon = self._offset(rng, *village.hamlets[hamlet], 0.35)
+            at_lat, at_lon = self._offset(rng, *village.hamlets[hamlet], 0.35)
             located = rng.random() >= 0.02
+            address = f"{village.township.name}{village.name}{hamlet + 1}组{rng.randint(1, 80)}号"
+            person.place = (address, round(at_lat, 6) if located else None, round(at_lon, 6) if located else None)
+            person.created = _at(min(e.start for e in person.enrollments), _working_minutes(rng))
+        rows: list[dict[str, Any]] = []
+        for person in persons:
+            # Members of a household live at its head's address.
+            address, lat, lon = person.home.head.place if person.home is not None else person.place
             phone = ""
             first = person.enrollments[0]
             if person.kind == "child":
@@ -1139,7 +1313,7 @@ class _Builder:
                     phone = first.facts.get("guardian_phone", "")
             elif rng.random() < (0.85 if person.kind == "elderly" else 0.88):
                 phone = _mobile(rng)
-            created = _at(min(e.start for e in person.enrollments), _working_minutes(rng))
+            created = person.created
             changed = person.status != "active"
             updated = _at(max(e.end or e.start for e in person.enrollments), 600) if changed else created
             rows.append(
@@ -1149,11 +1323,11 @@ class _Builder:
                     "name": person.name,
                     "sex": person.sex,
                     "birth_date": person.birth,
-                    "village_code": village.code,
-                    "address": f"{village.township.name}{village.name}{hamlet + 1}组{rng.randint(1, 80)}号",
+                    "village_code": person.village.code,
+                    "address": address,
                     "phone": phone,
-                    "lat": round(lat, 6) if located else None,
-                    "lon": round(lon, 6) if located else None,
+                    "lat": lat,
+                    "lon": lon,
                     "datum": "WGS84",
                     "status": person.status,
                     "notes": "",
@@ -1168,6 +1342,49 @@ class _Builder:
                 self._insert(Person, rows)
                 rows = []
         self._insert(Person, rows)
+
+    def _insert_households(self, households: list[_Household]) -> None:
+        rows: list[dict[str, Any]] = []
+        members: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            self._insert(Household, rows)
+            self._insert(HouseholdMember, members)
+            rows.clear()
+            members.clear()
+
+        for home in households:
+            address, lat, lon = home.head.place
+            rows.append(
+                {
+                    "id": home.id,
+                    "village_code": home.head.village.code,
+                    "hukou_no": home.hukou_no,
+                    "address": address,
+                    "lat": lat,
+                    "lon": lon,
+                    "ended_on": None,
+                    "merged_into": None,
+                    "version": 1,
+                    # Recorded with its first member on the registers; each member joined when registered.
+                    "created_at": min(m.created for m in home.members),
+                    "updated_at": max(m.created for m in home.members),
+                }
+            )
+            members.extend(
+                {
+                    "id": self.ids["household_members"].take(),
+                    "household_id": home.id,
+                    "person_id": m.id,
+                    "relation": m.relation,
+                    "start_date": m.created.date(),
+                    "end_date": None,
+                }
+                for m in home.members
+            )
+            if len(members) >= CHUNK:
+                flush()
+        flush()
 
     def _insert_registers(self, persons: list[_Person]) -> None:
         enrollments: list[dict[str, Any]] = []
@@ -1485,6 +1702,90 @@ class _Builder:
         }
 
 
+# --- households: who may live with whom ---------------------------------------------------------
+
+
+def _active(person: _Person, group: str) -> _Enrollment | None:
+    """The person's enrollment of this group open today, if any."""
+    return next((e for e in person.enrollments if e.group == group and e.end is None), None)
+
+
+def _living(person: _Person) -> str:
+    """An elder's living arrangement on their open elderly enrollment ('' for anyone else)."""
+    enrollment = _active(person, "elderly") if person.kind == "elderly" else None
+    return str(enrollment.facts.get("living_arrangement", "")) if enrollment is not None else ""
+
+
+def _subtype(person: _Person) -> str:
+    enrollment = _active(person, "elderly")
+    return enrollment.subtype if enrollment is not None else ""
+
+
+def _older_by(older: _Person, younger: _Person) -> int:
+    """Full years from the older person's birth to the younger's (-1 if not older)."""
+    if younger.birth < older.birth:
+        return -1
+    return ids.age_on(older.birth, younger.birth)
+
+
+def _gap_in(older: _Person, younger: _Person, gap: tuple[int, int]) -> bool:
+    return gap[0] <= _older_by(older, younger) <= gap[1]
+
+
+def _spouses(a: _Person, b: _Person) -> bool:
+    """A man and a woman of about the same age (ages today differ by SPOUSE_GAP at most)."""
+    if a is b or a.sex == b.sex:
+        return False
+    first, second = (a, b) if a.birth <= b.birth else (b, a)
+    return _older_by(first, second) < SPOUSE_GAP
+
+
+def _take(pool: list[_Person], found: Iterator[_Person]) -> _Person | None:
+    """The first person ``found`` yields (from ``pool``), taken out of the pool."""
+    person = next(found, None)
+    if person is not None:
+        pool.remove(person)
+    return person
+
+
+def _take_youngest(pool: list[_Person], fitting: list[_Person]) -> _Person | None:
+    """The youngest of ``fitting`` (from ``pool``), taken out of the pool."""
+    if not fitting:
+        return None
+    person = max(fitting, key=lambda p: p.birth)
+    pool.remove(person)
+    return person
+
+
+def _new_home(adults: list[_Person]) -> _Household:
+    """A household of one or two elders; with two, the man is the head (户主) and the woman his spouse."""
+    head = min(adults, key=lambda p: (p.sex != "M", p.birth))
+    home = _Household(head)
+    _join(home, head, "head")
+    for other in adults:
+        if other is not head:
+            _join(home, other, "spouse")
+    return home
+
+
+def _join(home: _Household, person: _Person, relation: str) -> None:
+    person.home = home
+    person.relation = relation
+    home.members.append(person)
+
+
+def _room_for(home: _Household, child: _Person) -> bool:
+    """Whether a left-behind child may be a brother or sister of the grandchildren already there."""
+    children = [m for m in home.members if m.relation == "grandchild"]
+    births = [m.birth for m in children] + [child.birth]
+    grandparents = [m for m in home.members if m.relation != "grandchild"]
+    return (
+        _older_by(home.head, child) <= GRANDPARENT_GAP[1]
+        and all(_older_by(g, child) >= GRANDPARENT_GAP[0] for g in grandparents)
+        and ids.age_on(min(births), max(births)) < SIBLING_GAP
+    )
+
+
 # --- public API --------------------------------------------------------------------------------
 
 
@@ -1551,6 +1852,9 @@ def build_demo(
         summary = _Builder(session, seed=seed, today=today).build(residents, progress)
         session.flush()
         progress("due_dates")
+        # The stored risks already follow the family rules; this is the app's own county-wide pass,
+        # so that the demo is exactly what a refresh would leave (and the due dates follow).
+        refresh_risks(session, today=today)
         refresh_due_dates(session)
         # The app's daily upkeep may already have marked an empty database.
         session.merge(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))

@@ -38,6 +38,11 @@ WORKER_GROUPS = {
     "volunteer": GROUPS,
 }
 AREA_LEVELS = ("county", "township", "village")
+# A member's relation to the head of the household (与户主关系, as on the 户口簿).
+HOUSEHOLD_RELATIONS = ("head", "spouse", "child", "grandchild", "parent", "grandparent", "other")
+# Family rules: an adult household member of this age or older is no able guardian on their own.
+FRAIL_GUARDIAN_AGE = 70
+ADULT_AGE = 18
 AUDIT_OUTCOMES = ("success", "failure", "lockout", "locked", "denied")
 
 # A child stays on the children's register until this age (未满 N 周岁), by sub-type: 农村留守儿童

@@ -23,14 +23,28 @@ class RiskResult:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Family:
+    """What a person's household says about them, for the family rules."""
+
+    # A child whose only adult household members are all 70+ or disabled (监护不力).
+    frail_guardians: bool = False
+    # Everyone in a household of two or more is in a care group.
+    all_in_care: bool = False
+
+
+NO_FAMILY = Family()
+
+
 def _result(found: list[tuple[str, str]]) -> RiskResult:
     if not found:
         return RiskResult("low", ("risk.reason.none",))
+    # A stable sort: the group's own reasons stay ahead of the family's at the same level.
     found.sort(key=lambda item: RISK_ORDER[item[0]])
     return RiskResult(found[0][0], tuple(reason for _, reason in found))
 
 
-def child_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
+def child_risk(subtype: str, facts: Mapping[str, Any], age: int) -> list[tuple[str, str]]:
     """无人监护 or 事实无人抚养 or out of school → high; poor guardianship → high; 困境 or under 6 → medium."""
     found: list[tuple[str, str]] = []
     if facts.get("guardianship") == "none":
@@ -45,10 +59,10 @@ def child_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
         found.append(("medium", "risk.reason.distressed"))
     if age < 6:
         found.append(("medium", "risk.reason.young_child"))
-    return _result(found)
+    return found
 
 
-def elderly_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
+def elderly_risk(subtype: str, facts: Mapping[str, Any], age: int) -> list[tuple[str, str]]:
     """80+ living alone or unable to care for oneself → high; alone, 80+, special family → medium (key)."""
     found: list[tuple[str, str]] = []
     alone = subtype == "alone" or facts.get("living_arrangement") == "alone"
@@ -64,10 +78,10 @@ def elderly_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult
         found.append(("medium", "risk.reason.special_family"))
     if facts.get("self_care") == "partial":
         found.append(("medium", "risk.reason.partial_self_care"))
-    return _result(found)
+    return found
 
 
-def disabled_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
+def disabled_risk(subtype: str, facts: Mapping[str, Any], age: int) -> list[tuple[str, str]]:
     """Grade 1, or grade 2 intellectual/mental/multiple → high; grade 2 or unmet rehab needs → medium."""
     found: list[tuple[str, str]] = []
     grade = facts.get("grade")
@@ -80,15 +94,28 @@ def disabled_risk(subtype: str, facts: Mapping[str, Any], age: int) -> RiskResul
         found.append(("medium", "risk.reason.grade_2"))
     if str(facts.get("rehab_needs") or "").strip():
         found.append(("medium", "risk.reason.rehab_needs"))
-    return _result(found)
+    return found
 
 
 RULES = {"child": child_risk, "elderly": elderly_risk, "disabled": disabled_risk}
 
 
-def compute_risk(group: str, subtype: str, facts: Mapping[str, Any], age: int) -> RiskResult:
-    """The rule-based risk for an enrollment of ``group`` with these facts, at this age."""
-    return RULES[group](subtype, facts, age)
+def family_reasons(group: str, family: Family) -> list[tuple[str, str]]:
+    """The levels and reasons the household adds: a child with frail guardians only → high (监护不力);
+    a household where everyone is in a care group → medium."""
+    found: list[tuple[str, str]] = []
+    if group == "child" and family.frail_guardians:
+        found.append(("high", "risk.reason.frail_guardians"))
+    if family.all_in_care:
+        found.append(("medium", "risk.reason.all_in_care"))
+    return found
+
+
+def compute_risk(
+    group: str, subtype: str, facts: Mapping[str, Any], age: int, family: Family = NO_FAMILY
+) -> RiskResult:
+    """The rule-based risk for an enrollment of ``group`` with these facts, at this age, in this family."""
+    return _result(RULES[group](subtype, facts, age) + family_reasons(group, family))
 
 
 def child_age_limit(subtype: str, limits: Mapping[str, int] | None = None) -> int:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -138,6 +139,55 @@ class Person(Base):
         Index("ix_persons_village_name", "village_code", "name", "id"),
         CheckConstraint("sex IN ('M', 'F')", name="sex"),
         CheckConstraint("status IN ('active', 'exited', 'deceased', 'moved')", name="status"),
+    )
+
+
+class Household(Base):
+    """A household (户): members sharing an address and home, with an optional 户口簿 户号."""
+
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    hukou_no: Mapped[str] = mapped_column(String(32), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    # Set when the household ended (all members moved out, or merged into another).
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class HouseholdMember(Base):
+    """A person in a household from ``start_date``; ``end_date`` set when they left (history kept)."""
+
+    __tablename__ = "household_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    relation: Mapped[str] = mapped_column(String(16))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        Index("ix_household_members_household_end", "household_id", "end_date"),
+        # At most one current household per person.
+        Index(
+            "uq_household_members_current_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text("end_date IS NULL"),
+            postgresql_where=text("end_date IS NULL"),
+        ),
+        Index("ix_household_members_person", "person_id", "end_date"),
+        CheckConstraint(
+            "relation IN ('head', 'spouse', 'child', 'grandchild', 'parent', 'grandparent', 'other')",
+            name="relation",
+        ),
     )
 
 

@@ -7,9 +7,11 @@ import streamlit as st
 import ui
 from care import services
 from care.errors import CareError
+from care.queries.households import household_card
 from care.queries.person_file import full_id_number, person_file
 from care.queries.registers import area_options
 from ui import forms
+from ui import household_card as household_view
 from ui import person_file as view
 from ui.person_actions import actions
 
@@ -29,6 +31,7 @@ try:
         person_id = services.person_for_ref(session, scope, ref=ref)
     with ui.read() as session:
         pf = person_file(session, scope, person_id, ui.today())
+        household = household_card(session, scope, person_id, ui.today())
         villages = area_options(session, scope)
 except CareError:
     pass
@@ -62,7 +65,10 @@ if not pf.enrollments:
     st.caption(ui.t("pf.no_enrollments"))
 for enrollment in pf.enrollments:
     view.enrollment(enrollment, ui.today())
+household_view.card(scope, household)
 view.visits(pf)
 view.needs(pf)
 view.assignments(pf)
 actions(scope, pf, ui.village_choices(villages))
+if not pf.deleted:
+    household_view.manage(scope, household)

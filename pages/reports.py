@@ -32,6 +32,7 @@ tabs = st.tabs(
         ui.t("rpt.tab_needs"),
         ui.t("rpt.tab_rehab"),
         ui.t("rpt.tab_quality"),
+        ui.t("rpt.tab_households"),
         ui.t("rpt.tab_trends"),
         ui.t("rpt.tab_exports"),
     ]
@@ -63,8 +64,10 @@ with tabs[5]:
         scope, report, ("no_coordinates", "bad_id", "aged_out", "never_visited", "idle_workers"), "quality"
     )
 with tabs[6]:
-    view.trends_section(scope, report)
+    view.households_section(scope, area)
 with tabs[7]:
+    view.trends_section(scope, report)
+with tabs[8]:
     view.exports(scope, report)
 with st.expander(ui.t("rpt.definitions_title")):
     st.markdown(ui.md(ui.t("rpt.definitions")))

@@ -22,7 +22,8 @@ from care.exports import (
     record_export,
     workbook_bytes,
 )
-from care.queries.reports import month_report, report_meta, trends
+from care.queries.households import HouseholdFigures
+from care.queries.reports import household_report, month_report, report_meta, trends
 from care.report_pdf import report_html, report_pdf
 from care.reports import MonthReport, month_of, months_back
 from care.scope import Scope
@@ -64,6 +65,31 @@ def _trends(scope: Scope, month: str, area: str | None, today: dt.date) -> pd.Da
 def _meta(scope: Scope, area: str) -> dict[str, Any]:
     with ui.read() as session:
         return report_meta(session, scope, area)
+
+
+@st.cache_data(ttl=900, max_entries=16, show_spinner=False)
+def _households(scope: Scope, area: str | None, today: dt.date) -> HouseholdFigures:
+    with ui.read() as session:
+        return household_report(session, scope, area_code=area, today=today)
+
+
+def households_section(scope: Scope, area: str | None) -> None:
+    """Households today: covered, with two or more groups, children with a guardian in care, flagged."""
+    try:
+        f = _households(scope, area, ui.today())
+    except CareError as error:
+        ui.show_error(error)
+        return
+    tiles = [
+        ("households_covered", f"{f.households_covered:,}"),
+        ("multi_group", f"{f.multi_group:,}"),
+        ("guardian_in_care", f"{_pct(f.guardian_in_care_share)}（{f.children_guardian_in_care:,}/{f.children:,}）"),
+        ("frail_guardians", f"{f.frail_guardians:,}"),
+        ("all_in_care", f"{f.all_in_care:,}"),
+    ]
+    for column, (key, value) in zip(st.columns(len(tiles)), tiles, strict=True):
+        column.metric(ui.t(f"rpt.hh.{key}"), value)
+    st.caption(ui.t("rpt.hh.basis", day=ui.today().isoformat()))
 
 
 def load(scope: Scope, month: str, area: str | None) -> MonthReport | None:

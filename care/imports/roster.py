@@ -37,6 +37,7 @@ from care.imports.files import Table
 from care.imports.villages import VillageLookup, shown, village_lookup
 from care.queries.scoping import visible_person
 from care.scope import Scope
+from care.services import households
 from care.services.age_limits import child_age_limits
 from care.services.common import require
 from care.services.enrollments import enroll
@@ -70,6 +71,10 @@ COLUMNS = (
     Column("start_date", "在册日期"),
     # Names the township of a village given by name, where two villages share one (optional).
     Column("township", "乡镇(街道)", also=("乡镇", "乡镇名称")),
+    # Optional: rows with the same 户号, or the same 户主身份证号, are one household (户).
+    Column("hukou_no", "户号", limit=32, also=("户口簿户号",)),
+    Column("head_id_number", "户主身份证号", also=("户主公民身份号码",)),
+    Column("relation", "与户主关系"),
 )
 TEMPLATE_HEADERS = [c.header for c in COLUMNS]
 COLUMN = {c.key: c for c in COLUMNS}
@@ -102,6 +107,34 @@ GROUP_COLUMNS = {
     "child": ("guardianship", "guardian_name", "guardian_phone", "schooling"),
     "elderly": ("living_arrangement", "self_care"),
     "disabled": ("category", "grade", "certificate_no"),
+}
+# 与户主关系 as the 户口簿 writes it, beyond the catalog's own labels.
+RELATION_SPELLINGS = {
+    "本人": "head",
+    "妻": "spouse",
+    "夫": "spouse",
+    "妻子": "spouse",
+    "丈夫": "spouse",
+    "子": "child",
+    "女": "child",
+    "儿子": "child",
+    "女儿": "child",
+    "长子": "child",
+    "次子": "child",
+    "长女": "child",
+    "次女": "child",
+    "孙子": "grandchild",
+    "孙女": "grandchild",
+    "外孙子": "grandchild",
+    "外孙女": "grandchild",
+    "外孙子女": "grandchild",
+    "父亲": "parent",
+    "母亲": "parent",
+    "祖父": "grandparent",
+    "祖母": "grandparent",
+    "外祖父": "grandparent",
+    "外祖母": "grandparent",
+    "外祖父母": "grandparent",
 }
 # When a list gives no living arrangement or self-care, the sub-type says what it must be.
 ELDERLY_DEFAULTS = {
@@ -166,6 +199,21 @@ class _Planned:
     person_id: int | None = None  # set when the person is already registered
     warnings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     start_date: dt.date | None = None  # None: the day of the import
+    household: _HouseholdCells | None = None
+    village_code: str = ""
+
+
+@dataclass(frozen=True)
+class _HouseholdCells:
+    """A row's 户号, 户主身份证号 and 与户主关系 (all optional; either number names the household)."""
+
+    hukou_no: str
+    head_id: str
+    relation: str | None
+
+    @property
+    def key(self) -> str:
+        return f"hukou:{self.hukou_no}" if self.hukou_no else f"head:{self.head_id}"
 
 
 def _start_date(values: dict[str, Any], birth_date: dt.date | None) -> dt.date | None:
@@ -310,6 +358,30 @@ class _Row:
     risk: str | None
     start: dt.date | None
     facts: dict[str, Any] | None
+    household: _HouseholdCells | None = None
+
+
+def _household_cells(values: dict[str, Any], problems: Problems) -> _HouseholdCells | None:
+    hukou = problems.attempt(lambda: "".join(text(values.get("hukou_no"), COLUMN["hukou_no"]).split()))
+    if hukou and (len(hukou) > 32 or not hukou.isalnum()):
+        problems.add(ValidationError("household.bad_hukou_no", field="hukou_no"))
+    head = None
+    if not is_empty(values.get("head_id_number")):
+        try:
+            head = ids.parse_id_number(values.get("head_id_number"), check_region=False).number
+        except ValidationError as error:
+            # Reported under the 户主身份证号 column, not the person's own.
+            problems.add(ValidationError(error.key, field="head_id_number", **error.params))
+    relation = problems.attempt(
+        lambda: choice(
+            values.get("relation"), COLUMN["relation"], "relation", enums.HOUSEHOLD_RELATIONS, RELATION_SPELLINGS
+        )
+    )
+    if not hukou and head is None:
+        if relation is not None:
+            problems.add(ValidationError("import.relation_without_household", field="relation"))
+        return None
+    return _HouseholdCells(hukou or "", head or "", relation)
 
 
 class _RosterCheck:
@@ -344,7 +416,8 @@ class _RosterCheck:
         facts = _facts(*grouping, values, problems) if grouping is not None else None
         if info is not None and grouping is not None:
             cell(lambda: self._against_earlier_rows(number, info.number, grouping[0], person))
-        return _Row(number, problems, info, grouping, person, risk, start, facts)
+        household = _household_cells(values, problems)
+        return _Row(number, problems, info, grouping, person, risk, start, facts, household)
 
     def _plan(self, read: _Row, values: dict[str, Any]) -> _Planned | None:
         assert read.info is not None and read.grouping is not None
@@ -382,6 +455,8 @@ class _RosterCheck:
             _override(group, subtype, facts, read.info.birth_date, read.risk),
             warnings=cleaned[1],
             start_date=read.start,
+            household=read.household,
+            village_code=str(read.person["village_code"]),
         )
 
     def _register_check(self, read: _Row) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]] | None:
@@ -486,6 +561,8 @@ class _RosterCheck:
             _override(group, subtype, facts, person.birth_date, read.risk),
             person_id=person.id,
             start_date=read.start,
+            household=read.household,
+            village_code=person.village_code,
         )
 
 
@@ -516,8 +593,46 @@ def check_roster(
             report.warnings.extend(RowError(row, COLUMN["lat"].header, key, p) for key, p in item.warnings)
         if progress and (done % 50 == 0 or done == report.rows):
             progress(done, 0, report.rows)
+    report.errors.extend(_household_problems(session, scope, planned))
     report.new = len(planned)
     return planned
+
+
+def _household_problems(session: Session, scope: Scope, planned: list[_Planned]) -> list[RowError]:
+    """Rows of one household must agree: one village, one head, the head found, one household per person."""
+    problems: list[RowError] = []
+
+    def refuse(item: _Planned, key: str, column: str, **params: Any) -> None:
+        problems.append(row_error(COLUMNS, item.row, ValidationError(key, field=column, **params), ALIASES))
+
+    first: dict[str, _Planned] = {}
+    person_key: dict[str, _Planned] = {}
+    heads: dict[str, tuple[str, int]] = {}
+    in_file = {item.id_number: item for item in planned}
+    for item in planned:
+        cells = item.household
+        earlier = person_key.setdefault(item.id_number, item)
+        if earlier is not item and earlier.household != cells:
+            refuse(item, "import.household_conflict", "hukou_no", other=earlier.row)
+            continue
+        if cells is None:
+            continue
+        leader = first.setdefault(cells.key, item)
+        if leader.village_code != item.village_code:
+            refuse(item, "import.household_two_villages", "hukou_no", other=leader.row)
+        head = cells.head_id or (item.id_number if cells.relation == "head" else "")
+        if cells.relation == "head" and cells.head_id and cells.head_id != item.id_number:
+            refuse(item, "import.household_two_heads", "relation", other=item.row)
+        if head:
+            named = heads.setdefault(cells.key, (head, item.row))
+            if named[0] != head:
+                refuse(item, "import.household_two_heads", "head_id_number", other=named[1])
+        if cells.head_id and cells.head_id not in in_file:
+            registered = session.scalar(select(Person).where(Person.id_number == cells.head_id))
+            seen = registered is not None and visible_person(session, scope, registered.id) is not None
+            if not seen or registered is None or registered.village_code != item.village_code:
+                refuse(item, "import.head_not_found", "head_id_number", id_number=ids.mask_id_number(cells.head_id))
+    return problems
 
 
 def write_roster(
@@ -554,3 +669,41 @@ def write_roster(
         report.committed = done
         if progress and (done % 50 == 0 or done == len(planned)):
             progress(report.rows, done, report.rows)
+    _write_households(session, planned, created, report)
+
+
+def _write_households(session: Session, planned: list[_Planned], created: dict[str, int], report: ImportReport) -> None:
+    """Put the rows of each household of the file together, in file order; family rules re-run once."""
+    groups: dict[str, list[_Planned]] = {}
+    for item in planned:
+        if item.household is not None:
+            groups.setdefault(item.household.key, []).append(item)
+    ids_of = dict(created)
+
+    def person_id(id_number: str) -> int | None:
+        if id_number not in ids_of:
+            found = session.scalar(select(Person.id).where(Person.id_number == id_number))
+            if found is not None:
+                ids_of[id_number] = found
+        return ids_of.get(id_number)
+
+    moved: list[int] = []
+    for items in groups.values():
+        cells = items[0].household
+        assert cells is not None
+        members: dict[int, str | None] = {}
+        for item in items:
+            pid = item.person_id or person_id(item.id_number)
+            if pid is not None and item.household is not None:
+                members.setdefault(pid, item.household.relation)
+        head_number = cells.head_id or next(
+            (i.id_number for i in items if i.household and i.household.relation == "head"), ""
+        )
+        head = person_id(head_number) if head_number else None
+        hid = households.gather(
+            session, hukou_no=cells.hukou_no, village_code=items[0].village_code, head_id=head, members=members
+        )
+        report.created.setdefault("households", []).append(hid)
+        moved.extend(members)
+    if moved:
+        households.refresh_family(session, moved)

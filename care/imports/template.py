@@ -19,7 +19,16 @@ from care.services.common import require
 from db.models import Area, Person
 
 # Columns whose digits must stay text in Excel (an ID in a number cell loses its last digits).
-TEXT_COLUMNS = {"id_number", "village_code", "phone", "guardian_phone", "certificate_no", "visited_at"}
+TEXT_COLUMNS = {
+    "id_number",
+    "village_code",
+    "phone",
+    "guardian_phone",
+    "certificate_no",
+    "visited_at",
+    "hukou_no",
+    "head_id_number",
+}
 VILLAGE_HEADERS = ("村(社区)代码", "村(社区)名称", "乡镇(街道)")
 
 
@@ -81,6 +90,7 @@ def _choices(kind: str) -> dict[str, list[str]]:
             "self_care": [t(f"enum.self_care.{v}") for v in enums.SELF_CARE],
             "category": [t(f"enum.category.{c}") for c in enums.DISABILITY_CATEGORIES],
             "grade": [t(f"enum.grade.{g}") for g in enums.DISABILITY_GRADES],
+            "relation": [t(f"enum.relation.{r}") for r in enums.HOUSEHOLD_RELATIONS],
         }
     return {
         "care_group": [t(f"enum.group.{g}") for g in enums.GROUPS],

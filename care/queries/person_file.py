@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from care import ids, policy, rules
 from care.enums import RISK_ORDER
+from care.queries.households import family_of
 from care.queries.scoping import visible_person
 from care.scope import Scope
 from care.services.due import policy_intervals
@@ -102,7 +103,8 @@ def person_file(session: Session, scope: Scope, person_id: int, today: dt.date) 
     history = _assignments(session, [e.id for e in enrollments], today)
     current = {row["enrollment_id"]: row["worker"] for row in history if row["current"]}
     intervals = policy_intervals(session)
-    views = [_enrollment_view(e, age, current.get(e.id), intervals) for e in enrollments]
+    family = family_of(session, [person.id], today).get(person.id, rules.NO_FAMILY)
+    views = [_enrollment_view(e, age, current.get(e.id), intervals, family) for e in enrollments]
     return PersonFile(
         id=person.id,
         name=person.name,
@@ -130,10 +132,10 @@ def person_file(session: Session, scope: Scope, person_id: int, today: dt.date) 
 
 
 def _enrollment_view(
-    e: Enrollment, age: int, worker: str | None, intervals: dict[tuple[str, str], int]
+    e: Enrollment, age: int, worker: str | None, intervals: dict[tuple[str, str], int], family: rules.Family
 ) -> EnrollmentView:
     facts = facts_of(e)
-    reasons = rules.compute_risk(e.group, e.subtype, facts, age).reasons
+    reasons = rules.compute_risk(e.group, e.subtype, facts, age, family).reasons
     return EnrollmentView(
         id=e.id,
         group=e.group,

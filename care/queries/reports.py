@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from care import areas, audit, policy
 from care.errors import NotFound, ValidationError
 from care.queries import bulk
+from care.queries.households import HouseholdFigures, household_figures
 from care.queries.scoping import in_area, person_conditions
 from care.reports import (
     AREA_COLUMNS,
@@ -342,3 +343,9 @@ def report_meta(session: Session, scope: Scope, area_code: str) -> dict[str, Any
         names.append(area.name)
         code = area.parent_code
     return {"area_code": area_code, "area_name": " ".join(reversed(names)), "username": scope.username}
+
+
+def household_report(session: Session, scope: Scope, *, area_code: str | None, today: dt.date) -> HouseholdFigures:
+    """The household figures of an area in the user's scope, as of today."""
+    code = check_area(session, scope, area_code)
+    return household_figures(session, scope, areas.prefix_of(code), today)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from care import ids, rules
+from care.queries.households import family_of
 from care.queries.scoping import person_conditions, visible_person
 from care.scope import Scope
 from care.services.facts import facts_of
@@ -203,7 +204,13 @@ def my_week(session: Session, scope: Scope, today: dt.date) -> MyWeek:
     route = _route(session, worker, start, end)
     concerns = _concerns(session, wanted, today) if wanted else {}
     needs = _open_needs(session, wanted) if wanted else {}
-    items = [_item(by_person[pid], route.get(pid), visited.get(pid), concerns, needs, today) for pid in wanted]
+    family = family_of(session, wanted, today) if wanted else {}
+    items = [
+        _item(
+            by_person[pid], route.get(pid), visited.get(pid), concerns, needs, today, family.get(pid, rules.NO_FAMILY)
+        )
+        for pid in wanted
+    ]
     far = dt.date.max
     items.sort(key=lambda i: (i.planned_day is None, route.get(i.person_id, (far, 0)), i.next_due_on or far, i.name))
     return MyWeek(start, end, items)
@@ -216,6 +223,7 @@ def _item(
     concerns: dict[int, tuple[str, ...]],
     needs: dict[int, tuple[str, ...]],
     today: dt.date,
+    family: rules.Family,
 ) -> VisitItem:
     person, village, enrollments = entry
     age = ids.age_on(person.birth_date, today)
@@ -225,7 +233,7 @@ def _item(
     )
     reasons: list[str] = []
     for e in due:
-        for reason in rules.compute_risk(e.group, e.subtype, e.facts, age).reasons:
+        for reason in rules.compute_risk(e.group, e.subtype, e.facts, age, family).reasons:
             if reason not in reasons and reason != NO_RISK_REASON:
                 reasons.append(reason)
     next_due = min((e.next_due_on for e in due if e.next_due_on), default=None)

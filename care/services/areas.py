@@ -22,7 +22,7 @@ from care.errors import ValidationError
 from care.queries.scoping import in_area
 from care.scope import Scope
 from care.services.common import require
-from db.models import Area, AreaChange, Person, PersonAreaHistory, User, Worker
+from db.models import Area, AreaChange, Household, Person, PersonAreaHistory, User, Worker
 
 MERGE_LEVELS = ("township", "village")
 
@@ -400,6 +400,13 @@ def merge_areas(
             update(Person)
             .where(Person.village_code == old)
             .values(village_code=new, version=Person.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        # Households move with their members: the same house, now in the new village's code.
+        session.execute(
+            update(Household)
+            .where(Household.village_code == old)
+            .values(village_code=new, version=Household.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
     for old, new in plan.code_map.items():

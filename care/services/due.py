@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Date, String, Table, bindparam, case, func, literal, or_, select, update
@@ -11,6 +11,8 @@ from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, selectinload
 
 from care import audit_anchor, clock, ids, policy, rules
+from care.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE
+from care.queries.households import LARGE_SELECTION, current_household_ids, family_of, member_ids
 from care.services.facts import facts_of
 from db.models import Enrollment, Person, Setting, Visit, VisitEnrollment, VisitPolicy
 
@@ -143,7 +145,8 @@ def _shift_all(session: Session, intervals: dict[tuple[str, str], int]) -> int:
 # Ages at which a risk rule changes its answer: under 6, out of school below the school-leaving
 # age, 80 and over. A child's age limit changes no risk: the exit at the limit is recorded by staff
 # from the home page's age-out list (care.queries.home.age_out_list).
-RISK_AGE_THRESHOLDS = (6, rules.SCHOOL_LEAVING_AGE, 80)
+# A household member turning 18 or 70 changes the family rules of the others.
+RISK_AGE_THRESHOLDS = (6, rules.SCHOOL_LEAVING_AGE, 80, ADULT_AGE, FRAIL_GUARDIAN_AGE)
 SETTING_RISKS_REFRESHED = "risk.refreshed_on"
 
 
@@ -154,29 +157,50 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return dt.date(day.year - years, 2, 28)
 
 
-def refresh_risks(session: Session, *, today: dt.date | None = None, since: dt.date | None = None) -> list[int]:
+def refresh_risks(
+    session: Session,
+    *,
+    today: dt.date | None = None,
+    since: dt.date | None = None,
+    person_ids: Collection[int] | None = None,
+) -> list[int]:
     """Recompute the rule-based risk of active enrollments; returns the ids whose level changed.
 
-    With ``since``, only persons who crossed an age threshold after that day are looked at
-    (a daily run touches a handful of rows instead of the whole county).
+    With ``since``, only persons who crossed an age threshold after that day, and the members of
+    their households, are looked at (a daily run touches a handful of rows instead of the whole
+    county); with ``person_ids``, only these persons.
     """
     today = today or clock.today()
+    if since is not None:
+        crossed = [
+            Person.birth_date.between(_years_before(since, age) + dt.timedelta(days=1), _years_before(today, age))
+            for age in RISK_AGE_THRESHOLDS
+        ]
+        found = set(session.scalars(select(Person.id).where(or_(*crossed))))
+        found |= set(member_ids(session, current_household_ids(session, found)))
+        person_ids = found if person_ids is None else found & set(person_ids)
     stmt = (
         select(Enrollment, Person.birth_date)
         .join(Person, Person.id == Enrollment.person_id)
         .where(Enrollment.end_date.is_(None))
         .options(selectinload(Enrollment.child), selectinload(Enrollment.elderly), selectinload(Enrollment.disabled))
     )
-    if since is not None:
-        crossed = [
-            Person.birth_date.between(_years_before(since, age) + dt.timedelta(days=1), _years_before(today, age))
-            for age in RISK_AGE_THRESHOLDS
-        ]
-        stmt = stmt.where(or_(*crossed))
+    if person_ids is not None:
+        if not person_ids:
+            return []
+        if len(person_ids) <= LARGE_SELECTION:
+            stmt = stmt.where(Enrollment.person_id.in_(list(person_ids)))
+    wanted = None if person_ids is None else set(person_ids)
+    rows = [(e, birth) for e, birth in session.execute(stmt) if wanted is None or e.person_id in wanted]
+    family = family_of(session, wanted, today)
     changed: list[int] = []
-    for enrollment, birth_date in session.execute(stmt):
+    for enrollment, birth_date in rows:
         result = rules.compute_risk(
-            enrollment.group, enrollment.subtype, facts_of(enrollment), ids.age_on(birth_date, today)
+            enrollment.group,
+            enrollment.subtype,
+            facts_of(enrollment),
+            ids.age_on(birth_date, today),
+            family.get(enrollment.person_id, rules.NO_FAMILY),
         )
         if result.level != enrollment.risk_auto:
             enrollment.risk_auto = result.level

@@ -13,6 +13,7 @@ from care import audit, clock, enums, ids, rules
 from care.errors import NotFound, ValidationError
 from care.queries.scoping import visible_person
 from care.scope import Scope
+from care.services import households
 from care.services.age_limits import child_age_limits
 from care.services.common import Saved, require, versioned_update
 from care.services.due import refresh_due_dates
@@ -103,6 +104,7 @@ def enroll(
         person.status = "active"
     session.flush()
     refresh_due_dates(session, enrollment_ids=[enrollment.id])
+    households.refresh_family(session, [person.id])
     if audited:
         audit.record(
             session,
@@ -184,6 +186,7 @@ def update_enrollment(
         setattr(details, name, cleaned[name])
     session.flush()
     refresh_due_dates(session, enrollment_ids=[enrollment_id])
+    households.refresh_family(session, [person.id])
     new = {"subtype": subtype, "facts": cleaned, "risk_override": override, "risk_override_reason": reason}
     changed = {k: v for k, v in new.items() if old.get(k) != v}
     audit.record(
@@ -249,6 +252,11 @@ def exit_enrollment(
         .execution_options(synchronize_session=False)
     )
     session.flush()
+    if person.status in ("deceased", "moved"):
+        # Gone from home: their membership ends (kept as history); the others' family rules change.
+        households.left_home(session, person, on=end_date)
+    else:
+        households.refresh_family(session, [person.id])
     audit.record(
         session,
         scope=scope,

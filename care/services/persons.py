@@ -15,6 +15,7 @@ from care import areas, audit, clock, ids
 from care.errors import NotFound, PermissionDenied, ValidationError
 from care.queries.scoping import visible_person
 from care.scope import Scope
+from care.services import households
 from care.services.common import Saved, require, versioned_update
 from db.models import Area, Person
 
@@ -158,6 +159,7 @@ def create_person(session: Session, scope: Scope, *, values: Mapping[str, Any], 
     person = Person(**cleaned, datum="WGS84", status="active", deleted=False, version=1, created_at=now, updated_at=now)
     session.add(person)
     session.flush()
+    households.new_household(session, person)
     if audited:
         audit.record(
             session, scope=scope, action="person.create", entity="person", entity_id=person.id, detail={"new": cleaned}
@@ -193,6 +195,8 @@ def update_person(
             versioned_update(session, person, seen_version, {}, person_values)
         return Saved(person.id, person.version, warnings)
     version = versioned_update(session, person, seen_version, changes, person_values)
+    if "village_code" in changes:
+        households.moved_village(session, person)
     audit.record(
         session,
         scope=scope,
@@ -229,6 +233,7 @@ def restore_person(session: Session, scope: Scope, *, person_id: int, seen_versi
     require(scope, "person.restore")
     person = _load_for_write(session, scope, person_id, deleted=True)
     version = versioned_update(session, person, seen_version, {"deleted": False, "deleted_at": None}, person_values)
+    households.refresh_family(session, [person_id])
     audit.record(session, scope=scope, action="person.restore", entity="person", entity_id=person_id)
     return Saved(person_id, version)
 

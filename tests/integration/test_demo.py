@@ -17,15 +17,20 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from care import auth, enums, ids
+from care import auth, enums, ids, rules
 from care.demo import COUNTY_CODE, DemoRefused, build_demo, demo_accounts, is_demo
+from care.queries.households import family_of
 from care.queries.scoping import person_conditions
+from care.services.due import refresh_risks
+from care.services.facts import facts_of
 from db.migrate import upgrade
 from db.models import (
     Area,
     Assignment,
     DisabledDetails,
     Enrollment,
+    Household,
+    HouseholdMember,
     Need,
     Person,
     User,
@@ -211,6 +216,138 @@ def test_visits_are_in_the_past_year_by_a_worker_and_one_can_cover_two_registers
             assert dt.time(8, 30) <= visited_at.time() <= dt.time(17, 30)
     assert len(covers) == len(rows) and max(n for _, n in covers) == 2
     assert needs and set(needs) <= set(enums.NEED_STATUSES)
+
+
+@dataclass(frozen=True)
+class Member:
+    household_id: int
+    person_id: int
+    relation: str
+    birth: dt.date
+    sex: str
+    village: str
+    kind: str  # the groups of the person's open enrollments, sorted and joined with "+"
+
+
+def _households(engine: Engine) -> dict[int, list[Member]]:
+    """Current members of every demo household, by household id."""
+    with reading(engine) as session:
+        groups: dict[int, list[str]] = {}
+        for pid, group in session.execute(
+            select(Enrollment.person_id, Enrollment.group)
+            .where(Enrollment.end_date.is_(None))
+            .order_by(Enrollment.person_id, Enrollment.group)
+        ):
+            groups.setdefault(pid, []).append(group)
+        rows = session.execute(
+            select(
+                HouseholdMember.household_id,
+                Person.id,
+                HouseholdMember.relation,
+                Person.birth_date,
+                Person.sex,
+                Person.village_code,
+            )
+            .join(Person, Person.id == HouseholdMember.person_id)
+            .where(HouseholdMember.end_date.is_(None))
+        ).all()
+    found: dict[int, list[Member]] = {}
+    for hid, pid, relation, birth, sex, village in rows:
+        found.setdefault(hid, []).append(Member(hid, pid, relation, birth, sex, village, "+".join(groups.get(pid, []))))
+    return found
+
+
+def _years_apart(a: dt.date, b: dt.date) -> int:
+    return abs(ids.age_on(a, TODAY) - ids.age_on(b, TODAY))
+
+
+def test_every_demo_person_is_in_exactly_one_current_household(demo: Demo) -> None:
+    with reading(demo.engine) as session:
+        persons = set(session.scalars(select(Person.id).where(Person.deleted.is_(False))))
+        current = session.scalars(select(HouseholdMember.person_id).where(HouseholdMember.end_date.is_(None))).all()
+        households = _count(session, Household)
+        ended = _count(session, Household, Household.ended_on.is_not(None))
+    assert len(current) == len(set(current)) and set(current) == persons
+    # Every household has somebody in it, and fewer households than persons: some are shared.
+    assert ended == 0 and households == len(_households(demo.engine)) < len(persons)
+
+
+def test_each_household_has_one_head_lives_in_one_village_at_its_heads_address(demo: Demo) -> None:
+    households = _households(demo.engine)
+    with reading(demo.engine) as session:
+        homes = {h.id: h for h in session.scalars(select(Household))}
+        places = {
+            pid: (village, address, lat, lon)
+            for pid, village, address, lat, lon in session.execute(
+                select(Person.id, Person.village_code, Person.address, Person.lat, Person.lon)
+            )
+        }
+    for hid, members in households.items():
+        heads = [m for m in members if m.relation == "head"]
+        assert len(heads) == 1, members
+        home = homes[hid]
+        assert {m.village for m in members} == {home.village_code}
+        assert places[heads[0].person_id] == (home.village_code, home.address, home.lat, home.lon)
+        assert all(places[m.person_id] == places[heads[0].person_id] for m in members)
+        assert all(relation in enums.HOUSEHOLD_RELATIONS for relation in {m.relation for m in members})
+    numbers = [h.hukou_no for h in homes.values() if h.hukou_no]
+    # Some households have their 户号 recorded (9 digits, unique), most do not.
+    assert 0 < len(numbers) < len(homes) / 2 and len(set(numbers)) == len(numbers)
+    assert all(len(n) == 9 and n.isdigit() for n in numbers)
+
+
+def test_households_come_in_the_compositions_of_a_rural_county(demo: Demo) -> None:
+    households = list(_households(demo.engine).values())
+    with_grandchildren = couples = disabled_with_parents = alone = 0
+    for members in households:
+        head = next(m for m in members if m.relation == "head")
+        spouses = [m for m in members if m.relation == "spouse"]
+        grandchildren = [m for m in members if m.relation == "grandchild"]
+        children = [m for m in members if m.relation == "child"]
+        assert len(spouses) <= 1
+        for spouse in spouses:
+            assert spouse.sex != head.sex and _years_apart(spouse.birth, head.birth) <= 8
+        for grandchild in grandchildren:
+            # Grandparents are the elders of the register, raising a left-behind grandchild.
+            assert "child" in grandchild.kind.split("+")
+            for grandparent in [head, *spouses]:
+                assert "elderly" in grandparent.kind.split("+")
+                assert ids.age_on(grandparent.birth, TODAY) - ids.age_on(grandchild.birth, TODAY) >= 45
+        for child in children:
+            assert "disabled" in child.kind.split("+") and ids.age_on(child.birth, TODAY) >= enums.ADULT_AGE
+            assert "elderly" in head.kind.split("+") and head.birth < child.birth
+        if len(members) == 1:
+            alone += 1
+        elif grandchildren:
+            with_grandchildren += 1
+        elif children:
+            disabled_with_parents += 1
+        elif len(members) == 2 and spouses and {head.kind, spouses[0].kind} <= {"elderly", "disabled+elderly"}:
+            couples += 1
+    assert with_grandchildren >= 1 and couples >= 1 and disabled_with_parents >= 1
+    assert alone > with_grandchildren + couples + disabled_with_parents
+
+
+def test_the_stored_risks_already_follow_the_family_rules(demo: Demo) -> None:
+    with transaction(demo.engine) as session:
+        family = family_of(session, None, TODAY)
+        frail = {pid for pid, f in family.items() if f.frail_guardians}
+        assert refresh_risks(session, today=TODAY) == []
+        session.rollback()
+    with reading(demo.engine) as session:
+        children = session.scalars(
+            select(Enrollment).where(
+                Enrollment.group == "child", Enrollment.end_date.is_(None), Enrollment.person_id.in_(frail)
+            )
+        ).all()
+        # A child raised by grandparents who are all 70 or older, or disabled, is at high risk for it.
+        assert children and all(e.risk_auto == "high" for e in children)
+        for e in children:
+            age = ids.age_on(e.person.birth_date, TODAY)
+            reasons = rules.compute_risk(e.group, e.subtype, facts_of(e), age, family[e.person_id]).reasons
+            assert "risk.reason.frail_guardians" in reasons
+        shared = [pid for pid, f in family.items() if f.all_in_care]
+        assert shared and all(f == rules.NO_FAMILY for pid, f in family.items() if pid not in set(shared) | frail)
 
 
 def test_the_four_demo_accounts_log_in(demo: Demo) -> None:

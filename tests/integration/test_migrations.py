@@ -45,3 +45,51 @@ def test_the_migrated_schema_matches_the_models_on_every_database(engine):
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert set(Base.metadata.tables) <= tables
+
+
+def test_each_existing_person_becomes_the_head_of_a_one_person_household(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'before.db'}"
+    assert _alembic(url, "upgrade", "0007").returncode == 0
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO areas (code, name, level) VALUES ('522699101201', '羊排村', 'village')"))
+        for pid, address, lat in ((1, "一组 3 号", 26.4), (2, "", None), (7, "二组", 26.5)):
+            conn.execute(
+                text(
+                    "INSERT INTO persons (id, ref, id_number, name, sex, birth_date, village_code, address, phone,"
+                    " lat, lon, datum, status, notes, deleted, version, created_at, updated_at)"
+                    " VALUES (:id, :ref, :idn, '甲', 'F', '2015-01-01', '522699101201', :address, '', :lat, :lon,"
+                    " 'WGS84', 'active', '', :deleted, 1, '2025-03-04 10:00:00', '2025-03-04 10:00:00')"
+                ),
+                {
+                    "id": pid,
+                    "ref": f"ref{pid}",
+                    "idn": f"52269920150101{pid:04d}",
+                    "address": address,
+                    "lat": lat,
+                    "lon": None if lat is None else 108.1,
+                    "deleted": pid == 7,
+                },
+            )
+    upgraded = _alembic(url, "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    with engine.connect() as conn:
+        households = conn.execute(text("SELECT id, village_code, address, lat FROM households ORDER BY id")).all()
+        members = conn.execute(
+            text("SELECT household_id, person_id, relation, start_date, end_date FROM household_members ORDER BY 1")
+        ).all()
+        persons = conn.execute(text("SELECT id, address, lat FROM persons ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(h) for h in households] == [
+        (1, "522699101201", "一组 3 号", 26.4),
+        (2, "522699101201", "", None),
+        (7, "522699101201", "二组", 26.5),
+    ]
+    assert [tuple(m) for m in members] == [
+        (1, 1, "head", "2025-03-04", None),
+        (2, 2, "head", "2025-03-04", None),
+        (7, 7, "head", "2025-03-04", None),
+    ]
+    assert [tuple(p) for p in persons] == [(1, "一组 3 号", 26.4), (2, "", None), (7, "二组", 26.5)]

@@ -17,6 +17,8 @@ from db.models import (
     Assignment,
     AuditEvent,
     Enrollment,
+    Household,
+    HouseholdMember,
     Person,
     PersonAreaHistory,
     User,
@@ -120,6 +122,13 @@ def test_merging_two_villages_moves_everything_keeps_past_reports_and_is_audited
             .where(Person.id.in_(moved))
         ).all()
         assert assignment_villages and set(assignment_villages) == {NEW_VILLAGE}
+        # Their households moved with them.
+        household_villages = session.scalars(
+            select(Household.village_code)
+            .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+            .where(HouseholdMember.person_id.in_(moved), HouseholdMember.end_date.is_(None))
+        ).all()
+        assert len(household_villages) == len(moved) and set(household_villages) == {NEW_VILLAGE}
         assert not session.scalar(
             select(func.count()).where(Worker.area_code.in_([world.village_a1, world.village_a2]))
         )

@@ -100,3 +100,23 @@ def test_reasons_list_the_highest_first():
 )
 def test_a_manual_override_wins_over_the_rules(auto, override, expected):
     assert effective_risk(auto, override) == expected
+
+
+def test_the_family_adds_its_reasons_after_the_groups_own_and_can_raise_the_level():
+    from care.rules import Family
+
+    plain = {"guardianship": "grandparent", "schooling": "primary"}
+    frail = compute_risk("child", "left_behind", plain, 9, Family(frail_guardians=True))
+    assert (frail.level, frail.reasons) == ("high", ("risk.reason.frail_guardians",))
+    both = compute_risk("child", "distressed", plain, 4, Family(frail_guardians=True, all_in_care=True))
+    assert both.level == "high"
+    assert both.reasons == (
+        "risk.reason.frail_guardians",
+        "risk.reason.distressed",
+        "risk.reason.young_child",
+        "risk.reason.all_in_care",
+    )
+    # Frail guardians are a child's rule; everyone-in-care holds for every group.
+    elder = compute_risk("elderly", "empty_nest", {"living_arrangement": "with_spouse"}, 66, Family(True, True))
+    assert (elder.level, elder.reasons) == ("medium", ("risk.reason.all_in_care",))
+    assert compute_risk("child", "left_behind", plain, 9).reasons == ("risk.reason.none",)

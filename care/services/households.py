@@ -1,0 +1,418 @@
+"""Households (户): creating, editing, adding and moving members, splitting and merging.
+
+A person is in at most one current household; leaving one ends the membership row (the history
+stays). Every change re-runs the family risk rules for the members of the households it touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from care import audit, clock, enums
+from care.errors import NotFound, ValidationError
+from care.queries.households import current_household_ids, member_ids
+from care.queries.scoping import visible_person
+from care.scope import Scope
+from care.services.common import Saved, require, versioned_update
+from care.services.due import refresh_risks
+from db.models import Household, HouseholdMember, Person
+
+HUKOU_NO_MAX = 32
+
+
+def household_values(household: Household) -> dict[str, Any]:
+    """A household's editable fields and version (what a stale save shows)."""
+    return {
+        "hukou_no": household.hukou_no,
+        "address": household.address,
+        "lat": household.lat,
+        "lon": household.lon,
+        "version": household.version,
+    }
+
+
+def refresh_family(session: Session, person_ids: Collection[int], *, also: Collection[int] = ()) -> list[int]:
+    """Re-run the risk rules for everyone in these persons' households (and in households ``also``)."""
+    households = current_household_ids(session, person_ids) | set(also)
+    members = set(member_ids(session, households)) | set(person_ids)
+    return refresh_risks(session, person_ids=members)
+
+
+def new_household(session: Session, person: Person, *, on: dt.date | None = None) -> Household:
+    """A one-person household for ``person`` (their village, address and location), with them as head."""
+    now = clock.now()
+    household = Household(
+        village_code=person.village_code,
+        hukou_no="",
+        address=person.address,
+        lat=person.lat,
+        lon=person.lon,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(household)
+    session.flush()
+    _join(session, household.id, person.id, "head", on or clock.today())
+    return household
+
+
+def _join(session: Session, household_id: int, person_id: int, relation: str, on: dt.date) -> None:
+    session.add(
+        HouseholdMember(household_id=household_id, person_id=person_id, relation=relation, start_date=on, end_date=None)
+    )
+    session.flush()
+
+
+def _current(session: Session, person_id: int) -> HouseholdMember | None:
+    return session.scalar(
+        select(HouseholdMember).where(HouseholdMember.person_id == person_id, HouseholdMember.end_date.is_(None))
+    )
+
+
+def _members(session: Session, household_id: int) -> list[HouseholdMember]:
+    return list(
+        session.scalars(
+            select(HouseholdMember)
+            .where(HouseholdMember.household_id == household_id, HouseholdMember.end_date.is_(None))
+            .order_by(HouseholdMember.id)
+        )
+    )
+
+
+def _leave(session: Session, membership: HouseholdMember, on: dt.date) -> None:
+    """End a membership; a household left with nobody ends too."""
+    membership.end_date = on
+    session.flush()
+    if not _members(session, membership.household_id):
+        household = session.get(Household, membership.household_id)
+        if household is not None and household.ended_on is None:
+            household.ended_on = on
+            session.flush()
+
+
+def _load(session: Session, scope: Scope, household_id: int) -> Household:
+    """A current household with at least one member the user may see."""
+    household = session.get(Household, household_id) if isinstance(household_id, int) else None
+    if household is None or household.ended_on is not None:
+        raise NotFound()
+    if not any(visible_person(session, scope, m.person_id) for m in _members(session, household.id)):
+        raise NotFound()
+    return household
+
+
+def _person(session: Session, scope: Scope, person_id: int) -> Person:
+    person = visible_person(session, scope, person_id)
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def _relation(value: Any) -> str:
+    enums.check("relation", value, enums.HOUSEHOLD_RELATIONS)
+    return str(value)
+
+
+def _bump(session: Session, household: Household, seen_version: int, values: Mapping[str, Any] | None = None) -> int:
+    return versioned_update(session, household, seen_version, dict(values or {}), household_values)
+
+
+def _new_head(session: Session, household_id: int, head_id: int) -> None:
+    """``head_id`` becomes 户主; a former head stays a member, as 其他 until someone says otherwise."""
+    for member in _members(session, household_id):
+        if member.person_id == head_id:
+            member.relation = "head"
+        elif member.relation == "head":
+            member.relation = "other"
+    session.flush()
+
+
+def update_household(
+    session: Session, scope: Scope, *, household_id: int, seen_version: int, values: Mapping[str, Any]
+) -> Saved:
+    """Save the 户号, address and home location, on the version the user saw."""
+    require(scope, "person.edit")
+    household = _load(session, scope, household_id)
+    old = household_values(household)
+    hukou = "".join(str(values.get("hukou_no", old["hukou_no"]) or "").split())
+    if len(hukou) > HUKOU_NO_MAX or (hukou and not hukou.isalnum()):
+        raise ValidationError("household.bad_hukou_no", field="hukou_no")
+    address = " ".join(str(values.get("address", old["address"]) or "").split())
+    if len(address) > 200:
+        raise ValidationError("visit.text_too_long", field="address", limit=200)
+    lat, lon = values.get("lat", old["lat"]), values.get("lon", old["lon"])
+    if (lat is None) != (lon is None):
+        raise ValidationError("person.coords_incomplete", field="lat")
+    new = {"hukou_no": hukou, "address": address, "lat": lat, "lon": lon}
+    changes = {k: v for k, v in new.items() if v != old[k]}
+    version = _bump(session, household, seen_version, changes)
+    if changes:
+        audit.record(
+            session,
+            scope=scope,
+            action="household.update",
+            entity="household",
+            entity_id=household_id,
+            detail={"old": {k: old[k] for k in changes}, "new": changes},
+        )
+    return Saved(household_id, version)
+
+
+def add_member(
+    session: Session, scope: Scope, *, household_id: int, seen_version: int, person_id: int, relation: str
+) -> Saved:
+    """Move a person of the same village into this household; they leave their current one."""
+    require(scope, "person.edit")
+    household = _load(session, scope, household_id)
+    person = _person(session, scope, person_id)
+    relation = _relation(relation)
+    if person.village_code != household.village_code:
+        raise ValidationError("household.other_village", field="person")
+    current = _current(session, person.id)
+    if current is not None and current.household_id == household.id:
+        raise ValidationError("household.already_member", field="person")
+    if relation == "head":
+        raise ValidationError("household.head_by_change", field="relation")
+    today = clock.today()
+    version = _bump(session, household, seen_version)
+    left = current.household_id if current is not None else None
+    if current is not None:
+        _leave(session, current, today)
+    _join(session, household.id, person.id, relation, today)
+    audit.record(
+        session,
+        scope=scope,
+        action="household.add_member",
+        entity="household",
+        entity_id=household.id,
+        detail={"person_id": person.id, "relation": relation, "from_household": left},
+    )
+    refresh_family(session, [person.id], also=[left] if left is not None else [])
+    return Saved(household.id, version)
+
+
+def add_new_member(
+    session: Session,
+    scope: Scope,
+    *,
+    household_id: int,
+    seen_version: int,
+    values: Mapping[str, Any],
+    relation: str,
+) -> Saved:
+    """Register a new person (the register's own checks) straight into this household: its village,
+    and its address unless another is given. Returns the new person's id."""
+    from care.services.persons import create_person
+
+    require(scope, "person.create")
+    household = _load(session, scope, household_id)
+    relation = _relation(relation)
+    if relation == "head":
+        raise ValidationError("household.head_by_change", field="relation")
+    given = dict(values)
+    given["village_code"] = household.village_code
+    given["address"] = given.get("address") or household.address
+    created = create_person(session, scope, values=given)
+    add_member(
+        session, scope, household_id=household.id, seen_version=seen_version, person_id=created.id, relation=relation
+    )
+    return Saved(created.id, 1, created.warnings)
+
+
+def set_relation(
+    session: Session, scope: Scope, *, household_id: int, seen_version: int, person_id: int, relation: str
+) -> Saved:
+    """A member's relation to the head; choosing 户主 makes them the head."""
+    require(scope, "person.edit")
+    household = _load(session, scope, household_id)
+    relation = _relation(relation)
+    member = next((m for m in _members(session, household.id) if m.person_id == person_id), None)
+    if member is None or visible_person(session, scope, person_id) is None:
+        raise NotFound()
+    old = member.relation
+    version = _bump(session, household, seen_version)
+    if relation == "head":
+        _new_head(session, household.id, person_id)
+    else:
+        if old == "head":
+            raise ValidationError("household.head_by_change", field="relation")
+        member.relation = relation
+        session.flush()
+    audit.record(
+        session,
+        scope=scope,
+        action="household.relation",
+        entity="household",
+        entity_id=household.id,
+        detail={"person_id": person_id, "old": old, "new": relation},
+    )
+    return Saved(household.id, version)
+
+
+def split_household(
+    session: Session, scope: Scope, *, household_id: int, seen_version: int, person_ids: Sequence[int]
+) -> Saved:
+    """Move these members into a new household at the same address; the first is its head."""
+    require(scope, "person.edit")
+    household = _load(session, scope, household_id)
+    members = {m.person_id: m for m in _members(session, household.id)}
+    chosen = list(dict.fromkeys(person_ids))
+    if not chosen:
+        raise ValidationError("household.split_none", field="members")
+    if any(pid not in members or visible_person(session, scope, pid) is None for pid in chosen):
+        raise NotFound()
+    if len(chosen) == len(members):
+        raise ValidationError("household.split_all", field="members")
+    today = clock.today()
+    _bump(session, household, seen_version)
+    now = clock.now()
+    new = Household(
+        village_code=household.village_code,
+        hukou_no="",
+        address=household.address,
+        lat=household.lat,
+        lon=household.lon,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(new)
+    session.flush()
+    for pid in chosen:
+        relation = (
+            "head" if pid == chosen[0] else ("other" if members[pid].relation == "head" else members[pid].relation)
+        )
+        _leave(session, members[pid], today)
+        _join(session, new.id, pid, relation, today)
+    remaining = _members(session, household.id)
+    if not any(m.relation == "head" for m in remaining):
+        _new_head(session, household.id, remaining[0].person_id)
+    audit.record(
+        session,
+        scope=scope,
+        action="household.split",
+        entity="household",
+        entity_id=household.id,
+        detail={"new_household": new.id, "person_ids": chosen},
+    )
+    refresh_family(session, chosen, also=[household.id])
+    return Saved(new.id, 1)
+
+
+def merge_households(
+    session: Session, scope: Scope, *, household_id: int, seen_version: int, other_id: int, other_version: int
+) -> Saved:
+    """Bring every member of ``other_id`` into this household (same village); the other one ends."""
+    require(scope, "person.edit")
+    household = _load(session, scope, household_id)
+    other = _load(session, scope, other_id)
+    if other.id == household.id:
+        raise ValidationError("household.merge_self", field="household")
+    if other.village_code != household.village_code:
+        raise ValidationError("household.other_village", field="household")
+    version = _bump(session, household, seen_version)
+    _bump(session, other, other_version, {"merged_into": household.id})
+    today = clock.today()
+    moved = []
+    for member in _members(session, other.id):
+        _leave(session, member, today)
+        _join(session, household.id, member.person_id, "other" if member.relation == "head" else member.relation, today)
+        moved.append(member.person_id)
+    audit.record(
+        session,
+        scope=scope,
+        action="household.merge",
+        entity="household",
+        entity_id=household.id,
+        detail={"merged": other.id, "person_ids": moved},
+    )
+    refresh_family(session, moved)
+    return Saved(household.id, version)
+
+
+def moved_village(session: Session, person: Person) -> None:
+    """A person whose village changed: alone, their household moves with them; otherwise they leave
+    it for a household of their own in the new village."""
+    current = _current(session, person.id)
+    if current is None:
+        new_household(session, person)
+        return
+    others = [m for m in _members(session, current.household_id) if m.person_id != person.id]
+    if not others:
+        household = session.get(Household, current.household_id)
+        if household is not None:
+            household.village_code = person.village_code
+            session.flush()
+        return
+    _leave(session, current, clock.today())
+    if current.relation == "head":
+        _new_head(session, current.household_id, others[0].person_id)
+    new_household(session, person)
+    refresh_family(session, [person.id], also=[current.household_id])
+
+
+def left_home(session: Session, person: Person, *, on: dt.date) -> None:
+    """A person who died or moved away leaves their household (the membership stays as history)."""
+    current = _current(session, person.id)
+    if current is None:
+        return
+    others = [m for m in _members(session, current.household_id) if m.person_id != person.id]
+    _leave(session, current, max(on, current.start_date))
+    if current.relation == "head" and others:
+        _new_head(session, current.household_id, others[0].person_id)
+    refresh_family(session, [m.person_id for m in others], also=[current.household_id])
+
+
+def gather(
+    session: Session, *, hukou_no: str, village_code: str, head_id: int | None, members: Mapping[int, str | None]
+) -> int:
+    """An import's household: the current one with this 户号 in the village, else the head's (else the
+    first member's); every member moves in with their relation (其他 when none is given)."""
+    today = clock.today()
+    target = None
+    if hukou_no:
+        target = session.scalar(
+            select(Household).where(
+                Household.village_code == village_code, Household.hukou_no == hukou_no, Household.ended_on.is_(None)
+            )
+        )
+    if target is None:
+        anchor = head_id if head_id is not None else next(iter(members))
+        current = _current(session, anchor)
+        target = session.get(Household, current.household_id) if current is not None else None
+        if target is None:
+            person = session.get(Person, anchor)
+            assert person is not None
+            target = new_household(session, person, on=today)
+    if hukou_no and target.hukou_no != hukou_no:
+        target.hukou_no = hukou_no
+    target.version += 1
+    session.flush()
+    everyone = dict(members)
+    if head_id is not None:
+        everyone.setdefault(head_id, "head")
+    for pid, relation in everyone.items():
+        current = _current(session, pid)
+        if current is not None and current.household_id == target.id:
+            if relation and relation != "head" and current.relation != "head":
+                current.relation = relation
+            continue
+        if current is not None:
+            _leave(session, current, today)
+        _join(session, target.id, pid, "other" if relation in (None, "head") else relation, today)
+    if head_id is not None:
+        _new_head(session, target.id, head_id)
+    elif not any(m.relation == "head" for m in _members(session, target.id)):
+        _new_head(session, target.id, next(iter(everyone)))
+    return target.id
+
+
+def household_of_person(session: Session, person_id: int) -> int | None:
+    """The id of the person's current household, if any."""
+    current = _current(session, person_id)
+    return current.household_id if current is not None else None

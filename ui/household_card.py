@@ -1,0 +1,264 @@
+"""The household card (户) of a person file: every member at a glance, and the household's edits."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from care.queries.households import Choice, HouseholdCard, addable_persons, other_households
+from care.scope import Scope
+from care.services import households
+from ui import forms
+
+
+def card(scope: Scope, hc: HouseholdCard | None) -> None:
+    """The household: 户号, address, the family flags and each member with groups, risk, worker, visit."""
+    st.subheader(ui.t("hh.title"))
+    if hc is None:
+        st.caption(ui.t("hh.none"))
+        return
+    with st.container(border=True):
+        st.text(f"{ui.t('hh.hukou')}：{hc.hukou_no or ui.t('hh.no_hukou')}　{ui.t('hh.address')}：{hc.address or '—'}")
+        for flag in hc.flags:
+            st.warning(ui.t(flag), icon=":material/family_restroom:")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    ui.t("hh.col_name"): [m.name + (" ★" if m.is_self else "") for m in hc.members],
+                    ui.t("hh.col_relation"): [ui.label("relation", m.relation) for m in hc.members],
+                    ui.t("hh.col_age"): [f"{ui.label('sex', m.sex)} {m.age}" for m in hc.members],
+                    ui.t("hh.col_groups"): [
+                        "、".join(ui.label("group", g) for g in m.groups) or "—" for m in hc.members
+                    ],
+                    ui.t("hh.col_risk"): [ui.label("risk", m.risk) or "—" for m in hc.members],
+                    ui.t("hh.col_worker"): ["、".join(m.workers) or "—" for m in hc.members],
+                    ui.t("hh.col_last_visit"): [str(m.last_visit_on or "—") for m in hc.members],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        if hc.hidden_members:
+            st.caption(ui.t("hh.hidden", n=hc.hidden_members))
+        others = [m for m in hc.members if not m.is_self]
+        if others:
+            c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+            chosen = c1.selectbox(
+                ui.t("hh.open_member"),
+                [m.person_id for m in others],
+                format_func={m.person_id: m.name for m in others}.get,
+                key=f"hh_open_{hc.id}",
+            )
+            if c2.button(ui.t("hh.open"), key=f"hh_open_go_{hc.id}") and chosen is not None:
+                ui.open_person(chosen)
+        if hc.former:
+            with st.expander(ui.t("hh.former")):
+                st.dataframe(
+                    pd.DataFrame(
+                        {
+                            ui.t("hh.col_name"): [f["name"] for f in hc.former],
+                            ui.t("hh.col_relation"): [ui.label("relation", f["relation"]) for f in hc.former],
+                            ui.t("hh.col_joined"): [f["start_date"] for f in hc.former],
+                            ui.t("hh.col_left"): [f["end_date"] for f in hc.former],
+                        }
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
+
+
+def manage(scope: Scope, hc: HouseholdCard | None) -> None:
+    """Tabs to edit the household, add a member, change a relation, split and merge."""
+    if hc is None or not scope.can("person.edit"):
+        return
+    key = f"household_{hc.id}"
+    seen = forms.seen_version(key, hc.version)
+    with ui.read() as session:
+        people = addable_persons(session, scope, hc, ui.today())
+        others = other_households(session, scope, hc)
+    with st.expander(ui.t("hh.manage"), icon=":material/family_restroom:"):
+        details, add, relation, split, merge = st.tabs(
+            [ui.t(k) for k in ("hh.tab_edit", "hh.tab_add", "hh.tab_relation", "hh.tab_split", "hh.tab_merge")]
+        )
+        with details:
+            _details(scope, hc, key, seen)
+        with add:
+            _add(scope, hc, key, seen, people)
+        with relation:
+            _relation(scope, hc, key, seen)
+        with split:
+            _split(scope, hc, key, seen)
+        with merge:
+            _merge(scope, hc, key, seen, others)
+
+
+def _details(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
+    with st.form(f"hh_edit_{hc.id}_{seen}"):
+        hukou = st.text_input(ui.t("form.hukou_no"), hc.hukou_no, max_chars=32)
+        address = st.text_input(ui.t("hh.address"), hc.address, max_chars=200)
+        submitted = st.form_submit_button(ui.t("form.save"), type="primary")
+    if submitted:
+
+        def run() -> object:
+            with ui.write() as session:
+                return households.update_household(
+                    session,
+                    scope,
+                    household_id=hc.id,
+                    seen_version=seen,
+                    values={"hukou_no": hukou, "address": address},
+                )
+
+        forms.save(key, run, ui.t("hh.saved"))
+
+
+def _pick(label_key: str, choices: list[Choice], key: str) -> Choice | None:
+    by_id = {c.id: c for c in choices}
+    chosen = st.selectbox(
+        ui.t(label_key),
+        list(by_id),
+        index=None,
+        format_func=lambda i: by_id[i].label,
+        placeholder=forms.placeholder(),
+        key=key,
+    )
+    return by_id.get(chosen) if chosen is not None else None
+
+
+def _relation_choice(key: str, allow_head: bool) -> str | None:
+    from care.enums import HOUSEHOLD_RELATIONS
+
+    options = [r for r in HOUSEHOLD_RELATIONS if allow_head or r != "head"]
+    return st.selectbox(
+        ui.t("form.relation"),
+        options,
+        index=None,
+        format_func=ui.labeller("relation"),
+        placeholder=forms.placeholder(),
+        key=key,
+    )
+
+
+def _add(scope: Scope, hc: HouseholdCard, key: str, seen: int, people: list[Choice]) -> None:
+    st.caption(ui.t("hh.add_help"))
+    if people:
+        _add_existing(scope, hc, key, seen, people)
+    else:
+        st.caption(ui.t("hh.nobody"))
+    if scope.can("person.create"):
+        _add_new(scope, hc, key, seen)
+
+
+def _add_new(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
+    st.markdown(f"**{ui.t('hh.new_member')}**")
+    with st.form(f"hh_new_{hc.id}_{seen}"):
+        c1, c2 = st.columns(2)
+        name = c1.text_input(ui.t("form.name"), max_chars=64, key=f"hh_new_name_{hc.id}")
+        number = c2.text_input(
+            ui.t("form.id_number"), max_chars=24, help=ui.t("form.id_help"), key=f"hh_new_id_{hc.id}"
+        )
+        relation = _relation_choice(f"hh_new_relation_{hc.id}", allow_head=False)
+        submitted = st.form_submit_button(ui.t("hh.new_submit"), type="primary")
+    if submitted:
+        if relation is None:
+            st.error(ui.t("hh.choose_both"))
+            return
+
+        def run() -> object:
+            with ui.write() as session:
+                return households.add_new_member(
+                    session,
+                    scope,
+                    household_id=hc.id,
+                    seen_version=seen,
+                    values={"name": name, "id_number": number},
+                    relation=relation,
+                )
+
+        forms.save(key, run, ui.t("hh.saved"))
+
+
+def _add_existing(scope: Scope, hc: HouseholdCard, key: str, seen: int, people: list[Choice]) -> None:
+    person = _pick("form.person", people, f"hh_add_person_{hc.id}")
+    relation = _relation_choice(f"hh_add_relation_{hc.id}", allow_head=False)
+    if st.button(ui.t("hh.add_submit"), type="primary", key=f"hh_add_go_{hc.id}"):
+        if person is None or relation is None:
+            st.error(ui.t("hh.choose_both"))
+            return
+
+        def run() -> object:
+            with ui.write() as session:
+                return households.add_member(
+                    session, scope, household_id=hc.id, seen_version=seen, person_id=person.id, relation=relation
+                )
+
+        forms.save(key, run, ui.t("hh.saved"))
+
+
+def _members(hc: HouseholdCard) -> list[Choice]:
+    return [Choice(m.person_id, f"{m.name}（{ui.label('relation', m.relation)}）") for m in hc.members]
+
+
+def _relation(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
+    member = _pick("form.person", _members(hc), f"hh_rel_person_{hc.id}")
+    relation = _relation_choice(f"hh_rel_relation_{hc.id}", allow_head=True)
+    st.caption(ui.t("hh.relation_help"))
+    if st.button(ui.t("hh.relation_submit"), type="primary", key=f"hh_rel_go_{hc.id}"):
+        if member is None or relation is None:
+            st.error(ui.t("hh.choose_both"))
+            return
+
+        def run() -> object:
+            with ui.write() as session:
+                return households.set_relation(
+                    session, scope, household_id=hc.id, seen_version=seen, person_id=member.id, relation=relation
+                )
+
+        forms.save(key, run, ui.t("hh.saved"))
+
+
+def _split(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
+    st.caption(ui.t("hh.split_help"))
+    choices = {c.id: c.label for c in _members(hc)}
+    chosen = st.multiselect(
+        ui.t("form.members"),
+        list(choices),
+        format_func=choices.get,
+        placeholder=forms.placeholder(),
+        key=f"hh_split_{hc.id}",
+    )
+    if st.button(ui.t("hh.split_submit"), type="primary", key=f"hh_split_go_{hc.id}"):
+
+        def run() -> object:
+            with ui.write() as session:
+                return households.split_household(
+                    session, scope, household_id=hc.id, seen_version=seen, person_ids=list(chosen)
+                )
+
+        forms.save(key, run, ui.t("hh.saved"))
+
+
+def _merge(scope: Scope, hc: HouseholdCard, key: str, seen: int, others: list[Choice]) -> None:
+    st.caption(ui.t("hh.merge_help"))
+    if not others:
+        st.caption(ui.t("hh.no_other"))
+        return
+    other = _pick("form.household", others, f"hh_merge_{hc.id}")
+    if st.button(ui.t("hh.merge_submit"), type="primary", key=f"hh_merge_go_{hc.id}"):
+        if other is None:
+            st.error(ui.t("hh.choose_household"))
+            return
+
+        def run() -> object:
+            with ui.write() as session:
+                return households.merge_households(
+                    session,
+                    scope,
+                    household_id=hc.id,
+                    seen_version=seen,
+                    other_id=other.id,
+                    other_version=other.version,
+                )
+
+        forms.save(key, run, ui.t("hh.saved"))
