@@ -317,3 +317,34 @@ def test_the_household_figures_count_households_groups_and_guardians_in_care(eng
     with pytest.raises(NotFound):
         with reading(engine) as session:
             household_report(session, world.scopes["township_b"], area_code=world.village_a1, today=TODAY)
+
+
+def test_a_new_relative_is_registered_into_the_household_and_a_bad_id_writes_nothing(engine, world):
+    child = world.persons["a1_child_w1"]
+    hid = _household(engine, child)
+    with pytest.raises(ValidationError), transaction(engine) as session:
+        households.add_new_member(
+            session,
+            world.scopes["township_a"],
+            household_id=hid,
+            seen_version=_version(engine, hid),
+            values={"name": "错号", "id_number": "522699198001010010"},
+            relation="parent",
+        )
+    with reading(engine) as session:
+        assert session.scalar(select(func.count(Person.id)).where(Person.name == "错号")) == 0
+    with transaction(engine) as session:
+        saved = households.add_new_member(
+            session,
+            world.scopes["township_a"],
+            household_id=hid,
+            seen_version=_version(engine, hid),
+            values={"name": "母亲", "id_number": fixture_id_number(dt.date(1988, 8, 8), 93, "F")},
+            relation="parent",
+        )
+    with reading(engine) as session:
+        person = session.get(Person, saved.id)
+        card = household_card(session, world.scopes["township_a"], child, TODAY)
+    assert _household(engine, saved.id) == hid
+    assert (person.village_code, person.address) == (world.village_a1, card.address)
+    assert [(m.name, m.relation) for m in card.members] == [("测试a1_child_w1", "head"), ("母亲", "parent")]
