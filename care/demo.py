@@ -1,4 +1,5 @@
-"""A deterministic synthetic county (青山县（演示）): areas, residents, workers, visits and demo logins.
+"""A deterministic synthetic county (青山县（演示）): areas, residents and their households, workers,
+visits and demo logins.
 
 Run as ``python -m care.demo --db URL --residents N --seed S``; the last line printed is the summary
 as JSON. The same residents count, seed and date always give the same data.
