@@ -28,7 +28,12 @@ def _village(server, *, with_centre: bool) -> tuple[str, str, float | None, floa
 
 
 def _choose(page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label).first.click()
+    box = page.get_by_role("combobox", name=label).first
+    # As a user does: bring the box into view, let the page settle, then open it. Opened while the page
+    # still scrolls (a phone-width page scrolls a long way), the list closes again before the tap.
+    box.scroll_into_view_if_needed()
+    wait_idle(page, 400)
+    box.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
 
