@@ -46,6 +46,10 @@ VISIT_STATES = ("overdue", "due_soon", "on_time", "never")
 RISKS = ("high", "medium", "low")
 STATUS_COLORS = {"overdue": "#d6336c", "due_soon": "#f59f00", "on_time": "#2f9e44", "never": "#7048e8"}
 RISK_COLORS = {"high": "#c92a2a", "medium": "#f59f00", "low": "#2f9e44"}
+# Worst first: a household marker takes the colour of its worst member in view.
+WORST_STATE = ("overdue", "never", "due_soon", "on_time")
+# A household marker's click text ends "⌂#<person id>" (a member's id: the side panel shows their household).
+HOME_MARK = "⌂#"
 # Village circles: colour by the share of persons with an overdue visit (upper bound, colour).
 # The county's overdue share runs around 10-20%: the steps are set to tell those villages apart.
 SHARE_STEPS: tuple[tuple[float, str], ...] = ((0.08, "#2f9e44"), (0.15, "#f59f00"), (0.25, "#e8590c"), (2.0, "#c92a2a"))
@@ -156,6 +160,8 @@ class PersonDot:
     lon: float
     state: str
     risk: str
+    # The person's current household: members at one place are drawn as one marker.
+    household_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -468,6 +474,8 @@ def _legend_html(lang: str, *, mode: str, color_by: str) -> str:
     else:
         parts = [f"<b>{leaflet_safe(_t('map.legend.status', lang))}</b>"]
         parts += [row(STATUS_COLORS[s], _t(f"map.state.{s}", lang)) for s in VISIT_STATES]
+    if mode == "persons":
+        parts.append(f"<small>{leaflet_safe(_t('map.legend.home', lang))}</small>")
     return "".join(parts)
 
 
@@ -594,8 +602,10 @@ def build_map(
     layers = [_shapes_layer(shapes, lang, gcj02)]
     if villages or mode == "villages":
         layers.append(_villages_layer(villages, lang, gcj02))
+    home_specs: list[list[Any]] = []
     if persons or mode == "persons":
-        layers.extend(_person_layers(persons, lang, gcj02, color_by, groups))
+        person_layers, home_specs = _person_layers(persons, lang, gcj02, color_by, groups)
+        layers.extend(person_layers)
     if mode == "pick":
         layers.append(_marks_layer(marks, lang, gcj02))
     data = {
@@ -605,6 +615,7 @@ def build_map(
         "tiles": _tile_layers(tiles),
         "layers": layers,
         "words": _person_words(lang) if mode == "persons" else [],
+        "homes": home_specs,
         "legend": _legend_html(lang, mode=mode, color_by=color_by),
         "basemap": basemap_words(tiles, lang),
     }
@@ -697,23 +708,78 @@ def _person_words(lang: str) -> list[str]:
     ]
 
 
+def _home_key(p: PersonDot) -> tuple[int, float, float]:
+    """Where a dot is drawn: its household (else the person alone) at its rounded place (about 1 m)."""
+    home = p.household_id if p.household_id is not None else -p.person_id
+    return home, round(p.lat, 5), round(p.lon, 5)
+
+
+def severity(p: PersonDot, color_by: str) -> int:
+    """0 for the worst state (or risk); a household marker shows its member with the lowest."""
+    return RISKS.index(p.risk) if color_by == "risk" else WORST_STATE.index(p.state)
+
+
+def homes(persons: Sequence[PersonDot]) -> list[list[PersonDot]]:
+    """The dots drawn as one marker: one household's members (or one person's groups) at one place.
+
+    Only places with two or more dots; a person alone in one group is a dot of their own.
+    """
+    spots: dict[tuple[int, float, float], list[PersonDot]] = {}
+    for p in persons:
+        spots.setdefault(_home_key(p), []).append(p)
+    return [dots for dots in spots.values() if len(dots) > 1]
+
+
+def _home_specs(persons: Sequence[PersonDot], lang: str) -> tuple[dict[int, int], list[list[Any]]]:
+    """Each dot's marker index, and per marker [title, click text, persons] (inert)."""
+    index: dict[int, int] = {}
+    specs: list[list[Any]] = []
+    for dots in homes(persons):
+        people = sorted({p.person_id for p in dots})
+        if len(people) == 1:
+            title, click = leaflet_safe(dots[0].name), f"#{people[0]}"
+        else:
+            title = leaflet_safe(_t("map.home.title", lang, n=len(people)))
+            click = f"{HOME_MARK}{people[0]}"
+        for p in dots:
+            index[id(p)] = len(specs)
+        specs.append([title, click, len(people)])
+    return index, specs
+
+
 def _person_layers(
     persons: Sequence[PersonDot], lang: str, gcj02: bool, color_by: str, groups: Sequence[str]
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+    """One layer per group (its switch in the layer control) and the household markers they share.
+
+    A row: lat, lon, colour, person id, name (inert), word index (group × state), marker index
+    (-1: a dot of its own), severity (0 worst). caremap.js draws a marker once for the dots of its
+    switched-on groups, in the colour of the worst of them.
+    """
+    shown = [p for p in persons if p.group in GROUPS and p.group in groups]
+    home_of, specs = _home_specs(shown, lang)
     by_group: dict[str, list[list[Any]]] = {g: [] for g in GROUPS}
-    for p in persons:
-        if p.group not in by_group:
-            continue
+    for p in shown:
         lat, lon = _shift(p.lat, p.lon, gcj02)
         word = GROUPS.index(p.group) * len(VISIT_STATES) + VISIT_STATES.index(p.state)
         by_group[p.group].append(
-            [round(lat, 6), round(lon, 6), person_color(p, color_by), int(p.person_id), leaflet_safe(p.name), word]
+            [
+                round(lat, 6),
+                round(lon, 6),
+                person_color(p, color_by),
+                int(p.person_id),
+                leaflet_safe(p.name),
+                word,
+                home_of.get(id(p), -1),
+                severity(p, color_by),
+            ]
         )
-    return [
+    layers = [
         {"kind": "persons", "name": leaflet_safe(f"{_t(f'enum.group.{g}', lang)}（{len(rows)}）"), "rows": rows}
         for g, rows in by_group.items()
         if g in groups
     ]
+    return layers, specs
 
 
 def map_data_json(m: folium.Map) -> str:

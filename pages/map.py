@@ -115,6 +115,8 @@ def map_and_panel() -> None:
             st.info(ui.t("map.pick_hint"))
         elif picked[0] == "person":
             map_view.person_panel(scope, picked[1])
+        elif picked[0] == "household":
+            map_view.household_panel(scope, picked[1])
         else:
             map_view.village_panel(scope, flt, picked[1], data.mode)
 

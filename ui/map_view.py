@@ -21,8 +21,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import ui
-from care.maps import AreaShape, PersonDot, VillageDot, build_map, map_data_json, standalone_html
+from care.maps import HOME_MARK, AreaShape, PersonDot, VillageDot, build_map, map_data_json, standalone_html
 from care.queries import map as mapq
+from care.queries.households import household_card
 from care.scope import Scope
 from care.services.maps import record_map_export
 from care.tiles import TileSource, configured_tiles
@@ -33,6 +34,7 @@ PENDING_KEY = "map_pending_area"
 MAP_HEIGHT = 620
 CACHE_SECONDS = 60
 _PERSON_CLICK = re.compile(r"#(\d{1,12})\s*$")
+_HOME_CLICK = re.compile(re.escape(HOME_MARK) + r"(\d{1,12})\s*$")
 _VILLAGE_CLICK = re.compile(r"(\d{12})\s*$")
 # What the map component's frame appends to the map's script before it runs it (return_on_hover off).
 FRAME_SCRIPT_TAIL = "window.map = map_div; window.initComponent(map_div, false);"
@@ -190,9 +192,12 @@ def take_click(tooltip: str | None) -> None:
     if not tooltip or tooltip == st.session_state.get(SEEN_KEY):
         return
     st.session_state[SEEN_KEY] = tooltip
+    home = _HOME_CLICK.search(tooltip)
     person = _PERSON_CLICK.search(tooltip)
     village = _VILLAGE_CLICK.search(tooltip)
-    if person:
+    if home:
+        st.session_state[PICK_KEY] = ("household", int(home.group(1)))
+    elif person:
         st.session_state[PICK_KEY] = ("person", int(person.group(1)))
     elif village:
         st.session_state[PICK_KEY] = ("village", village.group(1))
@@ -225,6 +230,42 @@ def person_panel(scope: Scope, person_id: int) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     if st.button(ui.t("map.open_file"), type="primary", icon=":material/badge:", key=f"map_open_{found.id}"):
         ui.open_person(found.id)
+
+
+def household_panel(scope: Scope, person_id: int) -> None:
+    """A household marker's members (those the user may see): relation, groups, risk, worker, last visit."""
+    with ui.read() as session:
+        card = household_card(session, scope, person_id, ui.today())
+    if card is None or not card.members:
+        st.info(ui.t("map.not_found"))
+        return
+    st.subheader(ui.t("map.home.panel", village=ui.md(card.village)))
+    st.text(f"{ui.t('hh.hukou')}：{card.hukou_no or ui.t('hh.no_hukou')}")
+    st.text(f"{ui.t('hh.address')}：{card.address or '—'}")
+    for flag in card.flags:
+        st.warning(ui.t(flag), icon=":material/family_restroom:")
+    st.caption(ui.t("map.home.members", n=len(card.members)))
+    members = list(card.members)
+    view = pd.DataFrame(
+        {
+            ui.t("hh.col_name"): [m.name for m in members],
+            ui.t("hh.col_relation"): [ui.label("relation", m.relation) for m in members],
+            ui.t("hh.col_age"): [f"{ui.label('sex', m.sex)} {m.age}" for m in members],
+            ui.t("hh.col_groups"): ["、".join(ui.label("group", g) for g in m.groups) or "—" for m in members],
+            ui.t("hh.col_risk"): [ui.label("risk", m.risk) or "—" for m in members],
+            ui.t("hh.col_worker"): ["、".join(m.workers) or "—" for m in members],
+            ui.t("hh.col_last_visit"): [str(m.last_visit_on or "—") for m in members],
+        }
+    )
+    key = f"map_home_{card.id}"
+    picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key=key)
+    if card.hidden_members:
+        st.caption(ui.t("hh.hidden", n=card.hidden_members))
+    chosen = picked.selection.rows if picked else []
+    if st.button(ui.t("map.open_file"), disabled=not chosen, icon=":material/badge:", key=f"{key}_open"):
+        ui.open_person(members[chosen[0]].person_id)
+    if not chosen:
+        st.caption(ui.t("map.pick_row"))
 
 
 def person_table(rows: pd.DataFrame, key: str) -> None:

@@ -19,7 +19,7 @@ from care.enums import RISK_ORDER
 from care.maps import AreaShape, PersonDot, VillageDot, boundary_centroid, fit_bounds, shape_centre
 from care.queries.scoping import in_area, person_conditions, visible_person
 from care.scope import Scope
-from db.models import Area, Assignment, Enrollment, Person, Setting, Worker
+from db.models import Area, Assignment, Enrollment, HouseholdMember, Person, Setting, Worker
 
 VISIT_STATES = ("overdue", "due_soon", "on_time", "never")
 LIST_LIMIT = 300
@@ -264,7 +264,7 @@ def _outline_centres(session: Session, codes: set[str]) -> dict[str, tuple[float
 
 
 def person_points(session: Session, scope: Scope, flt: MapFilter, today: dt.date) -> list[PersonDot]:
-    """One dot per matching active enrollment of a located person (a person in two groups: two)."""
+    """One dot per matching active enrollment of a located person, with their current household (if any)."""
     stmt = (
         select(
             Person.id,
@@ -275,14 +275,16 @@ def person_points(session: Session, scope: Scope, flt: MapFilter, today: dt.date
             Enrollment.risk,
             Enrollment.next_due_on,
             Enrollment.last_visit_on,
+            HouseholdMember.household_id,
         )
         .join(Enrollment, Enrollment.person_id == Person.id)
+        .outerjoin(HouseholdMember, and_(HouseholdMember.person_id == Person.id, HouseholdMember.end_date.is_(None)))
         .where(*_where(scope, flt, today, by_person=True), Person.lat.is_not(None), Person.lon.is_not(None))
         .order_by(Person.id, Enrollment.group)
     )
     return [
-        PersonDot(pid, name, group, float(lat or 0), float(lon or 0), visit_state(due, last, today), risk)
-        for pid, name, lat, lon, group, risk, due, last in session.execute(stmt)
+        PersonDot(pid, name, group, float(lat or 0), float(lon or 0), visit_state(due, last, today), risk, home)
+        for pid, name, lat, lon, group, risk, due, last, home in session.execute(stmt)
     ]
 
 

@@ -2,7 +2,8 @@
  * CareMap: draws a county map from its data document.
  *
  * care/maps.py build_map puts everything that differs from one map to the next (tiles, boundaries
- * and labels, village circles, person dots per group, legend, layer names, bounds or the notice of a
+ * and labels, village circles, person dots per group (a household's members at one place drawn as
+ * one marker), legend, layer names, bounds or the notice of a
  * map without them, maximum zoom) into one JSON document (the page's application/json script
  * element "care-map-data"), and calls
  * CareMap.draw(map, data) from a script that is the same for every map. Every text in the
@@ -82,8 +83,14 @@
     function drawPersons(layer, spec, data) {
         var rows = spec.rows;
         var words = data.words;
+        var shared = data.careHomes;
         for (var i = 0; i < rows.length; i++) {
             var r = rows[i];
+            if (r[6] >= 0) {
+                // One of a household's dots at one place: drawn once for all of them (placeHomes).
+                shared[r[6]].members.push({row: r, layer: layer});
+                continue;
+            }
             var dot = L.circleMarker([r[0], r[1]], {
                 radius: 5, color: "#ffffff", weight: 1, fillColor: r[2], fillOpacity: 0.9
             });
@@ -91,11 +98,71 @@
             layer.addLayer(dot);
         }
         layer.bindTooltip(function (dot) {
-            var r = dot.careRow, box = document.createElement("div");
+            var box = document.createElement("div");
+            if (dot.careHome) {
+                box.innerHTML = homeText(dot.careHome, words);
+                return box;
+            }
+            var r = dot.careRow;
             // r[4] and words[] are inert (leaflet_safe); r[3] is a number.
             box.innerHTML = "<b>" + r[4] + "</b><br>" + words[r[5]] + "<br><small>#" + r[3] + "</small>";
             return box;
         });
+    }
+
+    function homeText(home, words) {
+        // spec[0] (title) and every r[4] and words[] are inert (leaflet_safe); spec[1] is "#" or
+        // "\u2302#" and a number, made in Python.
+        var spec = home.spec, rows = home.rows, many = spec[2] > 1, text = "<b>" + spec[0] + "</b>";
+        for (var i = 0; i < rows.length; i++) {
+            text += "<br>" + (many ? rows[i][4] + " · " : "") + words[rows[i][5]];
+        }
+        return text + "<br><small>" + spec[1] + "</small>";
+    }
+
+    function newHomes(specs) {
+        var homes = [];
+        for (var i = 0; i < specs.length; i++) {
+            var many = specs[i][2] > 1;
+            homes.push({spec: specs[i], members: [], parent: null, dot: null, many: many});
+        }
+        return homes;
+    }
+
+    // A household's marker, drawn in the layer of its first switched-on member, coloured by the
+    // worst of its switched-on members, listing them; gone when none of its groups is on.
+    function placeHomes(map, homes) {
+        for (var i = 0; i < homes.length; i++) {
+            var h = homes[i], shown = [], worst = null, parent = null;
+            for (var j = 0; j < h.members.length; j++) {
+                var m = h.members[j];
+                if (!map.hasLayer(m.layer)) {
+                    continue;
+                }
+                shown.push(m.row);
+                parent = parent || m.layer;
+                if (worst === null || m.row[7] < worst[7]) {
+                    worst = m.row;
+                }
+            }
+            if (h.parent) {
+                h.parent.removeLayer(h.dot);
+                h.parent = null;
+            }
+            if (!shown.length) {
+                continue;
+            }
+            if (!h.dot) {
+                var first = h.members[0].row;
+                h.dot = L.circleMarker([first[0], first[1]], h.many
+                    ? {radius: 7, color: "#212529", weight: 2, fillColor: worst[2], fillOpacity: 0.95}
+                    : {radius: 5, color: "#ffffff", weight: 1, fillColor: worst[2], fillOpacity: 0.9});
+            }
+            h.dot.setStyle({fillColor: worst[2]});
+            h.dot.careHome = {spec: h.spec, rows: shown};
+            parent.addLayer(h.dot);
+            h.parent = parent;
+        }
     }
 
     function drawMarks(layer, spec) {
@@ -152,6 +219,8 @@
         addTiles(map, data.tiles || [], data.basemap);
         var control = L.control.layers({}, {}, {position: "topright", collapsed: false, autoZIndex: true});
         var layers = data.layers || [];
+        var homes = newHomes(data.homes || []);
+        data.careHomes = homes;
         for (var i = 0; i < layers.length; i++) {
             var spec = layers[i], paint = DRAW[spec.kind];
             if (!paint) {
@@ -162,6 +231,12 @@
             layer.addTo(map);
             // spec.name is inert (leaflet_safe): the control writes it with innerHTML.
             control.addOverlay(layer, spec.name);
+        }
+        if (homes.length) {
+            placeHomes(map, homes);
+            // A group switched off or on in the layer control: each household marker is redrawn
+            // for the members still shown.
+            map.on("overlayadd overlayremove", function () { placeHomes(map, homes); });
         }
         addLegend(map, data.legend || "");
         control.addTo(map);

@@ -107,3 +107,48 @@ def test_a_click_on_a_village_lists_its_persons(app_as, demo_db, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert f"{village.persons} 人" in texts(at)
     assert len(at.dataframe[-1].value) == village.persons
+
+
+def _multi_homes(demo_db: dict, role: str):
+    from care.maps import homes
+
+    scope = _scope(demo_db, role)
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        dots = mapq.person_points(session, scope, mapq.MapFilter(), clock.today())
+    return [h for h in homes(dots) if len({p.person_id for p in h}) > 1]
+
+
+def test_a_click_on_a_household_marker_lists_its_members_and_opens_one(app_as, demo_db, monkeypatch):
+    home = _multi_homes(demo_db, "township")[0]
+    pids = sorted({p.person_id for p in home})
+    names = {p.person_id: p.name for p in home}
+    from ui import map_view
+
+    monkeypatch.setattr(map_view, "show_map", lambda m: f"同户 {len(pids)} 人\n…\n⌂#{pids[0]}")
+    at = app_as("township")
+    at.run()
+    at.switch_page(MAP).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value.startswith("家庭户 · ") for s in at.subheader)
+    table = at.dataframe[-1].value
+    assert set(table["姓名"]) >= set(names.values())
+    assert f"本户成员 {len(table)} 人" in texts(at)
+    # The person panel is not what a household click shows.
+    assert not [b for b in at.button if b.key and b.key.startswith("map_open_")]
+
+
+def test_a_household_click_shows_nothing_of_a_household_outside_the_scope(app_as, demo_db, monkeypatch):
+    mine = {p.person_id for h in _multi_homes(demo_db, "coordinator") for p in h}
+    stranger = next(h for h in _multi_homes(demo_db, "county") if not {p.person_id for p in h} & mine)
+    pid = min(p.person_id for p in stranger)
+    from ui import map_view
+
+    monkeypatch.setattr(map_view, "show_map", lambda m: f"x\n⌂#{pid}")
+    at = app_as("coordinator")
+    at.run()
+    at.switch_page(MAP).run()
+    assert not at.exception
+    assert "不在您的辖区内" in texts(at)
+    assert not any(s.value.startswith("家庭户 · ") for s in at.subheader)
+    for p in stranger:
+        assert p.name not in texts(at)

@@ -419,3 +419,67 @@ def test_on_a_phone_the_filters_fold_away_and_the_map_is_on_the_first_screen(bro
         shot(phone, "26-map-phone-filters")
     finally:
         context.close()
+
+
+HOMES = """() => Object.values(window.map._layers).filter(l => l.careHome).map(l => ({
+    persons: l.careHome.spec[2], click: l.careHome.spec[1], rows: l.careHome.rows.length,
+    colour: l.options.fillColor, words: l.careHome.rows.map(r => r[5]), x: l._point.x, y: l._point.y}))"""
+
+
+def _click_at(page, where: dict[str, float]) -> None:
+    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    box = page.locator(MAP_FRAME).bounding_box()
+    frame = _map_frame(page)
+    inner = frame.evaluate("() => { const r = window.map.getContainer().getBoundingClientRect(); return [r.x, r.y]; }")
+    page.mouse.click(box["x"] + inner[0] + where["x"], box["y"] + inner[1] + where["y"])
+    wait_idle(page, 600)
+
+
+def test_a_household_is_one_marker_listing_its_members_and_a_group_switched_off_redraws_it(page, map_server):
+    server, _ = map_server
+    outside = _offline(page)
+    violations, policies = _watch_csp(page)
+    page.set_viewport_size({"width": 1400, "height": 1250})
+    login(page, server, "township")
+    _open_map(page)
+    frame = _map_frame(page)
+    homes = [h for h in frame.evaluate(HOMES) if h["persons"] >= 2]
+    assert homes, "the demo township has households of two or more on the map"
+    # A household with members in two groups (a grandparent and a grandchild): one marker, all listed.
+    words_per_group = 4  # care.maps: word = group index × 4 + state index
+    mixed = [h for h in homes if len({w // words_per_group for w in h["words"]}) >= 2]
+    assert mixed, homes[:5]
+    home = mixed[0]
+    pid = int(home["click"].split("#")[1])
+    # No dot of its own is drawn for any member of a household marker.
+    assert pid not in frame.evaluate(DOT_IDS)
+    frame.evaluate(
+        """(click) => { for (const l of Object.values(window.map._layers)) {
+              if (l.careHome && l.careHome.spec[1] === click) {
+                  window.map.setView(l.getLatLng(), 16, {animate: false}); } } }""",
+        home["click"],
+    )
+    page.wait_for_timeout(400)
+    (where,) = [h for h in frame.evaluate(HOMES) if h["click"] == home["click"]]
+    _click_at(page, where)
+    panel = page.get_by_test_id("stMainBlockContainer")
+    expect(panel.get_by_role("heading", name="家庭户 ·").first).to_be_visible()
+    expect(panel.get_by_text(f"本户成员 {home['persons']} 人", exact=False).first).to_be_visible()
+    expect(panel.get_by_role("button", name="打开档案")).to_be_visible()
+    shot(page, "23-map-household")
+    # Switch off the group of the marker's first member: the marker lists only the others now.
+    first_group = home["words"][0] // words_per_group
+    label = ("儿童", "老年人", "残疾人")[first_group]
+    frame_locator = page.frame_locator(MAP_FRAME)
+    frame_locator.locator(".leaflet-control-layers-overlays label", has_text=label).locator("input").click()
+    page.wait_for_timeout(300)
+    after = [h for h in frame.evaluate(HOMES) if h["click"] == home["click"]]
+    assert len(after) == 1 and 0 < after[0]["rows"] < home["rows"], (home, after)
+    assert all(w // words_per_group != first_group for w in after[0]["words"])
+    # On again: the marker lists every member once more.
+    frame_locator.locator(".leaflet-control-layers-overlays label", has_text=label).locator("input").click()
+    page.wait_for_timeout(300)
+    (again,) = [h for h in frame.evaluate(HOMES) if h["click"] == home["click"]]
+    assert again["rows"] == home["rows"] and again["colour"] == home["colour"]
+    assert outside == [], outside
+    _assert_no_csp_violation(page, violations, policies)

@@ -400,3 +400,55 @@ def test_a_village_name_in_a_marker_label_is_inert():
     layer = _marks_layer([Mark(26.5, 108.1, "<img src=x onerror=alert(1)>{{ 7*7 }}", "centre")], "zh", False)
     label = layer["rows"][0][3]
     assert "<img" not in label and "{{" not in label
+
+
+def _household() -> list[PersonDot]:
+    # A grandmother (elderly, on time) and her grandson (child, overdue; disabled, never visited) at
+    # one home; a neighbour living alone; a person in two groups living alone elsewhere.
+    return [
+        PersonDot(1, "<img src=x onerror=alert(1)>{{7*7}}", "elderly", 26.1, 108.1, "on_time", "low", 10),
+        PersonDot(2, "小明", "child", 26.1, 108.1, "overdue", "high", 10),
+        PersonDot(2, "小明", "disabled", 26.1, 108.1, "never", "medium", 10),
+        PersonDot(3, "独居", "elderly", 26.2, 108.2, "never", "low", 11),
+        PersonDot(4, "双类", "child", 26.3, 108.2, "on_time", "low", 12),
+        PersonDot(4, "双类", "disabled", 26.3, 108.2, "due_soon", "low", 12),
+        # Same household, another place (their own location): a marker of its own.
+        PersonDot(5, "外出", "child", 26.4, 108.4, "on_time", "low", 10),
+    ]
+
+
+def test_a_households_members_at_one_place_share_one_marker_and_counts_stay_per_person():
+    data = map_data(build_map(tiles=NONE, persons=_household()))
+    assert data["homes"] == [["同户 2 人", "⌂#1", 2], ["双类", "#4", 1]]
+    rows = {(row[3], layer["name"]): row for layer in data["layers"] if "rows" in layer for row in layer["rows"]}
+    # Every dot of persons 1 and 2 points at marker 0, person 4's at marker 1; 3 and 5 stand alone.
+    assert {key: row[6] for key, row in rows.items()} == {
+        (2, "儿童（3）"): 0,
+        (4, "儿童（3）"): 1,
+        (5, "儿童（3）"): -1,
+        (1, "老年人（2）"): 0,
+        (3, "老年人（2）"): -1,
+        (2, "残疾人（2）"): 0,
+        (4, "残疾人（2）"): 1,
+    }
+    # The worst state is 0: overdue, then never visited, due soon, on time.
+    assert [rows[(2, "儿童（3）")][7], rows[(2, "残疾人（2）")][7], rows[(1, "老年人（2）")][7]] == [0, 1, 3]
+    # A member's name stays inert in the data the marker's list is written from.
+    assert rows[(1, "老年人（2）")][4] == leaflet_safe("<img src=x onerror=alert(1)>{{7*7}}")
+    assert "<img" not in map_data_json(build_map(tiles=NONE, persons=_household()))
+
+
+def test_a_household_marker_by_risk_ranks_high_first_and_a_left_out_group_leaves_its_members_out():
+    data = map_data(build_map(tiles=NONE, persons=_household(), color_by="risk"))
+    child = next(layer for layer in data["layers"] if layer["name"].startswith("儿童"))
+    assert [row[7] for row in child["rows"] if row[3] == 2] == [0]
+    only_elderly = map_data(build_map(tiles=NONE, persons=_household(), groups=("elderly",)))
+    # Without the child and disabled layers the grandmother is alone at her home: her own dot.
+    assert only_elderly["homes"] == []
+    assert [row[6] for layer in only_elderly["layers"] if "rows" in layer for row in layer["rows"]] == [-1, -1]
+
+
+def test_a_household_click_is_read_before_a_person_click():
+    assert map_view._HOME_CLICK.search("同户 2 人\n小明 · 儿童\n⌂#17").group(1) == "17"
+    assert map_view._HOME_CLICK.search("小明\n#17") is None
+    assert map_view._PERSON_CLICK.search("双类\n#4").group(1) == "4"
