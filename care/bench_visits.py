@@ -4,7 +4,9 @@
 next due date by policy and the audit event) and commits, as a coordinator's phone does;
 ``import_10k_visits`` checks and commits a 10,000-row .xlsx visit file through the import that
 the page and ``python -m care.imports`` use; ``reimport_10k_visits`` imports the same file again
-(everything already present: nothing written).
+(everything already present: nothing written); ``save_household_visit`` records one household
+visit through ``record_household_visit`` (one visit per member of the coordinator's, each
+enrollment's due date, the audit event) and commits.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from care.auth import scope_of
 from care.imports import run_import
 from care.imports.visits import TEMPLATE_HEADERS
 from care.scope import Scope
-from care.services.visits import record_visit
-from db.models import Assignment, Enrollment, Person, User
+from care.services.visits import MemberVisit, record_household_visit, record_visit
+from db.models import Assignment, Enrollment, Household, HouseholdMember, Person, User
 from db.session import get_engine, reading, transaction
 
 SAVES = 30
@@ -103,6 +105,51 @@ def _save_times(engine: Engine) -> tuple[list[float], Scope]:
     return times, scope
 
 
+def _coordinator_households(engine: Engine, scope: Scope) -> list[tuple[int, int, dict[int, list[int]]]]:
+    """(household, version, member → enrollments) for households with two or more of the coordinator's persons."""
+    by_person: dict[int, list[int]] = {}
+    for person_id, enrollment_id, _start in _coordinator_enrollments(engine, scope):
+        by_person.setdefault(person_id, []).append(enrollment_id)
+    with reading(engine) as session:
+        rows = session.execute(
+            select(HouseholdMember.household_id, HouseholdMember.person_id, Household.version)
+            .join(Household, Household.id == HouseholdMember.household_id)
+            .where(HouseholdMember.person_id.in_(list(by_person)), HouseholdMember.end_date.is_(None))
+        ).all()
+    homes: dict[int, tuple[int, dict[int, list[int]]]] = {}
+    for hid, pid, version in rows:
+        homes.setdefault(hid, (version, {}))[1][pid] = by_person[pid]
+    return [(hid, version, members) for hid, (version, members) in sorted(homes.items()) if len(members) >= 2]
+
+
+def _household_times(engine: Engine, scope: Scope) -> tuple[list[float], int]:
+    homes = _coordinator_households(engine, scope)
+    picks = random.Random(7).sample(homes, min(SAVES, len(homes)))  # noqa: S311 - seeded sample
+    times, members = [], 0
+    now = clock.now()
+    for n, (hid, version, people) in enumerate(picks):
+        visits = [
+            MemberVisit(person_id=pid, enrollment_ids=eids, status="done", findings={"safety": "ok"})
+            for pid, eids in people.items()
+        ]
+        members += len(visits)
+        start = time.perf_counter()
+        with transaction(engine) as session:
+            record_household_visit(
+                session,
+                scope,
+                household_id=hid,
+                seen_version=version,
+                members=visits,
+                mode="home",
+                visited_at=now - dt.timedelta(minutes=5),
+                notes="入户走访，一家情况稳定",
+                client_token=f"bench-household-{n}",
+            )
+        times.append(time.perf_counter() - start)
+    return times, members
+
+
 def visit_file(engine: Engine, scope: Scope, rows: int) -> bytes:
     """An .xlsx visit file for ``rows`` distinct active enrollments in the user's county."""
     today = clock.today()
@@ -134,7 +181,7 @@ def visit_file(engine: Engine, scope: Scope, rows: int) -> bytes:
 
 
 def bench_visits(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
-    """save_visit (target < 0.05 s) and import_10k_visits (target < 10 s), on a copy."""
+    """save_visit and save_household_visit (target < 0.05 s), import_10k_visits (target < 10 s), on a copy."""
     from care.bench import line
 
     started = time.perf_counter()
@@ -143,6 +190,11 @@ def bench_visits(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     try:
         times, scope = _save_times(copy)
         yield line("visits", "save_visit", n, times, role=scope.role, target=0.05, copy_seconds=copied)
+        household_times, members = _household_times(copy, scope)
+        if household_times:
+            yield line(
+                "visits", "save_household_visit", n, household_times, role=scope.role, members=members, target=0.05
+            )
         admin = _user(copy, "admin")
         data = visit_file(copy, admin, IMPORT_ROWS)
         for case in ("import_10k_visits", "reimport_10k_visits"):

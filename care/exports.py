@@ -23,7 +23,7 @@ import xlsxwriter
 
 from care import audit, i18n, ids
 from care.errors import ValidationError
-from care.reports import MonthReport, by_area_total
+from care.reports import MonthReport, by_area_total, household_total
 from care.scope import Scope
 from care.services.common import require
 
@@ -56,6 +56,7 @@ PERCENT_COLUMNS = {
     "visit_rate_child",
     "visit_rate_elderly",
     "visit_rate_disabled",
+    "guardian_in_care_rate",
 }
 HIDDEN_COLUMNS = {"area_code"}
 # Print setup: A4 (Excel's paper code 9), landscape beyond this many columns.
@@ -363,8 +364,10 @@ def workbook_bytes(
     meta: ExportMeta,
     lang: str = "zh",
     progress: Progress | None = None,
+    households: pd.DataFrame | None = None,
 ) -> tuple[bytes, int]:
-    """The report workbook (overview, one sheet per view, one per list) and its total data rows."""
+    """The report workbook (overview, one sheet per view, the household figures by area when given,
+    one sheet per list) and its total data rows."""
     step = progress or (lambda _f, _t: None)
     buffer = io.BytesIO()
     book = _Book(buffer, lang)
@@ -380,6 +383,8 @@ def workbook_bytes(
         shown, codes = _coded_readable(frame, lang, meta.unmasked)
         book.table(book.sheet(i18n.t(f"rpt.sheet.{name}", lang), shown), 0, shown, codes)
         done += 1
+    if households is not None:
+        _households(book, households, meta, lang)
     for name in WORKBOOK_LISTS:
         step(done / total, i18n.t(f"rpt.list.{name}", lang))
         shown, codes = _coded_readable(report.lists[name], lang, meta.unmasked)
@@ -432,6 +437,24 @@ def _overview(book: _Book, report: MonthReport, meta: ExportMeta, lang: str) -> 
     if total is not None:
         label = i18n.t("rpt.by_area_total", lang)
         book.total(sheet, end, [label if c == "area" else total.get(c) for c in area_codes], area_codes)
+
+
+def _households(book: _Book, households: pd.DataFrame, meta: ExportMeta, lang: str) -> None:
+    """The household figures today by area, with the total row and what they are counted on."""
+    shown, codes = _coded_readable(households, lang, meta.unmasked)
+    sheet = book.sheet(i18n.t("rpt.sheet.households", lang), shown)
+    end = book.table(sheet, 0, shown, codes)
+    total = household_total(households)
+    if total is not None:
+        label = i18n.t("rpt.by_area_total", lang)
+        book.total(sheet, end, [label if c == "area" else total.get(c) for c in codes], codes)
+        end += 1
+    sheet.write_string(end + 1, 0, household_basis(meta, lang))
+
+
+def household_basis(meta: ExportMeta, lang: str) -> str:
+    """What the household figures are counted on: today's members, whatever the month."""
+    return i18n.t("rpt.hh.basis", lang, day=meta.generated_at.date().isoformat())
 
 
 def file_name(meta: ExportMeta, what: str, ext: str) -> str:

@@ -226,6 +226,21 @@ def mask_id_number(number: str | None) -> str:
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
 
 
+# A certificate number is the holder's 18-character ID number, then the category and grade digits.
+CERT_ID_DIGITS = 18
+
+
+def mask_certificate(number: str | None) -> str:
+    """A disability certificate number masked like its holder's ID number (first 6 and last 4 of the
+    ID part), the category and grade digits after it visible; None or '' gives ''."""
+    if not number:
+        return ""
+    text = number.strip()
+    if len(text) <= CERT_ID_DIGITS:
+        return mask_id_number(text)
+    return mask_id_number(text[:CERT_ID_DIGITS]) + text[CERT_ID_DIGITS:]
+
+
 def mask_phone(phone: str | None) -> str:
     """A mobile number as '138****1234'; any other number with only its last 4 characters shown."""
     if not phone:

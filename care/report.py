@@ -20,7 +20,7 @@ from care import audit, clock
 from care.auth import scope_of
 from care.errors import CareError
 from care.exports import ExportMeta, record_export, workbook_bytes
-from care.queries.reports import month_report, report_meta, trends
+from care.queries.reports import household_table, month_report, report_meta, trends
 from care.scope import Scope
 from db.migrate import upgrade
 from db.models import User
@@ -51,10 +51,19 @@ def read(
     engine: Engine, scope: Scope, *, month: str, area: str | None, today: dt.date
 ) -> tuple[MonthReport, pd.DataFrame, ExportMeta]:
     """The month's report, its trends and its title facts, read in one snapshot."""
+    report, trend, meta, _ = snapshot(engine, scope, month=month, area=area, today=today)
+    return report, trend, meta
+
+
+def snapshot(
+    engine: Engine, scope: Scope, *, month: str, area: str | None, today: dt.date
+) -> tuple[MonthReport, pd.DataFrame, ExportMeta, pd.DataFrame]:
+    """``read`` and the household figures by area today, in the same snapshot."""
     with reading(engine) as session:
         report = month_report(session, scope, month=month, area_code=area, today=today)
         trend = trends(session, scope, month=month, area_code=area, today=today)
         facts = report_meta(session, scope, report.area_code)
+        households = household_table(session, scope, area_code=report.area_code, today=today)
     meta = ExportMeta(
         area_code=report.area_code,
         area_name=facts["area_name"],
@@ -62,15 +71,15 @@ def read(
         username=scope.username,
         generated_at=clock.now(),
     )
-    return report, trend, meta
+    return report, trend, meta, households
 
 
 def build(
     engine: Engine, scope: Scope, *, month: str, area: str | None, lang: str = "zh"
 ) -> tuple[bytes, int, ExportMeta]:
     """The workbook bytes, its row count and its title facts, read in one snapshot."""
-    report, trend, meta = read(engine, scope, month=month, area=area, today=clock.today())
-    data, rows = workbook_bytes(report, trend, meta, lang)
+    report, trend, meta, households = snapshot(engine, scope, month=month, area=area, today=clock.today())
+    data, rows = workbook_bytes(report, trend, meta, lang, households=households)
     return data, rows, meta
 
 

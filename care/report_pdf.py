@@ -19,9 +19,9 @@ from fpdf import FPDF, FontFace
 
 from care import enums, i18n
 from care.errors import CareError
-from care.exports import KPI_ORDER, ExportMeta, Progress, kpi_rows, title_lines
+from care.exports import KPI_ORDER, ExportMeta, Progress, household_basis, kpi_rows, title_lines
 from care.pdf import INK, print_table
-from care.reports import MonthReport, by_area_total
+from care.reports import HOUSEHOLD_COUNT_COLUMNS, MonthReport, by_area_total, household_total
 
 FONT_DIR = Path("/usr/share/fonts/opentype/noto")
 FONT_REGULAR = FONT_DIR / "NotoSansCJK-Regular.ttc"
@@ -75,6 +75,25 @@ def area_rows(report: MonthReport, lang: str) -> list[list[str]]:
     total = by_area_total(report)
     if total is not None:
         rows.append(_area_row({**total, "area": i18n.t("rpt.by_area_total", lang)}))
+    return rows
+
+
+def _household_row(row: dict[str, Any]) -> list[str]:
+    return [
+        str(row["area"]),
+        *(f"{int(row[c]):,}" for c in HOUSEHOLD_COUNT_COLUMNS),
+        _percent(row["guardian_in_care_rate"]),
+    ]
+
+
+def household_rows(households: pd.DataFrame, lang: str) -> list[list[str]]:
+    """The household figures by area on paper: header row, one row per area, the total row."""
+    columns = ("area", *HOUSEHOLD_COUNT_COLUMNS, "guardian_in_care_rate")
+    rows = [[i18n.t(f"rpt.col.{c}", lang) for c in columns]]
+    rows += [_household_row(row) for row in households.to_dict("records")]
+    total = household_total(households)
+    if total is not None:
+        rows.append(_household_row({**total, "area": i18n.t("rpt.by_area_total", lang)}))
     return rows
 
 
@@ -330,8 +349,10 @@ def report_pdf(
     meta: ExportMeta,
     lang: str = "zh",
     progress: Progress | None = None,
+    households: pd.DataFrame | None = None,
 ) -> bytes:
-    """The printable report as PDF bytes (fails with a catalog message when the CJK font is missing)."""
+    """The printable report as PDF bytes (fails with a catalog message when the CJK font is missing);
+    with ``households``, a section of the household figures by area."""
     step = progress or (lambda _f, _t: None)
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     step(0.05, i18n.t("rpt.pdf_fonts", lang))
@@ -357,6 +378,13 @@ def report_pdf(
     pdf.set_font("noto", "", 8)
     _table(pdf, area_rows(report, lang), (3, 2, 2, 2, 2, 2, 2, 2), total=not report.by_area.empty)
     pdf.set_font("noto", "", 9)
+    if households is not None:
+        step(0.6, i18n.t("rpt.sheet.households", lang))
+        _heading(pdf, i18n.t("rpt.sheet.households", lang))
+        pdf.set_font("noto", "", 8)
+        _table(pdf, household_rows(households, lang), (3, 2, 2, 2, 2, 2), total=not households.empty)
+        pdf.set_font("noto", "", 9)
+        pdf.multi_cell(0, 5, household_basis(meta, lang), align="L", new_x="LMARGIN", new_y="NEXT")
     if trends is not None and not trends.empty:
         step(0.7, i18n.t("rpt.sheet.trends", lang))
         _heading(pdf, i18n.t("rpt.sheet.trends", lang))
@@ -373,7 +401,13 @@ def report_pdf(
     return data
 
 
-def report_html(report: MonthReport, trends: pd.DataFrame | None, meta: ExportMeta, lang: str = "zh") -> str:
+def report_html(
+    report: MonthReport,
+    trends: pd.DataFrame | None,
+    meta: ExportMeta,
+    lang: str = "zh",
+    households: pd.DataFrame | None = None,
+) -> str:
     """The same report as a standalone HTML page for the browser's print (every text escaped)."""
     esc = html.escape
     lines = title_lines(meta, lang)
@@ -397,6 +431,12 @@ def report_html(report: MonthReport, trends: pd.DataFrame | None, meta: ExportMe
         f"<h2>{esc(i18n.t('rpt.by_area_title', lang))}</h2>",
         _html_table(area_rows(report, lang), total=not report.by_area.empty),
     ]
+    if households is not None:
+        parts += [
+            f"<h2>{esc(i18n.t('rpt.sheet.households', lang))}</h2>",
+            _html_table(household_rows(households, lang), total=not households.empty),
+            f"<p>{esc(household_basis(meta, lang))}</p>",
+        ]
     if trends is not None and not trends.empty:
         parts += [f"<h2>{esc(i18n.t('rpt.sheet.trends', lang))}</h2>", _svg_trends(trends, lang)]
     parts += [

@@ -115,6 +115,10 @@ class Month:
     last: dt.date
 
 
+# The household figures by area (queries.reports.household_table) that add up across areas.
+HOUSEHOLD_COUNT_COLUMNS = ("households_covered", "multi_group", "children", "children_guardian_in_care")
+
+
 def parse_month(text: str, *, today: dt.date | None = None) -> Month:
     """'YYYY-MM' as a Month; refuses other shapes and months after ``today``'s."""
     found = _MONTH.match(str(text).strip())
@@ -752,6 +756,16 @@ def by_area_total(report: MonthReport) -> dict[str, Any] | None:
     parts = report.by_area_parts
     for column, (part, whole) in AREA_RATE_PARTS.items():
         total[column] = rate(int(parts[part].sum()), int(parts[whole].sum())) if not parts.empty else None
+    return total
+
+
+def household_total(households: pd.DataFrame) -> dict[str, Any] | None:
+    """The total row of the household figures by area: counts summed, the share of children with a
+    guardian in care their sum ÷ the children's sum; None when there are no rows."""
+    if households.empty:
+        return None
+    total: dict[str, Any] = {c: int(households[c].sum()) for c in HOUSEHOLD_COUNT_COLUMNS}
+    total["guardian_in_care_rate"] = rate(total["children_guardian_in_care"], total["children"])
     return total
 
 

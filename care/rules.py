@@ -31,6 +31,8 @@ class Family:
     frail_guardians: bool = False
     # Everyone in a household of two or more is in a care group.
     all_in_care: bool = False
+    # The child's guardian, linked to a member still at home, is 70+ or disabled (监护不力 too).
+    frail_linked_guardian: bool = False
 
 
 NO_FAMILY = Family()
@@ -106,6 +108,8 @@ def family_reasons(group: str, family: Family) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if group == "child" and family.frail_guardians:
         found.append(("high", "risk.reason.frail_guardians"))
+    elif group == "child" and family.frail_linked_guardian:
+        found.append(("high", "risk.reason.frail_linked_guardian"))
     if family.all_in_care:
         found.append(("medium", "risk.reason.all_in_care"))
     return found

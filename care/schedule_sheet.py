@@ -85,6 +85,25 @@ def what_to_check(stop: StopView, lang: str, today: dt.date) -> str:
     return "；".join(items) if lang == "zh" else "; ".join(items)
 
 
+def members_line(stop: StopView, lang: str) -> str:
+    """Who is at the stop: the one name, or each member of a household with their relation,
+    groups and risk."""
+    if len(stop.members) < 2:
+        return stop.name
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(
+        t(
+            "sched.member",
+            lang,
+            name=m.name,
+            relation=_label(lang, "relation", m.relation),
+            groups="、".join(_label(lang, "group", g) for g in m.groups),
+            risk=_label(lang, "risk", m.risk),
+        )
+        for m in stop.members
+    )
+
+
 def _day_title(plan: WeekPlan, day: DayView, lang: str) -> str:
     title = t(
         "sched.day_title",
@@ -114,7 +133,7 @@ def _columns(lang: str) -> list[str]:
 def _cells(stop: StopView, lang: str, today: dt.date) -> list[str]:
     return [
         str(stop.seq),
-        stop.name,
+        members_line(stop, lang),
         f"{stop.village} {stop.address}",
         "、".join(_label(lang, "group", g) for g in stop.groups),
         _label(lang, "risk", stop.risk),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from care.queries.visits import my_week
-from ui.visit_form import card, show_flash
+from care.queries.visits import HouseholdItem, my_week
+from ui.visit_form import card, household_card, show_flash
 
 # Cards drawn at once; more on request (a week can hold over a hundred persons).
 PAGE = 20
@@ -42,7 +42,10 @@ if not items:
     st.success(ui.t("mv.nothing_left") if week.items else ui.t("mv.nothing_due"))
 shown = int(st.session_state.get("my_visits_shown", PAGE))
 for item in items[:shown]:
-    card(scope, item, today)
+    if isinstance(item, HouseholdItem):
+        household_card(scope, item, today)
+    else:
+        card(scope, item, today)
 if len(items) > shown:
     st.button(
         ui.t("mv.more", n=len(items) - shown),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -12,9 +15,38 @@ import streamlit as st
 import ui
 from care import enums
 from care.errors import CareError, StaleRecord
+from care.ids import mask_certificate
+from care.queries.households import GuardianChoice
 from ui import location_picker
 
 FLASH_KEY = "flash"
+
+
+@dataclass(frozen=True)
+class PersonContext:
+    """What the facts forms of one person file may offer: the household's adults as guardians, and
+    whether the user has the whole ID (and certificate) number shown (the audited toggle)."""
+
+    guardians: tuple[GuardianChoice, ...] = ()
+    full_ids: bool = False
+
+
+# Per script run (Streamlit runs each session's script in a thread of its own).
+_CONTEXT: ContextVar[PersonContext | None] = ContextVar("person_form_context", default=None)
+
+
+def _context() -> PersonContext:
+    return _CONTEXT.get() or PersonContext()
+
+
+@contextmanager
+def person_context(*, guardians: Sequence[GuardianChoice] = (), full_ids: bool = False) -> Iterator[None]:
+    """Draw the person file's forms with these guardian choices and this view of certificate numbers."""
+    token = _CONTEXT.set(PersonContext(tuple(guardians), full_ids))
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
 
 
 def flash(kind: str, text: str, details: Mapping[str, Any] | None = None) -> None:
@@ -64,9 +96,15 @@ def save(key: str, action: Callable[[], Any], done_text: str) -> Any:
 
 def _readable(values: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    context = _context()
     for name, value in values.items():
         if name == "facts" and isinstance(value, Mapping):
             out.update(_readable(value))
+        elif name == "certificate_no" and not context.full_ids:
+            out[ui.t(f"form.{name}")] = mask_certificate(value)
+        elif name == "guardian_person_id":
+            names = {g.person_id: g.name for g in context.guardians}
+            out[ui.t(f"form.{name}")] = names.get(value, "—" if value is None else ui.t("form.guardian_elsewhere"))
         elif name != "version":
             out[ui.t(f"form.{name}")] = value
     return out
@@ -186,6 +224,7 @@ def facts_fields(
             facts["guardian_name"] = st.text_input(
                 ui.t("form.guardian_name"), defaults.get("guardian_name", ""), max_chars=64, key=f"{prefix}_gname"
             )
+            facts["guardian_person_id"] = _guardian_member(prefix, defaults)
             facts["parents_workplace"] = st.text_input(
                 ui.t("form.parents_workplace"),
                 defaults.get("parents_workplace", ""),
@@ -204,6 +243,10 @@ def facts_fields(
             ui.t("form.poor_guardianship"), bool(defaults.get("poor_guardianship")), key=f"{prefix}_poor"
         )
         facts["boarding"] = st.checkbox(ui.t("form.boarding"), bool(defaults.get("boarding")), key=f"{prefix}_board")
+        chosen_guardian = _guardian_choice(facts["guardian_person_id"])
+        if chosen_guardian is not None and facts["guardianship"] is None:
+            # The member's place in the household says which guardianship it is, when that is sure.
+            facts["guardianship"] = chosen_guardian.guardianship
     elif group == "elderly":
         with c1:
             facts["living_arrangement"] = _choice(
@@ -219,9 +262,7 @@ def facts_fields(
             facts["category"] = _choice("category", "category", enums.DISABILITY_CATEGORIES, defaults, prefix)
         with c2:
             facts["grade"] = _choice("grade", "grade", enums.DISABILITY_GRADES, defaults, prefix)
-        facts["certificate_no"] = st.text_input(
-            ui.t("form.certificate_no"), defaults.get("certificate_no") or "", max_chars=24, key=f"{prefix}_cert"
-        )
+        facts["certificate_no"] = _certificate(prefix, defaults.get("certificate_no") or "")
         facts["rehab_needs"] = st.text_input(
             ui.t("form.rehab_needs"), defaults.get("rehab_needs", ""), max_chars=200, key=f"{prefix}_rehab"
         )
@@ -229,6 +270,60 @@ def facts_fields(
             ui.t("form.assistive_devices"), defaults.get("assistive_devices", ""), max_chars=200, key=f"{prefix}_aids"
         )
     return chosen or "", facts
+
+
+def _guardian_choice(person_id: Any) -> GuardianChoice | None:
+    return next((g for g in _context().guardians if g.person_id == person_id), None)
+
+
+def _guardian_member(prefix: str, defaults: Mapping[str, Any]) -> int | None:
+    """从家庭成员中选择: an adult of the child's household as the guardian (their name is then used);
+    a link already stored stays offered after that member has left the household."""
+    guardians = {g.person_id: g for g in _context().guardians}
+    stored = defaults.get("guardian_person_id")
+    if not guardians and stored is None:
+        return None
+    options: list[int | None] = [None, *guardians]
+    if stored is not None and stored not in guardians:
+        options.append(stored)
+
+    def shown(pid: int | None) -> str:
+        if pid is None:
+            return ui.t("form.guardian_free_text")
+        if pid in guardians:
+            g = guardians[pid]
+            return ui.t("form.guardian_member_label", name=g.name, relation=ui.label("relation", g.relation), age=g.age)
+        return ui.t("form.guardian_former_label", name=defaults.get("guardian_name") or "—")
+
+    chosen = st.selectbox(
+        ui.t("form.guardian_member"),
+        options,
+        index=options.index(stored) if stored in options else 0,
+        format_func=shown,
+        help=ui.t("form.guardian_member_help"),
+        key=f"{prefix}_gmember",
+    )
+    return int(chosen) if chosen is not None else None
+
+
+def _certificate(prefix: str, stored: str) -> str | None:
+    """The certificate number: in full only with the whole ID shown; otherwise an empty box (empty
+    keeps the stored number) showing the masked one, and a box to remove it."""
+    if not stored or _context().full_ids:
+        # A key of its own: the box is filled anew when the whole number is shown.
+        key = f"{prefix}_cert_full" if stored else f"{prefix}_cert"
+        return st.text_input(ui.t("form.certificate_no"), stored, max_chars=24, key=key)
+    typed = st.text_input(
+        ui.t("form.certificate_no"),
+        "",
+        max_chars=24,
+        placeholder=mask_certificate(stored),
+        help=ui.t("form.certificate_keep"),
+        key=f"{prefix}_cert",
+    )
+    if st.checkbox(ui.t("form.certificate_clear"), key=f"{prefix}_cert_clear"):
+        return None
+    return typed.strip() or stored
 
 
 def risk_override_fields(prefix: str, override: str | None, reason: str) -> tuple[str | None, str]:

@@ -20,6 +20,8 @@ def card(scope: Scope, hc: HouseholdCard | None) -> None:
         return
     with st.container(border=True):
         st.text(f"{ui.t('hh.hukou')}：{hc.hukou_no or ui.t('hh.no_hukou')}　{ui.t('hh.address')}：{hc.address or '—'}")
+        home = f"{hc.lat:.6f}, {hc.lon:.6f}" if hc.lat is not None and hc.lon is not None else ui.t("hh.no_location")
+        st.text(f"{ui.t('hh.location')}：{home}")
         for flag in hc.flags:
             st.warning(ui.t(flag), icon=":material/family_restroom:")
         st.dataframe(
@@ -34,6 +36,7 @@ def card(scope: Scope, hc: HouseholdCard | None) -> None:
                     ui.t("hh.col_risk"): [ui.label("risk", m.risk) or "—" for m in hc.members],
                     ui.t("hh.col_worker"): ["、".join(m.workers) or "—" for m in hc.members],
                     ui.t("hh.col_last_visit"): [str(m.last_visit_on or "—") for m in hc.members],
+                    ui.t("hh.col_location"): [ui.t(f"hh.location_{m.location}") for m in hc.members],
                 }
             ),
             hide_index=True,
@@ -97,6 +100,26 @@ def _details(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
     with st.form(f"hh_edit_{hc.id}_{seen}"):
         hukou = st.text_input(ui.t("form.hukou_no"), hc.hukou_no, max_chars=32)
         address = st.text_input(ui.t("hh.address"), hc.address, max_chars=200)
+        # Number boxes as on the person form (the map picker draws an expander, and this is one already).
+        c1, c2 = st.columns(2)
+        lat = c1.number_input(
+            ui.t("form.lat"),
+            value=hc.lat,
+            min_value=-90.0,
+            max_value=90.0,
+            format="%.6f",
+            key=f"hh_lat_{hc.id}_{seen}",
+            help=ui.t("form.coords_help"),
+        )
+        lon = c2.number_input(
+            ui.t("form.lon"),
+            value=hc.lon,
+            min_value=-180.0,
+            max_value=180.0,
+            format="%.6f",
+            key=f"hh_lon_{hc.id}_{seen}",
+        )
+        st.caption(ui.t("hh.location_help"))
         submitted = st.form_submit_button(ui.t("form.save"), type="primary")
     if submitted:
 
@@ -107,7 +130,7 @@ def _details(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
                     scope,
                     household_id=hc.id,
                     seen_version=seen,
-                    values={"hukou_no": hukou, "address": address},
+                    values={"hukou_no": hukou, "address": address, "lat": lat, "lon": lon},
                 )
 
         forms.save(key, run, ui.t("hh.saved"))

@@ -23,7 +23,7 @@ from care.exports import (
     workbook_bytes,
 )
 from care.queries.households import HouseholdFigures
-from care.queries.reports import household_report, month_report, report_meta, trends
+from care.queries.reports import household_report, household_table, month_report, report_meta, trends
 from care.report_pdf import report_html, report_pdf
 from care.reports import MonthReport, month_of, months_back
 from care.scope import Scope
@@ -33,7 +33,13 @@ MONTH_CHOICES = 24
 PERCENT = st.column_config.NumberColumn(format="%.1f%%")
 COUNT = st.column_config.NumberColumn(format="localized")
 AREA_NAME = st.column_config.TextColumn(width=104)
-PERCENT_COLUMNS = ("rate", "on_time_rate", "visit_rate", *(f"visit_rate_{g}" for g in enums.GROUPS))
+PERCENT_COLUMNS = (
+    "rate",
+    "on_time_rate",
+    "visit_rate",
+    *(f"visit_rate_{g}" for g in enums.GROUPS),
+    "guardian_in_care_rate",
+)
 
 
 def month_picker(column: Any) -> str:
@@ -73,6 +79,12 @@ def _households(scope: Scope, area: str | None, today: dt.date) -> HouseholdFigu
         return household_report(session, scope, area_code=area, today=today)
 
 
+@st.cache_data(ttl=900, max_entries=16, show_spinner=False)
+def _household_table(scope: Scope, area: str | None, today: dt.date) -> pd.DataFrame:
+    with ui.read() as session:
+        return household_table(session, scope, area_code=area, today=today)
+
+
 def households_section(scope: Scope, area: str | None) -> None:
     """Households today: covered, with two or more groups, children with a guardian in care, flagged."""
     try:
@@ -90,6 +102,8 @@ def households_section(scope: Scope, area: str | None) -> None:
     for column, (key, value) in zip(st.columns(len(tiles)), tiles, strict=True):
         column.metric(ui.t(f"rpt.hh.{key}"), value)
     st.caption(ui.t("rpt.hh.basis", day=ui.today().isoformat()))
+    st.subheader(ui.t("rpt.sheet.households"))
+    table(_household_table(scope, area, ui.today()))
 
 
 def load(scope: Scope, month: str, area: str | None) -> MonthReport | None:
@@ -248,10 +262,11 @@ def _build(
             progress(0.0, ui.t("rpt.sheet.trends"))
             trend = _trends(scope, report.month.label, report.area_code, ui.today())
             st.session_state[_trends_key(report.month.label, report.area_code)] = trend
+        households = _household_table(scope, report.area_code, ui.today())
         if fmt == "xlsx":
-            data, rows = workbook_bytes(report, trend, meta, ui.lang(), progress)
+            data, rows = workbook_bytes(report, trend, meta, ui.lang(), progress, households=households)
         else:
-            data = report_pdf(report, trend, meta, ui.lang(), progress)
+            data = report_pdf(report, trend, meta, ui.lang(), progress, households=households)
             rows = len(report.by_area)
         with ui.write(changes_data=False) as session:
             record_export(session, scope=scope, fmt=fmt, data=data, rows=rows, meta=meta, what="report", reason=cleaned)
@@ -307,7 +322,8 @@ def exports(scope: Scope, report: MonthReport) -> None:
 def _html_builder(scope: Scope, report: MonthReport, meta: ExportMeta) -> Callable[[], bytes]:
     def build() -> bytes:
         trend = cached_trends(scope, report.month.label, report.area_code)
-        data = report_html(report, trend, meta, ui.lang()).encode("utf-8")
+        households = _household_table(scope, report.area_code, ui.today())
+        data = report_html(report, trend, meta, ui.lang(), households=households).encode("utf-8")
         with ui.write(changes_data=False) as session:
             record_export(
                 session, scope=scope, fmt="html", data=data, rows=len(report.by_area), meta=meta, what="report"

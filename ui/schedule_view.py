@@ -12,7 +12,7 @@ import ui
 from care import audit, schedule
 from care.errors import CareError
 from care.queries.schedule import WeekPlan, township_weeks, week_plan
-from care.schedule_sheet import sheet_html, sheet_pdf, stops_svg, weekday, what_to_check
+from care.schedule_sheet import members_line, sheet_html, sheet_pdf, stops_svg, weekday, what_to_check
 from care.scope import Scope
 from care.services.schedule import fix_day, generate_week
 from ui import forms
@@ -66,7 +66,7 @@ def _stops_table(plan: WeekPlan, day_index: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             ui.t("sched.col_seq"): [s.seq for s in stops],
-            ui.t("col.name"): [s.name for s in stops],
+            ui.t("col.name"): [members_line(s, ui.lang()) for s in stops],
             ui.t("sched.col_address"): [f"{s.village} {s.address}" for s in stops],
             ui.t("col.groups"): [[ui.label("group", g) for g in s.groups] for s in stops],
             ui.t("col.risk"): [ui.label("risk", s.risk) for s in stops],

@@ -13,10 +13,10 @@ import streamlit as st
 import ui
 from care import clock, enums
 from care.errors import CareError, StaleRecord
-from care.queries.visits import DueEnrollment, VisitItem, WeekVisit
+from care.queries.visits import DueEnrollment, HouseholdItem, VisitItem, WeekVisit
 from care.scope import Scope
 from care.services.persons import open_contact
-from care.services.visits import NeedInput, record_visit, update_visit
+from care.services.visits import MemberVisit, NeedInput, record_household_visit, record_visit, update_visit
 from care.visits import FINDING_CHOICES, NOTE_SUFFIX, SITUATIONS, areas_for
 from ui import forms
 
@@ -401,4 +401,127 @@ def _save_edit(key: str, run: Any) -> None:
     st.session_state[OPEN_KEY] = None
     extra = "".join(" " + ui.message(k, p) for k, p in saved.warnings)
     forms.flash("warning" if saved.warnings else "success", ui.t("vf.updated") + extra)
+    st.rerun()
+
+
+def household_card(scope: Scope, item: HouseholdItem, today: dt.date) -> None:
+    """One household to visit: its address, each member due (relation, groups, risk, due) and one form."""
+    with st.container(border=True, key=f"household_card_{item.household_id}"):
+        st.markdown(
+            f"**{ui.t('hv.title', n=len(item.members))}** · {ui.md(item.village)} · {ui.md(item.address) or '—'}"
+        )
+        st.badge(ui.t(f"mv.state.{item.state}"), color=STATE_BADGE[item.state])
+        for relation, member in item.members:
+            due = member.next_due_on.isoformat() if member.next_due_on else "—"
+            st.markdown(
+                f"**{ui.md(member.name)}**（{ui.label('relation', relation)}）· {ui.label('sex', member.sex)} · "
+                f"{ui.t('pf.age_value', age=member.age)} · {ui.t(f'mv.state.{member.state}')}"
+            )
+            for e in member.enrollments:
+                st.caption(f"{_facts_line(e)} · {ui.t('pf.risk')}：{ui.label('risk', e.risk)}")
+            st.caption(f"{ui.t('mv.next_due')}：{due}")
+            checks = _checks(member)
+            if checks:
+                st.caption(ui.t("mv.what_to_check") + "：" + "；".join(checks))
+        if item.others:
+            st.caption(ui.t("hv.others", n=item.others))
+        if item.planned_day is not None:
+            st.caption(ui.t("mv.planned_day", day=item.planned_day.isoformat()))
+        _contact(scope, item.members[0][1])
+        _household_actions(scope, item, today)
+
+
+def _household_actions(scope: Scope, item: HouseholdItem, today: dt.date) -> None:
+    opened = st.session_state.get(OPEN_KEY)
+    hid = item.household_id
+    if opened == ("household", hid):
+        household_form(scope, item)
+        st.button(ui.t("mv.close"), key=f"close_household_{hid}", width="stretch", on_click=_toggle, args=(None,))
+        return
+    for _, member in item.members:
+        if opened == ("edit", member.person_id) and member.this_week is not None:
+            edit_form(
+                scope, member.this_week, [e.group for e in member.enrollments], key=f"edit_visit_{member.person_id}"
+            )
+            st.button(
+                ui.t("mv.close"), key=f"close_{member.person_id}", width="stretch", on_click=_toggle, args=(None,)
+            )
+            return
+    st.button(
+        ui.t("hv.record"),
+        key=f"record_household_{hid}",
+        icon=":material/edit_note:",
+        type="primary" if item.state != "done" else "secondary",
+        width="stretch",
+        on_click=_toggle,
+        args=(("household", hid),),
+    )
+    if scope.can("visit.edit"):
+        for _, member in item.members:
+            if member.this_week is not None:
+                st.button(
+                    ui.t("hv.edit_member", name=member.name),
+                    key=f"edit_{member.person_id}",
+                    icon=":material/history:",
+                    width="stretch",
+                    on_click=_toggle,
+                    args=(("edit", member.person_id),),
+                )
+
+
+def _household_token_key(household_id: int) -> str:
+    return f"household_visit_token_{household_id}"
+
+
+def household_form(scope: Scope, item: HouseholdItem) -> None:
+    """One form for the household: when, how and notes once; per member met or 未见到 and their findings."""
+    token = str(st.session_state.setdefault(_household_token_key(item.household_id), uuid.uuid4().hex))
+    prefix = f"household_{item.household_id}_{item.version}_{token[:8]}"
+    with st.form(prefix):
+        mode = _mode(prefix, "home")
+        visited_at = _when(prefix, clock.now())
+        members: list[tuple[VisitItem, bool, dict[str, Any], NeedInput | None]] = []
+        for relation, member in item.members:
+            st.markdown(f"**{ui.md(member.name)}**（{ui.label('relation', relation)}）")
+            missed = st.checkbox(ui.t("hv.not_met"), key=f"{prefix}_{member.person_id}_missed")
+            findings = findings_fields(f"{prefix}_{member.person_id}", [e.group for e in member.enrollments], {})
+            need = _need_fields(f"{prefix}_{member.person_id}")
+            members.append((member, missed, findings, need))
+        notes = st.text_area(ui.t("vf.notes"), max_chars=2000, key=f"{prefix}_notes", height=80)
+        submitted = st.form_submit_button(ui.t("hv.save"), type="primary", width="stretch")
+    if not submitted:
+        return
+    visits = [
+        MemberVisit(
+            person_id=member.person_id,
+            enrollment_ids=[e.id for e in member.enrollments],
+            status="not_met" if missed else "done",
+            findings={} if missed else findings,
+            need=need,
+        )
+        for member, missed, findings, need in members
+    ]
+    try:
+        with ui.write() as session:
+            saved = record_household_visit(
+                session,
+                scope,
+                household_id=item.household_id,
+                seen_version=item.version,
+                members=visits,
+                mode=mode,
+                visited_at=visited_at,
+                notes=notes,
+                client_token=token,
+            )
+    except StaleRecord as stale:
+        forms.flash("error", stale.message(ui.lang()))
+        st.rerun()
+    except CareError as error:
+        ui.show_error(error)
+        return
+    st.session_state.pop(_household_token_key(item.household_id), None)
+    st.session_state[OPEN_KEY] = None
+    extra = "".join(" " + ui.message(k, p) for k, p in saved.warnings)
+    forms.flash("warning" if saved.warnings else "success", ui.t("hv.saved", names=ui.md(item.name)) + extra)
     st.rerun()

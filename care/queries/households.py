@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from care import ids, rules
 from care.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE, RISK_ORDER
 from care.queries.scoping import in_area, person_conditions, visible_person
 from care.scope import Scope
-from db.models import Area, Assignment, Enrollment, Household, HouseholdMember, Person, Worker
+from db.models import Area, Assignment, ChildDetails, Enrollment, Household, HouseholdMember, Person, Worker
 
 # Who still lives in the household for the family rules: not deleted, not dead, not moved away.
 LIVING_STATUSES = ("active", "exited")
@@ -32,14 +32,32 @@ class _Member:
     disabled: bool
 
 
-def _family(member: _Member, others: list[_Member]) -> rules.Family:
+def _family(member: _Member, others: list[_Member], guardian_id: int | None = None) -> rules.Family:
     adults = [m for m in others if m.age >= ADULT_AGE]
-    frail = bool(adults) and all(m.age >= FRAIL_GUARDIAN_AGE or m.disabled for m in adults)
+    frail = bool(adults) and all(_frail(m) for m in adults)
     everyone = [member, *others]
+    guardian = next((m for m in others if m.person_id == guardian_id), None)
     return rules.Family(
         frail_guardians=member.age < ADULT_AGE and frail,
         all_in_care=len(everyone) >= 2 and all(m.groups for m in everyone),
+        frail_linked_guardian=member.age < ADULT_AGE and guardian is not None and _frail(guardian),
     )
+
+
+def _frail(member: _Member) -> bool:
+    return member.age >= FRAIL_GUARDIAN_AGE or member.disabled
+
+
+def linked_guardians(session: Session, child_ids: Collection[int] | None) -> dict[int, int]:
+    """The household member each child's current enrollment names as guardian (child id → person id)."""
+    query = (
+        select(Enrollment.person_id, ChildDetails.guardian_person_id)
+        .join(ChildDetails, ChildDetails.enrollment_id == Enrollment.id)
+        .where(Enrollment.end_date.is_(None), ChildDetails.guardian_person_id.is_not(None))
+    )
+    if child_ids is not None:
+        query = query.where(Enrollment.person_id.in_(list(child_ids)))
+    return {child: guardian for child, guardian in session.execute(query) if guardian is not None}
 
 
 def current_household_ids(session: Session, person_ids: Collection[int]) -> set[int]:
@@ -97,11 +115,13 @@ def family_of(session: Session, person_ids: Collection[int] | None, today: dt.da
     by_household: dict[int, list[_Member]] = defaultdict(list)
     for hid, pid, birth in rows:
         by_household[hid].append(_Member(pid, ids.age_on(birth, today), frozenset(groups[pid]), pid in disabled))
+    guardians = linked_guardians(session, None if person_ids is None else [pid for _, pid, _ in rows])
     result: dict[int, rules.Family] = {}
     for household in by_household.values():
         for member in household:
             if person_ids is None or member.person_id in person_ids:
-                result[member.person_id] = _family(member, [m for m in household if m is not member])
+                others = [m for m in household if m is not member]
+                result[member.person_id] = _family(member, others, guardians.get(member.person_id))
     return result
 
 
@@ -120,6 +140,8 @@ class MemberView:
     workers: tuple[str, ...]
     last_visit_on: dt.date | None
     is_self: bool
+    # Where the member is on the map: "own" (a place of their own), "home" (the household's), "none".
+    location: str = "none"
 
 
 @dataclass(frozen=True)
@@ -176,12 +198,15 @@ def household_card(session: Session, scope: Scope, person_id: int, today: dt.dat
     members = _member_views(
         session, [(pid, current[pid]) for pid in current if pid in visible], visible, person_id, today
     )
+    members = [replace(m, location=location_kind(visible[m.person_id], household)) for m in members]
     family = family_of(session, list(current), today)
     flags: list[str] = []
     if any(f.all_in_care for f in family.values()):
         flags.append("risk.reason.all_in_care")
     if any(f.frail_guardians for f in family.values()):
         flags.append("risk.reason.frail_guardians")
+    if any(f.frail_linked_guardian and not f.frail_guardians for f in family.values()):
+        flags.append("risk.reason.frail_linked_guardian")
     former_ids = [pid for pid, _, _, end in rows if end is not None and pid not in current]
     names = dict(
         session.execute(
@@ -208,6 +233,24 @@ def household_card(session: Session, scope: Scope, person_id: int, today: dt.dat
         flags=tuple(flags),
         former=former,
     )
+
+
+# Two places closer than this (degrees, about 0.1 m) are the same place: locations are stored to 6 decimals.
+SAME_PLACE = 1e-6
+
+
+def same_place(lat: float | None, lon: float | None, other_lat: float | None, other_lon: float | None) -> bool:
+    """Both places missing, or both set and equal to the stored precision."""
+    if lat is None or lon is None or other_lat is None or other_lon is None:
+        return (lat is None or lon is None) and (other_lat is None or other_lon is None)
+    return abs(lat - other_lat) < SAME_PLACE and abs(lon - other_lon) < SAME_PLACE
+
+
+def location_kind(person: Person, household: Household) -> str:
+    """ "none" (no location), "home" (the household's location) or "own" (a place of their own)."""
+    if person.lat is None or person.lon is None:
+        return "none"
+    return "home" if same_place(person.lat, person.lon, household.lat, household.lon) else "own"
 
 
 RELATION_ORDER = {"head": 0, "spouse": 1, "parent": 2, "grandparent": 3, "child": 4, "grandchild": 5, "other": 6}
@@ -328,13 +371,25 @@ class HouseholdFigures:
         return self.children_guardian_in_care / self.children if self.children else None
 
 
+NO_FIGURES = HouseholdFigures(0, 0, 0, 0, 0, 0)
+
+
 def household_figures(session: Session, scope: Scope, area_prefix: str, today: dt.date) -> HouseholdFigures:
     """Counts over the households of the persons the user may see in the area with this code prefix:
     with anyone on a register, with two or more groups, children whose household has an adult on a
     register, and households the family rules flag."""
+    return household_figures_by_area(session, scope, area_prefix, today, lambda _code: "").get("", NO_FIGURES)
+
+
+def household_figures_by_area(
+    session: Session, scope: Scope, area_prefix: str, today: dt.date, area_of: Callable[[str], str]
+) -> dict[str, HouseholdFigures]:
+    """``household_figures`` for each area ``area_of`` puts a household's village in (areas with no
+    household are left out)."""
     rows = session.execute(
-        select(HouseholdMember.household_id, Person.id, Person.birth_date)
+        select(HouseholdMember.household_id, Person.id, Person.birth_date, Household.village_code)
         .join(Person, Person.id == HouseholdMember.person_id)
+        .join(Household, Household.id == HouseholdMember.household_id)
         .where(
             HouseholdMember.end_date.is_(None),
             Person.status.in_(LIVING_STATUSES),
@@ -350,18 +405,81 @@ def household_figures(session: Session, scope: Scope, area_prefix: str, today: d
     ):
         groups[pid].add(group)
     by_household: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for hid, pid, birth in rows:
+    area: dict[int, str] = {}
+    for hid, pid, birth, village in rows:
         by_household[hid].append((pid, ids.age_on(birth, today)))
-    covered = multi = children = guarded = 0
-    for members in by_household.values():
+        area[hid] = area_of(village)
+    family = family_of(session, [pid for _, pid, _, _ in rows], today) if rows else {}
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * 6)
+    for hid, members in by_household.items():
+        tally = counts[area[hid]]
         covered_groups = {g for pid, _ in members for g in groups[pid]}
-        covered += bool(covered_groups)
-        multi += len(covered_groups) >= 2
+        tally[0] += bool(covered_groups)
+        tally[1] += len(covered_groups) >= 2
         for pid, _ in members:
             if "child" in groups[pid]:
-                children += 1
-                guarded += any(other != pid and age >= ADULT_AGE and groups[other] for other, age in members)
-    family = family_of(session, [pid for _, pid, _ in rows], today) if rows else {}
-    flagged_frail = {hid for hid, pid, _ in rows if family.get(pid, rules.NO_FAMILY).frail_guardians}
-    flagged_all = {hid for hid, pid, _ in rows if family.get(pid, rules.NO_FAMILY).all_in_care}
-    return HouseholdFigures(covered, multi, children, guarded, len(flagged_frail), len(flagged_all))
+                tally[2] += 1
+                tally[3] += any(other != pid and age >= ADULT_AGE and groups[other] for other, age in members)
+        said = [family.get(pid, rules.NO_FAMILY) for pid, _ in members]
+        tally[4] += any(f.frail_guardians for f in said)
+        tally[5] += any(f.all_in_care for f in said)
+    return {code: HouseholdFigures(*tally) for code, tally in counts.items()}
+
+
+@dataclass(frozen=True)
+class GuardianChoice:
+    """An adult of a child's household who may be named the child's guardian."""
+
+    person_id: int
+    name: str
+    relation: str
+    age: int
+    # The guardianship type their place in the household implies for the child (None: not sure).
+    guardianship: str | None
+
+
+def guardian_choices(session: Session, scope: Scope, child_id: int, today: dt.date) -> list[GuardianChoice]:
+    """The current adult members of the child's household the user may see (the child excluded)."""
+    from care.services.facts import guardianship_between
+
+    hid = session.scalar(
+        select(HouseholdMember.household_id).where(
+            HouseholdMember.person_id == child_id, HouseholdMember.end_date.is_(None)
+        )
+    )
+    if hid is None or visible_person(session, scope, child_id, include_deleted=True) is None:
+        return []
+    rows = session.execute(
+        select(Person.id, Person.name, Person.birth_date, HouseholdMember.relation)
+        .join(HouseholdMember, HouseholdMember.person_id == Person.id)
+        .where(
+            HouseholdMember.household_id == hid,
+            HouseholdMember.end_date.is_(None),
+            Person.status.in_(LIVING_STATUSES),
+            *person_conditions(scope),
+        )
+        .order_by(HouseholdMember.id)
+    ).all()
+    own = next((relation for pid, _, _, relation in rows if pid == child_id), None)
+    return [
+        GuardianChoice(pid, name, relation, ids.age_on(birth, today), guardianship_between(own, relation))
+        for pid, name, birth, relation in rows
+        if pid != child_id and ids.age_on(birth, today) >= ADULT_AGE
+    ]
+
+
+def disabled_persons(session: Session, person_ids: Collection[int]) -> set[int]:
+    """Which of these persons count as disabled for the family rules (the disabled register, or an
+    elderly sub-type that is a disability)."""
+    if not person_ids:
+        return set()
+    rows = session.execute(
+        select(Enrollment.person_id, Enrollment.group, Enrollment.subtype).where(
+            Enrollment.person_id.in_(list(person_ids)), Enrollment.end_date.is_(None)
+        )
+    )
+    return {
+        pid
+        for pid, group, subtype in rows
+        if group == "disabled" or (group == "elderly" and subtype in DISABLED_ELDERLY)
+    }

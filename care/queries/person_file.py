@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from care import ids, policy, rules
-from care.enums import RISK_ORDER
-from care.queries.households import family_of
+from care.enums import FRAIL_GUARDIAN_AGE, RISK_ORDER
+from care.queries.households import current_household_ids, disabled_persons, family_of
 from care.queries.scoping import visible_person
 from care.scope import Scope
 from care.services.due import policy_intervals
 from care.services.facts import facts_of
 from care.visits import concerns_of
-from db.models import Area, Assignment, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
+from db.models import Area, Assignment, Enrollment, HouseholdMember, Need, Person, Visit, VisitEnrollment, Worker
 
 VISIT_HISTORY_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class GuardianView:
+    """A child's guardian linked to a household member, as the person file shows them."""
+
+    person_id: int
+    name: str
+    age: int
+    aged: bool  # 70 or older
+    disabled: bool
+    # Still a current member of the child's household (a link stays as history when they leave).
+    at_home: bool
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,8 @@ class EnrollmentView:
     version: int
     # Next due date under each risk level (what a risk change would move it to).
     due_if_risk: dict[str, dt.date] = field(default_factory=dict)
+    # A child's guardian linked to a household member the user may see.
+    guardian: GuardianView | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,7 @@ def person_file(session: Session, scope: Scope, person_id: int, today: dt.date) 
     intervals = policy_intervals(session)
     family = family_of(session, [person.id], today).get(person.id, rules.NO_FAMILY)
     views = [_enrollment_view(e, age, current.get(e.id), intervals, family) for e in enrollments]
+    views = _with_guardians(session, scope, person.id, views, today)
     return PersonFile(
         id=person.id,
         name=person.name,
@@ -158,6 +174,35 @@ def _enrollment_view(
             risk: policy.next_due(e.start_date, e.last_visit_on, intervals[(e.group, risk)]) for risk in RISK_ORDER
         },
     )
+
+
+def _with_guardians(
+    session: Session, scope: Scope, child_id: int, views: list[EnrollmentView], today: dt.date
+) -> list[EnrollmentView]:
+    """Each child enrollment with its linked guardian (only one the user may see)."""
+    linked = {int(g) for v in views if v.group == "child" and (g := v.facts.get("guardian_person_id")) is not None}
+    if not linked:
+        return views
+    guardians = {pid: p for pid in linked if (p := visible_person(session, scope, pid)) is not None}
+    home = current_household_ids(session, [child_id])
+    at_home = {
+        pid
+        for pid, hid in session.execute(
+            select(HouseholdMember.person_id, HouseholdMember.household_id).where(
+                HouseholdMember.person_id.in_(list(guardians)), HouseholdMember.end_date.is_(None)
+            )
+        )
+        if hid in home
+    }
+    disabled = disabled_persons(session, list(guardians))
+    shown = {}
+    for pid, p in guardians.items():
+        age = ids.age_on(p.birth_date, today)
+        living = p.status in ("active", "exited")
+        shown[pid] = GuardianView(
+            pid, p.name, age, age >= FRAIL_GUARDIAN_AGE, pid in disabled, pid in at_home and living
+        )
+    return [replace(v, guardian=shown.get(v.facts.get("guardian_person_id", 0) or 0)) for v in views]
 
 
 def _assignments(session: Session, enrollment_ids: list[int], today: dt.date) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from care import areas, audit, policy
 from care.errors import NotFound, ValidationError
 from care.queries import bulk
-from care.queries.households import HouseholdFigures, household_figures
+from care.queries.households import NO_FIGURES, HouseholdFigures, household_figures, household_figures_by_area
 from care.queries.scoping import in_area, person_conditions
 from care.reports import (
     AREA_COLUMNS,
@@ -349,3 +349,56 @@ def household_report(session: Session, scope: Scope, *, area_code: str | None, t
     """The household figures of an area in the user's scope, as of today."""
     code = check_area(session, scope, area_code)
     return household_figures(session, scope, areas.prefix_of(code), today)
+
+
+def household_table(session: Session, scope: Scope, *, area_code: str | None, today: dt.date) -> pd.DataFrame:
+    """The household figures today by area one level below the chosen one (townships of a county,
+    villages of a township; a village itself): area_code, area and the counts, one row per current
+    area (every one, with zeros), for the workbook sheet and the PDF section."""
+    code = check_area(session, scope, area_code)
+    level = areas.level_of(code)
+
+    def area_of(village: str) -> str:
+        if level == "county":
+            return village[:9] + "000"
+        return village if level == "township" else code
+
+    figures = household_figures_by_area(session, scope, areas.prefix_of(code), today, area_of)
+    if level == "village":
+        names = dict(session.execute(select(Area.code, Area.name).where(Area.code == code)).all())
+    else:
+        names = dict(
+            session.execute(select(Area.code, Area.name).where(Area.parent_code == code, Area.valid_to.is_(None))).all()
+        )
+    codes = sorted(set(names) | set(figures))
+    return household_rows({c: names.get(c, c) for c in codes}, figures)
+
+
+HOUSEHOLD_COLUMNS = (
+    "area_code",
+    "area",
+    "households_covered",
+    "multi_group",
+    "children",
+    "children_guardian_in_care",
+    "guardian_in_care_rate",
+)
+
+
+def household_rows(names: dict[str, str], figures: dict[str, HouseholdFigures]) -> pd.DataFrame:
+    """One row per area (in the order of ``names``) of the household figures, zeros where none."""
+    rows = []
+    for code, name in names.items():
+        f = figures.get(code, NO_FIGURES)
+        rows.append(
+            (
+                code,
+                name,
+                f.households_covered,
+                f.multi_group,
+                f.children,
+                f.children_guardian_in_care,
+                float("nan") if f.guardian_in_care_share is None else f.guardian_in_care_share,
+            )
+        )
+    return pd.DataFrame(rows, columns=list(HOUSEHOLD_COLUMNS))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,12 +17,24 @@ from care.queries.assignments import workers
 from care.queries.scoping import person_conditions, visible_worker
 from care.schedule import working_days
 from care.scope import Scope
-from db.models import Area, Assignment, Enrollment, Need, Person, ScheduleDay, Setting, Visit, Worker
+from db.models import (
+    Area,
+    Assignment,
+    Enrollment,
+    HouseholdMember,
+    Need,
+    Person,
+    ScheduleDay,
+    Setting,
+    Visit,
+    Worker,
+)
 
 
 @dataclass(frozen=True)
 class Stop:
-    """One household on the route: a person and every enrollment of theirs the worker covers."""
+    """One household on the route: its members due for the worker and every enrollment of theirs
+    the worker covers (a person alone, or in no household, is a stop of one)."""
 
     person_id: int
     enrollment_ids: tuple[int, ...]
@@ -29,6 +42,42 @@ class Stop:
     risk: str
     overdue: bool
     point: schedule.Point | None
+    person_ids: tuple[int, ...] = ()
+
+    @property
+    def persons(self) -> tuple[int, ...]:
+        """Every member at this stop (the first is ``person_id``)."""
+        return self.person_ids or (self.person_id,)
+
+    def stored(self) -> dict[str, Any]:
+        """The stop as a schedule day keeps it (``person_ids`` only for a household of two or more)."""
+        row: dict[str, Any] = {"person_id": self.person_id, "enrollment_ids": list(self.enrollment_ids)}
+        if len(self.persons) > 1:
+            row["person_ids"] = list(self.persons)
+        return row
+
+
+def stop_persons(stop: Any) -> list[int]:
+    """The persons of a stored stop: ``person_ids`` (a household), else the one ``person_id`` (older rows)."""
+    if not isinstance(stop, dict):
+        return []
+    many = stop.get("person_ids")
+    if isinstance(many, list) and many:
+        return [p for p in many if isinstance(p, int) and not isinstance(p, bool)]
+    one = stop.get("person_id")
+    return [one] if isinstance(one, int) and not isinstance(one, bool) else []
+
+
+@dataclass(frozen=True)
+class StopMember:
+    """One member at a household stop, as the sheet lists them."""
+
+    person_id: int
+    name: str
+    relation: str
+    groups: tuple[str, ...]
+    risk: str
+    due_on: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -48,6 +97,8 @@ class StopView:
     lon: float | None
     open_needs: int
     status: str | None
+    # Every member at the stop (one for a person alone); ``name`` is the first of them.
+    members: tuple[StopMember, ...] = ()
 
     @property
     def located(self) -> bool:
@@ -132,8 +183,11 @@ def visited_on(session: Session, *, worker_id: int, days: list[dt.date]) -> dict
     return found
 
 
-def due_stops(session: Session, *, worker_id: int, until: dt.date, today: dt.date) -> list[Stop]:
-    """Households with an enrollment of this worker due on or before ``until``, one stop each."""
+def due_stops(
+    session: Session, *, worker_id: int, until: dt.date, today: dt.date, exclude: Collection[int] = ()
+) -> list[Stop]:
+    """Households with an enrollment of this worker due on or before ``until``, one stop each:
+    the members due (``exclude``: persons already settled) with the enrollments the worker covers."""
     stmt = (
         select(Enrollment.id, Enrollment.person_id, Enrollment.risk, Enrollment.next_due_on, Person.lat, Person.lon)
         .join(Assignment, Assignment.enrollment_id == Enrollment.id)
@@ -150,23 +204,50 @@ def due_stops(session: Session, *, worker_id: int, until: dt.date, today: dt.dat
     )
     by_person: dict[int, list[Any]] = {}
     for row in session.execute(stmt):
-        by_person.setdefault(row.person_id, []).append(row)
+        if row.person_id not in exclude:
+            by_person.setdefault(row.person_id, []).append(row)
+    homes = _homes(session, list(by_person))
+    by_stop: dict[tuple[str, int], list[int]] = {}
+    for pid in by_person:
+        home = homes.get(pid)
+        by_stop.setdefault(("household", home[0]) if home else ("person", pid), []).append(pid)
     stops = []
-    for person_id, rows in by_person.items():
+    for members in by_stop.values():
+        members.sort(key=lambda p: (RELATION_ORDER.get(homes[p][1], 9) if p in homes else 0, p))
+        rows = [r for pid in members for r in by_person[pid]]
         due_on = min(r.next_due_on for r in rows)
         risk = min((r.risk for r in rows), key=lambda level: enums.RISK_ORDER.get(level, 9))
-        lat, lon = rows[0].lat, rows[0].lon
+        located = next((r for r in rows if r.lat is not None and r.lon is not None), None)
         stops.append(
             Stop(
-                person_id=person_id,
+                person_id=members[0],
                 enrollment_ids=tuple(sorted(r.id for r in rows)),
                 due_on=due_on,
                 risk=risk,
                 overdue=due_on < today,
-                point=(lat, lon) if lat is not None and lon is not None else None,
+                point=(located.lat, located.lon) if located is not None else None,
+                person_ids=tuple(members) if len(members) > 1 else (),
             )
         )
     return stops
+
+
+RELATION_ORDER = {"head": 0, "spouse": 1, "parent": 2, "grandparent": 3, "child": 4, "grandchild": 5, "other": 6}
+_CHUNK = 900  # under SQLite's bound-parameter limit
+
+
+def _homes(session: Session, person_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Person → (current household, relation to the head)."""
+    found: dict[int, tuple[int, str]] = {}
+    for at in range(0, len(person_ids), _CHUNK):
+        batch = person_ids[at : at + _CHUNK]
+        for hid, pid, relation in session.execute(
+            select(HouseholdMember.household_id, HouseholdMember.person_id, HouseholdMember.relation).where(
+                HouseholdMember.person_id.in_(batch), HouseholdMember.end_date.is_(None)
+            )
+        ):
+            found[pid] = (hid, relation)
+    return found
 
 
 def _stop_facts(session: Session, scope: Scope, person_ids: list[int]) -> dict[int, dict]:
@@ -219,41 +300,84 @@ def week_plan(session: Session, scope: Scope, *, worker_id: int, week_start: dt.
     )
     if not rows:
         return plan
-    person_ids = sorted({s["person_id"] for row in rows for s in row.stops})
+    person_ids = sorted({pid for row in rows for s in row.stops for pid in stop_persons(s)})
     facts = _stop_facts(session, scope, person_ids)
+    homes = _homes(session, person_ids)
     visited = visited_on(session, worker_id=worker.id, days=days)
     for row in rows:
         stops: list[StopView] = []
         for stop in row.stops:
-            pid = stop["person_id"]
-            if pid not in facts:
-                continue
-            f = facts[pid]
-            risks = f.get("risks", [])
-            stops.append(
-                StopView(
-                    seq=len(stops) + 1,
-                    person_id=pid,
-                    name=f["name"],
-                    village=f["village"],
-                    address=f["address"],
-                    groups=tuple(sorted(set(f.get("groups", [])), key=enums.GROUPS.index)),
-                    risk=min(risks, key=lambda r: enums.RISK_ORDER.get(r, 9)) if risks else "low",
-                    due_on=f.get("due"),
-                    overdue=f.get("due") is not None and f["due"] < today,
-                    lat=f["lat"],
-                    lon=f["lon"],
-                    open_needs=f.get("needs", 0),
-                    status=visited.get((pid, row.day)),
-                )
+            view = _stop_view(
+                [pid for pid in stop_persons(stop) if pid in facts], facts, homes, visited, row.day, today, len(stops)
             )
+            if view is not None:
+                stops.append(view)
         plan.days.append(DayView(row.day, row.fixed, row.version, row.distance_km, stops))
-    planned = {s.person_id for d in plan.days for s in d.stops if d.day >= today or s.status == "done"}
+    planned = {
+        m.person_id for d in plan.days for s in d.stops if d.day >= today or s.status == "done" for m in s.members
+    }
     sunday = days[0] + dt.timedelta(days=6)
     if sunday >= today:
-        due = due_stops(session, worker_id=worker.id, until=sunday, today=today)
-        plan.unplaced.extend(sorted(s.person_id for s in due if s.person_id not in planned))
+        due = due_stops(session, worker_id=worker.id, until=sunday, today=today, exclude=planned)
+        plan.unplaced.extend(sorted(s.person_id for s in due))
     return plan
+
+
+def _stop_view(
+    pids: list[int],
+    facts: dict[int, dict],
+    homes: dict[int, tuple[int, str]],
+    visited: dict[tuple[int, dt.date], str],
+    day: dt.date,
+    today: dt.date,
+    before: int,
+) -> StopView | None:
+    """A stored stop as shown: its members the user may see, their groups, risk, due date and needs."""
+    if not pids:
+        return None
+    members = []
+    for pid in pids:
+        f = facts[pid]
+        risks = f.get("risks", [])
+        members.append(
+            StopMember(
+                person_id=pid,
+                name=f["name"],
+                relation=homes[pid][1] if pid in homes else "head",
+                groups=tuple(sorted(set(f.get("groups", [])), key=enums.GROUPS.index)),
+                risk=min(risks, key=lambda r: enums.RISK_ORDER.get(r, 9)) if risks else "low",
+                due_on=f.get("due"),
+            )
+        )
+    first = facts[pids[0]]
+    located = next((facts[p] for p in pids if facts[p]["lat"] is not None and facts[p]["lon"] is not None), first)
+    dues = [m.due_on for m in members if m.due_on is not None]
+    due = min(dues) if dues else None
+    statuses = [visited.get((pid, day)) for pid in pids]
+    return StopView(
+        seq=before + 1,
+        person_id=pids[0],
+        name=first["name"],
+        village=first["village"],
+        address=first["address"],
+        groups=tuple(sorted({g for m in members for g in m.groups}, key=enums.GROUPS.index)),
+        risk=min((m.risk for m in members), key=lambda r: enums.RISK_ORDER.get(r, 9)),
+        due_on=due,
+        overdue=due is not None and due < today,
+        lat=located["lat"],
+        lon=located["lon"],
+        open_needs=sum(facts[p].get("needs", 0) for p in pids),
+        status=_stop_status(statuses),
+        members=tuple(members),
+    )
+
+
+def _stop_status(statuses: list[str | None]) -> str | None:
+    """Done when every member was visited; otherwise what was recorded for any of them."""
+    if statuses and all(s == "done" for s in statuses):
+        return "done"
+    recorded = [s for s in statuses if s is not None and s != "done"]
+    return recorded[0] if recorded else None
 
 
 def township_weeks(session: Session, scope: Scope, *, week_start: dt.date, today: dt.date) -> pd.DataFrame:

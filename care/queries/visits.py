@@ -6,16 +6,28 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from care import ids, rules
 from care.queries.households import family_of
+from care.queries.schedule import stop_persons
 from care.queries.scoping import person_conditions, visible_person
 from care.scope import Scope
 from care.services.facts import facts_of
 from care.visits import concerns_of
-from db.models import Area, Assignment, Enrollment, Need, Person, ScheduleDay, Visit, VisitEnrollment
+from db.models import (
+    Area,
+    Assignment,
+    Enrollment,
+    Household,
+    HouseholdMember,
+    Need,
+    Person,
+    ScheduleDay,
+    Visit,
+    VisitEnrollment,
+)
 
 # How far back the last findings are looked up for "what to check".
 FINDINGS_LOOKBACK_DAYS = 400
@@ -78,17 +90,82 @@ class VisitItem:
         return min((e.risk for e in self.enrollments), key=order.__getitem__, default="low")
 
 
+# Which state a household shows when its members differ: the most urgent one.
+STATE_ORDER = {"overdue": 0, "due": 1, "not_met": 2, "done": 3}
+RELATION_ORDER = {"head": 0, "spouse": 1, "parent": 2, "grandparent": 3, "child": 4, "grandchild": 5, "other": 6}
+
+
+@dataclass(frozen=True)
+class HouseholdItem:
+    """One household to visit: two or more of its members due for this worker, one stop, one form.
+
+    ``members`` pairs each member's relation to the head with their own item; members of the
+    household who are not this worker's (or not due) are only counted in ``others``.
+    """
+
+    household_id: int
+    version: int
+    village: str
+    address: str
+    members: tuple[tuple[str, VisitItem], ...]
+    others: int
+
+    @property
+    def person_id(self) -> int:
+        """The first member listed (the head when they are on the list): the card's key."""
+        return self.members[0][1].person_id
+
+    @property
+    def people(self) -> tuple[VisitItem, ...]:
+        """The members' own items, in the order listed."""
+        return tuple(item for _, item in self.members)
+
+    @property
+    def name(self) -> str:
+        """The members' names, as one line."""
+        return "、".join(item.name for item in self.people)
+
+    @property
+    def state(self) -> str:
+        """The most urgent of the members' states."""
+        return min((i.state for i in self.people), key=STATE_ORDER.__getitem__)
+
+    @property
+    def next_due_on(self) -> dt.date | None:
+        """The earliest due date over the members."""
+        return min((i.next_due_on for i in self.people if i.next_due_on), default=None)
+
+    @property
+    def planned_day(self) -> dt.date | None:
+        """The day the schedule puts the household on."""
+        return min((i.planned_day for i in self.people if i.planned_day), default=None)
+
+    @property
+    def risk(self) -> str:
+        """The highest risk over the members."""
+        order = {"high": 0, "medium": 1, "low": 2}
+        return min((i.risk for i in self.people), key=order.__getitem__)
+
+
+Stop = VisitItem | HouseholdItem
+
+
 @dataclass(frozen=True)
 class MyWeek:
-    """The coordinator's week: Monday to Sunday and the persons to visit, in visiting order."""
+    """The coordinator's week: Monday to Sunday and the stops (a person or a household), in visiting order."""
 
     start: dt.date
     end: dt.date
-    items: list[VisitItem]
+    items: list[Stop]
 
     def count(self, state: str) -> int:
-        """How many items are in ``state``."""
-        return sum(1 for item in self.items if item.state == state)
+        """How many persons are in ``state`` (a household's members each count)."""
+        return sum(1 for item in self.persons if item.state == state)
+
+    @property
+    def persons(self) -> list[VisitItem]:
+        """Every person of the week, households opened up."""
+        return [p for item in self.items for p in (item.people if isinstance(item, HouseholdItem) else (item,))]
 
 
 def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -146,8 +223,7 @@ def _route(session: Session, worker_id: int, start: dt.date, end: dt.date) -> di
     )
     for day, stops in days:
         for n, stop in enumerate(stops or []):
-            pid = stop.get("person_id") if isinstance(stop, dict) else None
-            if isinstance(pid, int):
+            for pid in stop_persons(stop):
                 order.setdefault(pid, (day, n))
     return order
 
@@ -205,15 +281,64 @@ def my_week(session: Session, scope: Scope, today: dt.date) -> MyWeek:
     concerns = _concerns(session, wanted, today) if wanted else {}
     needs = _open_needs(session, wanted) if wanted else {}
     family = family_of(session, wanted, today) if wanted else {}
-    items = [
-        _item(
+    people = {
+        pid: _item(
             by_person[pid], route.get(pid), visited.get(pid), concerns, needs, today, family.get(pid, rules.NO_FAMILY)
         )
         for pid in wanted
-    ]
+    }
+    items = _households(session, people)
     far = dt.date.max
-    items.sort(key=lambda i: (i.planned_day is None, route.get(i.person_id, (far, 0)), i.next_due_on or far, i.name))
+
+    def position(item: Stop) -> tuple[dt.date, int]:
+        pids = [p.person_id for p in item.people] if isinstance(item, HouseholdItem) else [item.person_id]
+        return min(route.get(pid, (far, 0)) for pid in pids)
+
+    items.sort(key=lambda i: (i.planned_day is None, position(i), i.next_due_on or far, i.name))
     return MyWeek(start, end, items)
+
+
+def _households(session: Session, people: dict[int, VisitItem]) -> list[Stop]:
+    """Persons of one current household become one household item; anyone else stays alone."""
+    if not people:
+        return []
+    rows = session.execute(
+        select(HouseholdMember.household_id, HouseholdMember.person_id, HouseholdMember.relation).where(
+            HouseholdMember.person_id.in_(list(people)), HouseholdMember.end_date.is_(None)
+        )
+    ).all()
+    grouped: dict[int, list[tuple[str, VisitItem]]] = {}
+    for hid, pid, relation in rows:
+        grouped.setdefault(hid, []).append((relation, people[pid]))
+    shared = {hid: members for hid, members in grouped.items() if len(members) >= 2}
+    in_household = {item.person_id for members in shared.values() for _, item in members}
+    items: list[Stop] = [item for pid, item in people.items() if pid not in in_household]
+    if not shared:
+        return items
+    sizes = dict(
+        session.execute(
+            select(HouseholdMember.household_id, func.count())
+            .where(HouseholdMember.household_id.in_(list(shared)), HouseholdMember.end_date.is_(None))
+            .group_by(HouseholdMember.household_id)
+        ).all()
+    )
+    for household, village in session.execute(
+        select(Household, Area.name)
+        .join(Area, Area.code == Household.village_code)
+        .where(Household.id.in_(list(shared)))
+    ):
+        members = sorted(shared[household.id], key=lambda m: (RELATION_ORDER.get(m[0], 9), -m[1].age, m[1].person_id))
+        items.append(
+            HouseholdItem(
+                household_id=household.id,
+                version=household.version,
+                village=village,
+                address=household.address or members[0][1].address,
+                members=tuple(members),
+                others=int(sizes.get(household.id, 0)) - len(members),
+            )
+        )
+    return items
 
 
 def _item(

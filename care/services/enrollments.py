@@ -80,6 +80,8 @@ def enroll(
         on=clock.today(),
         age_limits=child_age_limits(session),
     )
+    if group == "child":
+        cleaned = households.guardian_facts(session, scope, person, cleaned)
     override, reason = _clean_override(scope, risk_override, risk_override_reason)
     auto = rules.compute_risk(group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
     now = clock.now()
@@ -162,6 +164,9 @@ def update_enrollment(
         on=clock.today(),
         age_limits=child_age_limits(session),
     )
+    if enrollment.group == "child":
+        previous = old["facts"].get("guardian_person_id")
+        cleaned = households.guardian_facts(session, scope, person, cleaned, previous=previous)
     if scope.can("risk.override"):
         override, reason = _clean_override(scope, risk_override, risk_override_reason)
     else:

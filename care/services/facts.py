@@ -19,6 +19,7 @@ CHILD_FIELDS = (
     "parents_workplace",
     "schooling",
     "boarding",
+    "guardian_person_id",
 )
 ELDERLY_FIELDS = ("living_arrangement", "self_care", "children_contact")
 DISABLED_FIELDS = ("category", "grade", "certificate_no", "rehab_needs", "assistive_devices")
@@ -99,7 +100,27 @@ def _child(subtype: str, facts: Mapping[str, Any], age: int, limit: int) -> dict
         "parents_workplace": _text(facts.get("parents_workplace"), 100),
         "schooling": schooling,
         "boarding": bool(facts.get("boarding")),
+        # Checked against the child's household by households.guardian_facts (it needs the database).
+        "guardian_person_id": _int(facts.get("guardian_person_id"), "guardian_person_id"),
     }
+
+
+# The guardianship a household member's relation to the head implies for a child of the household,
+# by (child's relation, guardian's relation); pairs not listed say nothing for sure.
+GUARDIANSHIP_BY_RELATIONS = {
+    ("child", "head"): "one_parent",
+    ("child", "spouse"): "one_parent",
+    ("child", "parent"): "grandparent",
+    ("grandchild", "head"): "grandparent",
+    ("grandchild", "spouse"): "grandparent",
+    ("head", "parent"): "one_parent",
+    ("head", "grandparent"): "grandparent",
+}
+
+
+def guardianship_between(child_relation: str | None, guardian_relation: str | None) -> str | None:
+    """The guardianship type a guardian's place in the household implies for the child, if it is sure."""
+    return GUARDIANSHIP_BY_RELATIONS.get((child_relation or "", guardian_relation or ""))
 
 
 def _elderly(facts: Mapping[str, Any], age: int) -> dict[str, Any]:

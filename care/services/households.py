@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums
+from care import audit, clock, enums, ids
 from care.errors import NotFound, ValidationError
-from care.queries.households import current_household_ids, member_ids
+from care.queries.households import current_household_ids, member_ids, same_place
 from care.queries.scoping import visible_person
 from care.scope import Scope
 from care.services.common import Saved, require, versioned_update
 from care.services.due import refresh_risks
-from db.models import Household, HouseholdMember, Person
+from db.models import Area, Household, HouseholdMember, Person
 
 HUKOU_NO_MAX = 32
 
@@ -135,7 +135,15 @@ def _new_head(session: Session, household_id: int, head_id: int) -> None:
 def update_household(
     session: Session, scope: Scope, *, household_id: int, seen_version: int, values: Mapping[str, Any]
 ) -> Saved:
-    """Save the 户号, address and home location, on the version the user saw."""
+    """Save the 户号, address and home location, on the version the user saw.
+
+    A new home location moves the members who follow it (no place of their own, or the old home's
+    place) in the same transaction, each person audited and versioned; a member with a place of
+    their own keeps it. Members outside the user's list are never changed.
+    """
+    # The person form's own checks and messages (imported here: persons imports this module).
+    from care.services.persons import _clean_coords
+
     require(scope, "person.edit")
     household = _load(session, scope, household_id)
     old = household_values(household)
@@ -145,11 +153,18 @@ def update_household(
     address = " ".join(str(values.get("address", old["address"]) or "").split())
     if len(address) > 200:
         raise ValidationError("visit.text_too_long", field="address", limit=200)
-    lat, lon = values.get("lat", old["lat"]), values.get("lon", old["lon"])
-    if (lat is None) != (lon is None):
-        raise ValidationError("person.coords_incomplete", field="lat")
+    village = session.get(Area, household.village_code)
+    if village is None:
+        raise NotFound()
+    lat, lon, warnings = _clean_coords(session, values.get("lat", old["lat"]), values.get("lon", old["lon"]), village)
     new = {"hukou_no": hukou, "address": address, "lat": lat, "lon": lon}
     changes = {k: v for k, v in new.items() if v != old[k]}
+    if not same_place(lat, lon, old["lat"], old["lon"]):
+        moved = _follow_home(session, scope, household, (old["lat"], old["lon"]), (lat, lon))
+    else:
+        changes.pop("lat", None)
+        changes.pop("lon", None)
+        moved = []
     version = _bump(session, household, seen_version, changes)
     if changes:
         audit.record(
@@ -158,9 +173,46 @@ def update_household(
             action="household.update",
             entity="household",
             entity_id=household_id,
-            detail={"old": {k: old[k] for k in changes}, "new": changes},
+            detail={"old": {k: old[k] for k in changes}, "new": changes, "moved_members": moved},
         )
-    return Saved(household_id, version)
+    return Saved(household_id, version, warnings)
+
+
+def _follow_home(
+    session: Session,
+    scope: Scope,
+    household: Household,
+    before: tuple[float | None, float | None],
+    after: tuple[float | None, float | None],
+) -> list[int]:
+    """Move the visible members whose place is none or the old home's to the new home; their ids."""
+    from care.services.persons import person_values
+
+    if after[0] is None or after[1] is None:
+        return []  # a home location cleared: nobody loses the place they have
+    moved = []
+    for member in _members(session, household.id):
+        person = visible_person(session, scope, member.person_id)
+        if person is None:
+            continue
+        located = person.lat is not None and person.lon is not None
+        if located and not same_place(person.lat, person.lon, *before):
+            continue
+        if same_place(person.lat, person.lon, *after):
+            continue
+        old = {"lat": person.lat, "lon": person.lon}
+        new = {"lat": after[0], "lon": after[1]}
+        versioned_update(session, person, person.version, new, person_values)
+        audit.record(
+            session,
+            scope=scope,
+            action="person.update",
+            entity="person",
+            entity_id=person.id,
+            detail={"old": old, "new": new, "household_id": household.id},
+        )
+        moved.append(person.id)
+    return moved
 
 
 def add_member(
@@ -416,3 +468,32 @@ def household_of_person(session: Session, person_id: int) -> int | None:
     """The id of the person's current household, if any."""
     current = _current(session, person_id)
     return current.household_id if current is not None else None
+
+
+def guardian_facts(
+    session: Session, scope: Scope, child: Person, facts: Mapping[str, Any], *, previous: int | None = None
+) -> dict[str, Any]:
+    """Child facts whose guardian link names a current adult member of the child's household the
+    user may see: the name (and an empty phone) filled from that member. A link already stored
+    (``previous``) stays as it is even when that member has since left the household."""
+    cleaned = dict(facts)
+    guardian_id = cleaned.get("guardian_person_id")
+    if guardian_id is None or guardian_id == previous:
+        return cleaned
+    guardian = visible_person(session, scope, guardian_id) if guardian_id != child.id else None
+    home = _current(session, child.id)
+    theirs = _current(session, guardian_id) if guardian is not None else None
+    if (
+        guardian is None
+        or home is None
+        or theirs is None
+        or theirs.household_id != home.household_id
+        or guardian.status not in ("active", "exited")
+    ):
+        raise ValidationError("household.guardian_not_member", field="guardian_person_id")
+    if ids.age_on(guardian.birth_date, clock.today()) < enums.ADULT_AGE:
+        raise ValidationError("household.guardian_not_adult", field="guardian_person_id")
+    cleaned["guardian_name"] = guardian.name
+    if not cleaned.get("guardian_phone"):
+        cleaned["guardian_phone"] = guardian.phone
+    return cleaned

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from care import audit, clock, schedule
 from care.errors import StaleRecord, ValidationError
-from care.queries.schedule import daily_limit, due_stops, office_point, visited_on
+from care.queries.schedule import daily_limit, due_stops, office_point, stop_persons, visited_on
 from care.scope import Scope
 from care.services.assignments import worker_in_scope
 from care.services.common import require
@@ -50,8 +50,10 @@ def _points(session: Session, person_ids: list[int]) -> dict[int, schedule.Point
 def route_day(
     office: schedule.Point | None, stops: list[dict[str, Any]], points: Mapping[int, Any]
 ) -> tuple[list[dict[str, Any]], float]:
-    """Order a day's stops as a route from the office; returns them and the route's kilometres."""
-    coords = [points.get(s["person_id"]) for s in stops]
+    """Order a day's stops as a route from the office; returns them and the route's kilometres.
+
+    A household stop is routed once, at the first of its members with a location."""
+    coords = [next((points[p] for p in stop_persons(s) if points.get(p) is not None), None) for s in stops]
     order = schedule.route(office, coords)
     ordered = [stops[i] for i in order]
     located = [c for c in (coords[i] for i in order) if c is not None]
@@ -62,12 +64,15 @@ def _settled(
     kept: Mapping[dt.date, list[dict[str, Any]]], visited: Mapping[tuple[int, dt.date], str], today: dt.date
 ) -> set[int]:
     """Persons the kept days already cover: planned from today on, or visited (done) earlier."""
-    return {
-        s["person_id"]
-        for day, stops in kept.items()
-        for s in stops
-        if day >= today or visited.get((s["person_id"], day)) == "done"
-    }
+    settled: set[int] = set()
+    for day, stops in kept.items():
+        for stop in stops:
+            persons = stop_persons(stop)
+            if day >= today:
+                settled.update(persons)
+            else:
+                settled.update(p for p in persons if visited.get((p, day)) == "done")
+    return settled
 
 
 def _check_versions(existing: Mapping[dt.date, ScheduleDay], seen: Mapping[dt.date, int] | None) -> None:
@@ -103,26 +108,26 @@ def generate_week(
     kept: dict[dt.date, list[dict[str, Any]]] = {}
     for day in days:
         stops = existing[day].stops if day in existing else []
-        kept[day] = list(stops) if day in frozen else [s for s in stops if (s["person_id"], day) in visited]
+        kept[day] = (
+            list(stops) if day in frozen else [s for s in stops if any((p, day) in visited for p in stop_persons(s))]
+        )
     settled = _settled(kept, visited, today)
     sunday = days[0] + dt.timedelta(days=6)
-    candidates = [
-        s for s in due_stops(session, worker_id=worker.id, until=sunday, today=today) if s.person_id not in settled
-    ]
+    candidates = due_stops(session, worker_id=worker.id, until=sunday, today=today, exclude=settled)
     open_days = [d for d in days if d not in frozen]
     by_person = {s.person_id: s for s in candidates}
     items = [schedule.Due(key=s.person_id, due_on=s.due_on, risk=s.risk, overdue=s.overdue) for s in candidates]
     plan, left = schedule.spread(items, open_days, daily_limit(session), {d: len(kept[d]) for d in open_days})
     office = office_point(worker)
-    all_ids = sorted({s["person_id"] for stops in kept.values() for s in stops} | {s.person_id for s in candidates})
+    all_ids = sorted(
+        {p for stops in kept.values() for s in stops for p in stop_persons(s)}
+        | {p for s in candidates for p in s.persons}
+    )
     points = _points(session, all_ids)
     result = WeekResult(kept=sum(len(v) for v in kept.values()), left=[i.key for i in left])
     now = clock.now()
     for day in days:
-        new = [
-            {"person_id": stop.person_id, "enrollment_ids": list(stop.enrollment_ids)}
-            for stop in (by_person[i.key] for i in plan.get(day, []))
-        ]
+        new = [by_person[i.key].stored() for i in plan.get(day, [])]
         result.placed += len(new)
         if day in frozen and day in existing:
             result.days[day] = len(existing[day].stops)

@@ -20,7 +20,16 @@ from care.services.due import phone_counts, refresh_due_dates
 from care.services.enrollments import exit_enrollment
 from care.services.needs import add_need
 from care.visits import SITUATION_EXIT_REASON, CleanVisit, check_need, check_visit
-from db.models import Assignment, Enrollment, Person, Visit, VisitEnrollment, Worker
+from db.models import (
+    Assignment,
+    Enrollment,
+    Household,
+    HouseholdMember,
+    Person,
+    Visit,
+    VisitEnrollment,
+    Worker,
+)
 
 TOKEN_MAX = 64
 
@@ -122,8 +131,9 @@ def _write_visit(
     clean: CleanVisit,
     follow_up: str,
     client_token: str | None,
+    household: tuple[int, str] | None = None,
 ) -> Visit:
-    values = {
+    values: dict[str, Any] = {
         "status": clean.status,
         "mode": clean.mode,
         "visited_at": clean.visited_at,
@@ -133,6 +143,8 @@ def _write_visit(
         "follow_up": follow_up,
         "client_token": client_token,
     }
+    if household is not None:
+        values["household_id"], values["household_visit"] = household
     planned = _planned(session, person.id, worker_id)
     if planned is not None:
         for name, value in values.items():
@@ -280,6 +292,197 @@ def record_visit(
         },
     )
     return Saved(visit.id, visit.version, _warnings(session, clean))
+
+
+MEMBER_STATUSES = ("done", "not_met")
+
+
+@dataclass(frozen=True)
+class MemberVisit:
+    """One member's part of a household visit: met or not (未见到), their findings, a need."""
+
+    person_id: int
+    enrollment_ids: Sequence[int]
+    status: str = "done"
+    findings: Mapping[str, Any] | None = None
+    need: NeedInput | None = None
+
+
+@dataclass(frozen=True)
+class HouseholdSaved:
+    """A saved household visit: one visit per member, in the order the members were given."""
+
+    visit_ids: list[int]
+    warnings: list[tuple[str, dict[str, Any]]]
+
+
+class HouseholdChanged(StaleRecord):
+    """The household changed (members, relations, address) since the form was opened."""
+
+    def __init__(self, *, seen: int, now: int) -> None:
+        super().__init__({}, seen=seen, now=now)
+        self.key = "hv.stale"
+
+
+def _earlier_household_save(session: Session, scope: Scope, token: str) -> HouseholdSaved | None:
+    # Sorted here: an ORDER BY id would let SQLite scan the table in id order instead of the index.
+    rows = sorted(session.execute(select(Visit.id, Visit.person_id).where(Visit.household_visit == token)).all())
+    if not rows:
+        return None
+    if any(visible_person(session, scope, r.person_id) is None for r in rows):
+        raise NotFound()
+    return HouseholdSaved([r.id for r in rows], [])
+
+
+def _household_for_visit(session: Session, household_id: int, seen_version: int) -> Household:
+    """The current household, locked against a concurrent change, on the version the form showed."""
+    if not isinstance(household_id, int) or isinstance(household_id, bool):
+        raise NotFound()
+    household = session.scalar(select(Household).where(Household.id == household_id).with_for_update())
+    if household is None:
+        raise NotFound()
+    if household.ended_on is not None or household.version != seen_version:
+        raise HouseholdChanged(seen=seen_version, now=household.version)
+    return household
+
+
+def _member_people(
+    session: Session, scope: Scope, household: Household, members: Sequence[MemberVisit]
+) -> list[tuple[Person, list[Enrollment]]]:
+    """Each member named, visible to the user and still in the household, with the enrollments covered."""
+    pids = [m.person_id for m in members]
+    if not members or len(set(pids)) != len(pids):
+        raise ValidationError("hv.no_members", field="members")
+    current = set(
+        session.scalars(
+            select(HouseholdMember.person_id).where(
+                HouseholdMember.household_id == household.id, HouseholdMember.end_date.is_(None)
+            )
+        )
+    )
+    found: list[tuple[Person, list[Enrollment]]] = []
+    for member in members:
+        person = visible_person(session, scope, member.person_id)
+        if person is None:
+            raise NotFound()
+        if person.id not in current:
+            raise HouseholdChanged(seen=household.version, now=household.version)
+        found.append((person, _enrollments(session, scope, person, member.enrollment_ids)))
+    return found
+
+
+def _member_warnings(
+    session: Session, people: list[tuple[Person, list[Enrollment]]], cleans: list[CleanVisit]
+) -> list[tuple[str, dict[str, Any]]]:
+    missed = [p.name for (p, _), c in zip(people, cleans, strict=True) if c.status == "not_met"]
+    warnings: list[tuple[str, dict[str, Any]]] = []
+    if missed:
+        warnings.append(("hv.not_met_keeps_due", {"names": "、".join(missed)}))
+    if any(c.status == "done" for c in cleans):
+        done = next(c for c in cleans if c.status == "done")
+        warnings += [w for w in _warnings(session, done) if w[0] == "visit.phone_not_counted"]
+    return warnings
+
+
+def record_household_visit(
+    session: Session,
+    scope: Scope,
+    *,
+    household_id: int,
+    seen_version: int,
+    members: Sequence[MemberVisit],
+    mode: str | None,
+    visited_at: dt.datetime | dt.date | None,
+    notes: str = "",
+    client_token: str,
+    worker_id: int | None = None,
+) -> HouseholdSaved:
+    """Save one household visit: one visit per member (met or 未见到), all linked, in one go.
+
+    Shared: when, how and the notes; per member: their findings and one need. Every enrollment
+    covered gets one due-date update. A second call with the same ``client_token`` returns the
+    first save and writes nothing; a household changed since ``seen_version`` is refused.
+    """
+    require(scope, "visit.record")
+    if not isinstance(client_token, str) or not client_token or len(client_token) > TOKEN_MAX:
+        raise ValidationError("visit.bad_token", field="client_token")
+    earlier = _earlier_household_save(session, scope, client_token)
+    if earlier is not None:
+        return earlier
+    household = _household_for_visit(session, household_id, seen_version)
+    people = _member_people(session, scope, household, members)
+    now = clock.now()
+    cleans: list[CleanVisit] = []
+    for member, (_, enrollments) in zip(members, people, strict=True):
+        if member.status not in MEMBER_STATUSES:
+            raise ValidationError("visit.bad_status", field="status")
+        cleans.append(
+            check_visit(
+                status=member.status,
+                mode=mode,
+                visited_at=visited_at,
+                groups=[e.group for e in enrollments],
+                starts=[e.start_date for e in enrollments],
+                now=now,
+                findings=member.findings if member.status == "done" else None,
+                notes=notes,
+            )
+        )
+    needs = [check_need(m.need.kind, m.need.department, m.need.description) if m.need else None for m in members]
+    everyone = [e for _, enrollments in people for e in enrollments]
+    who = _worker(session, scope, worker_id, everyone)
+    try:
+        with session.begin_nested():
+            visits = [
+                _write_visit(
+                    session,
+                    scope,
+                    person=person,
+                    enrollments=enrollments,
+                    worker_id=who,
+                    clean=clean,
+                    follow_up=(need.description or need.kind) if need else "",
+                    client_token=None,
+                    household=(household.id, client_token),
+                )
+                for (person, enrollments), clean, need in zip(people, cleans, needs, strict=True)
+            ]
+    except IntegrityError:
+        # The same form committed by a concurrent save (PostgreSQL waits for it, then refuses ours).
+        earlier = _earlier_household_save(session, scope, client_token)
+        if earlier is None:
+            raise
+        return earlier
+    opened = cleans[0].visited_at.date() if cleans[0].visited_at else clock.today()
+    for visit, (person, enrollments), need in zip(visits, people, needs, strict=True):
+        if need is not None:
+            add_need(
+                session,
+                scope,
+                person_id=person.id,
+                enrollment_id=enrollments[0].id,
+                visit_id=visit.id,
+                need=need,
+                on=opened,
+            )
+    refresh_due_dates(session, enrollment_ids=sorted(e.id for e in everyone))
+    audit.record(
+        session,
+        scope=scope,
+        action="visit.record_household",
+        entity="household",
+        entity_id=household.id,
+        detail={
+            "visit_ids": [v.id for v in visits],
+            "person_ids": [p.id for p, _ in people],
+            "enrollment_ids": sorted(e.id for e in everyone),
+            "statuses": [c.status for c in cleans],
+            "mode": cleans[0].mode,
+            "visited_at": cleans[0].visited_at.isoformat() if cleans[0].visited_at else None,
+            "needs": [n.kind for n in needs if n is not None],
+        },
+    )
+    return HouseholdSaved([v.id for v in visits], _member_warnings(session, people, cleans))
 
 
 def visit_values(visit: Visit) -> dict[str, Any]:
