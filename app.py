@@ -28,6 +28,8 @@ PAGES = {
     "schedule": ("pages/schedule.py", "nav.schedule", ":material/calendar_month:"),
     "assignments": ("pages/assignments.py", "nav.assignments", ":material/group_work:"),
     "needs": ("pages/needs.py", "nav.needs", ":material/support_agent:"),
+    "services": ("pages/services.py", "nav.services", ":material/volunteer_activism:"),
+    "diary": ("pages/diary.py", "nav.diary", ":material/menu_book:"),
     "imports": ("pages/imports.py", "nav.imports", ":material/upload_file:"),
     "reports": ("pages/reports.py", "nav.reports", ":material/bar_chart:"),
     "policy": ("pages/policy.py", "nav.policy", ":material/rule:"),

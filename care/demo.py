@@ -26,11 +26,13 @@ from sqlalchemy.orm import Session
 
 from care import clock, enums, ids, policy, rules
 from care.auth import hash_password
+from care.demo_plans import build_plans_and_orders
 from care.queries.households import DISABLED_ELDERLY
 from care.scope import Scope
 from care.services.due import SETTING_RISKS_REFRESHED, ensure_default_policy, refresh_due_dates, refresh_risks
 from care.services.enrollments import enroll
 from care.services.persons import create_person, soft_delete_person
+from care.services.service_list import seed_default_services
 from db.migrate import upgrade
 from db.models import (
     Area,
@@ -43,7 +45,9 @@ from db.models import (
     Household,
     HouseholdMember,
     Need,
+    Pairing,
     Person,
+    Provider,
     Setting,
     User,
     Visit,
@@ -1225,15 +1229,23 @@ class _Builder:
     def _assign(self, persons: list[_Person], workers: _Workers) -> None:
         rng = demo_rng(self.seed, f"assign:{len(persons)}")
         turn: dict[str, int] = {}
+        # Children of one household have one director, who visits them together.
+        by_home: dict[int, int] = {}
         for person in persons:
             village = person.village
             directors = workers.child[village.code]
-            # Villages with two directors split their children between them.
+            # Villages with two directors split their children (by household) between them.
             k = turn.get(village.code, 0)
-            if person.kind == "child":
-                turn[village.code] = k + 1
+            family = id(person.home) if person.home is not None else None
+            director = by_home.get(family) if family is not None else None
+            if director is None:
+                director = directors[k % len(directors)]
+                if person.kind == "child":
+                    turn[village.code] = k + 1
+                    if family is not None:
+                        by_home[family] = director
             home = {
-                "child": directors[k % len(directors)],
+                "child": director,
                 "elderly": workers.elderly[village.code],
                 "disabled": workers.rehab[village.township.code][village.index % 2],
             }
@@ -1857,6 +1869,8 @@ def build_demo(
         # so that the demo is exactly what a refresh would leave (and the due dates follow).
         refresh_risks(session, today=today)
         refresh_due_dates(session)
+        _services(session, today=today)
+        build_plans_and_orders(session, seed=seed, today=today)
         # The app's daily upkeep may already have marked an empty database.
         session.merge(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
         session.flush()
@@ -1868,6 +1882,72 @@ def build_demo(
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
     return summary
+
+
+def _services(session: Session, *, today: dt.date) -> None:
+    """The default service list in force for a year, providers in every township, a few pairings."""
+    seed_default_services(session, valid_from=today - dt.timedelta(days=365))
+    county = session.scalar(select(Area).where(Area.level == "county"))
+    if county is None:
+        return
+    now = clock.now()
+    short = county.name.split("（")[0]
+
+    def provider(kind: str, name: str, area: str, services: list[str]) -> Provider:
+        made = Provider(
+            kind=kind, name=name, area_code=area, services=services, version=1, created_at=now, updated_at=now
+        )
+        session.add(made)
+        return made
+
+    provider(
+        "department",
+        f"{short}民政局",
+        county.code,
+        ["assistive_fitting", "emergency_referral", "guardianship_guidance"],
+    )
+    provider("department", f"{short}残联康复中心", county.code, ["rehab_training", "assistive_fitting"])
+    provider("social_org", f"{short}阳光社工服务中心", county.code, ["counselling", "tutoring", "bath"])
+    townships = session.scalars(select(Area).where(Area.level == "township").order_by(Area.code)).all()
+    partners: list[tuple[Provider, str]] = []
+    for i, township in enumerate(townships):
+        provider("mutual_aid", f"{township.name}互助养老队", township.code, ["meal", "medical_escort"])
+        partners.append(
+            (provider("volunteer", f"{township.name}青年志愿者队", township.code, ["tutoring"]), township.code)
+        )
+        partners.append(
+            (
+                provider("cadre", f"{township.name}包村干部（{i + 1}号）", township.code, ["guardianship_guidance"]),
+                township.code,
+            )
+        )
+    session.flush()
+    for partner, code in partners:
+        # The two highest-risk children of the township who have a pairing partner there.
+        children = session.scalars(
+            select(Enrollment.person_id)
+            .join(Person, Person.id == Enrollment.person_id)
+            .where(
+                Enrollment.group == "child",
+                Enrollment.end_date.is_(None),
+                Enrollment.risk == "high",
+                Person.village_code.startswith(code[:9]),
+            )
+            .order_by(Enrollment.person_id)
+            .limit(2 if partner.kind == "volunteer" else 1)
+        ).all()
+        for pid in children:
+            session.add(
+                Pairing(
+                    provider_id=partner.id,
+                    person_id=pid,
+                    start_date=today - dt.timedelta(days=120),
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    session.flush()
 
 
 def is_demo(session: Session) -> bool:

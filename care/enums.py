@@ -43,6 +43,23 @@ HOUSEHOLD_RELATIONS = ("head", "spouse", "child", "grandchild", "parent", "grand
 # Family rules: an adult household member of this age or older is no able guardian on their own.
 FRAIL_GUARDIAN_AGE = 70
 ADULT_AGE = 18
+# Who delivers services (服务提供方): 部门, 社会组织, 志愿者, 村级互助组织, 结对干部.
+PROVIDER_KINDS = ("department", "social_org", "volunteer", "mutual_aid", "cadre")
+# Providers a person can be paired with (结对帮扶).
+PAIRING_KINDS = ("volunteer", "cadre")
+# A service's expected frequency: N times per week, month, quarter or year.
+SERVICE_PERIODS = ("week", "month", "quarter", "year")
+# A diary entry (民情日记): 走访见闻 (what was heard on the rounds), 办理事项 (what was done), 其他.
+DIARY_KINDS = ("heard", "done", "other")
+# A care plan (一人一案) from draft to approval; an approved plan is superseded by the next one approved.
+PLAN_STATUSES = ("draft", "submitted", "returned", "approved", "superseded")
+# Where a service order comes from: a visit, a need, the care plan, a request taken by phone (订单式).
+ORDER_SOURCES = ("visit", "need", "plan", "phone")
+ORDER_STATUSES = ("open", "assigned", "scheduled", "delivered", "declined", "cancelled")
+# Orders still to be delivered (overdue once past their due date).
+ORDER_OPEN = ("open", "assigned", "scheduled")
+# The family's satisfaction with a delivered service.
+SATISFACTION = ("satisfied", "fair", "unsatisfied")
 AUDIT_OUTCOMES = ("success", "failure", "lockout", "locked", "denied")
 
 # A child stays on the children's register until this age (未满 N 周岁), by sub-type: 农村留守儿童

@@ -8,7 +8,7 @@ from care import areas
 
 # Pages each role may open (the navigation shows these and each page checks again).
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "county": ("home", "map", "registers", "person", "needs", "reports"),
+    "county": ("home", "map", "registers", "person", "needs", "services", "diary", "reports"),
     "township": (
         "home",
         "map",
@@ -18,10 +18,23 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
         "assignments",
         "schedule",
         "needs",
+        "services",
+        "diary",
         "imports",
         "reports",
     ),
-    "coordinator": ("home", "my_visits", "schedule", "map", "registers", "person", "needs", "imports"),
+    "coordinator": (
+        "home",
+        "my_visits",
+        "schedule",
+        "map",
+        "registers",
+        "person",
+        "needs",
+        "services",
+        "diary",
+        "imports",
+    ),
     "admin": (
         "home",
         "map",
@@ -32,6 +45,8 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
         "schedule",
         "needs",
         "imports",
+        "services",
+        "diary",
         "reports",
         "policy",
         "admin",
@@ -56,17 +71,33 @@ REGISTER_WRITER_ACTIONS = frozenset(
 )
 # Recording visits and raising or moving needs on the way.
 VISIT_ACTIONS = frozenset({"visit.record", "visit.edit", "need.create", "need.update", "import.visits"})
+# Care plans drafted and service orders raised and moved (一人一案, 订单式服务).
+PLAN_ACTIONS = frozenset({"plan.draft", "order.create", "order.update"})
 SUPERVISOR_ACTIONS = frozenset(
-    {"assignment.edit", "schedule.edit", "import.roster", "report.view", "export.masked"}
+    {
+        "assignment.edit",
+        "schedule.edit",
+        "import.roster",
+        "report.view",
+        "export.masked",
+        "provider.manage",
+        "pairing.edit",
+        "diary.write",
+        "diary.view",
+    }
 )
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "county": frozenset({"person.view", "report.view", "export.masked", "export.unmasked"}),
-    "township": REGISTER_WRITER_ACTIONS | VISIT_ACTIONS | SUPERVISOR_ACTIONS,
-    "coordinator": frozenset({"person.view", "person.edit", "enrollment.edit", "schedule.edit"}) | VISIT_ACTIONS,
+    "county": frozenset({"person.view", "report.view", "export.masked", "export.unmasked", "diary.view"}),
+    "township": REGISTER_WRITER_ACTIONS | VISIT_ACTIONS | SUPERVISOR_ACTIONS | PLAN_ACTIONS | {"plan.approve"},
+    "coordinator": frozenset({"person.view", "person.edit", "enrollment.edit", "schedule.edit", "diary.write"})
+    | VISIT_ACTIONS
+    | PLAN_ACTIONS,
     "admin": REGISTER_WRITER_ACTIONS
     | VISIT_ACTIONS
     | SUPERVISOR_ACTIONS
-    | frozenset({"policy.edit", "user.manage", "area.manage", "audit.view", "backup.create"}),
+    | PLAN_ACTIONS
+    | {"plan.approve"}
+    | frozenset({"policy.edit", "service.manage", "user.manage", "area.manage", "audit.view", "backup.create"}),
 }
 
 

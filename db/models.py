@@ -242,6 +242,9 @@ class ChildDetails(Base):
     parents_workplace: Mapped[str] = mapped_column(String(100), default="")
     schooling: Mapped[str] = mapped_column(String(16), default="")
     boarding: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The guardian as a member of the child's household (None: the name above is free text).
+    # Kept when they leave the household later: the file then says so.
+    guardian_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
 
 
 class ElderlyDetails(Base):
@@ -393,6 +396,10 @@ class Visit(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A household visit (one call at the door, one visit per member): the household and the
+    # form's token, shared by the member visits saved together.
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    household_visit: Mapped[str | None] = mapped_column(String(64))
 
     enrollments: Mapped[list[VisitEnrollment]] = relationship()
 
@@ -400,6 +407,8 @@ class Visit(Base):
         # Covers the month report's per-enrollment visit reads (no visits row is read).
         Index("ix_visits_person_visited_status_mode", "person_id", "visited_at", "status", "mode"),
         Index("ix_visits_visited_at", "visited_at"),
+        # One visit per member in a household visit: a double submit cannot save a member twice.
+        UniqueConstraint("household_visit", "person_id", name="uq_visits_household_visit_person"),
         CheckConstraint("status IN ('planned', 'done', 'not_met', 'cancelled')", name="status"),
     )
 
@@ -492,3 +501,212 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DiaryEntry(Base):
+    """One entry of a worker's diary (民情日记): what they heard or did on a day, soft-deleted only."""
+
+    __tablename__ = "diary_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    # enums.DIARY_KINDS: heard (走访见闻), done (办理事项), other.
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_diary_entries_worker_day", "worker_id", "day"),
+        CheckConstraint("kind IN ('heard', 'done', 'other')", name="kind"),
+    )
+
+
+class DiaryPerson(Base):
+    """A person a diary entry is about (an entry may name several, each once)."""
+
+    __tablename__ = "diary_persons"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("diary_entries.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_diary_persons_person", "person_id"),)
+
+
+class ServiceItem(Base):
+    """One version of a service on the county's basic service list (基本服务清单), in force from ``valid_from``.
+
+    A change to a service closes its current row (``valid_to``) and opens a new one, so the list
+    as of any day, and who was eligible under it, can be read back.
+    """
+
+    __tablename__ = "service_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(12), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    group: Mapped[str] = mapped_column(String(16))
+    # Provider kinds that may deliver it (enums.PROVIDER_KINDS).
+    provider_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Expected frequency: this many times per period (enums.SERVICE_PERIODS).
+    times: Mapped[int] = mapped_column(Integer, default=1)
+    period: Mapped[str] = mapped_column(String(8), default="month")
+    # The facts that make an enrollment of ``group`` eligible (care.service_rules.Eligibility).
+    eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (
+        Index("ix_service_items_county_code_from", "county_code", "code", "valid_from"),
+        CheckConstraint("\"group\" IN ('child', 'elderly', 'disabled')", name="group"),
+        CheckConstraint("times BETWEEN 1 AND 31", name="times"),
+    )
+
+
+class Provider(Base):
+    """Who delivers services: a department, a social organisation, a volunteer, a mutual-aid team or a cadre."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    # Service codes of the county's list it offers.
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Pairing(Base):
+    """A volunteer or cadre paired with a person (结对帮扶) from ``start_date`` until ``end_date``."""
+
+    __tablename__ = "pairings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class CarePlan(Base):
+    """One revision of an enrollment's care plan (一人一案): goals, planned services, review date.
+
+    Drafted by the coordinator, submitted, then approved or returned with a reason by the township
+    supervisor. An approved plan is the plan in force until a later revision is approved, which
+    marks it superseded; every revision is kept.
+    """
+
+    __tablename__ = "care_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    goals: Mapped[str] = mapped_column(Text, default="")
+    review_on: Mapped[dt.date] = mapped_column(Date)
+    # The enrollment's risk when the plan was approved: a different risk later calls for a review.
+    risk_at_approval: Mapped[str | None] = mapped_column(String(8))
+    return_reason: Mapped[str] = mapped_column(String(200), default="")
+    drafted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    items: Mapped[list[PlanService]] = relationship(order_by="PlanService.id")
+
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "revision", name="uq_care_plans_enrollment_revision"),
+        Index("ix_care_plans_status_review_on", "status", "review_on"),
+        CheckConstraint(
+            "status IN ('draft', 'submitted', 'returned', 'approved', 'superseded')", name="status"
+        ),
+    )
+
+
+class PlanService(Base):
+    """A service planned in a care plan: which one of the county's list, how often, by whom."""
+
+    __tablename__ = "plan_services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plans.id"), index=True)
+    service_code: Mapped[str] = mapped_column(String(32))
+    times: Mapped[int] = mapped_column(Integer, default=1)
+    period: Mapped[str] = mapped_column(String(8), default="month")
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (CheckConstraint("times BETWEEN 1 AND 31", name="times"),)
+
+
+class ServiceOrder(Base):
+    """A service ordered for a person (上门式、订单式服务) and what became of it.
+
+    Raised from a visit, a need, the care plan or a request taken by phone from the family;
+    assigned to a provider, scheduled, then delivered (date, who, minutes, note, the family's
+    satisfaction) or declined with a reason. An order raised from a need resolves it when delivered.
+    """
+
+    __tablename__ = "service_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    service_code: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(8))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("care_plans.id"))
+    # Who asked, for an order taken by phone (the family member's name and relation).
+    requested_by: Mapped[str] = mapped_column(String(64), default="")
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    requested_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    scheduled_on: Mapped[dt.date | None] = mapped_column(Date)
+    delivered_on: Mapped[dt.date | None] = mapped_column(Date)
+    delivered_by: Mapped[str] = mapped_column(String(64), default="")
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    decline_reason: Mapped[str] = mapped_column(String(200), default="")
+    satisfaction: Mapped[str | None] = mapped_column(String(16))
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_service_orders_status_due_on", "status", "due_on"),
+        Index("ix_service_orders_delivered_on", "delivered_on"),
+        CheckConstraint("source IN ('visit', 'need', 'plan', 'phone')", name="source"),
+        CheckConstraint(
+            "status IN ('open', 'assigned', 'scheduled', 'delivered', 'declined', 'cancelled')", name="status"
+        ),
+        CheckConstraint("minutes IS NULL OR minutes BETWEEN 1 AND 1440", name="minutes"),
+    )

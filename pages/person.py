@@ -7,10 +7,10 @@ import streamlit as st
 import ui
 from care import services
 from care.errors import CareError
-from care.queries.households import household_card
+from care.queries.households import guardian_choices, household_card
 from care.queries.person_file import full_id_number, person_file
 from care.queries.registers import area_options
-from ui import forms
+from ui import forms, plan_view
 from ui import household_card as household_view
 from ui import person_file as view
 from ui.person_actions import actions
@@ -32,6 +32,7 @@ try:
     with ui.read() as session:
         pf = person_file(session, scope, person_id, ui.today())
         household = household_card(session, scope, person_id, ui.today())
+        guardians = guardian_choices(session, scope, person_id, ui.today())
         villages = area_options(session, scope)
 except CareError:
     pass
@@ -64,11 +65,14 @@ st.subheader(ui.t("pf.enrollments"))
 if not pf.enrollments:
     st.caption(ui.t("pf.no_enrollments"))
 for enrollment in pf.enrollments:
-    view.enrollment(enrollment, ui.today())
+    view.enrollment(enrollment, ui.today(), full_ids=full_id is not None)
 household_view.card(scope, household)
 view.visits(pf)
 view.needs(pf)
+if not pf.deleted:
+    plan_view.section(scope, person_id)
 view.assignments(pf)
-actions(scope, pf, ui.village_choices(villages))
+with forms.person_context(guardians=guardians, full_ids=full_id is not None):
+    actions(scope, pf, ui.village_choices(villages))
 if not pf.deleted:
     household_view.manage(scope, household)

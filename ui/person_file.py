@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care.ids import mask_phone
-from care.queries.person_file import EnrollmentView, PersonFile
+from care.ids import mask_certificate, mask_phone
+from care.queries.person_file import EnrollmentView, GuardianView, PersonFile
 from care.services.facts import FIELDS
 
 LABELLED_FACTS = {
@@ -22,9 +22,16 @@ LABELLED_FACTS = {
 }
 
 
-def _fact_text(name: str, value: Any) -> str:
+# Facts shown by a block of their own, not as a row of the facts table.
+OWN_BLOCK_FACTS = ("guardian_person_id",)
+
+
+def _fact_text(name: str, value: Any, full_ids: bool = False) -> str:
     if name == "guardian_phone":
         return mask_phone(value) or "—"
+    if name == "certificate_no":
+        # Masked like the ID number; in full only while the audited whole-ID toggle is on.
+        return (value if full_ids else mask_certificate(value)) or "—"
     if name in LABELLED_FACTS:
         return ui.label(LABELLED_FACTS[name], value)
     if isinstance(value, bool):
@@ -50,8 +57,9 @@ def identity(pf: PersonFile, full_id: str | None) -> None:
         st.text(f"{ui.t('pf.notes')}：{pf.notes}")
 
 
-def enrollment(e: EnrollmentView, today: Any) -> None:
-    """One enrollment: group, risk and why, worker, due date, and the group's facts."""
+def enrollment(e: EnrollmentView, today: Any, *, full_ids: bool = False) -> None:
+    """One enrollment: group, risk and why, worker, due date, and the group's facts (the certificate
+    number in full only with ``full_ids``, the audited whole-ID view)."""
     title = f"{ui.label('group', e.group)} · {ui.label('subtype', e.subtype)}"
     with st.container(border=True):
         head, risk = st.columns([3, 1])
@@ -78,13 +86,31 @@ def enrollment(e: EnrollmentView, today: Any) -> None:
         if e.next_due_on and e.next_due_on < today:
             due += f" :red[{ui.t('pf.overdue_badge')}]"
         c3.markdown(f"**{ui.t('pf.next_due')}** · {due}")
+        names = [n for n in FIELDS[e.group] if n not in OWN_BLOCK_FACTS]
         facts = pd.DataFrame(
             {
-                ui.t("pf.col_item"): [ui.t(f"fact.{n}") for n in FIELDS[e.group]],
-                ui.t("pf.col_value"): [_fact_text(n, e.facts.get(n)) for n in FIELDS[e.group]],
+                ui.t("pf.col_item"): [ui.t(f"fact.{n}") for n in names],
+                ui.t("pf.col_value"): [_fact_text(n, e.facts.get(n), full_ids) for n in names],
             }
         )
         st.dataframe(facts, hide_index=True, width="stretch")
+        if e.guardian is not None:
+            _guardian(e.id, e.guardian)
+
+
+def _guardian(enrollment_id: int, g: GuardianView) -> None:
+    """The guardian who is a household member: name, age, 70+ or disabled, and a button to their file."""
+    notes = [ui.t("pf.age_value", age=g.age)]
+    if g.aged:
+        notes.append(ui.t("pf.guardian_aged"))
+    if g.disabled:
+        notes.append(ui.t("pf.guardian_disabled"))
+    text, button = st.columns([3, 1], vertical_alignment="center")
+    text.markdown(f"**{ui.t('pf.guardian_member')}** · {ui.md(g.name)}（{'，'.join(notes)}）")
+    if not g.at_home:
+        text.caption(ui.t("pf.guardian_left"))
+    if button.button(ui.t("pf.guardian_open"), key=f"pf_guardian_{enrollment_id}", icon=":material/person:"):
+        ui.open_person(g.person_id)
 
 
 def _areas(names: tuple[str, ...]) -> str:
@@ -140,8 +166,16 @@ def needs(pf: PersonFile) -> None:
     )
 
 
+def diary(pf: PersonFile) -> None:
+    """The diary entries (民情日记) naming the person that the user may see."""
+    from ui import diary_view
+
+    diary_view.person_section(ui.current_scope(), pf.id)
+
+
 def assignments(pf: PersonFile) -> None:
-    """Who was responsible for which enrollment, and when."""
+    """Who was responsible for which enrollment, and when (after the diary entries naming the person)."""
+    diary(pf)
     if not pf.assignment_history:
         return
     groups = {e.id: e.group for e in pf.enrollments}

@@ -237,6 +237,7 @@ def _plant(path) -> dict[str, Any]:
                 visited_at=clock.now() - dt.timedelta(hours=1),
                 notes=text,
             )
+        _plant_services(session, admin, township, coordinator, persons, enrollments)
         exiting = TEXTS[-1]
         services.exit_enrollment(
             session,
@@ -256,6 +257,48 @@ def _plant(path) -> dict[str, Any]:
         "rehab": rehab.id,
         "db": path,
     }
+
+
+def _plant_services(session, admin, township, coordinator, persons, enrollments) -> None:
+    """A provider, a pairing, an approved plan, orders and diary entries carrying the payloads."""
+    from care.services import diary, orders, plans, service_list
+
+    today = clock.today()
+    provider = service_list.save_provider(
+        session,
+        admin,
+        values=service_list.ProviderInput(
+            kind="volunteer",
+            name=TEXTS[0][:100],
+            area_code=township.area_code,
+            services=("tutoring",),
+            note=TEXTS[1][:200],
+        ),
+    )
+    for text in TEXTS[:3]:
+        pid, eid = persons[text], enrollments[text]
+        service_list.pair(
+            session, township, person_id=pid, provider_id=provider.id, start_date=today, note=text[:200], today=today
+        )
+        draft = plans.save_draft(
+            session,
+            coordinator,
+            enrollment_id=eid,
+            goals=text,
+            review_on=today + dt.timedelta(days=60),
+            items=[plans.PlannedService("tutoring", 2, "month", provider.id, text[:200])],
+            today=today,
+        )
+        sent = plans.submit_plan(session, coordinator, plan_id=draft.id, seen_version=draft.version)
+        plans.approve_plan(session, township, plan_id=draft.id, seen_version=sent.version, today=today)
+        orders.raise_order(
+            session,
+            coordinator,
+            person_id=pid,
+            values=orders.OrderInput(service_code="tutoring", source="phone", requested_by=text[:64], note=text),
+            today=today,
+        )
+        diary.add_entry(session, coordinator, day=today, kind="heard", text=text, person_ids=[pid], today=today)
 
 
 def _version(session, enrollment_id: int) -> int:

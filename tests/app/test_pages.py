@@ -22,6 +22,8 @@ PAGE_FILES = {
     "schedule": "pages/schedule.py",
     "assignments": "pages/assignments.py",
     "needs": "pages/needs.py",
+    "services": "pages/services.py",
+    "diary": "pages/diary.py",
     "imports": "pages/imports.py",
     "reports": "pages/reports.py",
     "policy": "pages/policy.py",

@@ -54,7 +54,7 @@ USERS = sorted(VISIBLE)
 RESTORERS = {"admin", "township_a"}
 # Pages each role opens (written out here, not read from care/scope.py, so a change shows).
 PAGES: dict[str, set[str]] = {
-    "county": {"home", "map", "registers", "person", "needs", "reports"},
+    "county": {"home", "map", "registers", "person", "needs", "services", "diary", "reports"},
     "township": {
         "home",
         "map",
@@ -64,10 +64,23 @@ PAGES: dict[str, set[str]] = {
         "assignments",
         "schedule",
         "needs",
+        "services",
+        "diary",
         "imports",
         "reports",
     },
-    "coordinator": {"home", "my_visits", "schedule", "map", "registers", "person", "needs", "imports"},
+    "coordinator": {
+        "home",
+        "my_visits",
+        "schedule",
+        "map",
+        "registers",
+        "person",
+        "needs",
+        "services",
+        "diary",
+        "imports",
+    },
     "admin": {
         "home",
         "map",
@@ -78,6 +91,8 @@ PAGES: dict[str, set[str]] = {
         "schedule",
         "needs",
         "imports",
+        "services",
+        "diary",
         "reports",
         "policy",
         "admin",

@@ -1,0 +1,440 @@
+"""Reads for care plans and service orders: a person's plans with their progress, the plans waiting
+for a decision or a review, the orders list, and the county's service figures for a month."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from care import clock, enums, plans
+from care.queries.scoping import in_area, person_conditions
+from care.queries.service_list import service_list
+from care.reports import Month
+from care.scope import Scope
+from db.models import Area, Assignment, CarePlan, Enrollment, Pairing, Person, Provider, ServiceOrder, User
+
+_CHUNK = 900  # under SQLite's bound-parameter limit
+
+
+def assigned_enrollments(session: Session, scope: Scope, enrollment_ids: Sequence[int]) -> set[int]:
+    """Of these enrollments, those currently assigned to the coordinator's worker."""
+    today = clock.today()
+    return set(
+        session.scalars(
+            select(Assignment.enrollment_id).where(
+                Assignment.enrollment_id.in_(list(enrollment_ids)),
+                Assignment.worker_id == scope.worker_id,
+                Assignment.start_date <= today,
+                or_(Assignment.end_date.is_(None), Assignment.end_date >= today),
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """A planned service with its provider and how far it has come this period."""
+
+    service_code: str
+    service_name: str
+    times: int
+    period: str
+    provider: str
+    note: str
+    delivered: int
+
+    @property
+    def met(self) -> bool:
+        """Delivered as often as planned this period."""
+        return self.delivered >= self.times
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """One revision of a plan as the person file shows it."""
+
+    id: int
+    revision: int
+    status: str
+    goals: str
+    review_on: dt.date
+    return_reason: str
+    drafted_by: str
+    decided_by: str
+    decided_at: dt.datetime | None
+    version: int
+    items: tuple[ItemView, ...]
+    review_reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class EnrollmentPlans:
+    """An enrollment's plan in force, the revision under way and how many revisions there are."""
+
+    enrollment_id: int
+    group: str
+    risk: str
+    current: PlanView | None = None
+    pending: PlanView | None = None
+    revisions: int = 0
+
+
+@dataclass
+class PersonPlans:
+    """The person's plans per active enrollment, and their orders newest first."""
+
+    plans: list[EnrollmentPlans] = field(default_factory=list)
+    orders: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _names(session: Session, ids: set[int], model: Any, column: Any) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {int(k): str(v) for k, v in session.execute(select(model.id, column).where(model.id.in_(list(ids))))}
+
+
+def person_plans(session: Session, scope: Scope, person_id: int, today: dt.date) -> PersonPlans:
+    """Plans and orders of a person the user may see (callers have checked; nothing for anyone else)."""
+    found = PersonPlans()
+    visible = session.scalar(select(Person.id).where(Person.id == person_id, *person_conditions(scope)))
+    if visible is None:
+        return found
+    enrollments = session.scalars(
+        select(Enrollment)
+        .where(Enrollment.person_id == person_id, Enrollment.end_date.is_(None))
+        .order_by(Enrollment.id)
+    ).all()
+    rows = session.scalars(
+        select(CarePlan)
+        .where(CarePlan.person_id == person_id)
+        .options(selectinload(CarePlan.items))
+        .order_by(CarePlan.revision)
+    ).all()
+    names = {r.code: r.name for r in service_list(session, today)}
+    providers = _names(
+        session, {i.provider_id for p in rows for i in p.items if i.provider_id}, Provider, Provider.name
+    )
+    users = _names(
+        session, {u for p in rows for u in (p.drafted_by, p.decided_by) if u is not None}, User, User.display_name
+    )
+    delivered = _delivered(session, person_id, today)
+    by_enrollment = {e.id: EnrollmentPlans(e.id, e.group, e.risk) for e in enrollments}
+    for plan in rows:
+        slot = by_enrollment.get(plan.enrollment_id)
+        if slot is None:
+            continue
+        slot.revisions += 1
+        view = _view(plan, names, providers, users, delivered, today)
+        if plan.status == "approved":
+            state = plans.review_state(
+                review_on=plan.review_on, risk_at_approval=plan.risk_at_approval, risk_now=slot.risk, today=today
+            )
+            slot.current = PlanView(**{**view.__dict__, "review_reasons": state.reasons})
+        elif plan.status in ("draft", "submitted", "returned"):
+            slot.pending = view
+    found.plans = list(by_enrollment.values())
+    found.orders = orders(session, scope, today, person_id=person_id)
+    return found
+
+
+def _delivered(session: Session, person_id: int, today: dt.date) -> dict[tuple[int, str], list[dt.date]]:
+    start = dt.date(today.year - 1, 1, 1)
+    rows = session.execute(
+        select(ServiceOrder.enrollment_id, ServiceOrder.service_code, ServiceOrder.delivered_on).where(
+            ServiceOrder.person_id == person_id,
+            ServiceOrder.status == "delivered",
+            ServiceOrder.delivered_on >= start,
+        )
+    )
+    found: dict[tuple[int, str], list[dt.date]] = {}
+    for eid, code, day in rows:
+        if eid is not None and day is not None:
+            found.setdefault((eid, code), []).append(day)
+    return found
+
+
+def _view(
+    plan: CarePlan,
+    names: dict[str, str],
+    providers: dict[int, str],
+    users: dict[int, str],
+    delivered: dict[tuple[int, str], list[dt.date]],
+    today: dt.date,
+) -> PlanView:
+    items = tuple(
+        ItemView(
+            service_code=i.service_code,
+            service_name=names.get(i.service_code, i.service_code),
+            times=i.times,
+            period=i.period,
+            provider=providers.get(i.provider_id, "") if i.provider_id else "",
+            note=i.note,
+            delivered=plans.progress(
+                delivered.get((plan.enrollment_id, i.service_code), []), times=i.times, period=i.period, today=today
+            ).delivered,
+        )
+        for i in plan.items
+    )
+    return PlanView(
+        id=plan.id,
+        revision=plan.revision,
+        status=plan.status,
+        goals=plan.goals,
+        review_on=plan.review_on,
+        return_reason=plan.return_reason,
+        drafted_by=users.get(plan.drafted_by, "") if plan.drafted_by else "",
+        decided_by=users.get(plan.decided_by, "") if plan.decided_by else "",
+        decided_at=plan.decided_at,
+        version=plan.version,
+        items=items,
+    )
+
+
+PLAN_COLUMNS = ["plan_id", "person_id", "name", "village", "group", "revision", "status", "review_on", "reasons"]
+
+
+def plans_to_act_on(session: Session, scope: Scope, today: dt.date) -> pd.DataFrame:
+    """Plans submitted for a decision, and plans in force due for a review (by date or a changed
+    risk), of persons the user may see: the supervisor's list."""
+    stmt = (
+        select(CarePlan, Person.name, Area.name, Enrollment.group, Enrollment.risk)
+        .join(Enrollment, Enrollment.id == CarePlan.enrollment_id)
+        .join(Person, Person.id == CarePlan.person_id)
+        .join(Area, Area.code == Person.village_code)
+        .where(
+            Enrollment.end_date.is_(None),
+            or_(
+                CarePlan.status == "submitted",
+                and_(
+                    CarePlan.status == "approved",
+                    or_(CarePlan.review_on <= today, CarePlan.risk_at_approval != Enrollment.risk),
+                ),
+            ),
+            *person_conditions(scope),
+        )
+        .order_by(CarePlan.status.desc(), CarePlan.review_on, CarePlan.id)
+    )
+    rows = []
+    for plan, name, village, group, risk in session.execute(stmt):
+        reasons: tuple[str, ...] = ("plan.todo.decide",)
+        if plan.status == "approved":
+            reasons = plans.review_state(
+                review_on=plan.review_on, risk_at_approval=plan.risk_at_approval, risk_now=risk, today=today
+            ).reasons
+        rows.append(
+            (plan.id, plan.person_id, name, village, group, plan.revision, plan.status, plan.review_on, reasons)
+        )
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+ORDER_COLUMNS = [
+    "order_id",
+    "person_id",
+    "name",
+    "village",
+    "service_code",
+    "service",
+    "source",
+    "provider",
+    "status",
+    "requested_on",
+    "due_on",
+    "scheduled_on",
+    "delivered_on",
+    "delivered_by",
+    "minutes",
+    "satisfaction",
+    "reason",
+    "note",
+    "overdue",
+    "version",
+    "provider_id",
+    "need_id",
+]
+
+
+def orders(
+    session: Session,
+    scope: Scope,
+    today: dt.date,
+    *,
+    person_id: int | None = None,
+    status: Sequence[str] = (),
+    overdue_only: bool = False,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Orders of persons the user may see (a coordinator: their own persons), newest first."""
+    names = {r.code: r.name for r in service_list(session, today)}
+    stmt = (
+        select(ServiceOrder, Person.name, Area.name, Provider.name)
+        .join(Person, Person.id == ServiceOrder.person_id)
+        .join(Area, Area.code == Person.village_code)
+        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
+        .where(*person_conditions(scope))
+        .order_by(ServiceOrder.id.desc())
+        .limit(limit)
+    )
+    if person_id is not None:
+        stmt = stmt.where(ServiceOrder.person_id == person_id)
+    if status:
+        stmt = stmt.where(ServiceOrder.status.in_(list(status)))
+    if overdue_only:
+        stmt = stmt.where(ServiceOrder.status.in_(enums.ORDER_OPEN), ServiceOrder.due_on < today)
+    rows = [
+        (
+            o.id,
+            o.person_id,
+            name,
+            village,
+            o.service_code,
+            names.get(o.service_code, o.service_code),
+            o.source,
+            provider or "",
+            o.status,
+            o.requested_on,
+            o.due_on,
+            o.scheduled_on,
+            o.delivered_on,
+            o.delivered_by,
+            o.minutes,
+            o.satisfaction,
+            o.decline_reason,
+            o.note,
+            plans.is_overdue(o.status, o.due_on, today),
+            o.version,
+            o.provider_id,
+            o.need_id,
+        )
+        for o, name, village, provider in session.execute(stmt)
+    ]
+    return pd.DataFrame(rows, columns=ORDER_COLUMNS)
+
+
+@dataclass(frozen=True)
+class ServiceFigures:
+    """The month's service figures of an area (every count over persons the user may see)."""
+
+    enrollments: int
+    with_plan: int
+    reviews_overdue: int
+    delivered: int
+    delivered_minutes: int
+    opened: int
+    open_now: int
+    overdue_now: int
+    rated: int
+    satisfied: int
+    persons: int
+    paired: int
+    by_service: pd.DataFrame
+    by_provider: pd.DataFrame
+
+    @property
+    def plan_share(self) -> float | None:
+        """Share of active enrollments with a plan in force."""
+        return self.with_plan / self.enrollments if self.enrollments else None
+
+    @property
+    def reviewed_on_time_share(self) -> float | None:
+        """Share of plans in force not past their review date."""
+        return (self.with_plan - self.reviews_overdue) / self.with_plan if self.with_plan else None
+
+    @property
+    def satisfied_share(self) -> float | None:
+        """Share of rated deliveries the family was satisfied with."""
+        return self.satisfied / self.rated if self.rated else None
+
+    @property
+    def paired_share(self) -> float | None:
+        """Share of persons on a register with a current pairing (结对帮扶)."""
+        return self.paired / self.persons if self.persons else None
+
+
+def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month, today: dt.date) -> ServiceFigures:
+    """Plans in place and reviewed on time (today), deliveries and orders of the month, satisfaction
+    and pairing coverage, for the area with ``prefix`` within the user's scope."""
+    where = [*person_conditions(scope), in_area(Person.village_code, prefix)]
+    enrollments = session.scalar(
+        select(func.count())
+        .select_from(Enrollment)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(Enrollment.end_date.is_(None), Person.status == "active", *where)
+    )
+    in_force = (
+        select(func.count(), func.sum(case((CarePlan.review_on < today, 1), else_=0)))
+        .select_from(CarePlan)
+        .join(Enrollment, Enrollment.id == CarePlan.enrollment_id)
+        .join(Person, Person.id == CarePlan.person_id)
+        .where(CarePlan.status == "approved", Enrollment.end_date.is_(None), Person.status == "active", *where)
+    )
+    with_plan, overdue_reviews = session.execute(in_force).one()
+    delivered_rows = session.execute(
+        select(ServiceOrder.service_code, Provider.name, ServiceOrder.minutes, ServiceOrder.satisfaction)
+        .join(Person, Person.id == ServiceOrder.person_id)
+        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
+        .where(
+            ServiceOrder.status == "delivered",
+            ServiceOrder.delivered_on >= month.first,
+            ServiceOrder.delivered_on <= month.last,
+            *where,
+        )
+    ).all()
+    opened = session.scalar(
+        select(func.count())
+        .select_from(ServiceOrder)
+        .join(Person, Person.id == ServiceOrder.person_id)
+        .where(ServiceOrder.requested_on >= month.first, ServiceOrder.requested_on <= month.last, *where)
+    )
+    open_now, overdue_now = session.execute(
+        select(func.count(), func.sum(case((ServiceOrder.due_on < today, 1), else_=0)))
+        .select_from(ServiceOrder)
+        .join(Person, Person.id == ServiceOrder.person_id)
+        .where(ServiceOrder.status.in_(enums.ORDER_OPEN), *where)
+    ).one()
+    persons = session.scalar(
+        select(func.count(func.distinct(Enrollment.person_id)))
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(Enrollment.end_date.is_(None), Person.status == "active", *where)
+    )
+    paired = session.scalar(
+        select(func.count(func.distinct(Pairing.person_id)))
+        .join(Person, Person.id == Pairing.person_id)
+        .where(
+            Pairing.start_date <= today,
+            or_(Pairing.end_date.is_(None), Pairing.end_date >= today),
+            Person.status == "active",
+            *where,
+        )
+    )
+    names = {r.code: r.name for r in service_list(session, month.last)}
+    by_service: Counter[str] = Counter(code for code, _, _, _ in delivered_rows)
+    by_provider: Counter[str] = Counter(provider or "" for _, provider, _, _ in delivered_rows)
+    rated = [s for _, _, _, s in delivered_rows if s]
+    return ServiceFigures(
+        enrollments=int(enrollments or 0),
+        with_plan=int(with_plan or 0),
+        reviews_overdue=int(overdue_reviews or 0),
+        delivered=len(delivered_rows),
+        delivered_minutes=sum(m or 0 for _, _, m, _ in delivered_rows),
+        opened=int(opened or 0),
+        open_now=int(open_now or 0),
+        overdue_now=int(overdue_now or 0),
+        rated=len(rated),
+        satisfied=sum(1 for s in rated if s == "satisfied"),
+        persons=int(persons or 0),
+        paired=int(paired or 0),
+        by_service=pd.DataFrame(
+            [(code, names.get(code, code), n) for code, n in by_service.most_common()],
+            columns=["service_code", "service", "delivered"],
+        ),
+        by_provider=pd.DataFrame(
+            [(name, n) for name, n in by_provider.most_common()], columns=["provider", "delivered"]
+        ),
+    )

@@ -1,0 +1,440 @@
+"""Care plans (一人一案: drafted, approved or returned, reviewed) and service orders (raised, assigned,
+delivered, declined; a need resolved), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from care import plans
+from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.queries import plans as q
+from care.reports import parse_month
+from care.services import orders as order_service
+from care.services import plans as plan_service
+from care.services import service_list as svc
+from care.services.needs import raise_need
+from db.models import AuditEvent, CarePlan, Enrollment, Need, PlanService, ServiceOrder
+from db.session import reading, transaction
+from tests.integration.conftest import FIXTURE_TODAY
+
+TODAY = FIXTURE_TODAY
+HOSTILE = "{{7*7}}<img src=x onerror=alert(1)> =1+1 ${alert(1)}"
+
+
+@pytest.fixture
+def county(engine, world):
+    """The default service list and a county volunteer team offering tutoring and guidance."""
+    with transaction(engine) as session:
+        svc.seed_default_services(session, valid_from=TODAY - dt.timedelta(days=30))
+        team = svc.save_provider(
+            session,
+            world.scopes["admin"],
+            values=svc.ProviderInput(
+                kind="volunteer", name="青年志愿者队", area_code=world.county, services=("tutoring",)
+            ),
+        )
+    return {"team": team.id}
+
+
+def _enrollment(engine, person_id: int) -> int:
+    with reading(engine) as session:
+        return session.scalar(
+            select(Enrollment.id).where(Enrollment.person_id == person_id, Enrollment.group == "child")
+        )
+
+
+def _draft(engine, scope, enrollment_id, *, provider=None, goals="按时上学，周末有人辅导", plan_id=None, seen=0):
+    with transaction(engine) as session:
+        return plan_service.save_draft(
+            session,
+            scope,
+            enrollment_id=enrollment_id,
+            goals=goals,
+            review_on=TODAY + dt.timedelta(days=90),
+            items=[
+                plan_service.PlannedService("tutoring", 4, "month", provider, HOSTILE),
+                plan_service.PlannedService("guardianship_guidance", 1, "quarter"),
+            ],
+            plan_id=plan_id,
+            seen_version=seen,
+            today=TODAY,
+        )
+
+
+def _call(engine, action, scope, **params):
+    with transaction(engine) as session:
+        return action(session, scope, **params)
+
+
+def _approved(engine, world, county):
+    eid = _enrollment(engine, world.persons["a1_child_w1"])
+    draft = _draft(engine, world.scopes["coord_1"], eid, provider=county["team"])
+    sent = _call(
+        engine, plan_service.submit_plan, world.scopes["coord_1"], plan_id=draft.id, seen_version=draft.version
+    )
+    _call(
+        engine,
+        plan_service.approve_plan,
+        world.scopes["township_a"],
+        plan_id=draft.id,
+        seen_version=sent.version,
+        today=TODAY,
+    )
+    return eid, draft.id
+
+
+def test_a_plan_is_drafted_submitted_and_approved_and_the_file_shows_it_in_force(engine, world, county):
+    eid, plan_id = _approved(engine, world, county)
+    with reading(engine) as session:
+        found = q.person_plans(session, world.scopes["coord_1"], world.persons["a1_child_w1"], TODAY)
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.entity == "plan").order_by(AuditEvent.id)
+        ).all()
+    slot = next(s for s in found.plans if s.enrollment_id == eid)
+    assert slot.current is not None and slot.current.id == plan_id and slot.pending is None
+    assert [i.service_code for i in slot.current.items] == ["tutoring", "guardianship_guidance"]
+    assert slot.current.items[0].provider == "青年志愿者队" and slot.current.items[0].note == " ".join(HOSTILE.split())
+    assert slot.current.decided_by == "township_a" and not slot.current.review_reasons
+    assert actions == ["plan.draft", "plan.submit", "plan.approve"]
+
+
+def test_a_returned_plan_carries_the_reason_is_changed_and_a_new_approval_supersedes_the_old(engine, world, county):
+    eid, first = _approved(engine, world, county)
+    coord, town = world.scopes["coord_1"], world.scopes["township_a"]
+    second = _draft(engine, coord, eid, goals="增加心理关爱")
+    with pytest.raises(ValidationError) as twice:
+        _draft(engine, coord, eid)
+    assert twice.value.key == "plan.error.pending"
+    sent = _call(engine, plan_service.submit_plan, coord, plan_id=second.id, seen_version=second.version)
+    with pytest.raises(ValidationError) as no_reason:
+        _call(engine, plan_service.return_plan, town, plan_id=second.id, seen_version=sent.version, reason="  ")
+    assert no_reason.value.key == "plan.error.reason_required"
+    back = _call(engine, plan_service.return_plan, town, plan_id=second.id, seen_version=sent.version, reason=HOSTILE)
+    with reading(engine) as session:
+        found = q.person_plans(session, coord, world.persons["a1_child_w1"], TODAY)
+    slot = next(s for s in found.plans if s.enrollment_id == eid)
+    assert slot.current.id == first, "the approved plan stays in force while the revision is returned"
+    assert slot.pending.status == "returned" and slot.pending.return_reason == " ".join(HOSTILE.split())
+    changed = _draft(engine, coord, eid, goals="增加心理关爱，每周一次电话", plan_id=second.id, seen=back.version)
+    sent = _call(engine, plan_service.submit_plan, coord, plan_id=second.id, seen_version=changed.version)
+    _call(engine, plan_service.approve_plan, town, plan_id=second.id, seen_version=sent.version, today=TODAY)
+    with reading(engine) as session:
+        statuses = dict(
+            session.execute(select(CarePlan.revision, CarePlan.status).where(CarePlan.enrollment_id == eid)).all()
+        )
+    assert statuses == {1: "superseded", 2: "approved"}
+
+
+def test_nobody_approves_their_own_plan_and_a_coordinator_cannot_approve_at_all(engine, world, county):
+    town = world.scopes["township_a"]
+    eid = _enrollment(engine, world.persons["a1_child_w1"])
+    own = _draft(engine, town, eid)
+    sent = _call(engine, plan_service.submit_plan, town, plan_id=own.id, seen_version=own.version)
+    with pytest.raises(ValidationError) as mine:
+        _call(engine, plan_service.approve_plan, town, plan_id=own.id, seen_version=sent.version, today=TODAY)
+    assert mine.value.key == "plan.error.own_plan"
+    with pytest.raises(PermissionDenied):
+        _call(engine, plan_service.approve_plan, world.scopes["coord_1"], plan_id=own.id, seen_version=sent.version)
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"goals": "   "}, "plan.error.goals_required"),
+        ({"review_on": TODAY}, "plan.error.review_date"),
+        ({"review_on": TODAY + dt.timedelta(days=190)}, "plan.error.review_date"),
+        ({"items": []}, "plan.error.no_services"),
+        ({"items": [plan_service.PlannedService("meal", 1, "month")]}, "plan.error.service"),  # an elderly service
+        ({"items": [plan_service.PlannedService("tutoring", 0, "month")]}, "plan.error.times"),
+        ({"items": [plan_service.PlannedService("tutoring", 2, "fortnight")]}, "error.bad_choice"),
+        (
+            {"items": [plan_service.PlannedService("tutoring", 1, "month")] * 2},
+            "plan.error.duplicate",
+        ),
+    ],
+)
+def test_a_bad_draft_is_refused_with_its_reason_and_nothing_is_written(engine, world, county, change, key):
+    eid = _enrollment(engine, world.persons["a1_child_w1"])
+    values = {
+        "enrollment_id": eid,
+        "goals": "目标",
+        "review_on": TODAY + dt.timedelta(days=30),
+        "items": [plan_service.PlannedService("tutoring", 1, "month")],
+        "today": TODAY,
+        **change,
+    }
+    with pytest.raises(ValidationError) as refused:
+        _call(engine, plan_service.save_draft, world.scopes["coord_1"], **values)
+    assert refused.value.key == key
+    with reading(engine) as session:
+        assert session.scalar(select(func.count()).select_from(CarePlan)) == 0
+        assert session.scalar(select(func.count()).select_from(PlanService)) == 0
+
+
+def test_a_provider_that_does_not_offer_the_service_is_refused(engine, world, county):
+    eid = _enrollment(engine, world.persons["a1_child_w1"])
+    with transaction(engine) as session:
+        other = svc.save_provider(
+            session,
+            world.scopes["admin"],
+            values=svc.ProviderInput(
+                kind="social_org", name="社工站", area_code=world.county, services=("counselling",)
+            ),
+        )
+    with pytest.raises(ValidationError) as refused:
+        _draft(engine, world.scopes["coord_1"], eid, provider=other.id)
+    assert refused.value.key == "plan.error.provider"
+
+
+def test_a_colleagues_child_and_another_townships_child_are_not_found(engine, world, county):
+    theirs = _enrollment(engine, world.persons["a1_child_w2"])
+    with pytest.raises(NotFound):
+        _draft(engine, world.scopes["coord_1"], theirs)
+    far = _enrollment(engine, world.persons["b1_child_w4"])
+    with pytest.raises(NotFound):
+        _draft(engine, world.scopes["township_a"], far)
+
+
+def test_a_stale_draft_is_refused_with_the_newer_values(engine, world, county):
+    eid = _enrollment(engine, world.persons["a1_child_w1"])
+    first = _draft(engine, world.scopes["coord_1"], eid)
+    _draft(engine, world.scopes["coord_1"], eid, goals="第二次修改", plan_id=first.id, seen=first.version)
+    with pytest.raises(StaleRecord) as stale:
+        _draft(engine, world.scopes["coord_1"], eid, goals="旧页面上的修改", plan_id=first.id, seen=first.version)
+    assert stale.value.current["goals"] == "第二次修改"
+
+
+def test_a_plan_is_due_for_review_on_its_date_or_when_the_risk_changes(engine, world, county):
+    eid, plan_id = _approved(engine, world, county)
+    town = world.scopes["township_a"]
+    with reading(engine) as session:
+        assert q.plans_to_act_on(session, town, TODAY).empty
+        later = q.plans_to_act_on(session, town, TODAY + dt.timedelta(days=90))
+    assert list(later["plan_id"]) == [plan_id] and later.iloc[0]["reasons"] == ("plan.review.date",)
+    with transaction(engine) as session:
+        enrollment = session.get(Enrollment, eid)
+        enrollment.risk = "high" if enrollment.risk != "high" else "low"
+    with reading(engine) as session:
+        now = q.plans_to_act_on(session, town, TODAY)
+        other = q.plans_to_act_on(session, world.scopes["township_b"], TODAY)
+    assert now.iloc[0]["reasons"] == ("plan.review.risk",)
+    assert other.empty, "another township's supervisor sees none of it"
+
+
+def _order(engine, scope, person_id, token=None, **values):
+    base = {"service_code": "tutoring", "source": "phone", "requested_by": "奶奶（祖母）"}
+    with transaction(engine) as session:
+        return order_service.raise_order(
+            session,
+            scope,
+            person_id=person_id,
+            values=order_service.OrderInput(**{**base, **values}),
+            client_token=token,
+            today=TODAY,
+        )
+
+
+def test_a_phone_order_is_assigned_delivered_and_rated_and_counts_in_the_plans_progress(engine, world, county):
+    _approved(engine, world, county)
+    coord = world.scopes["coord_1"]
+    child = world.persons["a1_child_w1"]
+    made = _order(engine, coord, child, note=HOSTILE)
+    assigned = _call(
+        engine,
+        order_service.move_order,
+        coord,
+        order_id=made.id,
+        seen_version=made.version,
+        move=order_service.OrderMove("assigned", provider_id=county["team"]),
+        today=TODAY,
+    )
+    _call(
+        engine,
+        order_service.move_order,
+        coord,
+        order_id=made.id,
+        seen_version=assigned.version,
+        move=order_service.OrderMove(
+            "delivered", delivered_on=TODAY, delivered_by="志愿者小王", minutes=90, satisfaction="satisfied"
+        ),
+        today=TODAY,
+    )
+    with reading(engine) as session:
+        found = q.person_plans(session, coord, child, TODAY)
+        events = session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "order")).all()
+    slot = next(s for s in found.plans if s.group == "child")
+    tutoring = next(i for i in slot.current.items if i.service_code == "tutoring")
+    assert tutoring.delivered == 1 and tutoring.times == 4 and not tutoring.met
+    row = found.orders.iloc[0]
+    assert (
+        row["status"] == "delivered" and row["provider"] == "青年志愿者队" and row["note"] == " ".join(HOSTILE.split())
+    )
+    assert events == ["order.create", "order.move", "order.move"]
+
+
+def test_an_order_raised_from_a_need_resolves_it_when_delivered(engine, world, county):
+    coord = world.scopes["coord_1"]
+    child = world.persons["a1_child_w1"]
+    with transaction(engine) as session:
+        need = raise_need(session, coord, person_id=child, kind="schooling", description="作业没人辅导")
+    made = _order(engine, coord, child, source="need", need_id=need.id, requested_by="", provider_id=county["team"])
+    _call(
+        engine,
+        order_service.move_order,
+        coord,
+        order_id=made.id,
+        seen_version=made.version,
+        move=order_service.OrderMove("delivered", delivered_on=TODAY, delivered_by="志愿者小王"),
+        today=TODAY,
+    )
+    with reading(engine) as session:
+        assert session.get(Need, need.id).status == "resolved"
+    with pytest.raises(ValidationError) as resolved:
+        _order(engine, coord, child, source="need", need_id=need.id)
+    assert resolved.value.key == "order.error.source"
+
+
+@pytest.mark.parametrize(
+    ("move", "key"),
+    [
+        (order_service.OrderMove("declined"), "order.error.reason"),
+        (order_service.OrderMove("assigned"), "order.error.provider"),
+        (
+            order_service.OrderMove("delivered", delivered_on=TODAY + dt.timedelta(days=1), delivered_by="x"),
+            "order.error.delivered_on",
+        ),
+        (order_service.OrderMove("delivered", delivered_on=TODAY), "order.error.delivered_by"),
+        (order_service.OrderMove("delivered", delivered_on=TODAY, delivered_by="x", minutes=0), "order.error.minutes"),
+        (
+            order_service.OrderMove("delivered", delivered_on=TODAY, delivered_by="x", satisfaction="great"),
+            "error.bad_choice",
+        ),
+        (order_service.OrderMove("scheduled", scheduled_on=TODAY - dt.timedelta(days=1)), "order.error.scheduled"),
+        (order_service.OrderMove("open"), "order.error.move"),
+    ],
+)
+def test_a_bad_move_is_refused_with_its_reason_and_the_order_is_unchanged(engine, world, county, move, key):
+    made = _order(engine, world.scopes["coord_1"], world.persons["a1_child_w1"])
+    with pytest.raises(ValidationError) as refused:
+        _call(
+            engine,
+            order_service.move_order,
+            world.scopes["coord_1"],
+            order_id=made.id,
+            seen_version=made.version,
+            move=move,
+            today=TODAY,
+        )
+    assert refused.value.key == key
+    with reading(engine) as session:
+        order = session.get(ServiceOrder, made.id)
+        assert (order.status, order.version) == ("open", 1)
+
+
+def test_a_declined_order_is_final_and_a_stale_move_is_refused(engine, world, county):
+    coord = world.scopes["coord_1"]
+    made = _order(engine, coord, world.persons["a1_child_w1"])
+    declined = _call(
+        engine,
+        order_service.move_order,
+        coord,
+        order_id=made.id,
+        seen_version=made.version,
+        move=order_service.OrderMove("declined", reason="家属不需要"),
+        today=TODAY,
+    )
+    with pytest.raises(StaleRecord):
+        _call(
+            engine,
+            order_service.move_order,
+            coord,
+            order_id=made.id,
+            seen_version=made.version,
+            move=order_service.OrderMove("cancelled", reason="x"),
+            today=TODAY,
+        )
+    with pytest.raises(ValidationError) as final:
+        _call(
+            engine,
+            order_service.move_order,
+            coord,
+            order_id=made.id,
+            seen_version=declined.version,
+            move=order_service.OrderMove("cancelled", reason="x"),
+            today=TODAY,
+        )
+    assert final.value.key == "order.error.move"
+
+
+def test_a_double_submit_raises_one_order_and_a_bad_source_raises_none(engine, world, county):
+    coord = world.scopes["coord_1"]
+    child = world.persons["a1_child_w1"]
+    first = _order(engine, coord, child, token="same-form")
+    again = _order(engine, coord, child, token="same-form")
+    assert first.id == again.id
+    with pytest.raises(ValidationError) as caller:
+        _order(engine, coord, child, requested_by=" ")
+    assert caller.value.key == "order.error.caller"
+    with pytest.raises(ValidationError) as elderly:
+        _order(engine, coord, child, service_code="meal")
+    assert elderly.value.key == "order.error.group"
+    with pytest.raises(ValidationError) as not_planned:
+        _order(engine, coord, child, source="plan", plan_id=999)
+    assert not_planned.value.key == "order.error.source"
+    with pytest.raises(NotFound):
+        _order(engine, coord, world.persons["a1_child_w2"])  # a colleague's child
+    with reading(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ServiceOrder)) == 1
+
+
+def test_the_months_service_figures_count_plans_deliveries_overdue_orders_satisfaction_and_pairings(
+    engine, world, county
+):
+    _approved(engine, world, county)
+    town = world.scopes["township_a"]
+    coord = world.scopes["coord_1"]
+    child = world.persons["a1_child_w1"]
+    done = _order(engine, coord, child, provider_id=county["team"])
+    _call(
+        engine,
+        order_service.move_order,
+        coord,
+        order_id=done.id,
+        seen_version=done.version,
+        move=order_service.OrderMove(
+            "delivered", delivered_on=TODAY, delivered_by="小王", minutes=60, satisfaction="fair"
+        ),
+        today=TODAY,
+    )
+    _order(engine, coord, child, due_on=TODAY)  # open, due today: overdue tomorrow
+    with transaction(engine) as session:
+        svc.pair(session, town, person_id=child, provider_id=county["team"], start_date=TODAY, today=TODAY)
+    month = parse_month(TODAY.strftime("%Y-%m"), today=TODAY)
+    with reading(engine) as session:
+        figures = q.service_figures(
+            session, town, prefix=world.township_a[:9], month=month, today=TODAY + dt.timedelta(days=1)
+        )
+        other = q.service_figures(
+            session, world.scopes["township_b"], prefix=world.township_b[:9], month=month, today=TODAY
+        )
+    assert figures.with_plan == 1 and figures.delivered == 1 and figures.delivered_minutes == 60
+    assert figures.opened == 2 and figures.open_now == 1 and figures.overdue_now == 1
+    assert figures.rated == 1 and figures.satisfied == 0 and figures.satisfied_share == 0
+    assert figures.paired == 1 and figures.persons >= 1
+    assert list(figures.by_service["service"]) == ["课业辅导"] and list(figures.by_provider["provider"]) == [
+        "青年志愿者队"
+    ]
+    assert figures.enrollments > figures.with_plan
+    assert (other.with_plan, other.delivered, other.opened, other.paired) == (0, 0, 0, 0)
+
+
+def test_review_dates_and_progress_follow_the_calendar():
+    assert plans.latest_review(dt.date(2026, 8, 31)) == dt.date(2027, 2, 28)
+    assert plans.period_start(dt.date(2026, 11, 18), "quarter") == dt.date(2026, 10, 1)
+    assert plans.period_start(dt.date(2026, 11, 18), "week") == dt.date(2026, 11, 16)
+    done = [dt.date(2026, 10, 30), dt.date(2026, 11, 2), dt.date(2026, 11, 17)]
+    assert plans.progress(done, times=2, period="month", today=dt.date(2026, 11, 18)).delivered == 2
+    assert plans.progress(done, times=2, period="month", today=dt.date(2026, 11, 18)).met
