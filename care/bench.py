@@ -21,6 +21,7 @@ from care import clock
 from care.auth import scope_of
 from care.bench_households import bench_households
 from care.bench_map import bench_map
+from care.bench_plans import bench_plans
 from care.bench_reports import bench_reports
 from care.bench_schedule import bench_schedule
 from care.bench_visits import bench_visits
@@ -110,6 +111,7 @@ BENCHES["schedule"] = bench_schedule
 BENCHES["visits"] = bench_visits
 BENCHES["reports"] = bench_reports
 BENCHES["households"] = bench_households
+BENCHES["plans"] = bench_plans
 
 
 def _ensure_data(engine: Engine) -> int:

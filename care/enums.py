@@ -53,8 +53,9 @@ SERVICE_PERIODS = ("week", "month", "quarter", "year")
 DIARY_KINDS = ("heard", "done", "other")
 # A care plan (一人一案) from draft to approval; an approved plan is superseded by the next one approved.
 PLAN_STATUSES = ("draft", "submitted", "returned", "approved", "superseded")
-# Where a service order comes from: a visit, a need, the care plan, a request taken by phone (订单式).
-ORDER_SOURCES = ("visit", "need", "plan", "phone")
+# Where a service order comes from: a visit, a need, the care plan, a request taken by phone (订单式),
+# or a delivered service's record imported from a sheet (台账导入).
+ORDER_SOURCES = ("visit", "need", "plan", "phone", "import")
 ORDER_STATUSES = ("open", "assigned", "scheduled", "delivered", "declined", "cancelled")
 # Orders still to be delivered (overdue once past their due date).
 ORDER_OPEN = ("open", "assigned", "scheduled")

@@ -23,7 +23,7 @@ import xlsxwriter
 
 from care import audit, i18n, ids
 from care.errors import ValidationError
-from care.reports import MonthReport, by_area_total, household_total
+from care.reports import MonthReport, ServiceSheets, by_area_total, household_total
 from care.scope import Scope
 from care.services.common import require
 
@@ -48,6 +48,9 @@ CODED = {
     "id_problem": "rpt.id_problem.",
     "change": "rpt.change.",
     "check": "rpt.quality.",
+    "order_status": "enum.order_status.",
+    "satisfaction": "enum.satisfaction.",
+    "review_reason": "rpt.svc.review.",
 }
 PERCENT_COLUMNS = {
     "rate",
@@ -365,9 +368,10 @@ def workbook_bytes(
     lang: str = "zh",
     progress: Progress | None = None,
     households: pd.DataFrame | None = None,
+    services: ServiceSheets | None = None,
 ) -> tuple[bytes, int]:
-    """The report workbook (overview, one sheet per view, the household figures by area when given,
-    one sheet per list) and its total data rows."""
+    """The report workbook (overview, one sheet per view, the household figures by area and the
+    service figures with their lists when given, one sheet per list) and its total data rows."""
     step = progress or (lambda _f, _t: None)
     buffer = io.BytesIO()
     book = _Book(buffer, lang)
@@ -385,6 +389,8 @@ def workbook_bytes(
         done += 1
     if households is not None:
         _households(book, households, meta, lang)
+    if services is not None:
+        _services(book, services, meta, lang)
     for name in WORKBOOK_LISTS:
         step(done / total, i18n.t(f"rpt.list.{name}", lang))
         shown, codes = _coded_readable(report.lists[name], lang, meta.unmasked)
@@ -450,6 +456,34 @@ def _households(book: _Book, households: pd.DataFrame, meta: ExportMeta, lang: s
         book.total(sheet, end, [label if c == "area" else total.get(c) for c in codes], codes)
         end += 1
     sheet.write_string(end + 1, 0, household_basis(meta, lang))
+
+
+def _services(book: _Book, services: ServiceSheets, meta: ExportMeta, lang: str) -> None:
+    """The service figures (shares as percentages), deliveries by service and by provider, then
+    one sheet per list behind them."""
+    kpis = pd.DataFrame(
+        {
+            "item": [i18n.t(key, lang) for key, _ in services.kpis],
+            "value": [_kpi_value(value) for _, value in services.kpis],
+        }
+    )
+    sheet = book.sheet(i18n.t("rpt.sheet.services", lang), kpis)
+    end = book.table(sheet, 0, kpis, list(kpis.columns))
+    for frame in (services.by_service, services.by_provider):
+        shown, codes = _coded_readable(frame, lang, meta.unmasked)
+        end = book.table(sheet, end + 1, shown, codes)
+    sheet.write_string(end + 1, 0, i18n.t("rpt.svc.basis", lang, day=meta.generated_at.date().isoformat()))
+    for name, frame in services.lists.items():
+        shown, codes = _coded_readable(frame, lang, meta.unmasked)
+        sheet_name = i18n.t("rpt.sheet.list", lang, name=i18n.t(f"rpt.list.{name}", lang))
+        book.table(book.sheet(sheet_name, shown, gridlines=True), 0, shown, codes)
+
+
+def _kpi_value(value: Any) -> Any:
+    """A share as a percentage with one decimal (a text, so it reads the same in any locale)."""
+    if isinstance(value, float):
+        return f"{value * 100:.1f}%"
+    return "—" if value is None else value
 
 
 def household_basis(meta: ExportMeta, lang: str) -> str:

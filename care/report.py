@@ -20,7 +20,9 @@ from care import audit, clock
 from care.auth import scope_of
 from care.errors import CareError
 from care.exports import ExportMeta, record_export, workbook_bytes
+from care.queries.plans import service_report, service_sheets
 from care.queries.reports import household_table, month_report, report_meta, trends
+from care.reports import ServiceSheets
 from care.scope import Scope
 from db.migrate import upgrade
 from db.models import User
@@ -51,19 +53,20 @@ def read(
     engine: Engine, scope: Scope, *, month: str, area: str | None, today: dt.date
 ) -> tuple[MonthReport, pd.DataFrame, ExportMeta]:
     """The month's report, its trends and its title facts, read in one snapshot."""
-    report, trend, meta, _ = snapshot(engine, scope, month=month, area=area, today=today)
+    report, trend, meta, _, _ = snapshot(engine, scope, month=month, area=area, today=today)
     return report, trend, meta
 
 
 def snapshot(
     engine: Engine, scope: Scope, *, month: str, area: str | None, today: dt.date
-) -> tuple[MonthReport, pd.DataFrame, ExportMeta, pd.DataFrame]:
-    """``read`` and the household figures by area today, in the same snapshot."""
+) -> tuple[MonthReport, pd.DataFrame, ExportMeta, pd.DataFrame, ServiceSheets]:
+    """``read``, the household figures by area today and the service sheets, in the same snapshot."""
     with reading(engine) as session:
         report = month_report(session, scope, month=month, area_code=area, today=today)
         trend = trends(session, scope, month=month, area_code=area, today=today)
         facts = report_meta(session, scope, report.area_code)
         households = household_table(session, scope, area_code=report.area_code, today=today)
+        services = service_sheets(service_report(session, scope, month=month, area_code=report.area_code, today=today))
     meta = ExportMeta(
         area_code=report.area_code,
         area_name=facts["area_name"],
@@ -71,15 +74,15 @@ def snapshot(
         username=scope.username,
         generated_at=clock.now(),
     )
-    return report, trend, meta, households
+    return report, trend, meta, households, services
 
 
 def build(
     engine: Engine, scope: Scope, *, month: str, area: str | None, lang: str = "zh"
 ) -> tuple[bytes, int, ExportMeta]:
     """The workbook bytes, its row count and its title facts, read in one snapshot."""
-    report, trend, meta, households = snapshot(engine, scope, month=month, area=area, today=clock.today())
-    data, rows = workbook_bytes(report, trend, meta, lang, households=households)
+    report, trend, meta, households, services = snapshot(engine, scope, month=month, area=area, today=clock.today())
+    data, rows = workbook_bytes(report, trend, meta, lang, households=households, services=services)
     return data, rows, meta
 
 

@@ -115,6 +115,17 @@ class Month:
     last: dt.date
 
 
+@dataclass(frozen=True)
+class ServiceSheets:
+    """The service figures as the workbook carries them: (catalog key, value) pairs, the month's
+    deliveries by service and by provider, and the lists behind them by name."""
+
+    kpis: list[tuple[str, Any]]
+    by_service: pd.DataFrame
+    by_provider: pd.DataFrame
+    lists: dict[str, pd.DataFrame]
+
+
 # The household figures by area (queries.reports.household_table) that add up across areas.
 HOUSEHOLD_COUNT_COLUMNS = ("households_covered", "multi_group", "children", "children_guardian_in_care")
 

@@ -72,7 +72,7 @@ REGISTER_WRITER_ACTIONS = frozenset(
 # Recording visits and raising or moving needs on the way.
 VISIT_ACTIONS = frozenset({"visit.record", "visit.edit", "need.create", "need.update", "import.visits"})
 # Care plans drafted and service orders raised and moved (一人一案, 订单式服务).
-PLAN_ACTIONS = frozenset({"plan.draft", "order.create", "order.update"})
+PLAN_ACTIONS = frozenset({"plan.draft", "order.create", "order.update", "import.services"})
 SUPERVISOR_ACTIONS = frozenset(
     {
         "assignment.edit",

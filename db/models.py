@@ -641,9 +641,7 @@ class CarePlan(Base):
     __table_args__ = (
         UniqueConstraint("enrollment_id", "revision", name="uq_care_plans_enrollment_revision"),
         Index("ix_care_plans_status_review_on", "status", "review_on"),
-        CheckConstraint(
-            "status IN ('draft', 'submitted', 'returned', 'approved', 'superseded')", name="status"
-        ),
+        CheckConstraint("status IN ('draft', 'submitted', 'returned', 'approved', 'superseded')", name="status"),
     )
 
 
@@ -704,7 +702,7 @@ class ServiceOrder(Base):
     __table_args__ = (
         Index("ix_service_orders_status_due_on", "status", "due_on"),
         Index("ix_service_orders_delivered_on", "delivered_on"),
-        CheckConstraint("source IN ('visit', 'need', 'plan', 'phone')", name="source"),
+        CheckConstraint("source IN ('visit', 'need', 'plan', 'phone', 'import')", name="source"),
         CheckConstraint(
             "status IN ('open', 'assigned', 'scheduled', 'delivered', 'declined', 'cancelled')", name="status"
         ),

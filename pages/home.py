@@ -6,12 +6,14 @@ import streamlit as st
 
 import ui
 from care.queries.home import age_out_list, home_summary
+from care.queries.plans import service_alerts
 
 scope = ui.require_page("home")
 st.title(ui.t("home.title"))
 
 with ui.read() as session:
     summary = home_summary(session, scope, ui.today())
+    orders_overdue, plans_waiting = service_alerts(session, scope, ui.today())
     ageing_out = age_out_list(session, scope, ui.today()) if scope.can("enrollment.exit") else None
 
 cols = st.columns(6)
@@ -39,6 +41,15 @@ if scope.role in ("township", "admin", "county"):
             st.page_link("pages/assignments.py", label=ui.t("home.go_assign"), icon=":material/group_work:")
     if summary.overdue and scope.may_open("schedule"):
         st.page_link("pages/schedule.py", label=ui.t("home.go_schedule"), icon=":material/calendar_month:")
+
+late_orders = orders_overdue and scope.can("order.update")
+waiting = plans_waiting and scope.can("plan.approve")
+if late_orders:
+    st.warning(ui.t("home.alert_orders", n=f"{orders_overdue:,}"), icon=":material/alarm:")
+if waiting:
+    st.info(ui.t("home.alert_plans", n=f"{plans_waiting:,}"), icon=":material/assignment:")
+if (late_orders or waiting) and scope.may_open("services"):
+    st.page_link("pages/services.py", label=ui.t("home.go_services"), icon=":material/volunteer_activism:")
 
 st.subheader(ui.t("home.by_group"))
 table = summary.by_group.assign(group=summary.by_group["group"].map(lambda g: ui.label("group", g)))

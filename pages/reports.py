@@ -33,6 +33,7 @@ tabs = st.tabs(
         ui.t("rpt.tab_rehab"),
         ui.t("rpt.tab_quality"),
         ui.t("rpt.tab_households"),
+        ui.t("rpt.tab_services"),
         ui.t("rpt.tab_trends"),
         ui.t("rpt.tab_exports"),
     ]
@@ -66,8 +67,10 @@ with tabs[5]:
 with tabs[6]:
     view.households_section(scope, area)
 with tabs[7]:
-    view.trends_section(scope, report)
+    view.services_section(scope, report, area)
 with tabs[8]:
+    view.trends_section(scope, report)
+with tabs[9]:
     view.exports(scope, report)
 with st.expander(ui.t("rpt.definitions_title")):
     st.markdown(ui.md(ui.t("rpt.definitions")))

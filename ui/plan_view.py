@@ -12,7 +12,7 @@ import streamlit as st
 
 import ui
 from care import enums, plans
-from care.queries.plans import EnrollmentPlans, PersonPlans, PlanView, person_plans, plans_to_act_on
+from care.queries.plans import EnrollmentPlans, PersonPlans, PlanView, order_sources, person_plans, plans_to_act_on
 from care.queries.plans import orders as orders_list
 from care.queries.service_list import providers, service_list
 from care.scope import Scope
@@ -72,6 +72,15 @@ def _enrollment_plans(
                 st.warning(ui.t(reason), icon=":material/update:")
             st.markdown(ui.md(current.goals))
             st.dataframe(_items_table(current), hide_index=True, width="stretch")
+            st.download_button(
+                ui.t("plan.print"),
+                data=_printer(scope, current.id),
+                file_name=f"plan_{slot.enrollment_id}_r{current.revision}.pdf",
+                mime="application/pdf",
+                on_click="ignore",
+                icon=":material/print:",
+                key=f"plan_print_{current.id}",
+            )
         pending = slot.pending
         if pending is not None:
             _pending(scope, slot, pending)
@@ -123,6 +132,14 @@ def _pending(scope: Scope, slot: EnrollmentPlans, plan: PlanView) -> None:
                     ),
                     ui.t("plan.returned"),
                 )
+
+
+def _printer(scope: Scope, plan_id: int) -> Any:
+    def build() -> bytes:
+        with ui.write(changes_data=False) as session:
+            return plan_service.print_plan(session, scope, plan_id=plan_id, lang=ui.lang(), today=ui.today())
+
+    return build
 
 
 def _run(action: Any, *, scope: Scope, **params: Any) -> Any:
@@ -288,16 +305,37 @@ def _new_order(
             ui.t("order.col.service"), list(by_code), format_func=lambda c: by_code[c].name, key=f"{key}_service"
         )
         row = by_code[code]
+        with ui.read() as session:
+            sources = order_sources(session, scope, person_id)
+        kinds = ["phone", "plan"] + (["need"] if sources.needs else []) + (["visit"] if sources.visits else [])
         source = st.radio(
             ui.t("order.col.source"),
-            ("phone", "plan"),
+            kinds,
             format_func=ui.labeller("order_source"),
             horizontal=True,
             key=f"{key}_source",
         )
-        plan_id = None
+        plan_id = need_id = visit_id = None
         requested_by = ""
-        if source == "plan":
+        if source == "need":
+            needs = {n[0]: n for n in sources.needs}
+            need_id = st.selectbox(
+                ui.t("order.need"),
+                list(needs),
+                format_func=lambda i: (
+                    f"{needs[i][3].isoformat()} {ui.label('need_kind', needs[i][1])} {needs[i][2][:40]}"
+                ),
+                key=f"{key}_need",
+            )
+        elif source == "visit":
+            visits = dict(sources.visits)
+            visit_id = st.selectbox(
+                ui.t("order.visit"),
+                list(visits),
+                format_func=lambda i: visits[i].strftime("%Y-%m-%d %H:%M"),
+                key=f"{key}_visit",
+            )
+        elif source == "plan":
             plan_id = next(
                 (
                     s.current.id
@@ -328,6 +366,8 @@ def _new_order(
                 service_code=code,
                 source=source,
                 plan_id=plan_id,
+                need_id=need_id,
+                visit_id=visit_id,
                 requested_by=requested_by,
                 due_on=due,
                 provider_id=provider,

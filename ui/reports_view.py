@@ -23,6 +23,7 @@ from care.exports import (
     workbook_bytes,
 )
 from care.queries.households import HouseholdFigures
+from care.queries.plans import SERVICE_LISTS, ServiceReport, service_kpis, service_report, service_sheets
 from care.queries.reports import household_report, household_table, month_report, report_meta, trends
 from care.report_pdf import report_html, report_pdf
 from care.reports import MonthReport, month_of, months_back
@@ -264,7 +265,10 @@ def _build(
             st.session_state[_trends_key(report.month.label, report.area_code)] = trend
         households = _household_table(scope, report.area_code, ui.today())
         if fmt == "xlsx":
-            data, rows = workbook_bytes(report, trend, meta, ui.lang(), progress, households=households)
+            sheets = service_sheets(_services(scope, report.month.label, report.area_code, ui.today()))
+            data, rows = workbook_bytes(
+                report, trend, meta, ui.lang(), progress, households=households, services=sheets
+            )
         else:
             data = report_pdf(report, trend, meta, ui.lang(), progress, households=households)
             rows = len(report.by_area)
@@ -345,3 +349,65 @@ def trends_section(scope: Scope, report: MonthReport) -> None:
     if frame is not None:
         trend_charts(frame)
         table(frame)
+
+
+@st.cache_data(ttl=900, max_entries=16, show_spinner=False)
+def _services(
+    scope: Scope, month: str, area: str | None, today: dt.date, lists: tuple[str, ...] = SERVICE_LISTS
+) -> ServiceReport:
+    with ui.read() as session:
+        return service_report(session, scope, month=month, area_code=area, today=today, lists=lists)
+
+
+def _kpi_text(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return _pct(value)
+    return f"{value:,}"
+
+
+def services_section(scope: Scope, report: MonthReport, area: str | None) -> None:
+    """Plans in place and reviewed on time, the month's deliveries by service and provider, orders
+    open and overdue, satisfaction and pairing coverage, with the lists behind them."""
+    try:
+        found = _services(scope, report.month.label, area, ui.today(), ())
+    except CareError as error:
+        ui.show_error(error)
+        return
+    kpis = service_kpis(found.figures)
+    for row in (kpis[:5], kpis[5:]):
+        for column, (key, value) in zip(st.columns(len(row)), row, strict=True):
+            column.metric(ui.t(key), _kpi_text(key, value))
+    st.caption(ui.t("rpt.svc.basis", day=ui.today().isoformat()))
+    left, right = st.columns(2)
+    with left:
+        st.subheader(ui.t("rpt.svc.by_service"))
+        table(found.figures.by_service.drop(columns=["service_code"]))
+    with right:
+        st.subheader(ui.t("rpt.svc.by_provider"))
+        table(found.figures.by_provider)
+    name = st.selectbox(
+        ui.t("rpt.list_pick"), SERVICE_LISTS, format_func=lambda n: ui.t(f"rpt.list.{n}"), key="rpt_list_services"
+    )
+    frame = _services(scope, report.month.label, area, ui.today(), (name,)).lists[name]
+    st.caption(ui.t("rpt.list_rows", n=f"{len(frame):,}"))
+    st.dataframe(readable(frame.head(LIST_SHOWN), ui.lang()), hide_index=True, width="stretch")
+    if scope.can("export.masked"):
+        meta = _export_meta(scope, report, unmasked=False)
+
+        def build() -> bytes:
+            data = csv_bytes(frame, ui.lang())
+            with ui.write(changes_data=False) as session:
+                record_export(session, scope=scope, fmt="csv", data=data, rows=len(frame), meta=meta, what=name)
+            return data
+
+        st.download_button(
+            ui.t("rpt.list_csv"),
+            data=build,
+            file_name=file_name(meta, name, "csv"),
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+            key="rpt_csv_services",
+        )

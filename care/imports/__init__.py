@@ -1,4 +1,4 @@
-"""Imports that lose nothing: roster and visit files checked row by row, written all or nothing.
+"""Imports that lose nothing: roster, visit and service-record files checked row by row, written all or nothing.
 
 ``run_import`` is the one entry the page and ``python -m care.imports`` share: it reads the file
 safely (care/imports/files.py), checks every row by the register's rules, and writes in one
@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from care import audit
 from care.errors import CareError, PermissionDenied
-from care.imports import roster, visits
+from care.imports import roster, services, visits
 from care.imports.common import ImportReport, Progress, RowError, errors_csv
 from care.imports.files import read_table
 from care.imports.template import build_template
 from care.scope import Scope
 from db.session import reading, transaction
 
-KINDS = ("roster", "visits")
+KINDS = ("roster", "visits", "services")
 # Row number given to a problem of the whole file (its type, encoding or size).
 FILE_ROW = 0
 
@@ -38,6 +38,8 @@ class _Discard(Exception):
 def _checkers(kind: str) -> tuple[Callable[..., list[Any]], Callable[..., Any]]:
     if kind == "roster":
         return roster.check_roster, roster.write_roster
+    if kind == "services":
+        return services.check_services, services.write_services
     return visits.check_visits, visits.write_visits
 
 
@@ -70,16 +72,16 @@ def _record(session: Session, scope: Scope, report: ImportReport, filename: str,
     )
 
 
-# PostgreSQL advisory lock held by a visit import from its duplicate check to its commit.
-VISIT_IMPORT_LOCK = 727275
+# PostgreSQL advisory locks held by a visit or service-record import from its duplicate check to its commit.
+IMPORT_LOCKS = {"visits": 727275, "services": 727276}
 
 
-def _one_visit_import_at_a_time(session: Session) -> None:
-    """Visit imports check for visits already recorded and write in one transaction; two at once
-    would each miss the other's. On PostgreSQL they take turns on an advisory lock; SQLite writers
-    already take turns at BEGIN IMMEDIATE."""
+def _one_import_at_a_time(session: Session, kind: str) -> None:
+    """Visit and service-record imports check for records already kept and write in one
+    transaction; two at once would each miss the other's. On PostgreSQL they take turns on an
+    advisory lock; SQLite writers already take turns at BEGIN IMMEDIATE."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(VISIT_IMPORT_LOCK)))
+        session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCKS[kind])))
 
 
 def _check_and_write(
@@ -98,8 +100,8 @@ def _check_and_write(
         session_scope = transaction(engine)
     try:
         with session_scope as session:
-            if report.kind == "visits":
-                _one_visit_import_at_a_time(session)
+            if report.kind in IMPORT_LOCKS:
+                _one_import_at_a_time(session, report.kind)
                 planned = check(session, scope, table, report, progress)
                 if not report.ok:
                     raise _Discard
@@ -123,7 +125,7 @@ def run_import(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Check a roster or visit file and, when every row passes (and not a dry run), write it all."""
+    """Check a roster, visit or service-record file and, when every row passes (and not a dry run), write it all."""
     report = ImportReport(kind=kind, dry_run=dry_run, file_sha256=hashlib.sha256(data).hexdigest())
     try:
         if not scope.can(f"import.{kind}"):

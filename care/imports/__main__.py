@@ -1,7 +1,7 @@
-"""Import roster or visit files, or write their templates, from the command line.
+"""Import roster, visit or service-record files, or write their templates, from the command line.
 
-``python -m care.imports roster|visits FILE --db URL [--as USERNAME] [--dry-run]`` and
-``python -m care.imports template roster|visits --db URL --out FILE.xlsx [--as USERNAME]``.
+``python -m care.imports roster|visits|services FILE --db URL [--as USERNAME] [--dry-run]`` and
+``python -m care.imports template roster|visits|services --db URL --out FILE.xlsx [--as USERNAME]``.
 
 An import prints its progress on standard error and, as its last line on standard output, one
 JSON report: ``{"ok": ..., "rows": N, "committed": N, "errors": [{"row", "column", "reason"}], ...}``.

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from care import clock, enums
 from care.i18n import t
-from care.imports import roster, visits
+from care.imports import roster, services, visits
 from care.queries.scoping import in_area, person_conditions
 from care.scope import Scope
 from care.services.common import require
@@ -28,6 +28,7 @@ TEXT_COLUMNS = {
     "visited_at",
     "hukou_no",
     "head_id_number",
+    "delivered_on",
 }
 VILLAGE_HEADERS = ("村(社区)代码", "村(社区)名称", "乡镇(街道)")
 
@@ -66,6 +67,17 @@ def _example(kind: str, scope: Scope, villages: list[tuple[str, str, str]]) -> d
         village = villages[0][0] if villages else t("import.example_village_placeholder")
         return {**roster.EXAMPLE_ROW, "id_number": _example_id(scope, villages), "village_code": village}
     day = clock.today() - dt.timedelta(days=1)
+    if kind == "services":
+        return {
+            "id_number": _example_id(scope, villages),
+            "service": "助餐",
+            "delivered_on": day.isoformat(),
+            "provider": "",
+            "delivered_by": "王志愿",
+            "minutes": 60,
+            "satisfaction": t("enum.satisfaction.satisfied"),
+            "note": "送餐到家（示例，请删除本行）",
+        }
     return {
         "id_number": _example_id(scope, villages),
         "care_group": "留守儿童",
@@ -92,6 +104,8 @@ def _choices(kind: str) -> dict[str, list[str]]:
             "grade": [t(f"enum.grade.{g}") for g in enums.DISABILITY_GRADES],
             "relation": [t(f"enum.relation.{r}") for r in enums.HOUSEHOLD_RELATIONS],
         }
+    if kind == "services":
+        return {"satisfaction": [t(f"enum.satisfaction.{s}") for s in enums.SATISFACTION]}
     return {
         "care_group": [t(f"enum.group.{g}") for g in enums.GROUPS],
         "status": [t(f"enum.visit_status.{s}") for s in ("done", "not_met", "cancelled")],
@@ -100,9 +114,9 @@ def _choices(kind: str) -> dict[str, list[str]]:
 
 
 def build_template(session: Session, scope: Scope, *, kind: str) -> bytes:
-    """The .xlsx template of ``kind`` ('roster' or 'visits') for this user."""
+    """The .xlsx template of ``kind`` ('roster', 'visits' or 'services') for this user."""
     require(scope, f"import.{kind}")
-    columns = roster.COLUMNS if kind == "roster" else visits.COLUMNS
+    columns = {"roster": roster.COLUMNS, "services": services.COLUMNS}.get(kind, visits.COLUMNS)
     villages = villages_for_import(session, scope)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})

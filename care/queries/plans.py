@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from care import clock, enums, plans
 from care.queries.scoping import in_area, person_conditions
 from care.queries.service_list import service_list
-from care.reports import Month
+from care.reports import Month, ServiceSheets
 from care.scope import Scope
 from db.models import Area, Assignment, CarePlan, Enrollment, Pairing, Person, Provider, ServiceOrder, User
 
@@ -197,14 +197,25 @@ def _view(
     )
 
 
-PLAN_COLUMNS = ["plan_id", "person_id", "name", "village", "group", "revision", "status", "review_on", "reasons"]
+PLAN_COLUMNS = [
+    "plan_id",
+    "person_id",
+    "name",
+    "village",
+    "village_code",
+    "group",
+    "revision",
+    "status",
+    "review_on",
+    "reasons",
+]
 
 
 def plans_to_act_on(session: Session, scope: Scope, today: dt.date) -> pd.DataFrame:
     """Plans submitted for a decision, and plans in force due for a review (by date or a changed
     risk), of persons the user may see: the supervisor's list."""
     stmt = (
-        select(CarePlan, Person.name, Area.name, Enrollment.group, Enrollment.risk)
+        select(CarePlan, Person.name, Area.name, Person.village_code, Enrollment.group, Enrollment.risk)
         .join(Enrollment, Enrollment.id == CarePlan.enrollment_id)
         .join(Person, Person.id == CarePlan.person_id)
         .join(Area, Area.code == Person.village_code)
@@ -222,14 +233,25 @@ def plans_to_act_on(session: Session, scope: Scope, today: dt.date) -> pd.DataFr
         .order_by(CarePlan.status.desc(), CarePlan.review_on, CarePlan.id)
     )
     rows = []
-    for plan, name, village, group, risk in session.execute(stmt):
+    for plan, name, village, village_code, group, risk in session.execute(stmt):
         reasons: tuple[str, ...] = ("plan.todo.decide",)
         if plan.status == "approved":
             reasons = plans.review_state(
                 review_on=plan.review_on, risk_at_approval=plan.risk_at_approval, risk_now=risk, today=today
             ).reasons
         rows.append(
-            (plan.id, plan.person_id, name, village, group, plan.revision, plan.status, plan.review_on, reasons)
+            (
+                plan.id,
+                plan.person_id,
+                name,
+                village,
+                village_code,
+                group,
+                plan.revision,
+                plan.status,
+                plan.review_on,
+                reasons,
+            )
         )
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
@@ -361,12 +383,12 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
     """Plans in place and reviewed on time (today), deliveries and orders of the month, satisfaction
     and pairing coverage, for the area with ``prefix`` within the user's scope."""
     where = [*person_conditions(scope), in_area(Person.village_code, prefix)]
-    enrollments = session.scalar(
-        select(func.count())
+    enrollments, persons = session.execute(
+        select(func.count(), func.count(func.distinct(Enrollment.person_id)))
         .select_from(Enrollment)
         .join(Person, Person.id == Enrollment.person_id)
         .where(Enrollment.end_date.is_(None), Person.status == "active", *where)
-    )
+    ).one()
     in_force = (
         select(func.count(), func.sum(case((CarePlan.review_on < today, 1), else_=0)))
         .select_from(CarePlan)
@@ -375,34 +397,34 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
         .where(CarePlan.status == "approved", Enrollment.end_date.is_(None), Person.status == "active", *where)
     )
     with_plan, overdue_reviews = session.execute(in_force).one()
-    delivered_rows = session.execute(
-        select(ServiceOrder.service_code, Provider.name, ServiceOrder.minutes, ServiceOrder.satisfaction)
-        .join(Person, Person.id == ServiceOrder.person_id)
-        .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
-        .where(
-            ServiceOrder.status == "delivered",
-            ServiceOrder.delivered_on >= month.first,
-            ServiceOrder.delivered_on <= month.last,
-            *where,
+    # One pass over the orders that count: delivered this month, raised this month, or still open.
+    delivered = and_(
+        ServiceOrder.status == "delivered",
+        ServiceOrder.delivered_on >= month.first,
+        ServiceOrder.delivered_on <= month.last,
+    )
+    raised = and_(ServiceOrder.requested_on >= month.first, ServiceOrder.requested_on <= month.last)
+    still_open = ServiceOrder.status.in_(enums.ORDER_OPEN)
+
+    def total(condition: Any, value: Any = 1) -> Any:
+        return func.sum(case((condition, value), else_=0))
+
+    groups = session.execute(
+        select(
+            ServiceOrder.service_code,
+            ServiceOrder.provider_id,
+            total(delivered),
+            total(delivered, func.coalesce(ServiceOrder.minutes, 0)),
+            total(and_(delivered, ServiceOrder.satisfaction.is_not(None))),
+            total(and_(delivered, ServiceOrder.satisfaction == "satisfied")),
+            total(raised),
+            total(still_open),
+            total(and_(still_open, ServiceOrder.due_on < today)),
         )
+        .join(Person, Person.id == ServiceOrder.person_id)
+        .where(or_(delivered, raised, still_open), *where)
+        .group_by(ServiceOrder.service_code, ServiceOrder.provider_id)
     ).all()
-    opened = session.scalar(
-        select(func.count())
-        .select_from(ServiceOrder)
-        .join(Person, Person.id == ServiceOrder.person_id)
-        .where(ServiceOrder.requested_on >= month.first, ServiceOrder.requested_on <= month.last, *where)
-    )
-    open_now, overdue_now = session.execute(
-        select(func.count(), func.sum(case((ServiceOrder.due_on < today, 1), else_=0)))
-        .select_from(ServiceOrder)
-        .join(Person, Person.id == ServiceOrder.person_id)
-        .where(ServiceOrder.status.in_(enums.ORDER_OPEN), *where)
-    ).one()
-    persons = session.scalar(
-        select(func.count(func.distinct(Enrollment.person_id)))
-        .join(Person, Person.id == Enrollment.person_id)
-        .where(Enrollment.end_date.is_(None), Person.status == "active", *where)
-    )
     paired = session.scalar(
         select(func.count(func.distinct(Pairing.person_id)))
         .join(Person, Person.id == Pairing.person_id)
@@ -414,20 +436,25 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
         )
     )
     names = {r.code: r.name for r in service_list(session, month.last)}
-    by_service: Counter[str] = Counter(code for code, _, _, _ in delivered_rows)
-    by_provider: Counter[str] = Counter(provider or "" for _, provider, _, _ in delivered_rows)
-    rated = [s for _, _, _, s in delivered_rows if s]
+    providers = _names(session, {pid for _, pid, *_ in groups if pid is not None}, Provider, Provider.name)
+    sums = [sum(int(g[k] or 0) for g in groups) for k in range(2, 9)]
+    by_service: Counter[str] = Counter()
+    by_provider: Counter[str] = Counter()
+    for code, provider, count, *_ in groups:
+        if count:
+            by_service[code] += int(count)
+            by_provider[providers.get(provider, "") if provider is not None else ""] += int(count)
     return ServiceFigures(
         enrollments=int(enrollments or 0),
         with_plan=int(with_plan or 0),
         reviews_overdue=int(overdue_reviews or 0),
-        delivered=len(delivered_rows),
-        delivered_minutes=sum(m or 0 for _, _, m, _ in delivered_rows),
-        opened=int(opened or 0),
-        open_now=int(open_now or 0),
-        overdue_now=int(overdue_now or 0),
-        rated=len(rated),
-        satisfied=sum(1 for s in rated if s == "satisfied"),
+        delivered=sums[0],
+        delivered_minutes=sums[1],
+        opened=sums[4],
+        open_now=sums[5],
+        overdue_now=sums[6],
+        rated=sums[2],
+        satisfied=sums[3],
         persons=int(persons or 0),
         paired=int(paired or 0),
         by_service=pd.DataFrame(
@@ -438,3 +465,195 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
             [(name, n) for name, n in by_provider.most_common()], columns=["provider", "delivered"]
         ),
     )
+
+
+# The lists behind the service figures, as report frames (columns labelled by rpt.col.<name>).
+SERVICE_LISTS = ("orders_overdue", "orders_delivered", "plans_review_due", "high_risk_no_plan")
+
+
+@dataclass(frozen=True)
+class ServiceReport:
+    """The month's service figures of an area with the lists behind them."""
+
+    area_code: str
+    month: str
+    figures: ServiceFigures
+    lists: dict[str, pd.DataFrame]
+
+
+def service_report(
+    session: Session,
+    scope: Scope,
+    *,
+    month: str,
+    area_code: str | None,
+    today: dt.date,
+    lists: Sequence[str] = SERVICE_LISTS,
+) -> ServiceReport:
+    """The service figures and the ``lists`` named, for the month and area (default: the user's
+    own), scope-checked."""
+    from care import areas
+    from care.queries.reports import check_area
+    from care.reports import parse_month
+
+    code = check_area(session, scope, area_code)
+    chosen = parse_month(month, today=today)
+    prefix = areas.prefix_of(code)
+    figures = service_figures(session, scope, prefix=prefix, month=chosen, today=today)
+    build = _ServiceLists(session, scope, prefix, chosen, today)
+    return ServiceReport(code, chosen.label, figures, {name: getattr(build, name)() for name in lists})
+
+
+class _ServiceLists:
+    """The lists behind the service figures, each built only when asked for."""
+
+    def __init__(self, session: Session, scope: Scope, prefix: str, month: Month, today: dt.date) -> None:
+        self.session, self.scope, self.prefix, self.month, self.today = session, scope, prefix, month, today
+        self.where = [*person_conditions(scope), in_area(Person.village_code, prefix)]
+        self.names = {r.code: r.name for r in service_list(session, month.last)}
+
+    def _orders(self, columns: list[Any], *conditions: Any) -> list[tuple[Any, ...]]:
+        # Plain columns (no ORM objects): a county's month holds tens of thousands of deliveries.
+        stmt = (
+            select(ServiceOrder.person_id, Person.name, Area.name, ServiceOrder.service_code, Provider.name, *columns)
+            .join(Person, Person.id == ServiceOrder.person_id)
+            .join(Area, Area.code == Person.village_code)
+            .outerjoin(Provider, Provider.id == ServiceOrder.provider_id)
+            .where(*self.where, *conditions)
+            .order_by(columns[0], ServiceOrder.id)
+        )
+        return [
+            (pid, name, village, self.names.get(code, code), provider or "", *rest)
+            for pid, name, village, code, provider, *rest in self.session.execute(stmt)
+        ]
+
+    def orders_overdue(self) -> pd.DataFrame:
+        rows = self._orders(
+            [ServiceOrder.due_on, ServiceOrder.status, ServiceOrder.requested_on],
+            ServiceOrder.status.in_(enums.ORDER_OPEN),
+            ServiceOrder.due_on < self.today,
+        )
+        return pd.DataFrame(
+            [(*head, status, requested, due) for *head, due, status, requested in rows],
+            columns=["person_id", "name", "village", "service", "provider", "order_status", "requested_on", "due_on"],
+        )
+
+    def orders_delivered(self) -> pd.DataFrame:
+        rows = self._orders(
+            [ServiceOrder.delivered_on, ServiceOrder.delivered_by, ServiceOrder.minutes, ServiceOrder.satisfaction],
+            ServiceOrder.status == "delivered",
+            ServiceOrder.delivered_on >= self.month.first,
+            ServiceOrder.delivered_on <= self.month.last,
+        )
+        columns = ["person_id", "name", "village", "service", "provider"]
+        return pd.DataFrame(rows, columns=[*columns, "delivered_on", "delivered_by", "minutes", "satisfaction"])
+
+    def plans_review_due(self) -> pd.DataFrame:
+        reviews = plans_to_act_on(self.session, self.scope, self.today)
+        reviews = reviews[(reviews["status"] == "approved") & reviews["village_code"].str.startswith(self.prefix)]
+        return pd.DataFrame(
+            {
+                "person_id": reviews["person_id"],
+                "name": reviews["name"],
+                "village": reviews["village"],
+                "group": reviews["group"],
+                "review_on": reviews["review_on"],
+                "review_reason": [_review_code(r) for r in reviews["reasons"]],
+            }
+        )
+
+    def high_risk_no_plan(self) -> pd.DataFrame:
+        in_force = select(CarePlan.id).where(CarePlan.enrollment_id == Enrollment.id, CarePlan.status == "approved")
+        rows = self.session.execute(
+            select(Person.id, Person.name, Area.name, Enrollment.group, Enrollment.risk)
+            .join(Person, Person.id == Enrollment.person_id)
+            .join(Area, Area.code == Person.village_code)
+            .where(
+                Enrollment.end_date.is_(None),
+                Enrollment.risk == "high",
+                Person.status == "active",
+                ~in_force.exists(),
+                *self.where,
+            )
+            .order_by(Area.name, Person.name)
+        ).all()
+        return pd.DataFrame(rows, columns=["person_id", "name", "village", "group", "risk"])
+
+
+def _review_code(reasons: tuple[str, ...]) -> str:
+    """Why a plan is due for review, as one code: its date, a changed risk, or both."""
+    by_date, by_risk = "plan.review.date" in reasons, "plan.review.risk" in reasons
+    return "both" if by_date and by_risk else ("date" if by_date else "risk")
+
+
+def service_kpis(figures: ServiceFigures) -> list[tuple[str, Any]]:
+    """The figures as (catalog key, value) pairs in report order; shares as fractions (None: no base)."""
+    return [
+        ("rpt.svc.plan_share", figures.plan_share),
+        ("rpt.svc.with_plan", figures.with_plan),
+        ("rpt.svc.reviewed_on_time", figures.reviewed_on_time_share),
+        ("rpt.svc.delivered", figures.delivered),
+        ("rpt.svc.minutes", figures.delivered_minutes),
+        ("rpt.svc.opened", figures.opened),
+        ("rpt.svc.open_now", figures.open_now),
+        ("rpt.svc.overdue_now", figures.overdue_now),
+        ("rpt.svc.satisfied", figures.satisfied_share),
+        ("rpt.svc.paired", figures.paired_share),
+    ]
+
+
+def service_sheets(found: ServiceReport) -> ServiceSheets:
+    """The report as the workbook's service sheets take it."""
+    return ServiceSheets(
+        kpis=service_kpis(found.figures),
+        by_service=found.figures.by_service.drop(columns=["service_code"]),
+        by_provider=found.figures.by_provider,
+        lists=found.lists,
+    )
+
+
+def service_alerts(session: Session, scope: Scope, today: dt.date) -> tuple[int, int]:
+    """Orders past their due date and plans waiting for a decision, of persons the user may see."""
+    overdue = session.scalar(
+        select(func.count())
+        .select_from(ServiceOrder)
+        .join(Person, Person.id == ServiceOrder.person_id)
+        .where(ServiceOrder.status.in_(enums.ORDER_OPEN), ServiceOrder.due_on < today, *person_conditions(scope))
+    )
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(CarePlan)
+        .join(Person, Person.id == CarePlan.person_id)
+        .where(CarePlan.status == "submitted", *person_conditions(scope))
+    )
+    return int(overdue or 0), int(waiting or 0)
+
+
+@dataclass(frozen=True)
+class OrderSources:
+    """What an order for a person may be raised from besides the plan and a call: their open needs
+    and their latest visits."""
+
+    needs: list[tuple[int, str, str, dt.date]] = field(default_factory=list)
+    visits: list[tuple[int, dt.datetime]] = field(default_factory=list)
+
+
+def order_sources(session: Session, scope: Scope, person_id: int, *, visits: int = 5) -> OrderSources:
+    """The person's open needs (oldest first) and latest visits made; nothing for anyone hidden."""
+    from db.models import Need, Visit
+
+    visible = session.scalar(select(Person.id).where(Person.id == person_id, *person_conditions(scope)))
+    if visible is None:
+        return OrderSources()
+    needs = session.execute(
+        select(Need.id, Need.kind, Need.description, Need.opened_on)
+        .where(Need.person_id == person_id, Need.status != "resolved")
+        .order_by(Need.opened_on, Need.id)
+    ).all()
+    made = session.execute(
+        select(Visit.id, Visit.visited_at)
+        .where(Visit.person_id == person_id, Visit.status == "done", Visit.visited_at.is_not(None))
+        .order_by(Visit.visited_at.desc())
+        .limit(visits)
+    ).all()
+    return OrderSources([tuple(r) for r in needs], [tuple(r) for r in made])  # type: ignore[misc]

@@ -310,3 +310,46 @@ def return_plan(session: Session, scope: Scope, *, plan_id: int, seen_version: i
     )
     audit.record(session, scope=scope, action="plan.return", entity="plan", entity_id=plan_id, detail={"reason": text})
     return Saved(plan_id, version)
+
+
+def print_plan(session: Session, scope: Scope, *, plan_id: int, lang: str, today: dt.date | None = None) -> bytes:
+    """The plan as a PDF (the ID number masked), its printing audited with the file's hash."""
+    import hashlib
+
+    from care import i18n, ids
+    from care.plan_pdf import PlanHeader, plan_pdf
+    from care.queries.plans import person_plans
+    from db.models import Area
+
+    today = today or clock.today()
+    plan, enrollment = _plan(session, scope, plan_id)
+    person = visible_person(session, scope, enrollment.person_id)
+    if person is None:
+        raise NotFound()
+    found = person_plans(session, scope, person.id, today)
+    view = next(
+        (v for s in found.plans for v in (s.current, s.pending) if v is not None and v.id == plan.id),
+        None,
+    )
+    if view is None:
+        raise NotFound()
+    village = session.get(Area, person.village_code)
+    header = PlanHeader(
+        name=person.name,
+        id_masked=ids.mask_id_number(person.id_number),
+        village=village.name if village else person.village_code,
+        group=i18n.t(f"enum.group.{enrollment.group}", lang),
+        risk=i18n.t(f"enum.risk.{enrollment.risk}", lang),
+        printed_by=scope.username,
+        printed_at=clock.now().strftime("%Y-%m-%d %H:%M"),
+    )
+    data = plan_pdf(view, header, lang)
+    audit.record(
+        session,
+        scope=scope,
+        action="plan.print",
+        entity="plan",
+        entity_id=plan.id,
+        detail={"person_id": person.id, "revision": plan.revision, "sha256": hashlib.sha256(data).hexdigest()},
+    )
+    return data

@@ -138,3 +138,18 @@ def test_the_plan_section_speaks_english(own_app_as, own_demo_db):
     text = _texts(at)
     assert "Care plans" in text and "Service orders" in text
     assert "服务计划" not in text
+
+
+def test_the_reports_services_tab_shows_the_figures_and_their_lists(own_app_as, own_demo_db):
+    at = own_app_as("county")
+    at.run()
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = {m.label: m.value for m in at.metric}
+    assert "有生效计划的在册比例" in labels and labels["有生效计划的在册比例"].endswith("%")
+    assert "本月完成服务" in labels and int(labels["本月完成服务"].replace(",", "")) > 0, "the demo delivers services"
+    tables = [d.value for d in at.dataframe]
+    assert any("完成次数" in t.columns and "提供方" in t.columns for t in tables), "deliveries by provider"
+    at.selectbox(key="rpt_list_services").set_value("orders_delivered").run()
+    assert not at.exception
+    assert any("家属满意度" in d.value.columns for d in at.dataframe)

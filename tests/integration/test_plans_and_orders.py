@@ -4,7 +4,9 @@ delivered, declined; a need resolved), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -16,7 +18,7 @@ from care.services import orders as order_service
 from care.services import plans as plan_service
 from care.services import service_list as svc
 from care.services.needs import raise_need
-from db.models import AuditEvent, CarePlan, Enrollment, Need, PlanService, ServiceOrder
+from db.models import AuditEvent, CarePlan, Enrollment, Need, PlanService, Provider, ServiceOrder
 from db.session import reading, transaction
 from tests.integration.conftest import FIXTURE_TODAY
 
@@ -438,3 +440,142 @@ def test_review_dates_and_progress_follow_the_calendar():
     done = [dt.date(2026, 10, 30), dt.date(2026, 11, 2), dt.date(2026, 11, 17)]
     assert plans.progress(done, times=2, period="month", today=dt.date(2026, 11, 18)).delivered == 2
     assert plans.progress(done, times=2, period="month", today=dt.date(2026, 11, 18)).met
+
+
+def test_the_service_report_lists_its_figures_and_the_workbook_carries_them_inert(engine, world, county):
+    import io
+
+    import openpyxl
+
+    from care.exports import ExportMeta, workbook_bytes
+    from care.queries.plans import service_report, service_sheets
+    from care.queries.reports import month_report
+
+    _approved(engine, world, county)
+    coord, town = world.scopes["coord_1"], world.scopes["township_a"]
+    child = world.persons["a1_child_w1"]
+    with transaction(engine) as session:
+        session.get(Provider, county["team"]).name = '=HYPERLINK("http://x")'
+    made = _order(engine, coord, child, provider_id=county["team"], due_on=TODAY)
+    done = _order(engine, coord, child, provider_id=county["team"])
+    _call(
+        engine,
+        order_service.move_order,
+        coord,
+        order_id=done.id,
+        seen_version=done.version,
+        move=order_service.OrderMove("delivered", delivered_on=TODAY, delivered_by=HOSTILE[:64], minutes=30),
+        today=TODAY,
+    )
+    later = TODAY + dt.timedelta(days=1)
+    month = TODAY.strftime("%Y-%m")
+    with reading(engine) as session:
+        found = service_report(session, town, month=month, area_code=world.township_a, today=later)
+        report = month_report(session, town, month=month, area_code=world.township_a, today=later)
+    assert list(found.lists["orders_overdue"]["person_id"]) == [child]
+    assert found.lists["orders_overdue"].iloc[0]["order_status"] == "assigned"
+    assert list(found.lists["orders_delivered"]["delivered_by"]) == [" ".join(HOSTILE.split())[:64]]
+    assert child not in set(found.lists["high_risk_no_plan"]["person_id"]), "the child has a plan in force"
+    with pytest.raises(NotFound):
+        with reading(engine) as session:
+            service_report(session, town, month=month, area_code=world.township_b, today=later)
+    meta = ExportMeta(
+        area_code=world.township_a,
+        area_name="丹江镇",
+        month=month,
+        username="township_a",
+        generated_at=dt.datetime(2026, 5, 20, 9),
+    )
+    data, _ = workbook_bytes(report, None, meta, "zh", services=service_sheets(found))
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book["服务与计划"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert ["本月完成服务", 1] in [r[:2] for r in rows]
+    assert ["有生效计划的在册比例", f"{found.figures.plan_share * 100:.1f}%"] in [r[:2] for r in rows]
+    assert any(r[0] == '=HYPERLINK("http://x")' and r[1] == 1 for r in rows), "deliveries by provider"
+    assert all(c.data_type != "f" for r in sheet.iter_rows() for c in r), "no cell is a formula"
+    listed = book[next(n for n in book.sheetnames if "逾期工单" in n)]
+    rows = [[c.value for c in r] for r in listed.iter_rows()]
+    assert len(rows) == 2 and rows[1][0] == child, rows
+    assert made.id
+
+
+def test_the_printed_plan_carries_the_goals_as_text_and_a_masked_id_and_is_audited(engine, world, county):
+    from care import ids
+    from db.models import Person
+    from tests.integration.test_hostile_text import flat, pdf_text
+
+    eid = _enrollment(engine, world.persons["a1_child_w1"])
+    draft = _draft(engine, world.scopes["coord_1"], eid, goals=HOSTILE, provider=county["team"])
+    data = _call(engine, plan_service.print_plan, world.scopes["coord_1"], plan_id=draft.id, lang="zh", today=TODAY)
+    assert data.startswith(b"%PDF")
+    text = pdf_text(data)
+    with reading(engine) as session:
+        number = session.get(Person, world.persons["a1_child_w1"]).id_number
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "plan.print")).one()
+    assert flat(HOSTILE) in text and "课业辅导" in text and "青年志愿者队" in text
+    assert ids.mask_id_number(number) in text and number not in text
+    assert event.entity_id == str(draft.id) and len(event.detail["sha256"]) == 64
+    with pytest.raises(NotFound):
+        _call(engine, plan_service.print_plan, world.scopes["township_b"], plan_id=draft.id, lang="zh", today=TODAY)
+
+
+def _number(engine, person_id: int) -> str:
+    from db.models import Person
+
+    with reading(engine) as session:
+        return session.get(Person, person_id).id_number
+
+
+def test_a_service_record_file_is_written_all_or_nothing_and_a_second_import_writes_nothing(engine, world, county):
+    from care.imports import build_template, run_import
+    from care.imports.services import TEMPLATE_HEADERS
+    from tests.integration.test_imports import as_csv, as_xlsx
+
+    eid, plan_id = _approved(engine, world, county)
+    coord = world.scopes["coord_1"]
+    child = _number(engine, world.persons["a1_child_w1"])
+    day = (TODAY - dt.timedelta(days=3)).isoformat()
+    good = [
+        [child, "课业辅导", day, "青年志愿者队", "志愿者小王", "90", "满意", HOSTILE],
+        [child, "guardianship_guidance", day, "", "吴儿主", "", "", ""],
+    ]
+    bad = [
+        *good,
+        [child, "助餐", day, "", "x", "", "", ""],  # an elderly service for a child
+        [_number(engine, world.persons["a1_child_w2"]), "课业辅导", day, "", "x", "", "", ""],  # a colleague's
+        [child, "课业辅导", (TODAY + dt.timedelta(days=1)).isoformat(), "", "x", "", "", ""],  # the future
+        [child, "课业辅导", day, "不存在的队", "x", "", "", ""],  # an unknown provider
+        [child, "课业辅导", day, "", "y", "0", "很好", ""],  # minutes and satisfaction, both shown
+        [child, "课业辅导", day, "青年志愿者队", "志愿者小王", "90", "满意", ""],  # repeats the first row
+    ]
+    refused = run_import(engine, coord, kind="services", data=as_xlsx(TEMPLATE_HEADERS, bad), filename="台账.xlsx")
+    assert not refused.ok and refused.committed == 0
+    keys = sorted({(e.row, e.key) for e in refused.errors})
+    assert (4, "order.error.group") in keys and (5, "import.person_not_found") in keys
+    assert (6, "order.error.delivered_on") in keys
+    assert {(7, "import.provider_unknown"), (8, "order.error.minutes"), (8, "import.bad_choice")} <= set(keys)
+    assert (9, "import.duplicate_in_file") in keys
+    with reading(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ServiceOrder)) == 0, "nothing half-done"
+    done = run_import(engine, coord, kind="services", data=as_csv(TEMPLATE_HEADERS, good), filename="台账.csv")
+    assert done.ok and done.committed == 2, done.errors
+    again = run_import(engine, coord, kind="services", data=as_xlsx(TEMPLATE_HEADERS, good), filename="台账.xlsx")
+    assert again.ok and again.committed == 0 and again.unchanged == 2
+    with reading(engine) as session:
+        rows = session.scalars(select(ServiceOrder).order_by(ServiceOrder.id)).all()
+        found = q.person_plans(session, coord, world.persons["a1_child_w1"], TODAY)
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "import.services", AuditEvent.outcome == "success")
+        ).one()
+    assert [(r.source, r.status, r.plan_id, r.enrollment_id) for r in rows] == [
+        ("import", "delivered", plan_id, eid)
+    ] * 2
+    assert rows[0].note == HOSTILE and rows[0].minutes == 90 and rows[0].satisfaction == "satisfied"
+    slot = next(s for s in found.plans if s.enrollment_id == eid)
+    assert {i.service_code: i.delivered for i in slot.current.items} == {"tutoring": 1, "guardianship_guidance": 1}
+    assert event.detail["committed"] == 2
+    with reading(engine) as session:
+        template = build_template(session, coord, kind="services")
+    sheet = openpyxl.load_workbook(io.BytesIO(template)).worksheets[0]
+    assert [c.value for c in sheet[1]] == TEMPLATE_HEADERS

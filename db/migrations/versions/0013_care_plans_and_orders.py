@@ -94,7 +94,9 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.CheckConstraint("source IN ('visit', 'need', 'plan', 'phone')", name=op.f("ck_service_orders_source")),
+        sa.CheckConstraint(
+            "source IN ('visit', 'need', 'plan', 'phone', 'import')", name=op.f("ck_service_orders_source")
+        ),
         sa.CheckConstraint(
             "status IN ('open', 'assigned', 'scheduled', 'delivered', 'declined', 'cancelled')",
             name=op.f("ck_service_orders_status"),
