@@ -96,7 +96,8 @@ def menu(scope: ui.Scope) -> StreamlitPage:
         for name, (path, title, icon) in PAGES.items()
     ]
     pages.append(st.Page(PASSWORD_PAGE, title=ui.t("nav.change_password"), url_path=PASSWORD_URL, visibility="hidden"))
-    return st.navigation(pages)
+    # Every page of the role listed: the administrator has more than the ten shown before "view more".
+    return st.navigation(pages, expanded=True)
 
 
 # Set once a signed-in session has shown its first page.

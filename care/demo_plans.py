@@ -87,7 +87,7 @@ def build_plans_and_orders(session: Session, *, seed: int, today: dt.date) -> di
     if not services:
         return {"plans": 0, "orders": 0}
     providers = session.scalars(select(Provider).where(Provider.active.is_(True)).order_by(Provider.id)).all()
-    users = dict(session.execute(select(User.role, User.id).order_by(User.id.desc())).tuples().all())
+    users: dict[str, int] = dict(session.execute(select(User.role, User.id).order_by(User.id.desc())).all())
     drafter, approver = users.get("coordinator"), users.get("township")
     now = clock.now()
     plan_rows: list[dict[str, Any]] = []

@@ -268,6 +268,11 @@ def order_table(frame: pd.DataFrame, *, with_person: bool = False) -> pd.DataFra
             ]
         elif column == "satisfaction":
             values = values.map(lambda s: ui.label("satisfaction", s) if s else "")
+        else:
+            # An order not yet delivered has no delivery day: an empty cell, not "None".
+            values = values.map(
+                lambda v: "" if v is None or v is pd.NaT or (isinstance(v, float) and pd.isna(v)) else v
+            )
         shown[ui.t(f"order.col.{column}")] = values
     return shown
 

@@ -59,16 +59,16 @@ def _open(app_as, role):
     return at
 
 
-def test_a_supervisor_may_import_rosters_and_visits_and_download_a_template(app_as):
+def test_a_supervisor_may_import_rosters_visits_and_service_records_and_download_a_template(app_as):
     at = _open(app_as, "township")
     assert at.title[0].value == "数据导入"
-    assert at.radio(key="import_kind").options == ["对象台账（新增对象与在册类别）", "巡访记录"]
+    assert at.radio(key="import_kind").options == ["对象台账（新增对象与在册类别）", "巡访记录", "服务台账"]
     assert any(b.label == "下载导入模板（.xlsx）" for b in at.get("download_button"))
 
 
-def test_a_coordinator_may_import_only_visits(app_as):
+def test_a_coordinator_may_import_visits_and_service_records_but_no_roster(app_as):
     at = _open(app_as, "coordinator")
-    assert at.radio(key="import_kind").options == ["巡访记录"]
+    assert at.radio(key="import_kind").options == ["巡访记录", "服务台账"]
 
 
 def test_the_import_button_waits_for_a_file(app_as):
