@@ -93,3 +93,79 @@ def test_each_existing_person_becomes_the_head_of_a_one_person_household(tmp_pat
         (7, 7, "head", "2025-03-04", None),
     ]
     assert [tuple(p) for p in persons] == [(1, "一组 3 号", 26.4), (2, "", None), (7, "二组", 26.5)]
+
+
+def test_visits_with_their_links_and_needs_survive_the_upgrade_to_household_visits_and_back(tmp_path):
+    """0010 rebuilds the visits table on SQLite: the rows pointing at visits must neither block it
+    (foreign keys are on) nor be lost."""
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'visits.db'}"
+    assert _alembic(url, "upgrade", "0009").returncode == 0
+    engine = create_engine(url)
+    stamp = "'2025-03-04 10:00:00'"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO areas (code, name, level) VALUES ('522699101201', '羊排村', 'village')"))
+        conn.execute(
+            text(
+                "INSERT INTO persons (id, ref, id_number, name, sex, birth_date, village_code, address, phone,"
+                " lat, lon, datum, status, notes, deleted, version, created_at, updated_at) VALUES (1, 'r1',"
+                f" '522699201501010011', '甲', 'F', '2015-01-01', '522699101201', '', '', NULL, NULL, 'WGS84',"
+                f" 'active', '', 0, 1, {stamp}, {stamp})"
+            )
+        )
+        conn.execute(
+            text(
+                'INSERT INTO enrollments (id, person_id, "group", subtype, start_date, exit_note, risk_auto,'
+                " risk_override_reason, risk, version, created_at, updated_at) VALUES (1, 1, 'child',"
+                f" 'left_behind', '2025-03-04', '', 'low', '', 'low', 1, {stamp}, {stamp})"
+            )
+        )
+        for vid in (1, 2):
+            conn.execute(
+                text(
+                    "INSERT INTO visits (id, person_id, status, visited_at, mode, findings, notes, follow_up,"
+                    f" cancel_reason, version, created_at) VALUES ({vid}, 1, 'done', {stamp}, 'home', '{{}}',"
+                    f" '入户', '', '', 1, {stamp})"
+                )
+            )
+            conn.execute(text(f"INSERT INTO visit_enrollments (visit_id, enrollment_id) VALUES ({vid}, 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO needs (person_id, enrollment_id, visit_id, kind, department, description, status,"
+                " opened_on, version) VALUES (1, 1, 2, 'medical', '', '看病', 'open', '2025-03-04', 1)"
+            )
+        )
+    engine.dispose()
+    upgraded = _alembic(url, "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, notes, household_id FROM visits ORDER BY id")).all() == [
+            (1, "入户", None),
+            (2, "入户", None),
+        ]
+        assert conn.execute(text("SELECT visit_id FROM visit_enrollments ORDER BY 1")).scalars().all() == [1, 2]
+        assert conn.execute(text("SELECT visit_id FROM needs")).scalars().all() == [2]
+        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    engine.dispose()
+    down = _alembic(url, "downgrade", "0009")
+    assert down.returncode == 0, down.stderr
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM visits")).scalar() == 2
+        assert conn.execute(text("SELECT count(*) FROM visit_enrollments")).scalar() == 2
+    engine.dispose()
+
+
+def test_after_the_migrations_the_apps_connections_enforce_foreign_keys_again(tmp_path):
+    from sqlalchemy import text
+
+    from db.migrate import upgrade
+    from db.session import get_engine
+
+    engine = get_engine(str(tmp_path / "fk.db"))
+    upgrade(engine)
+    upgrade(engine)  # nothing to do the second time: the connection is still handed back as it came
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
