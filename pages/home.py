@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from care.queries.home import age_out_list, home_summary
 from care.queries.plans import service_alerts
+from care.queries.registers import WORKLISTS, worklist_counts
 
 scope = ui.require_page("home")
 st.title(ui.t("home.title"))
@@ -14,6 +15,7 @@ st.title(ui.t("home.title"))
 with ui.read() as session:
     summary = home_summary(session, scope, ui.today())
     orders_overdue, plans_waiting = service_alerts(session, scope, ui.today())
+    worklist = worklist_counts(session, scope, ui.today()) if scope.role != "coordinator" else {}
     ageing_out = age_out_list(session, scope, ui.today()) if scope.can("enrollment.exit") else None
 
 cols = st.columns(6)
@@ -50,6 +52,20 @@ if waiting:
     st.info(ui.t("home.alert_plans", n=f"{plans_waiting:,}"), icon=":material/assignment:")
 if (late_orders or waiting) and scope.may_open("services"):
     st.page_link("pages/services.py", label=ui.t("home.go_services"), icon=":material/volunteer_activism:")
+
+if worklist:
+    st.subheader(ui.t("home.worklist"))
+    st.caption(ui.t("home.worklist_help"))
+    for name in WORKLISTS:
+        left, right = st.columns([3, 1])
+        left.page_link(
+            "pages/registers.py",
+            label=ui.t(f"home.list.{name}"),
+            icon=":material/checklist:",
+            query_params={"list": name},
+            disabled=not worklist[name],
+        )
+        right.markdown(f"**{worklist[name]:,}**")
 
 st.subheader(ui.t("home.by_group"))
 table = summary.by_group.assign(group=summary.by_group["group"].map(lambda g: ui.label("group", g)))

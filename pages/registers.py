@@ -7,10 +7,20 @@ import streamlit as st
 
 import ui
 from care import enums
-from care.queries.registers import RegisterFilter, area_options, register_page, register_status_counts
+from care.queries.registers import WORKLISTS, RegisterFilter, area_options, register_page, register_status_counts
 
 scope = ui.require_page("registers")
 st.title(ui.t("reg.title"))
+# A list opened from the home page's worklist (?list=…); anything else in the address is ignored.
+worklist = st.query_params.get("list")
+if worklist not in WORKLISTS:
+    worklist = None
+if worklist is not None:
+    banner, clear = st.columns([4, 1])
+    banner.info(ui.t("reg.worklist_shown", name=ui.t(f"home.list.{worklist}")), icon=":material/checklist:")
+    if clear.button(ui.t("reg.worklist_clear"), key="reg_worklist_clear"):
+        del st.query_params["list"]
+        st.rerun()
 
 with ui.read() as session:
     areas = area_options(session, scope)
@@ -54,6 +64,7 @@ flt = RegisterFilter(
     risk=risk,
     status=status,
     overdue=overdue,
+    worklist=worklist,
     text=text,
     deleted=deleted,
     page=int(st.session_state.get("reg_page", 1)),

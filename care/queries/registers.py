@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from care import areas, ids
 from care.enums import RISK_ORDER
 from care.queries.scoping import in_area, person_conditions
 from care.scope import Scope
-from db.models import Area, Enrollment, Person
+from db.models import Area, Assignment, CarePlan, Enrollment, Person
 
 PAGE_SIZE = 50
 
@@ -30,6 +30,8 @@ class RegisterFilter:
     risk: str | None = None
     status: str | None = None
     overdue: bool = False
+    # One of WORKLISTS: the persons behind a figure of the home page's worklist.
+    worklist: str | None = None
     text: str = ""
     deleted: bool = False
     page: int = 1
@@ -71,6 +73,34 @@ def _active_enrollment(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return Person.id.in_(select(Enrollment.person_id).where(Enrollment.end_date.is_(None), *conditions))
 
 
+# The home page's worklist: each a list of the register (persons with an active enrollment that is ...).
+WORKLISTS = ("overdue", "unassigned", "never_visited", "high_risk_unvisited", "high_risk_no_plan")
+
+
+def _worklist(name: str, today: dt.date) -> list[ColumnElement[bool]]:
+    """The enrollment conditions of one worklist."""
+    if name == "overdue":
+        return [Enrollment.next_due_on < today]
+    if name == "unassigned":
+        assigned = select(Assignment.id).where(Assignment.enrollment_id == Enrollment.id, Assignment.end_date.is_(None))
+        return [~assigned.exists()]
+    if name == "never_visited":
+        return [Enrollment.last_visit_on.is_(None)]
+    if name == "high_risk_unvisited":
+        month_start = today.replace(day=1)
+        return [
+            Enrollment.risk == "high",
+            or_(Enrollment.last_visit_on.is_(None), Enrollment.last_visit_on < month_start),
+        ]
+    in_force = select(CarePlan.id).where(CarePlan.enrollment_id == Enrollment.id, CarePlan.status == "approved")
+    return [Enrollment.risk == "high", ~in_force.exists()]
+
+
+def worklist_counts(session: Session, scope: Scope, today: dt.date) -> dict[str, int]:
+    """How many persons each worklist holds (the register's own count of that list)."""
+    return {name: register_count(session, scope, RegisterFilter(worklist=name), today) for name in WORKLISTS}
+
+
 def _text_condition(text: str) -> ColumnElement[bool] | None:
     text = unicodedata.normalize("NFKC", text).strip()
     if not text:
@@ -98,6 +128,8 @@ def _conditions(scope: Scope, flt: RegisterFilter, today: dt.date) -> list[Colum
         enrollment_conditions.append(Enrollment.risk == flt.risk)
     if flt.overdue:
         enrollment_conditions.append(Enrollment.next_due_on < today)
+    if flt.worklist in WORKLISTS:
+        enrollment_conditions.extend(_worklist(flt.worklist, today))
     if enrollment_conditions:
         conditions.append(_active_enrollment(*enrollment_conditions))
     text = _text_condition(flt.text)

@@ -579,3 +579,21 @@ def test_a_service_record_file_is_written_all_or_nothing_and_a_second_import_wri
         template = build_template(session, coord, kind="services")
     sheet = openpyxl.load_workbook(io.BytesIO(template)).worksheets[0]
     assert [c.value for c in sheet[1]] == TEMPLATE_HEADERS
+
+
+def test_the_high_risk_without_a_plan_worklist_drops_a_child_once_their_plan_is_approved(engine, world, county):
+    from care.queries.registers import RegisterFilter, register_count
+
+    town = world.scopes["township_a"]
+    eid = _enrollment(engine, world.persons["a1_child_w1"])
+    with transaction(engine) as session:
+        session.get(Enrollment, eid).risk = "high"
+    listed = RegisterFilter(worklist="high_risk_no_plan")
+    with reading(engine) as session:
+        before = register_count(session, town, listed, TODAY)
+        unvisited = register_count(session, town, RegisterFilter(worklist="high_risk_unvisited"), TODAY)
+    _approved(engine, world, county)
+    with reading(engine) as session:
+        after = register_count(session, town, listed, TODAY)
+    assert before >= 1 and after == before - 1
+    assert unvisited >= 1, "the fixture child has no visit this month"
