@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from faker import Faker
-from sqlalchemy import Engine, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Engine, Table, bindparam, case, func, insert, literal, null, select, text, update
 from sqlalchemy.orm import Session
 
 from care import clock, enums, ids, policy, rules
@@ -48,6 +48,7 @@ from db.models import (
     Pairing,
     Person,
     Provider,
+    RiskChange,
     Setting,
     User,
     Visit,
@@ -1871,6 +1872,7 @@ def build_demo(
         refresh_due_dates(session)
         _services(session, today=today)
         build_plans_and_orders(session, seed=seed, today=today)
+        _risk_history(session, today=today)
         # The app's daily upkeep may already have marked an empty database.
         session.merge(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
         session.flush()
@@ -1948,6 +1950,25 @@ def _services(session: Session, *, today: dt.date) -> None:
                 )
             )
     session.flush()
+
+
+def _risk_history(session: Session, *, today: dt.date) -> None:
+    """Each enrollment's risk as known since it started (the demo keeps no older history)."""
+    now = clock.now()
+    session.execute(
+        insert(RiskChange).from_select(
+            ["enrollment_id", "person_id", "day", "old", "new", "cause", "created_at"],
+            select(
+                Enrollment.id,
+                Enrollment.person_id,
+                case((Enrollment.start_date > today, literal(today)), else_=Enrollment.start_date),
+                null(),
+                Enrollment.risk,
+                literal("enroll"),
+                literal(now),
+            ),
+        )
+    )
 
 
 def is_demo(session: Session) -> bool:

@@ -708,3 +708,21 @@ class ServiceOrder(Base):
         ),
         CheckConstraint("minutes IS NULL OR minutes BETWEEN 1 AND 1440", name="minutes"),
     )
+
+
+class RiskChange(Base):
+    """An enrollment's risk level changing: on enrolment, by an edit or override, or by the rules
+    re-run (an age crossed, the household changed); the person file's timeline reads them."""
+
+    __tablename__ = "risk_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    old: Mapped[str | None] = mapped_column(String(8))
+    new: Mapped[str] = mapped_column(String(8))
+    cause: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("cause IN ('enroll', 'edit', 'rules')", name="cause"),)

@@ -8,6 +8,7 @@ import ui
 from care.queries.home import age_out_list, home_summary
 from care.queries.plans import service_alerts
 from care.queries.registers import WORKLISTS, worklist_counts
+from care.queries.visits import my_week
 
 scope = ui.require_page("home")
 st.title(ui.t("home.title"))
@@ -16,6 +17,7 @@ with ui.read() as session:
     summary = home_summary(session, scope, ui.today())
     orders_overdue, plans_waiting = service_alerts(session, scope, ui.today())
     worklist = worklist_counts(session, scope, ui.today()) if scope.role != "coordinator" else {}
+    week = my_week(session, scope, ui.today()) if scope.may_open("my_visits") else None
     ageing_out = age_out_list(session, scope, ui.today()) if scope.can("enrollment.exit") else None
 
 cols = st.columns(6)
@@ -41,8 +43,28 @@ if scope.role in ("township", "admin", "county"):
         st.warning(ui.t("home.alert_unassigned", n=f"{summary.unassigned:,}"), icon=":material/person_off:")
         if scope.may_open("assignments"):
             st.page_link("pages/assignments.py", label=ui.t("home.go_assign"), icon=":material/group_work:")
+    if summary.overdue:
+        st.page_link(
+            "pages/registers.py",
+            label=ui.t("home.go_overdue"),
+            icon=":material/checklist:",
+            query_params={"list": "overdue"},
+        )
     if summary.overdue and scope.may_open("schedule"):
         st.page_link("pages/schedule.py", label=ui.t("home.go_schedule"), icon=":material/calendar_month:")
+
+if week is not None:
+    st.subheader(ui.t("home.my_week", start=week.start.isoformat(), end=week.end.isoformat()))
+    today_stops = sum(1 for p in week.persons if p.planned_day == ui.today() and p.state != "done")
+    tiles = [
+        ("home.today", today_stops),
+        ("home.week_due", week.count("due") + week.count("overdue")),
+        ("home.week_overdue", week.count("overdue")),
+        ("home.week_done", week.count("done")),
+    ]
+    for col, (key, value) in zip(st.columns(len(tiles)), tiles, strict=True):
+        col.metric(ui.t(key), f"{value:,}")
+    st.page_link("pages/my_visits.py", label=ui.t("home.go_my_visits"), icon=":material/directions_walk:")
 
 late_orders = orders_overdue and scope.can("order.update")
 waiting = plans_waiting and scope.can("plan.approve")
@@ -79,6 +101,10 @@ st.dataframe(
         }
     ),
     hide_index=True,
+    column_config={
+        ui.t(f"home.col_{c}"): st.column_config.NumberColumn(format="localized")
+        for c in ("enrolled", "high_risk", "overdue")
+    },
 )
 
 if ageing_out is not None:

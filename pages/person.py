@@ -67,6 +67,7 @@ if not pf.enrollments:
 for enrollment in pf.enrollments:
     view.enrollment(enrollment, ui.today(), full_ids=full_id is not None)
 household_view.card(scope, household)
+view.timeline(scope, person_id)
 view.visits(pf)
 view.needs(pf)
 if not pf.deleted:

@@ -10,6 +10,8 @@ import streamlit as st
 import ui
 from care.ids import mask_certificate, mask_phone
 from care.queries.person_file import EnrollmentView, GuardianView, PersonFile
+from care.queries.timeline import Event, person_timeline
+from care.scope import Scope
 from care.services.facts import FIELDS
 
 LABELLED_FACTS = {
@@ -194,3 +196,43 @@ def assignments(pf: PersonFile) -> None:
             hide_index=True,
             width="stretch",
         )
+
+
+def _event_text(event: Event) -> str:
+    """One event in words: its coded facts labelled, its free text as it was typed."""
+    codes = event.codes
+    if event.kind == "visit":
+        words = f"{ui.label('visit_status', codes[0])} · {ui.label('mode', codes[1]) or '—'}"
+        return f"{words} · {event.text}" if event.text else words
+    if event.kind in ("need", "need_resolved"):
+        return f"{ui.label('need_kind', codes[0])} · {event.text}" if event.text else ui.label("need_kind", codes[0])
+    if event.kind == "order":
+        return f"{event.text} · {ui.label('order_source', codes[0])}"
+    if event.kind == "plan":
+        return ui.t("timeline.plan", revision=codes[1], status=ui.label("plan_status", codes[0]))
+    if event.kind == "risk":
+        old = ui.label("risk", codes[0]) if codes[0] else "—"
+        return ui.t("timeline.risk", old=old, new=ui.label("risk", codes[1]), cause=ui.t(f"timeline.cause.{codes[2]}"))
+    return event.text
+
+
+def timeline(scope: Scope, person_id: int) -> None:
+    """Visits, needs, services, plans and risk changes together, newest first."""
+    with ui.read() as session:
+        events = person_timeline(session, scope, person_id, ui.today())
+    st.subheader(ui.t("timeline.title"))
+    if not events:
+        st.caption(ui.t("timeline.none"))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("timeline.col_day"): [e.day for e in events],
+                ui.t("timeline.col_kind"): [ui.t(f"timeline.kind.{e.kind}") for e in events],
+                ui.t("timeline.col_what"): [_event_text(e) for e in events],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        height=min(420, 38 + 35 * len(events)),
+    )

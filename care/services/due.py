@@ -6,7 +6,20 @@ import datetime as dt
 from collections.abc import Collection, Iterable
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Date, String, Table, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    String,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, selectinload
 
@@ -14,7 +27,7 @@ from care import audit_anchor, clock, ids, policy, rules
 from care.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE
 from care.queries.households import LARGE_SELECTION, current_household_ids, family_of, member_ids
 from care.services.facts import facts_of
-from db.models import Enrollment, Person, Setting, Visit, VisitEnrollment, VisitPolicy
+from db.models import Enrollment, Person, RiskChange, Setting, Visit, VisitEnrollment, VisitPolicy
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
 
@@ -157,6 +170,20 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return dt.date(day.year - years, 2, 28)
 
 
+def record_risk_changes(
+    session: Session, changes: Iterable[tuple[int, int, str | None, str]], *, cause: str, day: dt.date
+) -> None:
+    """Keep (enrollment, person, old level, new level) changes for the person file's timeline."""
+    now = clock.now()
+    rows = [
+        {"enrollment_id": eid, "person_id": pid, "day": day, "old": old, "new": new, "cause": cause, "created_at": now}
+        for eid, pid, old, new in changes
+        if old != new
+    ]
+    if rows:
+        session.execute(insert(RiskChange), rows)
+
+
 def refresh_risks(
     session: Session,
     *,
@@ -194,6 +221,7 @@ def refresh_risks(
     rows = [(e, birth) for e, birth in session.execute(stmt) if wanted is None or e.person_id in wanted]
     family = family_of(session, wanted, today)
     changed: list[int] = []
+    moves: list[tuple[int, int, str | None, str]] = []
     for enrollment, birth_date in rows:
         result = rules.compute_risk(
             enrollment.group,
@@ -203,10 +231,13 @@ def refresh_risks(
             family.get(enrollment.person_id, rules.NO_FAMILY),
         )
         if result.level != enrollment.risk_auto:
+            before = enrollment.risk
             enrollment.risk_auto = result.level
             enrollment.risk = rules.effective_risk(result.level, enrollment.risk_override)
             changed.append(enrollment.id)
+            moves.append((enrollment.id, enrollment.person_id, before, enrollment.risk))
     session.flush()
+    record_risk_changes(session, moves, cause="rules", day=today)
     if changed:
         refresh_due_dates(session, enrollment_ids=changed)
     return changed

@@ -16,7 +16,7 @@ from care.scope import Scope
 from care.services import households
 from care.services.age_limits import child_age_limits
 from care.services.common import Saved, require, versioned_update
-from care.services.due import refresh_due_dates
+from care.services.due import record_risk_changes, refresh_due_dates
 from care.services.facts import FIELDS, clean_facts, details_row, facts_of
 from db.models import Assignment, Enrollment, Person
 
@@ -101,6 +101,7 @@ def enroll(
     )
     session.add(enrollment)
     session.flush()
+    record_risk_changes(session, [(enrollment.id, person.id, None, enrollment.risk)], cause="enroll", day=clock.today())
     session.add(details_row(group, enrollment.id, cleaned))
     if person.status == "exited":
         person.status = "active"
@@ -173,6 +174,7 @@ def update_enrollment(
         override, reason = enrollment.risk_override, enrollment.risk_override_reason
     auto = rules.compute_risk(enrollment.group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
     group = enrollment.group
+    before = enrollment.risk
     version = versioned_update(
         session,
         enrollment,
@@ -185,6 +187,12 @@ def update_enrollment(
             "risk": rules.effective_risk(auto, override),
         },
         enrollment_values,
+    )
+    record_risk_changes(
+        session,
+        [(enrollment_id, person.id, before, rules.effective_risk(auto, override))],
+        cause="edit",
+        day=clock.today(),
     )
     details = getattr(enrollment, group)
     for name in FIELDS[group]:

@@ -153,3 +153,12 @@ def test_the_reports_services_tab_shows_the_figures_and_their_lists(own_app_as, 
     at.selectbox(key="rpt_list_services").set_value("orders_delivered").run()
     assert not at.exception
     assert any("家属满意度" in d.value.columns for d in at.dataframe)
+
+
+def test_the_person_file_shows_the_timeline_with_visits_and_the_risk_it_started_at(own_app_as, own_demo_db):
+    person, _ = _child(own_demo_db)
+    at = _file(own_app_as, own_demo_db, "coordinator", person)
+    assert "时间线" in [s.value for s in at.subheader]
+    (table,) = [d.value for d in at.dataframe if "事项" in d.value.columns]
+    assert {"巡访", "风险等级"} <= set(table["事项"])
+    assert list(table["日期"]) == sorted(table["日期"], reverse=True)

@@ -52,3 +52,29 @@ def test_an_unknown_list_in_the_address_is_ignored(app_as, demo_db):
     at.switch_page("pages/registers.py").run()
     assert not at.exception
     assert not any("正在查看清单" in i.value for i in at.info)
+
+
+def test_the_coordinators_home_shows_today_and_this_week_with_a_link_to_my_visits(app_as, demo_db):
+    from care.queries.visits import my_week
+
+    at = app_as("coordinator")
+    at.run()
+    at.switch_page("pages/home.py").run()  # a coordinator lands on 我的巡访 first
+    assert not at.exception, [e.value for e in at.exception]
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        week = my_week(session, _scope(demo_db, "coordinator"), clock.today())
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["本周待访"] == f"{week.count('due') + week.count('overdue'):,}"
+    assert metrics["其中已逾期"] == f"{week.count('overdue'):,}"
+    assert any(link.label == "去我的巡访" for link in at.get("page_link"))
+    assert not any(s.value == "待办清单" for s in at.subheader), "a coordinator's home is their week"
+
+
+def test_the_home_counts_by_group_carry_thousands_separators(app_as):
+    at = app_as("county")
+    at.run()
+    table = next(d for d in at.dataframe if "在册" in d.value.columns)
+    import json
+
+    config = json.loads(table.proto.columns)
+    assert {config[c]["type_config"]["format"] for c in ("在册", "高风险", "逾期")} == {"localized"}

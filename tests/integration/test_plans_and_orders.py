@@ -597,3 +597,62 @@ def test_the_high_risk_without_a_plan_worklist_drops_a_child_once_their_plan_is_
         after = register_count(session, town, listed, TODAY)
     assert before >= 1 and after == before - 1
     assert unvisited >= 1, "the fixture child has no visit this month"
+
+
+def test_the_person_timeline_holds_visits_needs_services_plans_and_risk_changes_newest_first(engine, world, county):
+    from care.queries.timeline import person_timeline
+    from care.services import update_enrollment
+    from care.services.visits import record_visit
+    from db.models import RiskChange
+
+    child = world.persons["a1_child_w1"]
+    coord, town = world.scopes["coord_1"], world.scopes["township_a"]
+    eid, _ = _approved(engine, world, county)
+    with transaction(engine) as session:
+        record_visit(
+            session,
+            coord,
+            person_id=child,
+            enrollment_ids=[eid],
+            status="done",
+            mode="home",
+            visited_at=dt.datetime.combine(TODAY, dt.time(9)),
+            notes=HOSTILE,
+        )
+        need = raise_need(session, coord, person_id=child, kind="medical", description="看牙")
+    made = _order(engine, coord, child, source="need", need_id=need.id, requested_by="", provider_id=None)
+    _call(
+        engine,
+        order_service.move_order,
+        coord,
+        order_id=made.id,
+        seen_version=made.version,
+        move=order_service.OrderMove("delivered", delivered_on=TODAY, delivered_by="李医生"),
+        today=TODAY,
+    )
+    with transaction(engine) as session:
+        enrollment = session.get(Enrollment, eid)
+        target = "high" if enrollment.risk != "high" else "low"
+        facts = {"guardianship": "grandparent", "schooling": "primary"}
+        update_enrollment(
+            session,
+            town,
+            enrollment_id=eid,
+            seen_version=enrollment.version,
+            subtype=enrollment.subtype,
+            facts=facts,
+            risk_override=target,
+            risk_override_reason="家访发现独自在家",
+        )
+    with reading(engine) as session:
+        events = person_timeline(session, coord, child, TODAY)
+        hidden = person_timeline(session, world.scopes["township_b"], child, TODAY)
+        changes = session.scalars(select(RiskChange.cause).where(RiskChange.enrollment_id == eid)).all()
+    kinds = [e.kind for e in events]
+    assert {"visit", "need", "need_resolved", "order", "delivered", "plan", "risk"} <= set(kinds)
+    assert [e.day for e in events] == sorted((e.day for e in events), reverse=True)
+    assert next(e for e in events if e.kind == "visit").text == "吴儿主"
+    risk = next(e for e in events if e.kind == "risk" and e.codes[2] == "edit")
+    assert risk.codes[1] == target
+    assert "edit" in changes
+    assert hidden == [], "another township's supervisor sees nothing of the child"
