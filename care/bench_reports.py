@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from care import areas, clock
+from care import areas, charts, clock
 from care.exports import ExportMeta, workbook_bytes
-from care.queries.reports import check_area, month_report, report_areas, report_meta, trends
+from care.queries.reports import area_outlines, check_area, month_report, report_areas, report_meta, trends
 from care.reports import ReportInputs, compute, month_of
 from care.services.due import phone_counts, policy_intervals
 from db.models import Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
@@ -84,7 +84,7 @@ def naive_inputs(engine: Engine, scope: Any, month: str) -> ReportInputs:
 
 
 def bench_reports(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
-    """county_kpis, county_trends, county_workbook and naive_pandas (see the module docstring)."""
+    """county_kpis, county_trends, county_choropleth, county_workbook and naive_pandas (see the module docstring)."""
     from care.bench import _user_scope, line, timed
 
     county = _user_scope(engine, "county")
@@ -107,6 +107,17 @@ def bench_reports(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     start = time.perf_counter()
     trend()
     yield line("reports", "county_trends", n, [time.perf_counter() - start], month=month)
+
+    def choropleth() -> Any:
+        # What the overview's map costs once the month's report is read: the outlines and the chart.
+        rows = report.by_area.to_dict("records")
+        with reading(engine) as session:
+            outlines = area_outlines(session, county, [str(r["area_code"]) for r in rows])
+        shapes = charts.map_areas(rows, outlines, "visit_rate")
+        return charts.choropleth(shapes, figure="visit_rate", title="visit_rate", no_data="-").to_dict()
+
+    times, spec = timed(choropleth, repeat=5)
+    yield line("reports", "county_choropleth", n, times, areas=len(spec["data"]["values"]), target_s=0.5)
 
     def workbook() -> tuple[bytes, int]:
         with reading(engine) as session:

@@ -39,6 +39,8 @@ tabs = st.tabs(
     ]
 )
 with tabs[0]:
+    st.subheader(ui.t("rpt.map_title"))
+    view.area_map(scope, report)
     st.subheader(ui.t("rpt.by_area_title"))
     view.table(report.by_area)
     st.subheader(ui.t("rpt.pdf_rates"))

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import clock, enums
+from care import charts, clock, enums
 from care.errors import CareError
 from care.exports import (
     LIST_ORDER,
@@ -24,7 +24,7 @@ from care.exports import (
 )
 from care.queries.households import HouseholdFigures
 from care.queries.plans import SERVICE_LISTS, ServiceReport, service_kpis, service_report, service_sheets
-from care.queries.reports import household_report, household_table, month_report, report_meta, trends
+from care.queries.reports import area_outlines, household_report, household_table, month_report, report_meta, trends
 from care.report_pdf import report_html, report_pdf
 from care.reports import MonthReport, month_of, months_back
 from care.scope import Scope
@@ -160,6 +160,35 @@ def table(frame: pd.DataFrame) -> None:
     config |= {ui.t(f"rpt.col.{c}"): PERCENT for c in PERCENT_COLUMNS}
     config[ui.t("rpt.col.area")] = AREA_NAME
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+
+
+@st.cache_data(ttl=900, max_entries=16, show_spinner=False)
+def _outlines(scope: Scope, codes: tuple[str, ...]) -> dict[str, str]:
+    with ui.read() as session:
+        return area_outlines(session, scope, list(codes))
+
+
+def area_map(scope: Scope, report: MonthReport) -> None:
+    """The report's areas (townships of a county, villages of a township) coloured by a chosen figure."""
+    rows = report.by_area.to_dict("records")
+    if not rows:
+        return
+    outlines = _outlines(scope, tuple(str(r["area_code"]) for r in rows))
+    if not outlines:
+        st.info(ui.t("rpt.map_no_outlines"))
+        return
+    figure = st.selectbox(
+        ui.t("rpt.map_figure"),
+        charts.MAP_FIGURES,
+        format_func=lambda f: ui.t(f"rpt.col.{f}"),
+        key="rpt_map_figure",
+    )
+    areas = charts.map_areas(rows, outlines, figure)
+    chart = charts.choropleth(areas, figure=figure, title=ui.t(f"rpt.col.{figure}"), no_data=ui.t("rpt.map_no_data"))
+    st.altair_chart(chart, width="stretch")
+    missing = [a.name for a in areas if not a.outline]
+    if missing:
+        st.caption(ui.t("rpt.map_missing", names="、".join(missing[:10]), n=len(missing)))
 
 
 def rate_chart(report: MonthReport) -> None:

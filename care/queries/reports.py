@@ -402,3 +402,12 @@ def household_rows(names: dict[str, str], figures: dict[str, HouseholdFigures]) 
             )
         )
     return pd.DataFrame(rows, columns=list(HOUSEHOLD_COLUMNS))
+
+
+def area_outlines(session: Session, scope: Scope, codes: list[str]) -> dict[str, str]:
+    """The imported outlines (GeoJSON) of these areas that the user's scope reaches."""
+    wanted = [c for c in codes if c and scope.covers(c)]
+    if not wanted:
+        return {}
+    stmt = select(Area.code, Area.boundary).where(Area.code.in_(wanted), Area.boundary.is_not(None))
+    return {code: boundary for code, boundary in session.execute(stmt) if boundary}

@@ -78,3 +78,40 @@ def test_the_home_counts_by_group_carry_thousands_separators(app_as):
 
     config = json.loads(table.proto.columns)
     assert {config[c]["type_config"]["format"] for c in ("在册", "高风险", "逾期")} == {"localized"}
+
+
+def _vega_charts(at):
+    found = []
+
+    def walk(node):
+        if getattr(node, "type", "") == "vega_lite_chart":
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+def test_the_county_report_opens_on_a_map_of_the_townships_coloured_by_the_tables_figure(app_as, demo_db):
+    import json as _json
+
+    from care.queries.reports import month_report
+
+    at = app_as("county")
+    at.run()
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    month = at.selectbox(key="rpt_month").value
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        report = month_report(session, _scope(demo_db, "county"), month=month, area_code=None, today=clock.today())
+    charts = [_json.loads(c.proto.spec) for c in _vega_charts(at)]
+    maps = [c for c in charts if c.get("mark", {}).get("type") == "geoshape"]
+    assert maps, "the overview draws the townships"
+    values = {f["properties"]["code"]: f["properties"]["value"] for f in maps[0]["data"]["values"]}
+    expected = {
+        r["area_code"]: round(r["visit_rate"] * 100, 1)
+        for r in report.by_area.to_dict("records")
+        if r["visit_rate"] == r["visit_rate"]
+    }
+    assert values and {k: v for k, v in values.items() if v is not None} == expected
