@@ -81,3 +81,22 @@ def chart_values(chart: alt.Chart) -> dict[str, float | None]:
     data = chart.data
     values = data.values if isinstance(data, alt.Data) else []
     return {f["properties"]["code"]: f["properties"]["value"] for f in values}
+
+
+def visit_age_bars(frame: Any, *, labels: Mapping[str, str], groups: Mapping[str, str], title: str) -> alt.Chart:
+    """Enrollments by days since their last visit, stacked by group (``frame``: bucket, group, enrollments)."""
+    rows = [
+        {"bucket": labels[r["bucket"]], "group": groups[r["group"]], "enrollments": int(r["enrollments"])}
+        for r in frame.to_dict("records")
+    ]
+    order = list(dict.fromkeys(labels[r] for r in frame["bucket"]))
+    return (
+        alt.Chart(alt.Data(values=rows), title=title, height=240)
+        .mark_bar()
+        .encode(
+            x=alt.X("bucket:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("sum(enrollments):Q", title=None, axis=alt.Axis(format=",d")),
+            color=alt.Color("group:N", title=None),
+            tooltip=[alt.Tooltip("group:N"), alt.Tooltip("bucket:N"), alt.Tooltip("enrollments:Q", format=",d")],
+        )
+    )

@@ -52,6 +52,7 @@ with tabs[1]:
     view.list_picker(scope, report, ("listed", "new", "exited"), "registers")
 with tabs[2]:
     view.table(report.visit_rates)
+    view.visit_age_section(scope, area)
     view.list_picker(scope, report, ("not_visited", "late", "overdue", "high_risk_unvisited", "unassigned"), "visits")
 with tabs[3]:
     view.table(report.needs_open)

@@ -24,7 +24,15 @@ from care.exports import (
 )
 from care.queries.households import HouseholdFigures
 from care.queries.plans import SERVICE_LISTS, ServiceReport, service_kpis, service_report, service_sheets
-from care.queries.reports import area_outlines, household_report, household_table, month_report, report_meta, trends
+from care.queries.reports import (
+    area_outlines,
+    days_since_visit,
+    household_report,
+    household_table,
+    month_report,
+    report_meta,
+    trends,
+)
 from care.report_pdf import report_html, report_pdf
 from care.reports import MonthReport, month_of, months_back
 from care.scope import Scope
@@ -189,6 +197,39 @@ def area_map(scope: Scope, report: MonthReport) -> None:
     missing = [a.name for a in areas if not a.outline]
     if missing:
         st.caption(ui.t("rpt.map_missing", names="、".join(missing[:10]), n=len(missing)))
+
+
+@st.cache_data(ttl=900, max_entries=16, show_spinner=False)
+def _visit_ages(scope: Scope, area: str | None, today: dt.date) -> pd.DataFrame:
+    with ui.read() as session:
+        return days_since_visit(session, scope, area_code=area, today=today)
+
+
+def visit_age_section(scope: Scope, area: str | None) -> None:
+    """How long ago each active enrollment was last visited, today: a bar chart and its table."""
+    try:
+        frame = _visit_ages(scope, area, ui.today())
+    except CareError as error:
+        ui.show_error(error)
+        return
+    st.subheader(ui.t("rpt.visit_age_title"))
+    labels = {b: ui.t(f"rpt.visit_age.{b}") for b in frame["bucket"].unique()}
+    groups = {g: ui.t(f"rpt.group.{g}") for g in enums.GROUPS}
+    st.altair_chart(
+        charts.visit_age_bars(frame, labels=labels, groups=groups, title=ui.t("rpt.visit_age_title")), width="stretch"
+    )
+    wide = frame.pivot_table(index="bucket", columns="group", values="enrollments", sort=False).reindex(list(labels))
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("rpt.visit_age_col"): [labels[b] for b in wide.index],
+                **{groups[g]: wide[g].astype(int).tolist() for g in enums.GROUPS if g in wide.columns},
+            }
+        ),
+        hide_index=True,
+        column_config={groups[g]: COUNT for g in enums.GROUPS},
+    )
+    st.caption(ui.t("rpt.visit_age_basis", day=ui.today().isoformat()))
 
 
 def rate_chart(report: MonthReport) -> None:

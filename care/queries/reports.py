@@ -411,3 +411,43 @@ def area_outlines(session: Session, scope: Scope, codes: list[str]) -> dict[str,
         return {}
     stmt = select(Area.code, Area.boundary).where(Area.code.in_(wanted), Area.boundary.is_not(None))
     return {code: boundary for code, boundary in session.execute(stmt) if boundary}
+
+
+# Days since an active enrollment's last counted visit, in the buckets the report shows.
+VISIT_AGE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, 180), (181, None))
+
+
+def days_since_visit(session: Session, scope: Scope, *, area_code: str | None, today: dt.date) -> pd.DataFrame:
+    """Active enrollments of the area by days since their last visit (bucket, group, enrollments),
+    ``never`` for those never visited; every bucket and group listed, zeros included."""
+    code = check_area(session, scope, area_code)
+    stmt = (
+        select(Enrollment.group, Enrollment.last_visit_on)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(
+            Enrollment.end_date.is_(None),
+            Person.status == "active",
+            *person_conditions(scope),
+            in_area(Person.village_code, areas.prefix_of(code)),
+        )
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for group, last in session.execute(stmt):
+        key = (_visit_bucket(None if last is None else (today - last).days), group)
+        counts[key] = counts.get(key, 0) + 1
+    buckets = [_bucket_name(low, high) for low, high in VISIT_AGE_BUCKETS] + ["never"]
+    rows = [(b, g, counts.get((b, g), 0)) for b in buckets for g in ("child", "elderly", "disabled")]
+    return pd.DataFrame(rows, columns=["bucket", "group", "enrollments"])
+
+
+def _bucket_name(low: int, high: int | None) -> str:
+    return f"{low}-{high}" if high is not None else f"{low}+"
+
+
+def _visit_bucket(days: int | None) -> str:
+    if days is None:
+        return "never"
+    for low, high in VISIT_AGE_BUCKETS:
+        if days >= low and (high is None or days <= high):
+            return _bucket_name(low, high)
+    return _bucket_name(*VISIT_AGE_BUCKETS[0])  # a visit dated after today counts as recent

@@ -115,3 +115,26 @@ def test_the_county_report_opens_on_a_map_of_the_townships_coloured_by_the_table
         if r["visit_rate"] == r["visit_rate"]
     }
     assert values and {k: v for k, v in values.items() if v is not None} == expected
+
+
+def test_the_visits_tab_shows_days_since_the_last_visit_and_the_chart_adds_up_to_the_table(app_as, demo_db):
+    import json as _json
+
+    import pyarrow as pa
+
+    from care.queries.reports import days_since_visit
+
+    at = app_as("township")
+    at.run()
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        frame = days_since_visit(session, _scope(demo_db, "township"), area_code=None, today=clock.today())
+    (chart,) = [c for c in _vega_charts(at) if _json.loads(c.proto.spec).get("title") == "距上次巡访的天数"]
+    drawn = pa.ipc.open_stream(chart.proto.data.data).read_pandas()
+    assert int(drawn["enrollments"].sum()) == int(frame["enrollments"].sum()) > 0
+    (table,) = [d.value for d in at.dataframe if "距上次巡访" in d.value.columns]
+    assert int(table[["儿童", "老年人", "残疾人"]].to_numpy().sum()) == int(frame["enrollments"].sum())
+    by_bucket = drawn.groupby("bucket", sort=False)["enrollments"].sum()
+    assert [int(by_bucket[b]) for b in table["距上次巡访"]] == table[["儿童", "老年人", "残疾人"]].sum(axis=1).tolist()
+    assert list(table["距上次巡访"])[-1] == "从未巡访"
