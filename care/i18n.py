@@ -1595,7 +1595,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "timeline.kind.plan": ("服务计划", "Care plan"),
     "timeline.kind.risk": ("风险等级", "Risk level"),
     "timeline.plan": ("第 {revision} 版：{status}", "Revision {revision}: {status}"),
-    "timeline.risk": ("{old} → {new}（{cause}）", "{old} → {new} ({cause})"),
+    "timeline.risk": ("{old} → {new}（原因：{cause}）", "{old} → {new} ({cause})"),
     "timeline.cause.enroll": ("纳入在册", "enrolled"),
     "timeline.cause.edit": ("修改在册信息或人工调整", "edited or overridden"),
     "timeline.cause.rules": ("按规则重新评估", "re-rated by the rules"),

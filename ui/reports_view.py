@@ -196,7 +196,7 @@ def area_map(scope: Scope, report: MonthReport) -> None:
     st.altair_chart(chart, width="stretch")
     missing = [a.name for a in areas if not a.outline]
     if missing:
-        st.caption(ui.t("rpt.map_missing", names="、".join(missing[:10]), n=len(missing)))
+        st.caption(ui.t("rpt.map_missing", names="、".join(ui.md(name) for name in missing[:10]), n=len(missing)))
 
 
 @st.cache_data(ttl=900, max_entries=16, show_spinner=False)

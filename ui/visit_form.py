@@ -460,7 +460,7 @@ def _household_actions(scope: Scope, item: HouseholdItem, today: dt.date) -> Non
         for _, member in item.members:
             if member.this_week is not None:
                 st.button(
-                    ui.t("hv.edit_member", name=member.name),
+                    ui.t("hv.edit_member", name=ui.md(member.name)),
                     key=f"edit_{member.person_id}",
                     icon=":material/history:",
                     width="stretch",
