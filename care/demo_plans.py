@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from care import areas, clock, plans
+from care import clock, plans
 from care.queries.service_list import service_list
-from care.service_rules import EnrollmentFacts, is_eligible
+from care.service_rules import EnrollmentFacts, is_eligible, provider_fits
 from db.models import (
     CarePlan,
     ChildDetails,
@@ -105,11 +105,7 @@ def build_plans_and_orders(session: Session, *, seed: int, today: dt.date) -> di
                 rows.clear()
 
     def reaching(code: str, kinds: tuple[str, ...], village: str) -> list[Provider]:
-        return [
-            p
-            for p in providers
-            if code in (p.services or ()) and p.kind in kinds and areas.contains(p.area_code, village)
-        ]
+        return [p for p in providers if provider_fits(p, code, kinds, village)]
 
     def order(pid: int, eid: int, plan_id: int | None, code: str, provider: Provider | None, **values: Any) -> None:
         nonlocal next_order

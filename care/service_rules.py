@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from care import enums
+from care import areas, enums
 from care.errors import ValidationError
 
 MAX_AGE = 120
@@ -130,3 +130,15 @@ def is_eligible(group: str, rule: Eligibility, facts: EnrollmentFacts) -> bool:
     if rule.max_age is not None and facts.age > rule.max_age:
         return False
     return rule.max_grade is None or (facts.grade is not None and facts.grade <= rule.max_grade)
+
+
+def provider_fits(provider: Any, code: str, kinds: Sequence[str], village: str) -> bool:
+    """Whether a provider may deliver service ``code`` to a person of ``village``: active, offering
+    the service, of a kind the service allows, and with an area holding the village (a county
+    department serves every township)."""
+    return (
+        bool(provider.active)
+        and code in (provider.services or ())
+        and provider.kind in kinds
+        and areas.contains(provider.area_code, village)
+    )

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums, plans
+from care import areas, enums, plans
 from care.queries.plans import EnrollmentPlans, PersonPlans, PlanView, order_sources, person_plans, plans_to_act_on
 from care.queries.plans import orders as orders_list
 from care.queries.service_list import providers, service_list
@@ -28,6 +28,8 @@ def section(scope: Scope, person_id: int) -> None:
         found = person_plans(session, scope, person_id, today)
         offered = service_list(session, today)
         known = providers(session, scope, active_only=True)
+    # Only providers whose area holds the person's village are offered (the services refuse others).
+    known = known[[areas.contains(str(a), found.village_code) for a in known["area_code"]]]
     st.subheader(ui.t("plan.title"))
     if not found.plans:
         st.caption(ui.t("plan.no_enrollment"))

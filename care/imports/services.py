@@ -18,7 +18,7 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from care import areas, clock, enums, ids
+from care import clock, enums, ids
 from care.errors import CareError, ValidationError
 from care.imports.common import (
     Column,
@@ -37,6 +37,7 @@ from care.imports.roster import is_example_id
 from care.queries.scoping import person_conditions
 from care.queries.service_list import ServiceRow, service_list
 from care.scope import Scope
+from care.service_rules import provider_fits
 from care.services.common import require
 from db.models import Assignment, CarePlan, Enrollment, Person, PlanService, Provider, ServiceOrder
 
@@ -149,11 +150,7 @@ def _service(value: str, day: dt.date, lists: dict[dt.date, list[ServiceRow]], s
 def _provider(name: str, row: ServiceRow, village: str, found: _Lookups) -> int | None:
     if not name:
         return None
-    fitting = [
-        p
-        for p in found.providers.get(name, [])
-        if row.code in (p.services or ()) and p.kind in row.provider_kinds and areas.contains(p.area_code, village)
-    ]
+    fitting = [p for p in found.providers.get(name, []) if provider_fits(p, row.code, row.provider_kinds, village)]
     if len(fitting) != 1:
         key = "import.provider_ambiguous" if len(fitting) > 1 else "import.provider_unknown"
         raise ValidationError(key, field="provider", name=name[:30])

@@ -92,6 +92,7 @@ class PersonPlans:
 
     plans: list[EnrollmentPlans] = field(default_factory=list)
     orders: pd.DataFrame = field(default_factory=pd.DataFrame)
+    village_code: str = ""
 
 
 def _names(session: Session, ids: set[int], model: Any, column: Any) -> dict[int, str]:
@@ -103,9 +104,10 @@ def _names(session: Session, ids: set[int], model: Any, column: Any) -> dict[int
 def person_plans(session: Session, scope: Scope, person_id: int, today: dt.date) -> PersonPlans:
     """Plans and orders of a person the user may see (callers have checked; nothing for anyone else)."""
     found = PersonPlans()
-    visible = session.scalar(select(Person.id).where(Person.id == person_id, *person_conditions(scope)))
-    if visible is None:
+    village = session.scalar(select(Person.village_code).where(Person.id == person_id, *person_conditions(scope)))
+    if village is None:
         return found
+    found.village_code = village
     enrollments = session.scalars(
         select(Enrollment)
         .where(Enrollment.person_id == person_id, Enrollment.end_date.is_(None))

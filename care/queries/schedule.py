@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from care import enums, policy, schedule
 from care.errors import NotFound
 from care.queries.assignments import workers
+from care.queries.households import RELATION_ORDER
 from care.queries.scoping import person_conditions, visible_worker
 from care.schedule import working_days
 from care.scope import Scope
@@ -232,7 +233,6 @@ def due_stops(
     return stops
 
 
-RELATION_ORDER = {"head": 0, "spouse": 1, "parent": 2, "grandparent": 3, "child": 4, "grandchild": 5, "other": 6}
 _CHUNK = 900  # under SQLite's bound-parameter limit
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from care import ids, rules
-from care.queries.households import family_of
+from care.queries.households import RELATION_ORDER, family_of
 from care.queries.schedule import stop_persons
 from care.queries.scoping import person_conditions, visible_person
 from care.scope import Scope
@@ -92,7 +92,6 @@ class VisitItem:
 
 # Which state a household shows when its members differ: the most urgent one.
 STATE_ORDER = {"overdue": 0, "due": 1, "not_met": 2, "done": 3}
-RELATION_ORDER = {"head": 0, "spouse": 1, "parent": 2, "grandparent": 3, "child": 4, "grandchild": 5, "other": 6}
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from care import areas, audit, clock, enums, plans
+from care import audit, clock, enums, plans
 from care.errors import NotFound, StaleRecord, ValidationError
 from care.queries.scoping import visible_person
 from care.queries.service_list import service_list
 from care.scope import Scope
+from care.service_rules import provider_fits
 from care.services.common import Saved, require, versioned_update
 from care.services.needs import move_need
 from db.models import CarePlan, Enrollment, Need, Person, PlanService, Provider, ServiceOrder, Visit
@@ -83,13 +84,7 @@ def _provider(session: Session, provider_id: int | None, code: str, kinds: tuple
     if provider_id is None:
         return None
     provider = session.get(Provider, provider_id) if isinstance(provider_id, int) else None
-    if (
-        provider is None
-        or not provider.active
-        or code not in (provider.services or ())
-        or provider.kind not in kinds
-        or not areas.contains(provider.area_code, village)
-    ):
+    if provider is None or not provider_fits(provider, code, kinds, village):
         raise ValidationError("order.error.provider", field="provider_id")
     return provider.id
 

@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import areas, audit, clock, enums, plans
+from care import audit, clock, enums, plans
 from care.errors import NotFound, StaleRecord, ValidationError
 from care.queries.scoping import visible_person
 from care.queries.service_list import service_list
 from care.scope import Scope
+from care.service_rules import provider_fits
 from care.services.common import Saved, require, versioned_update
 from db.models import CarePlan, Enrollment, PlanService, Provider
 
@@ -116,13 +117,7 @@ def _check_items(
             raise ValidationError("plan.error.too_long", field="items", limit=plans.NOTE_MAX)
         if item.provider_id is not None:
             provider = session.get(Provider, item.provider_id) if isinstance(item.provider_id, int) else None
-            if (
-                provider is None
-                or not provider.active
-                or item.service_code not in (provider.services or ())
-                or provider.kind not in row.provider_kinds
-                or not areas.contains(provider.area_code, person_village)
-            ):
+            if provider is None or not provider_fits(provider, item.service_code, row.provider_kinds, person_village):
                 raise ValidationError("plan.error.provider", field="items", name=row.name)
         clean.append(
             {

@@ -162,3 +162,39 @@ def test_the_person_file_shows_the_timeline_with_visits_and_the_risk_it_started_
     (table,) = [d.value for d in at.dataframe if "事项" in d.value.columns]
     assert {"巡访", "风险等级"} <= set(table["事项"])
     assert list(table["日期"]) == sorted(table["日期"], reverse=True)
+
+
+def test_the_order_form_offers_only_providers_that_reach_the_persons_village(own_app_as, own_demo_db):
+    from care.services import service_list as svc
+    from db.models import Area, Person
+
+    person, _ = _child(own_demo_db)
+    engine = get_engine(str(own_demo_db["path"]))
+    with reading(engine) as session:
+        admin = scope_of(
+            session.scalar(select(User).where(User.username == own_demo_db["accounts"]["admin"]["username"]))
+        )
+        home = session.get(Person, person).village_code
+        # A village team of the same township, but of another village.
+        elsewhere = session.scalar(
+            select(Area.code)
+            .where(Area.level == "village", Area.code.startswith(home[:9]), Area.code != home)
+            .order_by(Area.code)
+        )
+    from db.session import transaction
+
+    with transaction(engine) as session:
+        far = svc.save_provider(
+            session,
+            admin,
+            values=svc.ProviderInput(
+                kind="volunteer", name="邻村志愿者队", area_code=elsewhere, services=("tutoring",)
+            ),
+        )
+    at = _file(own_app_as, own_demo_db, "coordinator", person)
+    key = f"order_new_{person}"
+    at.selectbox(key=f"{key}_service").set_value("tutoring").run()
+    offered = at.selectbox(key=f"{key}_provider").options
+    assert offered, "the form offers providers"
+    assert not [o for o in offered if "邻村志愿者队" in o], "another village's team is not offered"
+    assert far.id
