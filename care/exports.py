@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
-from care import audit, i18n, ids
+from care import audit, charts, i18n, ids
 from care.errors import ValidationError
 from care.reports import MonthReport, ServiceSheets, by_area_total, household_total
 from care.scope import Scope
@@ -65,6 +65,7 @@ HIDDEN_COLUMNS = {"area_code"}
 # Print setup: A4 (Excel's paper code 9), landscape beyond this many columns.
 PAPER_A4 = 9
 PORTRAIT_MAX_COLUMNS = 7
+CHART_ROW_PX = 20  # a default row's height in pixels (15 points)
 # Summary sheets of the workbook, in order, with the report attribute they show.
 SUMMARY_SHEETS = ("registers", "movement", "visit_rates", "needs_open", "needs_resolved", "quality")
 LIST_ORDER = (
@@ -306,6 +307,19 @@ class _Book:
         self.rows += len(frame)
         return top + 1 + len(frame)
 
+    def pictures(self, name: str, pictures: list[tuple[str, bytes]]) -> None:
+        """A sheet of chart pictures, each under its heading (the report page's own charts)."""
+        sheet = self.book.add_worksheet(_sheet_name(name))
+        self.print_setup(sheet, columns=1, title_rows=(0, 0), gridlines=False)
+        row = 0
+        for heading, png in pictures:
+            sheet.write_string(row, 0, heading, self.title)
+            sheet.insert_image(
+                row + 1, 0, heading + ".png", {"image_data": io.BytesIO(png), "x_scale": 0.5, "y_scale": 0.5}
+            )
+            height = int.from_bytes(png[20:24], "big") // 2  # the PNG header's height, at half scale
+            row += 2 + height // CHART_ROW_PX + 1
+
     def sheet(self, name: str, frame: pd.DataFrame, *, top: int = 0, gridlines: bool = False) -> Any:
         """A sheet for one table with its header row at ``top``: frozen, and printed on every page."""
         sheet = self.book.add_worksheet(_sheet_name(name))
@@ -387,6 +401,7 @@ def workbook_bytes(
         shown, codes = _coded_readable(frame, lang, meta.unmasked)
         book.table(book.sheet(i18n.t(f"rpt.sheet.{name}", lang), shown), 0, shown, codes)
         done += 1
+    book.pictures(i18n.t("rpt.sheet.charts", lang), charts.report_pictures(report.visit_rates, trends, lang))
     if households is not None:
         _households(book, households, meta, lang)
     if services is not None:

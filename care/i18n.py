@@ -1667,6 +1667,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "rpt.trends_help": ("县级数据量大时需要一些时间，结果会缓存。", "At county scale this takes a while; the result is cached."),
     "rpt.trends_rate": ("月探访率", "Monthly visit rate"),
     "rpt.trends_listed": ("在册数", "Listed"),
+    "rpt.trends_table": ("各月探访率（表）", "Monthly visit rate (table)"),
+    "rpt.sheet.charts": ("图表", "Charts"),
     "rpt.list_pick": ("查看名单", "Show the list behind a figure"),
     "rpt.list_rows": ("共 {n} 条。", "{n} rows."),
     "rpt.list_shown": ("共 {n} 条，页面显示前 {shown} 条；完整名单请下载。", "{n} rows; the first {shown} are shown, download for all."),

@@ -1,15 +1,18 @@
 """The printable month report: a PDF (fpdf2 + Debian's Noto CJK) and the same content as HTML.
 
-Only aggregates and area names go on paper: no person is named, so nothing needs masking. Charts
-and the small map are drawn with fpdf2's own lines and shapes (PDF) and inline SVG (HTML).
+Only aggregates and area names go on paper: no person is named, so nothing needs masking. The
+charts are the report page's own (care.charts, as pictures); the small map is drawn with fpdf2's
+own lines and shapes (PDF) and inline SVG (HTML).
 """
 
 from __future__ import annotations
 
+import base64
 import html
-import itertools
+import io
 import json
 import math
+import struct
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from typing import Any
 import pandas as pd
 from fpdf import FPDF, FontFace
 
-from care import enums, i18n
+from care import charts, i18n
 from care.errors import CareError
 from care.exports import KPI_ORDER, ExportMeta, Progress, household_basis, kpi_rows, title_lines
 from care.pdf import INK, print_table
@@ -27,7 +30,7 @@ FONT_DIR = Path("/usr/share/fonts/opentype/noto")
 FONT_REGULAR = FONT_DIR / "NotoSansCJK-Regular.ttc"
 FONT_BOLD = FONT_DIR / "NotoSansCJK-Bold.ttc"
 FONT_SC = 2  # the Simplified Chinese face inside the collection
-GROUP_COLOURS = {"child": (31, 119, 180), "elderly": (255, 127, 14), "disabled": (44, 160, 44), "all": (90, 90, 90)}
+CHART_MM = 150.0  # a chart's printed width
 PERCENT_KEYS = ("visit_rate", "on_time_rate", "rehab_coverage")
 AREA_TABLE_COUNTS = ("overdue_now", "high_risk_unvisited", "unassigned", "needs_open")
 # The map: outlines in thin grey (the report's own area a little darker), village labels on the
@@ -123,52 +126,15 @@ def _table(pdf: FPDF, rows: list[list[str]], widths: tuple[float, ...] | None = 
                 line.cell(value, style=style)
 
 
-def _bars(pdf: FPDF, report: MonthReport, lang: str) -> None:
-    x0, y0, width = pdf.l_margin + 30, pdf.get_y() + 2, 120
-    for i, row in enumerate(report.visit_rates.to_dict("records")):
-        y = y0 + i * 8
-        pdf.set_xy(pdf.l_margin, y)
-        pdf.cell(30, 6, i18n.t(f"rpt.group.{row['group']}", lang))
-        share = float(row["rate"] or 0)
-        pdf.set_fill_color(*GROUP_COLOURS[row["group"]])
-        pdf.rect(x0, y + 1, max(0.3, width * share), 4, style="F")
-        pdf.set_xy(x0 + width + 3, y)
-        pdf.cell(30, 6, _percent(row["rate"]))
-    pdf.set_y(y0 + len(report.visit_rates) * 8 + 2)
-
-
-def _trend_chart(pdf: FPDF, trends: pd.DataFrame, lang: str) -> None:
-    months = list(dict.fromkeys(trends["month"]))
-    x0, y0, w, h = pdf.l_margin + 10, pdf.get_y() + 4, 150, 50
-    pdf.set_draw_color(150, 150, 150)
-    pdf.rect(x0, y0, w, h)
-    pdf.set_font("noto", "", 7)
-    for pct in (0, 50, 100):
-        y = y0 + h - h * pct / 100
-        pdf.line(x0 - 1, y, x0, y)
-        pdf.set_xy(x0 - 10, y - 2)
-        pdf.cell(9, 4, f"{pct}%", align="R")
-    step = w / max(1, len(months) - 1)
-    for i, month in enumerate(months):
-        pdf.set_xy(x0 + i * step - 6, y0 + h + 1)
-        pdf.cell(12, 4, month[2:], align="C")
-    for group in (*enums.GROUPS, "all"):
-        part = trends[trends["group"] == group].set_index("month")["rate"]
-        points = [(x0 + i * step, y0 + h - h * float(part[m])) for i, m in enumerate(months) if pd.notna(part.get(m))]
-        pdf.set_draw_color(*GROUP_COLOURS[group])
-        pdf.set_line_width(0.5)
-        for a, b in itertools.pairwise(points):
-            pdf.line(a[0], a[1], b[0], b[1])
-    pdf.set_line_width(0.2)
-    pdf.set_y(y0 + h + 6)
-    for group in (*enums.GROUPS, "all"):
-        pdf.set_fill_color(*GROUP_COLOURS[group])
-        x = pdf.get_x()
-        pdf.rect(x, pdf.get_y() + 1.5, 4, 2, style="F")
-        pdf.set_x(x + 5)
-        pdf.cell(30, 5, i18n.t(f"rpt.group.{group}", lang))
-    pdf.ln(6)
-    pdf.set_font("noto", "", 9)
+def _picture(pdf: FPDF, png: bytes, width_mm: float = CHART_MM) -> None:
+    """A chart picture ``width_mm`` wide (never wider than the page), on a new page when it would not fit."""
+    pixels_w, pixels_h = struct.unpack(">II", png[16:24])  # the PNG header's IHDR
+    width = min(width_mm, pdf.epw)
+    height = width * pixels_h / pixels_w
+    if pdf.will_page_break(height + 2):
+        pdf.add_page()
+    pdf.image(io.BytesIO(png), x=pdf.l_margin, y=pdf.get_y(), w=width, h=height)
+    pdf.set_y(pdf.get_y() + height + 2)
 
 
 def _map(pdf: FPDF, points: pd.DataFrame, boundaries: pd.DataFrame, area_code: str, lang: str) -> None:
@@ -371,8 +337,9 @@ def report_pdf(
     rows = [[i18n.t("rpt.col.item", lang), i18n.t("rpt.col.value", lang)]]
     rows += [[label, _value(k, v)] for k, (label, v) in zip(KPI_ORDER, kpis.itertuples(index=False), strict=True)]
     _table(pdf, rows, (3, 1))
-    _heading(pdf, i18n.t("rpt.pdf_rates", lang))
-    _bars(pdf, report, lang)
+    pictures = charts.report_pictures(report.visit_rates, trends, lang)
+    _heading(pdf, pictures[0][0])
+    _picture(pdf, pictures[0][1], CHART_MM * 0.8)
     step(0.5, i18n.t("rpt.by_area_title", lang))
     _heading(pdf, i18n.t("rpt.by_area_title", lang))
     pdf.set_font("noto", "", 8)
@@ -385,10 +352,13 @@ def report_pdf(
         _table(pdf, household_rows(households, lang), (3, 2, 2, 2, 2, 2), total=not households.empty)
         pdf.set_font("noto", "", 9)
         pdf.multi_cell(0, 5, household_basis(meta, lang), align="L", new_x="LMARGIN", new_y="NEXT")
-    if trends is not None and not trends.empty:
+    if len(pictures) > 1:
         step(0.7, i18n.t("rpt.sheet.trends", lang))
-        _heading(pdf, i18n.t("rpt.sheet.trends", lang))
-        _trend_chart(pdf, trends, lang)
+        if pdf.will_page_break(80):
+            pdf.add_page()  # the heading with its chart
+        _heading(pdf, pictures[1][0])
+        for _, png in pictures[1:]:
+            _picture(pdf, png)
     step(0.85, i18n.t("rpt.pdf_map", lang))
     if not report.map_points.empty and pdf.will_page_break(PDF_MAP_MM[1] + 16):
         pdf.add_page()  # the map and its heading on one page
@@ -412,12 +382,13 @@ def report_html(
     esc = html.escape
     lines = title_lines(meta, lang)
     kpis = kpi_rows(report, lang)
+    pictures = charts.report_pictures(report.visit_rates, trends, lang)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{esc(lines[0])}</title>",
         "<style>body{font-family:'Noto Sans CJK SC',sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #999;padding:2px 8px}th{background:#ddebf7}"
-        "td.total{font-weight:bold;border-top:2px solid #333}"
+        "td.total{font-weight:bold;border-top:2px solid #333}img.chart{width:560px;max-width:100%}"
         "@media print{body{margin:0}}</style></head><body>",
         f"<h1>{esc(lines[0])}</h1>",
         *[f"<p>{esc(text)}</p>" for text in lines[1:]],
@@ -426,8 +397,8 @@ def report_html(
             [[i18n.t("rpt.col.item", lang), i18n.t("rpt.col.value", lang)]]
             + [[label, _value(k, v)] for k, (label, v) in zip(KPI_ORDER, kpis.itertuples(index=False), strict=True)]
         ),
-        f"<h2>{esc(i18n.t('rpt.pdf_rates', lang))}</h2>",
-        _svg_bars(report, lang),
+        f"<h2>{esc(pictures[0][0])}</h2>",
+        _html_picture(pictures[0][1], pictures[0][0]),
         f"<h2>{esc(i18n.t('rpt.by_area_title', lang))}</h2>",
         _html_table(area_rows(report, lang), total=not report.by_area.empty),
     ]
@@ -437,8 +408,8 @@ def report_html(
             _html_table(household_rows(households, lang), total=not households.empty),
             f"<p>{esc(household_basis(meta, lang))}</p>",
         ]
-    if trends is not None and not trends.empty:
-        parts += [f"<h2>{esc(i18n.t('rpt.sheet.trends', lang))}</h2>", _svg_trends(trends, lang)]
+    if len(pictures) > 1:
+        parts += [f"<h2>{esc(pictures[1][0])}</h2>", *[_html_picture(png, text) for text, png in pictures[1:]]]
     parts += [
         f"<h2>{esc(i18n.t('rpt.pdf_map', lang))}</h2>",
         _svg_map(report.map_points, report.map_boundaries, report.area_code),
@@ -464,44 +435,11 @@ def _rgb(colour: tuple[int, int, int]) -> str:
     return "rgb({},{},{})".format(*colour)
 
 
-def _svg_bars(report: MonthReport, lang: str) -> str:
-    bars = []
-    for i, row in enumerate(report.visit_rates.to_dict("records")):
-        share = float(row["rate"] or 0)
-        label = html.escape(i18n.t(f"rpt.group.{row['group']}", lang))
-        bars.append(
-            f"<text x='0' y='{i * 26 + 16}'>{label}</text>"
-            f"<rect x='90' y='{i * 26 + 4}' width='{share * 400:.1f}' height='16' "
-            f"fill='{_rgb(GROUP_COLOURS[row['group']])}'/>"
-            f"<text x='{share * 400 + 96:.1f}' y='{i * 26 + 16}'>{_percent(row['rate'])}</text>"
-        )
-    return f"<svg width='560' height='{len(bars) * 26 + 4}'>{''.join(bars)}</svg>"
-
-
-def _svg_trends(trends: pd.DataFrame, lang: str) -> str:
-    months = list(dict.fromkeys(trends["month"]))
-    w, h, left = 520, 160, 40
-    step = w / max(1, len(months) - 1)
-    lines = []
-    for group in (*enums.GROUPS, "all"):
-        part = trends[trends["group"] == group].set_index("month")["rate"]
-        points = " ".join(
-            f"{left + i * step:.1f},{h - h * float(part[m]):.1f}" for i, m in enumerate(months) if pd.notna(part.get(m))
-        )
-        lines.append(
-            f"<polyline fill='none' stroke-width='2' stroke='{_rgb(GROUP_COLOURS[group])}' points='{points}'/>"
-        )
-    labels = "".join(
-        f"<text x='{left + i * step - 14:.1f}' y='{h + 16}' font-size='10'>{html.escape(m[2:])}</text>"
-        for i, m in enumerate(months)
-    )
-    legend = "".join(
-        f"<text x='{left + k * 110}' y='{h + 36}' fill='{_rgb(GROUP_COLOURS[g])}'>"
-        f"{html.escape(i18n.t(f'rpt.group.{g}', lang))}</text>"
-        for k, g in enumerate((*enums.GROUPS, "all"))
-    )
-    axis = f"<rect x='{left}' y='0' width='{w}' height='{h}' fill='none' stroke='#999'/>"
-    return f"<svg width='{w + left + 20}' height='{h + 44}'>{axis}{''.join(lines)}{labels}{legend}</svg>"
+def _html_picture(png: bytes, text: str) -> str:
+    """A chart picture inline (a data: URL, so the page stays one file that opens offline)."""
+    data = base64.b64encode(png).decode("ascii")
+    alt = html.escape(text, quote=True)
+    return f"<p><img alt='{alt}' class='chart' src='data:image/png;base64,{data}'></p>"
 
 
 def _svg_width(text: str) -> float:

@@ -232,24 +232,28 @@ def visit_age_section(scope: Scope, area: str | None) -> None:
     st.caption(ui.t("rpt.visit_age_basis", day=ui.today().isoformat()))
 
 
+def group_labels() -> dict[str, str]:
+    """Each group's (and the total's) label in the user's language, as the charts show them."""
+    return {g: ui.t(f"rpt.group.{g}") for g in (*enums.GROUPS, "all")}
+
+
 def rate_chart(report: MonthReport) -> None:
-    """Monthly visit rate by group as a bar chart."""
-    rates = report.visit_rates
-    data = pd.DataFrame(
-        {ui.t("rpt.col.group"): [ui.t(f"rpt.group.{g}") for g in rates["group"]], ui.t("rpt.col.rate"): rates["rate"]}
-    )
-    st.bar_chart(data, x=ui.t("rpt.col.group"), y=ui.t("rpt.col.rate"), horizontal=True, height=220)
+    """Monthly visit rate by group as bars, the percentage beside each."""
+    chart = charts.rate_bars(report.visit_rates, labels=group_labels(), title=ui.t("rpt.trends_rate"))
+    st.altair_chart(chart, width="stretch")
 
 
 def trend_charts(frame: pd.DataFrame) -> None:
-    """Visit rate and listed counts per group over the months."""
-    labels = {g: ui.t(f"rpt.group.{g}") for g in (*enums.GROUPS, "all")}
+    """Visit rate and listed counts per group over the months, and the figures as a table."""
+    labels = group_labels()
+    st.altair_chart(charts.trend_lines(frame, labels=labels, title=ui.t("rpt.trends_rate")), width="stretch")
+    st.altair_chart(charts.listed_bars(frame, labels=labels, title=ui.t("rpt.trends_listed")), width="stretch")
     wide = frame.assign(group=frame["group"].map(labels)).pivot(index="month", columns="group", values="rate")
-    st.caption(ui.t("rpt.trends_rate"))
-    st.line_chart(wide, height=260)
-    listed = frame[frame["group"] != "all"].assign(group=lambda f: f["group"].map(labels))
-    st.caption(ui.t("rpt.trends_listed"))
-    st.bar_chart(listed.pivot(index="month", columns="group", values="listed"), height=220)
+    with st.expander(ui.t("rpt.trends_table")):
+        st.dataframe(
+            wide[[labels[g] for g in charts.TREND_GROUPS if labels[g] in wide.columns]],
+            column_config={labels[g]: st.column_config.NumberColumn(format="percent") for g in charts.TREND_GROUPS},
+        )
 
 
 def _export_meta(scope: Scope, report: MonthReport, *, unmasked: bool) -> ExportMeta:

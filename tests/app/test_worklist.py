@@ -138,3 +138,31 @@ def test_the_visits_tab_shows_days_since_the_last_visit_and_the_chart_adds_up_to
     by_bucket = drawn.groupby("bucket", sort=False)["enrollments"].sum()
     assert [int(by_bucket[b]) for b in table["距上次巡访"]] == table[["儿童", "老年人", "残疾人"]].sum(axis=1).tolist()
     assert list(table["距上次巡访"])[-1] == "从未巡访"
+
+
+def test_the_reports_trend_charts_draw_the_figures_of_the_trends_table(app_as, demo_db):
+    import json as _json
+
+    import pyarrow as pa
+
+    from care.queries.reports import trends
+
+    at = app_as("county")
+    at.run()
+    at.switch_page("pages/reports.py").run()
+    at.button(key="rpt_trends_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    month = at.selectbox(key="rpt_month").value
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        table = trends(session, _scope(demo_db, "county"), month=month, area_code=None, today=clock.today())
+    lines = [c for c in _vega_charts(at) if _json.loads(c.proto.spec).get("mark", {}).get("type") == "line"]
+    assert len(lines) == 1
+    frame = pa.ipc.open_stream(lines[0].proto.data.data).read_pandas()
+    drawn = {(r["month"], r["group"]): None if r["rate"] != r["rate"] else r["rate"] for r in frame.to_dict("records")}
+    labels = {"child": "儿童", "elderly": "老年人", "disabled": "残疾人", "all": "合计"}
+    expected = {
+        (r["month"], labels[r["group"]]): None if r["rate"] != r["rate"] else round(r["rate"] * 100, 1)
+        for r in table.to_dict("records")
+    }
+    assert drawn == expected and len({m for m, _ in drawn}) == 12
+    assert any(v for v in drawn.values())

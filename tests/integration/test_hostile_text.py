@@ -88,7 +88,7 @@ ROSTER_HEADERS = ["姓名", "公民身份号码", "村(社区)代码", "现住�
 ROSTER_HEADERS += ["关爱类别", "风险等级", "监护类型", "备注", "在册日期"]
 VISIT_HEADERS = ["公民身份号码", "关爱类别", "巡访日期", "巡访状态", "巡访方式", "巡访人", "情况记录", "需求"]
 REPORT_PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "table", "tr", "th", "td"}
-REPORT_PAGE_TAGS |= {"svg", "text", "rect", "polyline", "circle"}
+REPORT_PAGE_TAGS |= {"svg", "text", "rect", "polyline", "circle", "img"}
 SHEET_PAGE_TAGS = REPORT_PAGE_TAGS | {"section", "thead", "tbody"}
 
 

@@ -108,7 +108,8 @@ def test_the_workbook_has_an_overview_a_sheet_per_view_and_one_per_list():
     assert names[0] == "概览"
     views = ["在册构成", "新增与退出", "探访率", "未办结需求", "本月办结需求", "康复服务", "数据质量", "近12个月趋势"]
     assert names[1:9] == views
-    assert names[9:] == [t("rpt.sheet.list", name=t(f"rpt.list.{n}"))[:31] for n in WORKBOOK_LISTS]
+    assert names[9] == "图表"
+    assert names[10:] == [t("rpt.sheet.list", name=t(f"rpt.list.{n}"))[:31] for n in WORKBOOK_LISTS]
     assert "listed" not in WORKBOOK_LISTS and set(WORKBOOK_LISTS) < set(LIST_ORDER)
 
     overview = book["概览"]
