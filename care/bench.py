@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from care import clock
 from care.auth import scope_of
+from care.bench_home import bench_home
 from care.bench_households import bench_households
 from care.bench_map import bench_map
 from care.bench_plans import bench_plans
@@ -112,6 +113,7 @@ BENCHES["visits"] = bench_visits
 BENCHES["reports"] = bench_reports
 BENCHES["households"] = bench_households
 BENCHES["plans"] = bench_plans
+BENCHES["home"] = bench_home
 
 
 def _ensure_data(engine: Engine) -> int:

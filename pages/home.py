@@ -5,20 +5,26 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from care.queries.home import age_out_list, home_summary
-from care.queries.plans import service_alerts
-from care.queries.registers import WORKLISTS, worklist_counts
-from care.queries.visits import my_week
+from care.queries.home import home_page
+from care.queries.registers import WORKLISTS
+from ui.home_view import area_ranking
 
 scope = ui.require_page("home")
 st.title(ui.t("home.title"))
 
 with ui.read() as session:
-    summary = home_summary(session, scope, ui.today())
-    orders_overdue, plans_waiting = service_alerts(session, scope, ui.today())
-    worklist = worklist_counts(session, scope, ui.today()) if scope.role != "coordinator" else {}
-    week = my_week(session, scope, ui.today()) if scope.may_open("my_visits") else None
-    ageing_out = age_out_list(session, scope, ui.today()) if scope.can("enrollment.exit") else None
+    page = home_page(session, scope, ui.today())
+summary, week, ageing_out = page.summary, page.week, page.ageing_out
+orders_overdue, plans_waiting = page.orders_overdue, page.plans_waiting
+worklist = summary.worklist if scope.role != "coordinator" else {}
+
+if summary.persons == 0:
+    # Nothing on the registers in the user's area yet: say how it gets there.
+    st.info(ui.t("home.empty_import" if scope.may_open("imports") else "home.empty"), icon=":material/person_add:")
+    if scope.may_open("imports"):
+        st.page_link("pages/imports.py", label=ui.t("home.go_imports"), icon=":material/upload_file:")
+    if scope.may_open("person_new"):
+        st.page_link("pages/person_new.py", label=ui.t("home.go_person_new"), icon=":material/person_add:")
 
 cols = st.columns(6)
 figures = [
@@ -88,6 +94,9 @@ if worklist:
             disabled=not worklist[name],
         )
         right.markdown(f"**{worklist[name]:,}**")
+
+if summary.areas and scope.role in ("township", "admin", "county"):
+    area_ranking(scope, summary.areas)
 
 st.subheader(ui.t("home.by_group"))
 table = summary.by_group.assign(group=summary.by_group["group"].map(lambda g: ui.label("group", g)))

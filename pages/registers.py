@@ -24,6 +24,17 @@ if worklist is not None:
 
 with ui.read() as session:
     areas = area_options(session, scope)
+# An area opened from the home page's ranking (?area=…): chosen once in the pickers when it is one
+# of the user's areas; anything else is ignored.
+wanted = st.query_params.get("area")
+if wanted is not None:
+    del st.query_params["area"]
+    known = areas.set_index("code")
+    if wanted in known.index and known.at[wanted, "level"] in ("township", "village"):
+        village = known.at[wanted, "level"] == "village"
+        st.session_state["reg_township"] = known.at[wanted, "parent_code"] if village else wanted
+        st.session_state["reg_village"] = wanted if village else None
+        st.session_state["reg_page"] = 1
 
 
 def _reset_page() -> None:
@@ -88,7 +99,8 @@ st.caption(
     )
 )
 if result.rows.empty:
-    st.info(ui.t("reg.empty"))
+    filtered = any((flt.area_code, group, risk, status, overdue, worklist, text.strip(), deleted))
+    st.info(ui.t("reg.empty_filtered" if filtered else "reg.empty"))
     st.stop()
 
 

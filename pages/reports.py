@@ -20,7 +20,10 @@ report = view.load(scope, month, area)
 if report is None:
     st.stop()
 if report.kpis["enrollments_listed"] == 0:
-    st.info(ui.t("rpt.no_data"))
+    st.info(ui.t("rpt.no_data"), icon=":material/info:")
+elif not report.kpis["visit_rate"]:
+    # Persons listed and not one visit counted: say who records them rather than show zeros.
+    st.info(ui.t("rpt.no_visits", month=report.month.label), icon=":material/directions_walk:")
 view.headline(report)
 st.caption(ui.t("rpt.masked_note"))
 

@@ -3,22 +3,64 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from care import enums, ids, policy, rules
-from care.queries.scoping import person_conditions
+from care.queries.plans import service_alerts
+from care.queries.registers import WORKLISTS, worklist_conditions
+from care.queries.scoping import in_area, person_conditions
+from care.queries.visits import MyWeek, my_week
 from care.scope import Scope
 from care.services.age_limits import child_age_limits
-from db.models import Area, Assignment, Enrollment, Person
+from db.models import Area, Enrollment, Person
+
+# The figures of one pass over the active enrollments, in their order: per group the enrollments,
+# those of high risk and those overdue; then enrollments due soon, unassigned, never visited,
+# visited this month, of high risk not visited this month; then persons, and persons on each worklist.
+PASS = (
+    *[f"{g}.{f}" for g in enums.GROUPS for f in ("enrolled", "high_risk", "overdue")],
+    "due_soon",
+    "unassigned",
+    "never_visited",
+    "visited_this_month",
+    "high_risk_unvisited",
+    "persons",
+    *[f"list.{name}" for name in WORKLISTS],
+)
+# What the areas below the user's are ranked by, worst first: overdue now, then high risk not visited.
+SHORTFALLS = ("overdue", "high_risk_unvisited", "unassigned", "not_visited_this_month")
+# How long a code's prefix is one level down: province → city → county → township → village.
+NEXT_PREFIX = {2: 4, 4: 6, 6: 9, 9: 12}
+
+
+@dataclass(frozen=True)
+class AreaFigures:
+    """One area's figures as the home page ranks them (enrollments, except ``persons``)."""
+
+    code: str
+    name: str
+    persons: int
+    enrolled: int
+    visited_this_month: int
+    overdue: int
+    high_risk_unvisited: int
+    unassigned: int
+
+    @property
+    def not_visited_this_month(self) -> int:
+        return self.enrolled - self.visited_this_month
 
 
 @dataclass(frozen=True)
 class HomeSummary:
-    """Counts for the user's scope; ``by_group`` rows are group, enrolled, high risk, overdue."""
+    """Counts for the user's scope; ``by_group`` rows are group, enrolled, high risk, overdue;
+    ``worklist`` the persons on each register worklist; ``areas`` the areas one level below the
+    user's (townships of a county, villages of a township), worst first (empty for a coordinator)."""
 
     persons: int  # with at least one active enrollment, each once
     by_group: pd.DataFrame
@@ -28,51 +70,93 @@ class HomeSummary:
     unassigned: int
     never_visited: int
     overdue_persons: int = 0
+    worklist: dict[str, int] = field(default_factory=dict)
+    areas: list[AreaFigures] = field(default_factory=list)
 
 
-def _current_assignment() -> object:
-    return exists(select(Assignment.id).where(Assignment.enrollment_id == Enrollment.id, Assignment.end_date.is_(None)))
+def _one_pass(session: Session, scope: Scope, today: dt.date, prefix: str | None) -> list[int]:
+    """One pass over the active enrollments of the persons in scope (and inside ``prefix``): PASS
+    in order. The worklists are counted by their own conditions, so the counts are the register's.
+    The persons are picked first, by the index on their village, and their enrollments then by
+    theirs: joining the persons to every active enrollment costs twice as much."""
+    where = person_conditions(scope)
+    if prefix is not None:
+        where.append(in_area(Person.village_code, prefix))
+    soon = today + dt.timedelta(days=policy.DUE_SOON_DAYS)
+    lists = {name: and_(*worklist_conditions(name, today)) for name in WORKLISTS}
+    figures = {
+        "due_soon": and_(Enrollment.next_due_on >= today, Enrollment.next_due_on <= soon),
+        "unassigned": lists["unassigned"],
+        "never_visited": lists["never_visited"],
+        "visited_this_month": Enrollment.last_visit_on >= today.replace(day=1),
+        "high_risk_unvisited": lists["high_risk_unvisited"],
+    }
+    columns: list[Any] = []
+    for group in enums.GROUPS:
+        mine = Enrollment.group == group
+        columns.append(func.sum(case((mine, 1), else_=0)))
+        columns.append(func.sum(case((and_(mine, Enrollment.risk == "high"), 1), else_=0)))
+        columns.append(func.sum(case((and_(mine, lists["overdue"]), 1), else_=0)))
+    columns += [func.sum(case((flag, 1), else_=0)) for flag in figures.values()]
+    columns.append(func.count(distinct(Enrollment.person_id)))
+    columns += [func.count(distinct(case((flag, Enrollment.person_id)))) for flag in lists.values()]
+    stmt = select(*columns).where(
+        Enrollment.end_date.is_(None), Enrollment.person_id.in_(select(Person.id).where(*where))
+    )
+    return [int(v or 0) for v in session.execute(stmt).one()]
+
+
+def _below(session: Session, scope: Scope) -> list[tuple[str, str]]:
+    """The areas one level below the user's that hold persons in scope: (prefix, name)."""
+    if scope.assigned_only or scope.prefix is None or len(scope.prefix) not in NEXT_PREFIX:
+        return []
+    size = NEXT_PREFIX[len(scope.prefix)]
+    part = func.substr(Person.village_code, 1, size)
+    prefixes = list(session.scalars(select(part).where(*person_conditions(scope)).distinct().order_by(part)))
+    codes = [(p + "0" * 12)[:12] for p in prefixes]
+    names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
+    return [(p, names.get(c, c)) for p, c in zip(prefixes, codes, strict=True)]
 
 
 def home_summary(session: Session, scope: Scope, today: dt.date) -> HomeSummary:
-    """Register counts and alerts over the active enrollments the user may see."""
-    where = person_conditions(scope)
-    active = (
-        select(func.count(distinct(Person.id)))
-        .join(Enrollment, Enrollment.person_id == Person.id)
-        .where(*where, Enrollment.end_date.is_(None))
-    )
-    persons = session.scalar(active) or 0
-    overdue_persons = session.scalar(active.where(Enrollment.next_due_on < today)) or 0
-    soon = today + dt.timedelta(days=policy.DUE_SOON_DAYS)
-    stmt = (
-        select(
-            Enrollment.group,
-            func.count(),
-            func.sum(case((Enrollment.risk == "high", 1), else_=0)),
-            func.sum(case((Enrollment.next_due_on < today, 1), else_=0)),
-            func.sum(case(((Enrollment.next_due_on >= today) & (Enrollment.next_due_on <= soon), 1), else_=0)),
-            func.sum(case((_current_assignment(), 0), else_=1)),  # type: ignore[arg-type]
-            func.sum(case((Enrollment.last_visit_on.is_(None), 1), else_=0)),
-        )
-        .join(Person, Person.id == Enrollment.person_id)
-        .where(*where, Enrollment.end_date.is_(None))
-        .group_by(Enrollment.group)
-    )
-    rows = {group: [int(v or 0) for v in values] for group, *values in session.execute(stmt)}
+    """Register counts, alerts and the worklist over the active enrollments the user may see, with
+    the same figures for each area below the user's. The areas do not overlap (a person lives in
+    one village), so the user's figures are their sums, persons included."""
+    below = _below(session, scope)
+    passes = [_one_pass(session, scope, today, prefix) for prefix, _ in below]
+    totals = [sum(column) for column in zip(*passes, strict=True)] if below else _one_pass(session, scope, today, None)
+    figures = dict(zip(PASS, totals, strict=True))
     table = pd.DataFrame(
-        [[g, *rows.get(g, [0] * 6)[:3]] for g in enums.GROUPS], columns=["group", "enrolled", "high_risk", "overdue"]
+        [[g, figures[f"{g}.enrolled"], figures[f"{g}.high_risk"], figures[f"{g}.overdue"]] for g in enums.GROUPS],
+        columns=["group", "enrolled", "high_risk", "overdue"],
     )
-    totals = [sum(r[i] for r in rows.values()) for i in range(6)]
+    ranked = []
+    for (prefix, name), values in zip(below, passes, strict=True):
+        area = dict(zip(PASS, values, strict=True))
+        ranked.append(
+            AreaFigures(
+                code=(prefix + "0" * 12)[:12],
+                name=name,
+                persons=area["persons"],
+                enrolled=sum(area[f"{g}.enrolled"] for g in enums.GROUPS),
+                visited_this_month=area["visited_this_month"],
+                overdue=sum(area[f"{g}.overdue"] for g in enums.GROUPS),
+                high_risk_unvisited=area["high_risk_unvisited"],
+                unassigned=area["unassigned"],
+            )
+        )
+    ranked.sort(key=lambda a: (*(-getattr(a, f) for f in SHORTFALLS), a.code))
     return HomeSummary(
-        persons=int(persons),
+        persons=figures["persons"],
         by_group=table,
-        overdue=totals[2],
-        due_soon=totals[3],
-        high_risk=totals[1],
-        unassigned=totals[4],
-        never_visited=totals[5],
-        overdue_persons=int(overdue_persons),
+        overdue=int(table["overdue"].sum()),
+        due_soon=figures["due_soon"],
+        high_risk=int(table["high_risk"].sum()),
+        unassigned=figures["unassigned"],
+        never_visited=figures["never_visited"],
+        overdue_persons=figures["list.overdue"],
+        worklist={name: figures[f"list.{name}"] for name in WORKLISTS},
+        areas=ranked,
     )
 
 
@@ -117,3 +201,28 @@ def age_out_list(session: Session, scope: Scope, today: dt.date, within_days: in
         )
     frame = pd.DataFrame(records, columns=AGE_OUT_COLUMNS)
     return frame.sort_values(["ages_out_on", "person_id"], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """Everything the home page shows for one user: the summary, the service alerts (orders past
+    due, plans waiting), the coordinator's week and the children reaching their age limit (each
+    None when the role does not see it)."""
+
+    summary: HomeSummary
+    orders_overdue: int
+    plans_waiting: int
+    week: MyWeek | None
+    ageing_out: pd.DataFrame | None
+
+
+def home_page(session: Session, scope: Scope, today: dt.date) -> HomePage:
+    """The home page's reads, in one place (the page draws them; the benchmark times them)."""
+    orders_overdue, plans_waiting = service_alerts(session, scope, today)
+    return HomePage(
+        summary=home_summary(session, scope, today),
+        orders_overdue=orders_overdue,
+        plans_waiting=plans_waiting,
+        week=my_week(session, scope, today) if scope.may_open("my_visits") else None,
+        ageing_out=age_out_list(session, scope, today) if scope.can("enrollment.exit") else None,
+    )

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from care import clock, enums, plans
-from care.queries.scoping import in_area, person_conditions
+from care.queries.scoping import in_area, in_scope, person_conditions
 from care.queries.service_list import service_list
 from care.reports import Month, ServiceSheets
 from care.scope import Scope
@@ -615,18 +615,24 @@ def service_sheets(found: ServiceReport) -> ServiceSheets:
 
 
 def service_alerts(session: Session, scope: Scope, today: dt.date) -> tuple[int, int]:
-    """Orders past their due date and plans waiting for a decision, of persons the user may see."""
+    """Orders past their due date and plans waiting for a decision, of persons the user may see.
+
+    Both read the few open orders (submitted plans) first and keep those of persons in scope:
+    ``person_id + 0`` keeps the database from looking up every person's orders by its index
+    instead (three times slower for a county, and no faster for a township)."""
     overdue = session.scalar(
         select(func.count())
         .select_from(ServiceOrder)
-        .join(Person, Person.id == ServiceOrder.person_id)
-        .where(ServiceOrder.status.in_(enums.ORDER_OPEN), ServiceOrder.due_on < today, *person_conditions(scope))
+        .where(
+            ServiceOrder.status.in_(enums.ORDER_OPEN),
+            ServiceOrder.due_on < today,
+            in_scope(ServiceOrder.person_id + 0, scope),
+        )
     )
     waiting = session.scalar(
         select(func.count())
         .select_from(CarePlan)
-        .join(Person, Person.id == CarePlan.person_id)
-        .where(CarePlan.status == "submitted", *person_conditions(scope))
+        .where(CarePlan.status == "submitted", in_scope(CarePlan.person_id + 0, scope))
     )
     return int(overdue or 0), int(waiting or 0)
 

@@ -77,7 +77,7 @@ def _active_enrollment(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
 WORKLISTS = ("overdue", "unassigned", "never_visited", "high_risk_unvisited", "high_risk_no_plan")
 
 
-def _worklist(name: str, today: dt.date) -> list[ColumnElement[bool]]:
+def worklist_conditions(name: str, today: dt.date) -> list[ColumnElement[bool]]:
     """The enrollment conditions of one worklist."""
     if name == "overdue":
         return [Enrollment.next_due_on < today]
@@ -100,13 +100,15 @@ def worklist_counts(session: Session, scope: Scope, today: dt.date) -> dict[str,
     """How many persons each worklist holds: the register's count of that list, for every list in
     one pass over the active enrollments in scope."""
     counts = [
-        func.count(func.distinct(case((and_(*_worklist(name, today)), Enrollment.person_id)))) for name in WORKLISTS
+        func.count(func.distinct(case((and_(*worklist_conditions(name, today)), Enrollment.person_id))))
+        for name in WORKLISTS
     ]
     stmt = (
         select(*counts)
         .select_from(Enrollment)
-        .join(Person, Person.id == Enrollment.person_id)
-        .where(Enrollment.end_date.is_(None), *person_conditions(scope))
+        .where(
+            Enrollment.end_date.is_(None), Enrollment.person_id.in_(select(Person.id).where(*person_conditions(scope)))
+        )
     )
     return {name: int(n or 0) for name, n in zip(WORKLISTS, session.execute(stmt).one(), strict=True)}
 
@@ -139,7 +141,7 @@ def _conditions(scope: Scope, flt: RegisterFilter, today: dt.date) -> list[Colum
     if flt.overdue:
         enrollment_conditions.append(Enrollment.next_due_on < today)
     if flt.worklist in WORKLISTS:
-        enrollment_conditions.extend(_worklist(flt.worklist, today))
+        enrollment_conditions.extend(worklist_conditions(flt.worklist, today))
     if enrollment_conditions:
         conditions.append(_active_enrollment(*enrollment_conditions))
     text = _text_condition(flt.text)

@@ -166,3 +166,65 @@ def test_the_reports_trend_charts_draw_the_figures_of_the_trends_table(app_as, d
     }
     assert drawn == expected and len({m for m, _ in drawn}) == 12
     assert any(v for v in drawn.values())
+
+
+def test_the_county_home_ranks_its_townships_and_their_figures_add_up_to_the_county(app_as, demo_db):
+    from care.queries.home import SHORTFALLS, home_summary
+    from care.queries.registers import area_options
+
+    at = app_as("county")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "各乡镇本月缺口" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "乡镇" in d.value.columns)
+    scope = _scope(demo_db, "county")
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        summary = home_summary(session, scope, clock.today())
+        townships = area_options(session, scope).query("level == 'township'")
+    # Every township that holds persons is there once, worst first.
+    assert sorted(table["乡镇"]) == sorted(townships["name"])
+    ranks = [tuple(getattr(a, f) for f in SHORTFALLS) for a in summary.areas]
+    assert ranks == sorted(ranks, reverse=True) and len(set(ranks)) > 1
+    assert table["乡镇"].tolist() == [a.name for a in summary.areas]
+    # The county's own figures are the townships' sums.
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["逾期未巡访（条）"] == f"{int(table['当前逾期'].sum()):,}" == f"{summary.overdue:,}"
+    assert metrics["未分配责任人（条）"] == f"{int(table['无人负责'].sum()):,}"
+    assert metrics["在册对象（人）"] == f"{int(table['在册人数'].sum()):,}"
+    assert summary.overdue > 0
+
+
+def test_a_township_supervisors_home_ranks_the_villages_and_a_coordinators_has_no_ranking(app_as, demo_db):
+    at = app_as("township")
+    at.run()
+    assert "各村本月缺口" in [s.value for s in at.subheader]
+    coordinator = app_as("coordinator")
+    coordinator.run()
+    coordinator.switch_page("pages/home.py").run()
+    assert not coordinator.exception
+    assert not any("本月缺口" in s.value for s in coordinator.subheader)
+
+
+def test_an_area_in_the_address_opens_the_register_there_and_only_the_users_own(app_as, demo_db):
+    from care.queries.registers import area_options
+
+    county, township = _scope(demo_db, "county"), _scope(demo_db, "township")
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        mine = area_options(session, township).query("level == 'township'")["code"].item()
+        other = area_options(session, county).query("level == 'township' and code != @mine")["code"].iloc[0]
+        expected = register_count(session, county, RegisterFilter(worklist="overdue", area_code=mine), clock.today())
+    at = app_as("county")
+    at.query_params["list"] = "overdue"
+    at.query_params["area"] = mine
+    at.run()
+    at.switch_page("pages/registers.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="reg_township").value == mine
+    assert next(c.value for c in at.caption if c.value.startswith("共 ")).startswith(f"共 {expected:,} 人")
+    # A township supervisor handed another township's code sees their own register, unfiltered by it.
+    at = app_as("township")
+    at.query_params["area"] = other
+    at.run()
+    at.switch_page("pages/registers.py").run()
+    assert not at.exception
+    assert at.selectbox(key="reg_township").value is None

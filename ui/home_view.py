@@ -1,0 +1,57 @@
+"""Parts of the home page: the areas below the user's, ranked by what they are short of this month."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from care import areas as area_codes
+from care.queries.home import AreaFigures
+from care.scope import Scope
+
+COUNT = st.column_config.NumberColumn(format="localized")
+SHARE = st.column_config.NumberColumn(format="percent")
+
+
+def ranking_frame(ranked: Sequence[AreaFigures]) -> pd.DataFrame:
+    """The ranking as the page's table: one row per area, worst first, the month's share visited."""
+    return pd.DataFrame(
+        {
+            "name": [a.name for a in ranked],
+            "overdue": [a.overdue for a in ranked],
+            "high_risk_unvisited": [a.high_risk_unvisited for a in ranked],
+            "unassigned": [a.unassigned for a in ranked],
+            "not_visited": [a.not_visited_this_month for a in ranked],
+            "visited_share": [a.visited_this_month / a.enrolled if a.enrolled else None for a in ranked],
+            "enrolled": [a.enrolled for a in ranked],
+            "persons": [a.persons for a in ranked],
+        }
+    )
+
+
+def area_ranking(scope: Scope, ranked: Sequence[AreaFigures]) -> None:
+    """Townships of a county (villages of a township) ranked by overdue visits, then high risk not
+    visited this month, then unassigned; a row picked opens the register at that area's overdue list."""
+    level = area_codes.level_of(ranked[0].code)
+    st.subheader(ui.t(f"home.ranking.{level}"))
+    st.caption(ui.t("home.ranking_help"))
+    frame = ranking_frame(ranked)
+    labels = {c: ui.t(f"home.ranking.col.{c}") for c in frame.columns}
+    labels["name"] = ui.t(f"home.ranking.col.{level}")
+    config = {labels[c]: (SHARE if c == "visited_share" else COUNT) for c in frame.columns if c != "name"}
+    picked = st.dataframe(
+        frame.rename(columns=labels),
+        hide_index=True,
+        column_config=config,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="home_ranking",
+    )
+    rows = picked.selection.rows if picked else []
+    if rows and scope.may_open("registers"):
+        area = ranked[rows[0]]
+        if st.button(ui.t("home.ranking_open", area=area.name), key="home_ranking_open", icon=":material/checklist:"):
+            st.switch_page("pages/registers.py", query_params={"list": "overdue", "area": area.code})
