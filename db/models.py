@@ -223,6 +223,8 @@ class Enrollment(Base):
         # Two equality terms, so correlated "this person's active enrollments" lookups use it.
         Index("ix_enrollments_person_end", "person_id", "end_date"),
         Index("ix_enrollments_active_due", "end_date", "next_due_on"),
+        # The active enrollments of one group (the children reaching their age limit).
+        Index("ix_enrollments_group_end", "group", "end_date"),
         CheckConstraint("\"group\" IN ('child', 'elderly', 'disabled')", name="group"),
         CheckConstraint("risk IN ('high', 'medium', 'low')", name="risk"),
     )

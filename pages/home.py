@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from care.queries.home import home_page
 from care.queries.registers import WORKLISTS
-from ui.home_view import area_ranking
+from ui.home_view import area_ranking, needs_waiting
 
 scope = ui.require_page("home")
 st.title(ui.t("home.title"))
@@ -97,6 +97,9 @@ if worklist:
 
 if summary.areas and scope.role in ("township", "admin", "county"):
     area_ranking(scope, summary.areas)
+
+if page.needs_waiting is not None:
+    needs_waiting(page.needs_waiting, page.needs_open)
 
 st.subheader(ui.t("home.by_group"))
 table = summary.by_group.assign(group=summary.by_group["group"].map(lambda g: ui.label("group", g)))

@@ -55,3 +55,23 @@ def area_ranking(scope: Scope, ranked: Sequence[AreaFigures]) -> None:
         area = ranked[rows[0]]
         if st.button(ui.t("home.ranking_open", area=area.name), key="home_ranking_open", icon=":material/checklist:"):
             st.switch_page("pages/registers.py", query_params={"list": "overdue", "area": area.code})
+
+
+def needs_waiting(rows: pd.DataFrame, open_count: int) -> None:
+    """The open needs that have waited longest (oldest first), with a link to all of them."""
+    st.subheader(ui.t("home.needs_title"))
+    if rows.empty:
+        st.success(ui.t("home.needs_none"), icon=":material/check_circle:")
+        return
+    st.caption(ui.t("home.needs_help", n=f"{open_count:,}"))
+    view = pd.DataFrame(
+        {
+            ui.t("col.name"): rows["name"],
+            ui.t("col.village"): rows["village"],
+            ui.t("form.kind"): rows["kind"].map(lambda k: ui.label("need_kind", k)),
+            ui.t("home.needs_col.status"): rows["status"].map(lambda s: ui.label("need_status", s)),
+            ui.t("home.needs_col.days"): rows["days_open"],
+        }
+    )
+    st.dataframe(view, hide_index=True, column_config={ui.t("home.needs_col.days"): COUNT})
+    st.page_link("pages/needs.py", label=ui.t("home.go_needs"), icon=":material/support:")

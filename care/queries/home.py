@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from care import enums, ids, policy, rules
+from care.queries.needs import needs_list, open_needs
 from care.queries.plans import service_alerts
 from care.queries.registers import WORKLISTS, worklist_conditions
 from care.queries.scoping import in_area, person_conditions
@@ -34,6 +35,8 @@ PASS = (
 )
 # What the areas below the user's are ranked by, worst first: overdue now, then high risk not visited.
 SHORTFALLS = ("overdue", "high_risk_unvisited", "unassigned", "not_visited_this_month")
+# The open needs the home page lists, longest waiting first.
+NEEDS_SHOWN = 5
 # How long a code's prefix is one level down: province → city → county → township → village.
 NEXT_PREFIX = {2: 4, 4: 6, 6: 9, 9: 12}
 
@@ -206,23 +209,28 @@ def age_out_list(session: Session, scope: Scope, today: dt.date, within_days: in
 @dataclass(frozen=True)
 class HomePage:
     """Everything the home page shows for one user: the summary, the service alerts (orders past
-    due, plans waiting), the coordinator's week and the children reaching their age limit (each
-    None when the role does not see it)."""
+    due, plans waiting), the coordinator's week, the children reaching their age limit and the
+    open needs waiting longest with how many are open (each None when the role does not see it)."""
 
     summary: HomeSummary
     orders_overdue: int
     plans_waiting: int
     week: MyWeek | None
     ageing_out: pd.DataFrame | None
+    needs_waiting: pd.DataFrame | None = None
+    needs_open: int = 0
 
 
 def home_page(session: Session, scope: Scope, today: dt.date) -> HomePage:
     """The home page's reads, in one place (the page draws them; the benchmark times them)."""
     orders_overdue, plans_waiting = service_alerts(session, scope, today)
+    supervises = scope.may_open("needs") and not scope.assigned_only
     return HomePage(
         summary=home_summary(session, scope, today),
         orders_overdue=orders_overdue,
         plans_waiting=plans_waiting,
         week=my_week(session, scope, today) if scope.may_open("my_visits") else None,
         ageing_out=age_out_list(session, scope, today) if scope.can("enrollment.exit") else None,
+        needs_waiting=needs_list(session, scope, today, limit=NEEDS_SHOWN) if supervises else None,
+        needs_open=open_needs(session, scope) if supervises else 0,
     )

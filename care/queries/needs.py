@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from care.queries.scoping import person_conditions, visible_person
+from care.queries.scoping import in_scope, person_conditions, visible_person
 from care.scope import Scope
 from db.models import Area, Need, Person
 
@@ -90,6 +90,12 @@ def needs_list(
         stmt = stmt.where(Need.kind == kind)
     rows = session.execute(stmt.order_by(Need.opened_on, Need.id).limit(limit)).all()
     return _frame([tuple(r) for r in rows], today)
+
+
+def open_needs(session: Session, scope: Scope) -> int:
+    """How many needs of the persons the user may see are open or in progress."""
+    stmt = select(func.count()).select_from(Need).where(Need.status.in_(OPEN_STATUSES), in_scope(Need.person_id, scope))
+    return int(session.scalar(stmt) or 0)
 
 
 def person_needs(session: Session, scope: Scope, person_id: int, today: dt.date) -> pd.DataFrame:

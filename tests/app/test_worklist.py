@@ -228,3 +228,23 @@ def test_an_area_in_the_address_opens_the_register_there_and_only_the_users_own(
     at.switch_page("pages/registers.py").run()
     assert not at.exception
     assert at.selectbox(key="reg_township").value is None
+
+
+def test_the_county_home_lists_the_needs_waiting_longest_and_links_to_all(app_as, demo_db):
+    from care.queries.needs import needs_list
+
+    at = app_as("county")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    with reading(get_engine(str(demo_db["path"]))) as session:
+        everything = needs_list(session, _scope(demo_db, "county"), clock.today())
+    assert len(everything) > 5, "the demo county has open needs"
+    table = next(d.value for d in at.dataframe if "已等待（天）" in d.value.columns)
+    assert table["姓名"].tolist() == everything["name"].head(5).tolist()
+    assert table["已等待（天）"].tolist() == everything["days_open"].head(5).tolist()
+    assert table["已等待（天）"].is_monotonic_decreasing
+    assert any(c.value.startswith(f"共 {len(everything):,} 条未办结") for c in at.caption)
+    assert "查看全部需求" in [link.label for link in at.get("page_link")]
+    township = app_as("township")  # the demo township has none open
+    township.run()
+    assert "辖区内没有未办结的需求。" in [s.value for s in township.success]
