@@ -96,20 +96,23 @@ def chart_values(chart: alt.Chart) -> dict[str, float | None]:
     return {f["properties"]["code"]: f["properties"]["value"] for f in values}
 
 
-def visit_age_bars(frame: Any, *, labels: Mapping[str, str], groups: Mapping[str, str], title: str) -> alt.Chart:
+def visit_age_bars(
+    frame: Any, *, labels: Mapping[str, str], groups: Mapping[str, str], title: str, width: int = 560
+) -> alt.Chart:
     """Enrollments by days since their last visit, stacked by group (``frame``: bucket, group, enrollments)."""
     rows = [
         {"bucket": labels[r["bucket"]], "group": groups[r["group"]], "enrollments": int(r["enrollments"])}
         for r in frame.to_dict("records")
     ]
     order = list(dict.fromkeys(labels[r] for r in frame["bucket"]))
+    present = [g for g in enums.GROUPS if g in set(frame["group"])]
     return (
-        alt.Chart(alt.Data(values=rows), title=title, height=240)
+        alt.Chart(alt.Data(values=rows), title=title, width=width, height=240)
         .mark_bar()
         .encode(
             x=alt.X("bucket:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("sum(enrollments):Q", title=None, axis=alt.Axis(format=",d")),
-            color=alt.Color("group:N", title=None),
+            color=_group_colour(groups, present),
             tooltip=[alt.Tooltip("group:N"), alt.Tooltip("bucket:N"), alt.Tooltip("enrollments:Q", format=",d")],
         )
     )
@@ -228,16 +231,33 @@ def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     return bytes(vl_convert.vegalite_to_png(_printable(chart), scale=scale))
 
 
-def report_pictures(visit_rates: Any, trends: Any | None, lang: str) -> list[tuple[str, bytes]]:
+def report_pictures(
+    visit_rates: Any,
+    trends: Any | None,
+    lang: str,
+    *,
+    areas: Sequence[MapArea] = (),
+    visit_ages: Any | None = None,
+) -> list[tuple[str, bytes]]:
     """The month report's charts as pictures with their headings, as the report page draws them:
-    the month's rate by group, then, with ``trends``, the 12 months' rates and listed counts."""
+    the month's rate by group; with ``trends`` the 12 months' rates and listed counts; with
+    ``areas`` that have outlines, the areas coloured by the month's visit rate; with
+    ``visit_ages`` (bucket, group, enrollments) the days since the last visit."""
     labels = {g: i18n.t(f"rpt.group.{g}", lang) for g in TREND_GROUPS}
     rate_title = i18n.t("rpt.trends_rate", lang)
     pictures = [(i18n.t("rpt.pdf_rates", lang), chart_png(rate_bars(visit_rates, labels=labels, title=rate_title)))]
+    if any(a.outline for a in areas):
+        title = i18n.t("rpt.col.visit_rate", lang)
+        shape = choropleth(areas, figure="visit_rate", title=title, no_data=i18n.t("rpt.map_no_data", lang))
+        pictures.append((i18n.t("rpt.map_title", lang), chart_png(shape)))
     if trends is not None and not trends.empty:
         listed_title = i18n.t("rpt.trends_listed", lang)
-        pictures.append(
-            (i18n.t("rpt.sheet.trends", lang), chart_png(trend_lines(trends, labels=labels, title=rate_title)))
-        )
+        lines = trend_lines(trends, labels=labels, title=rate_title)
+        pictures.append((i18n.t("rpt.sheet.trends", lang), chart_png(lines)))
         pictures.append((listed_title, chart_png(listed_bars(trends, labels=labels, title=listed_title))))
+    if visit_ages is not None and not visit_ages.empty:
+        title = i18n.t("rpt.visit_age_title", lang)
+        buckets = {b: i18n.t(f"rpt.visit_age.{b}", lang) for b in visit_ages["bucket"].unique()}
+        bars = visit_age_bars(visit_ages, labels=buckets, groups=labels, title=title)
+        pictures.append((title, chart_png(bars)))
     return pictures

@@ -383,9 +383,11 @@ def workbook_bytes(
     progress: Progress | None = None,
     households: pd.DataFrame | None = None,
     services: ServiceSheets | None = None,
+    pictures: list[tuple[str, bytes]] | None = None,
 ) -> tuple[bytes, int]:
     """The report workbook (overview, one sheet per view, the household figures by area and the
-    service figures with their lists when given, one sheet per list) and its total data rows."""
+    service figures with their lists when given, one sheet per list) and its total data rows. The
+    charts sheet holds ``pictures`` (by default the month's rate by group and the trends')."""
     step = progress or (lambda _f, _t: None)
     buffer = io.BytesIO()
     book = _Book(buffer, lang)
@@ -401,7 +403,9 @@ def workbook_bytes(
         shown, codes = _coded_readable(frame, lang, meta.unmasked)
         book.table(book.sheet(i18n.t(f"rpt.sheet.{name}", lang), shown), 0, shown, codes)
         done += 1
-    book.pictures(i18n.t("rpt.sheet.charts", lang), charts.report_pictures(report.visit_rates, trends, lang))
+    book.pictures(
+        i18n.t("rpt.sheet.charts", lang), pictures or charts.report_pictures(report.visit_rates, trends, lang)
+    )
     if households is not None:
         _households(book, households, meta, lang)
     if services is not None:

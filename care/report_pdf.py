@@ -126,13 +126,15 @@ def _table(pdf: FPDF, rows: list[list[str]], widths: tuple[float, ...] | None = 
                 line.cell(value, style=style)
 
 
-def _picture(pdf: FPDF, png: bytes, width_mm: float = CHART_MM) -> None:
-    """A chart picture ``width_mm`` wide (never wider than the page), on a new page when it would not fit."""
+def _chart(pdf: FPDF, heading: str, png: bytes, width_mm: float = CHART_MM) -> None:
+    """A chart picture ``width_mm`` wide (never wider than the page) under its heading, both on a
+    new page when the picture would not fit below."""
     pixels_w, pixels_h = struct.unpack(">II", png[16:24])  # the PNG header's IHDR
     width = min(width_mm, pdf.epw)
     height = width * pixels_h / pixels_w
-    if pdf.will_page_break(height + 2):
+    if pdf.will_page_break(height + 14):
         pdf.add_page()
+    _heading(pdf, heading)
     pdf.image(io.BytesIO(png), x=pdf.l_margin, y=pdf.get_y(), w=width, h=height)
     pdf.set_y(pdf.get_y() + height + 2)
 
@@ -316,9 +318,11 @@ def report_pdf(
     lang: str = "zh",
     progress: Progress | None = None,
     households: pd.DataFrame | None = None,
+    pictures: list[tuple[str, bytes]] | None = None,
 ) -> bytes:
     """The printable report as PDF bytes (fails with a catalog message when the CJK font is missing);
-    with ``households``, a section of the household figures by area."""
+    with ``households``, a section of the household figures by area; ``pictures`` are the charts
+    with their headings, the month's rate by group first (by default that and the trends')."""
     step = progress or (lambda _f, _t: None)
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     step(0.05, i18n.t("rpt.pdf_fonts", lang))
@@ -337,9 +341,8 @@ def report_pdf(
     rows = [[i18n.t("rpt.col.item", lang), i18n.t("rpt.col.value", lang)]]
     rows += [[label, _value(k, v)] for k, (label, v) in zip(KPI_ORDER, kpis.itertuples(index=False), strict=True)]
     _table(pdf, rows, (3, 1))
-    pictures = charts.report_pictures(report.visit_rates, trends, lang)
-    _heading(pdf, pictures[0][0])
-    _picture(pdf, pictures[0][1], CHART_MM * 0.8)
+    pictures = pictures or charts.report_pictures(report.visit_rates, trends, lang)
+    _chart(pdf, *pictures[0], CHART_MM * 0.8)
     step(0.5, i18n.t("rpt.by_area_title", lang))
     _heading(pdf, i18n.t("rpt.by_area_title", lang))
     pdf.set_font("noto", "", 8)
@@ -352,13 +355,9 @@ def report_pdf(
         _table(pdf, household_rows(households, lang), (3, 2, 2, 2, 2, 2), total=not households.empty)
         pdf.set_font("noto", "", 9)
         pdf.multi_cell(0, 5, household_basis(meta, lang), align="L", new_x="LMARGIN", new_y="NEXT")
-    if len(pictures) > 1:
-        step(0.7, i18n.t("rpt.sheet.trends", lang))
-        if pdf.will_page_break(80):
-            pdf.add_page()  # the heading with its chart
-        _heading(pdf, pictures[1][0])
-        for _, png in pictures[1:]:
-            _picture(pdf, png)
+    step(0.7, i18n.t("rpt.sheet.charts", lang))
+    for heading, png in pictures[1:]:
+        _chart(pdf, heading, png)
     step(0.85, i18n.t("rpt.pdf_map", lang))
     if not report.map_points.empty and pdf.will_page_break(PDF_MAP_MM[1] + 16):
         pdf.add_page()  # the map and its heading on one page
@@ -377,12 +376,13 @@ def report_html(
     meta: ExportMeta,
     lang: str = "zh",
     households: pd.DataFrame | None = None,
+    pictures: list[tuple[str, bytes]] | None = None,
 ) -> str:
     """The same report as a standalone HTML page for the browser's print (every text escaped)."""
     esc = html.escape
     lines = title_lines(meta, lang)
     kpis = kpi_rows(report, lang)
-    pictures = charts.report_pictures(report.visit_rates, trends, lang)
+    pictures = pictures or charts.report_pictures(report.visit_rates, trends, lang)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{esc(lines[0])}</title>",
@@ -408,8 +408,8 @@ def report_html(
             _html_table(household_rows(households, lang), total=not households.empty),
             f"<p>{esc(household_basis(meta, lang))}</p>",
         ]
-    if len(pictures) > 1:
-        parts += [f"<h2>{esc(pictures[1][0])}</h2>", *[_html_picture(png, text) for text, png in pictures[1:]]]
+    for heading, png in pictures[1:]:
+        parts += [f"<h2>{esc(heading)}</h2>", _html_picture(png, heading)]
     parts += [
         f"<h2>{esc(i18n.t('rpt.pdf_map', lang))}</h2>",
         _svg_map(report.map_points, report.map_boundaries, report.area_code),

@@ -317,6 +317,16 @@ def all_lists() -> tuple[str, ...]:
     return LIST_ORDER
 
 
+def _pictures(scope: Scope, report: MonthReport, trend: pd.DataFrame | None) -> list[tuple[str, bytes]]:
+    """The page's charts for a file: the rate by group, the areas by visit rate (with outlines), the
+    trends (once computed) and the days since the last visit."""
+    rows = report.by_area.to_dict("records")
+    outlines = _outlines(scope, tuple(str(r["area_code"]) for r in rows)) if rows else {}
+    areas = charts.map_areas(rows, outlines, "visit_rate") if outlines else []
+    ages = _visit_ages(scope, report.area_code, ui.today())
+    return charts.report_pictures(report.visit_rates, trend, ui.lang(), areas=areas, visit_ages=ages)
+
+
 def _build(
     scope: Scope, report: MonthReport, *, fmt: str, unmasked: bool, reason: str
 ) -> tuple[bytes, int, ExportMeta] | None:
@@ -338,13 +348,14 @@ def _build(
             trend = _trends(scope, report.month.label, report.area_code, ui.today())
             st.session_state[_trends_key(report.month.label, report.area_code)] = trend
         households = _household_table(scope, report.area_code, ui.today())
+        pictures = _pictures(scope, report, trend)
         if fmt == "xlsx":
             sheets = service_sheets(_services(scope, report.month.label, report.area_code, ui.today()))
             data, rows = workbook_bytes(
-                report, trend, meta, ui.lang(), progress, households=households, services=sheets
+                report, trend, meta, ui.lang(), progress, households=households, services=sheets, pictures=pictures
             )
         else:
-            data = report_pdf(report, trend, meta, ui.lang(), progress, households=households)
+            data = report_pdf(report, trend, meta, ui.lang(), progress, households=households, pictures=pictures)
             rows = len(report.by_area)
         with ui.write(changes_data=False) as session:
             record_export(session, scope=scope, fmt=fmt, data=data, rows=rows, meta=meta, what="report", reason=cleaned)
@@ -401,7 +412,8 @@ def _html_builder(scope: Scope, report: MonthReport, meta: ExportMeta) -> Callab
     def build() -> bytes:
         trend = cached_trends(scope, report.month.label, report.area_code)
         households = _household_table(scope, report.area_code, ui.today())
-        data = report_html(report, trend, meta, ui.lang(), households=households).encode("utf-8")
+        pictures = _pictures(scope, report, trend)
+        data = report_html(report, trend, meta, ui.lang(), households=households, pictures=pictures).encode("utf-8")
         with ui.write(changes_data=False) as session:
             record_export(
                 session, scope=scope, fmt="html", data=data, rows=len(report.by_area), meta=meta, what="report"

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import struct
 
 import openpyxl
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
@@ -113,3 +115,36 @@ def test_the_workbook_has_a_sheet_of_the_charts(report, trends):
     assert headings == [t("rpt.pdf_rates"), t("rpt.sheet.trends"), t("rpt.trends_listed")]
     anchors = [image.anchor._from.row for image in sheet._images]
     assert anchors == sorted(anchors) and len(set(anchors)) == 3  # one under the other, none on another
+
+
+def _square(lon: float, lat: float) -> str:
+    ring = [[lon, lat], [lon + 0.1, lat], [lon + 0.1, lat + 0.1], [lon, lat + 0.1], [lon, lat]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def test_with_outlines_and_visit_ages_the_files_carry_the_map_and_the_days_since_the_last_visit(report, trends):
+    rows = report.by_area.to_dict("records")
+    outlines = {str(r["area_code"]): _square(108.0 + 0.1 * i, 26.0) for i, r in enumerate(rows)}
+    areas = charts.map_areas(rows, outlines, "visit_rate")
+    ages = pd.DataFrame(
+        {"bucket": ["0-30", "0-30", "never"], "group": ["child", "elderly", "child"], "enrollments": [5, 3, 2]}
+    )
+    pictures = charts.report_pictures(report.visit_rates, trends, "zh", areas=areas, visit_ages=ages)
+    assert [h for h, _ in pictures] == [
+        t("rpt.pdf_rates"),
+        t("rpt.map_title"),
+        t("rpt.sheet.trends"),
+        t("rpt.trends_listed"),
+        t("rpt.visit_age_title"),
+    ]
+    pdf = PdfReader(io.BytesIO(report_pdf(report, trends, META, "zh", pictures=pictures)))
+    assert sum(len(p.images) for p in pdf.pages) == 5
+    text = "".join(p.extract_text() for p in pdf.pages).replace("\x00", "")
+    assert t("rpt.map_title") in text and t("rpt.visit_age_title") in text
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(report, trends, META, "zh", pictures=pictures)[0]))
+    assert len(book[t("rpt.sheet.charts")]._images) == 5
+    page = report_html(report, trends, META, "zh", pictures=pictures)
+    assert page.count("class='chart'") == 5
+    # Without outlines there is no map picture (the page says how to import them instead).
+    bare = charts.report_pictures(report.visit_rates, None, "zh", areas=charts.map_areas(rows, {}, "visit_rate"))
+    assert [h for h, _ in bare] == [t("rpt.pdf_rates")]
