@@ -114,7 +114,7 @@ st.dataframe(
     ),
     hide_index=True,
     column_config={
-        ui.t(f"home.col_{c}"): st.column_config.NumberColumn(format="localized")
+        ui.t(f"home.col_{c}"): ui.COUNT_COLUMN
         for c in ("enrolled", "high_risk", "overdue")
     },
 )

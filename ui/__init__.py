@@ -26,6 +26,12 @@ END_KEY = "cookie_end"
 DEAD_COOKIE_KEY = "cookie_dead"
 
 
+# Table columns of counts (thousands separators, as the tiles) and of percentages (one decimal,
+# values already times 100), the same on every page.
+COUNT_COLUMN = st.column_config.NumberColumn(format="localized")
+PERCENT_COLUMN = st.column_config.NumberColumn(format="%.1f%%")
+
+
 def lang() -> str:
     """The user's language: Chinese unless they switched."""
     return str(st.session_state.get(LANG_KEY, i18n.DEFAULT_LANG))

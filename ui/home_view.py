@@ -12,12 +12,13 @@ from care import areas as area_codes
 from care.queries.home import AreaFigures
 from care.scope import Scope
 
-COUNT = st.column_config.NumberColumn(format="localized")
-SHARE = st.column_config.NumberColumn(format="percent")
+COUNT = ui.COUNT_COLUMN
+ROW_PX = 35  # a table row's height: the ranking shows every area without its own scroll
 
 
 def ranking_frame(ranked: Sequence[AreaFigures]) -> pd.DataFrame:
-    """The ranking as the page's table: one row per area, worst first, the month's share visited."""
+    """The ranking as the page's table: one row per area, worst first, the month's share visited
+    (in percent)."""
     return pd.DataFrame(
         {
             "name": [a.name for a in ranked],
@@ -25,7 +26,7 @@ def ranking_frame(ranked: Sequence[AreaFigures]) -> pd.DataFrame:
             "high_risk_unvisited": [a.high_risk_unvisited for a in ranked],
             "unassigned": [a.unassigned for a in ranked],
             "not_visited": [a.not_visited_this_month for a in ranked],
-            "visited_share": [a.visited_this_month / a.enrolled if a.enrolled else None for a in ranked],
+            "visited_share": [100 * a.visited_this_month / a.enrolled if a.enrolled else None for a in ranked],
             "enrolled": [a.enrolled for a in ranked],
             "persons": [a.persons for a in ranked],
         }
@@ -41,7 +42,7 @@ def area_ranking(scope: Scope, ranked: Sequence[AreaFigures]) -> None:
     frame = ranking_frame(ranked)
     labels = {c: ui.t(f"home.ranking.col.{c}") for c in frame.columns}
     labels["name"] = ui.t(f"home.ranking.col.{level}")
-    config = {labels[c]: (SHARE if c == "visited_share" else COUNT) for c in frame.columns if c != "name"}
+    config = {labels[c]: (ui.PERCENT_COLUMN if c == "visited_share" else COUNT) for c in frame.columns if c != "name"}
     picked = st.dataframe(
         frame.rename(columns=labels),
         hide_index=True,
@@ -49,6 +50,7 @@ def area_ranking(scope: Scope, ranked: Sequence[AreaFigures]) -> None:
         on_select="rerun",
         selection_mode="single-row",
         key="home_ranking",
+        height=ROW_PX * (len(frame) + 1) + 3 if len(frame) <= 40 else "auto",
     )
     rows = picked.selection.rows if picked else []
     if rows and scope.may_open("registers"):

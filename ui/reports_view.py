@@ -39,8 +39,8 @@ from care.scope import Scope
 
 LIST_SHOWN = 500
 MONTH_CHOICES = 24
-PERCENT = st.column_config.NumberColumn(format="%.1f%%")
-COUNT = st.column_config.NumberColumn(format="localized")
+PERCENT = ui.PERCENT_COLUMN
+COUNT = ui.COUNT_COLUMN
 AREA_NAME = st.column_config.TextColumn(width=104)
 PERCENT_COLUMNS = (
     "rate",
@@ -248,11 +248,12 @@ def trend_charts(frame: pd.DataFrame) -> None:
     labels = group_labels()
     st.altair_chart(charts.trend_lines(frame, labels=labels, title=ui.t("rpt.trends_rate")), width="stretch")
     st.altair_chart(charts.listed_bars(frame, labels=labels, title=ui.t("rpt.trends_listed")), width="stretch")
-    wide = frame.assign(group=frame["group"].map(labels)).pivot(index="month", columns="group", values="rate")
+    shares = frame.assign(group=frame["group"].map(labels), rate=frame["rate"] * 100)
+    wide = shares.pivot(index="month", columns="group", values="rate")
     with st.expander(ui.t("rpt.trends_table")):
         st.dataframe(
             wide[[labels[g] for g in charts.TREND_GROUPS if labels[g] in wide.columns]],
-            column_config={labels[g]: st.column_config.NumberColumn(format="percent") for g in charts.TREND_GROUPS},
+            column_config={labels[g]: PERCENT for g in charts.TREND_GROUPS},
         )
 
 

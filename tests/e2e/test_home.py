@@ -37,6 +37,13 @@ def test_each_roles_home_and_report_draw_at_desktop_and_phone_width(
     shot(page, f"home_{role}_{width}")
     if role == "coordinator":
         return
+    # Further down: the areas below ranked by their shortfalls, then the needs waiting longest.
+    page.set_viewport_size({"width": width, "height": 2400})  # the page's own scroll holds the rest
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="本月缺口")).to_be_visible(timeout=LONG_MS)
+    expect(page.get_by_role("heading", name="等待最久的需求")).to_be_visible(timeout=LONG_MS)
+    shot(page, f"home_{role}_{width}_whole")
+    page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{demo_server.url}/reports")
     wait_idle(page)
     expect(page.get_by_role("heading", name="统计报表")).to_be_visible(timeout=LONG_MS)
