@@ -25,10 +25,10 @@ from care.exports import (
 from care.queries.households import HouseholdFigures
 from care.queries.plans import SERVICE_LISTS, ServiceReport, service_kpis, service_report, service_sheets
 from care.queries.reports import (
-    area_outlines,
     days_since_visit,
     household_report,
     household_table,
+    map_outlines,
     month_report,
     report_meta,
     trends,
@@ -171,9 +171,9 @@ def table(frame: pd.DataFrame) -> None:
 
 
 @st.cache_data(ttl=900, max_entries=16, show_spinner=False)
-def _outlines(scope: Scope, codes: tuple[str, ...]) -> dict[str, str]:
+def _outlines(scope: Scope, codes: tuple[str, ...]) -> tuple[dict[str, str], set[str]]:
     with ui.read() as session:
-        return area_outlines(session, scope, list(codes))
+        return map_outlines(session, scope, list(codes))
 
 
 def area_map(scope: Scope, report: MonthReport) -> None:
@@ -181,7 +181,7 @@ def area_map(scope: Scope, report: MonthReport) -> None:
     rows = report.by_area.to_dict("records")
     if not rows:
         return
-    outlines = _outlines(scope, tuple(str(r["area_code"]) for r in rows))
+    outlines, from_cells = _outlines(scope, tuple(str(r["area_code"]) for r in rows))
     if not outlines:
         st.info(ui.t("rpt.map_no_outlines"))
         return
@@ -194,6 +194,8 @@ def area_map(scope: Scope, report: MonthReport) -> None:
     areas = charts.map_areas(rows, outlines, figure)
     chart = charts.choropleth(areas, figure=figure, title=ui.t(f"rpt.col.{figure}"), no_data=ui.t("rpt.map_no_data"))
     st.altair_chart(chart, width="stretch")
+    if from_cells:
+        st.caption(ui.t("rpt.map_cells", n=len(from_cells)))
     missing = [a.name for a in areas if not a.outline]
     if missing:
         st.caption(ui.t("rpt.map_missing", names="、".join(ui.md(name) for name in missing[:10]), n=len(missing)))
@@ -322,7 +324,7 @@ def _pictures(scope: Scope, report: MonthReport, trend: pd.DataFrame | None) -> 
     """The page's charts for a file: the rate by group, the areas by visit rate (with outlines), the
     trends (once computed) and the days since the last visit."""
     rows = report.by_area.to_dict("records")
-    outlines = _outlines(scope, tuple(str(r["area_code"]) for r in rows)) if rows else {}
+    outlines = _outlines(scope, tuple(str(r["area_code"]) for r in rows))[0] if rows else {}
     areas = charts.map_areas(rows, outlines, "visit_rate") if outlines else []
     ages = _visit_ages(scope, report.area_code, ui.today())
     return charts.report_pictures(report.visit_rates, trend, ui.lang(), areas=areas, visit_ages=ages)

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from care import areas, audit, policy
+from care import area_cells, areas, audit, policy
 from care.errors import NotFound, ValidationError
 from care.queries import bulk
 from care.queries.households import NO_FIGURES, HouseholdFigures, household_figures, household_figures_by_area
@@ -411,6 +411,36 @@ def area_outlines(session: Session, scope: Scope, codes: list[str]) -> dict[str,
         return {}
     stmt = select(Area.code, Area.boundary).where(Area.code.in_(wanted), Area.boundary.is_not(None))
     return {code: boundary for code, boundary in session.execute(stmt) if boundary}
+
+
+def map_outlines(session: Session, scope: Scope, codes: list[str]) -> tuple[dict[str, str], set[str]]:
+    """The outlines of these areas for the report's map: the imported ones, and for the others the
+    union of their villages' cells (care.area_cells); with the codes drawn from cells."""
+    outlines = area_outlines(session, scope, codes)
+    missing = [c for c in codes if c and c not in outlines and scope.covers(c)]
+    if not missing:
+        return outlines, set()
+    county = areas.county_of(missing[0])
+    villages = session.execute(
+        select(Area.code, Area.lat, Area.lon).where(
+            in_area(Area.code, areas.prefix_of(county)),
+            Area.level == "village",
+            Area.valid_to.is_(None),
+            Area.lat.is_not(None),
+            Area.lon.is_not(None),
+        )
+    ).all()
+    county_outline = session.scalar(select(Area.boundary).where(Area.code == county))
+    points = [area_cells.VillagePoint(c, lat, lon) for c, lat, lon in villages if lat is not None and lon is not None]
+    cells = area_cells.village_cells(points, county_outline)
+    wanted = set(missing)
+    area_of = {}  # each village's cell goes to the area asked for: the village itself or its township
+    for village in cells:
+        for owner in (village, areas.township_of(village)):
+            if owner in wanted:
+                area_of[village] = owner
+    drawn = area_cells.area_cells(cells, area_of)
+    return {**outlines, **drawn}, set(drawn)
 
 
 # Days since an active enrollment's last counted visit, in the buckets the report shows.

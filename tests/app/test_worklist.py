@@ -248,3 +248,30 @@ def test_the_county_home_lists_the_needs_waiting_longest_and_links_to_all(app_as
     township = app_as("township")  # the demo township has none open
     township.run()
     assert "辖区内没有未办结的需求。" in [s.value for s in township.success]
+
+
+def test_without_imported_outlines_the_report_map_draws_the_villages_cells(own_app_as, own_demo_db):
+    import json as _json
+
+    import streamlit as st
+    from sqlalchemy import text
+
+    from db.session import transaction
+
+    with transaction(get_engine(str(own_demo_db["path"]))) as session:
+        session.execute(text("UPDATE areas SET boundary = NULL"))
+    st.cache_data.clear()
+    at = own_app_as("county")
+    at.run()
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    maps = [_json.loads(c.proto.spec) for c in _vega_charts(at)]
+    maps = [m for m in maps if m.get("mark", {}).get("type") == "geoshape"]
+    assert maps, "the townships are drawn from their villages' cells"
+    features = maps[0]["data"]["values"]
+    with reading(get_engine(str(own_demo_db["path"]))) as session:
+        townships = session.execute(text("SELECT count(*) FROM areas WHERE level = 'township'")).scalar()
+    assert len(features) == townships
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
+    assert any(c.value.startswith(f"其中 {townships} 个区域尚未导入边界") for c in at.caption)
+    assert not any("尚未导入这些区域的边界" in i.value for i in at.info)
