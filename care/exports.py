@@ -500,9 +500,9 @@ def _services(book: _Book, services: ServiceSheets, meta: ExportMeta, lang: str)
 
 def _kpi_value(value: Any) -> Any:
     """A share as a percentage with one decimal (a text, so it reads the same in any locale)."""
-    if isinstance(value, float):
-        return f"{value * 100:.1f}%"
-    return "—" if value is None else value
+    if isinstance(value, float) or value is None:
+        return i18n.percent(value)
+    return value
 
 
 def household_basis(meta: ExportMeta, lang: str) -> str:

@@ -6,6 +6,7 @@ Sections keep related keys together; add new keys to the section they belong to.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 LANGS = ("zh", "en")
@@ -2626,3 +2627,19 @@ def t(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
 def has(key: str) -> bool:
     """Whether the catalog holds ``key``."""
     return key in CATALOG
+
+
+NO_VALUE = "—"
+
+
+def percent(share: Any) -> str:
+    """A share (0.5) as a percentage with one decimal ("50.0%"), the same in every language and on
+    every page and file; NO_VALUE when there is none (no one to count)."""
+    if share is None or math.isnan(float(share)):
+        return NO_VALUE
+    return f"{float(share) * 100:.1f}%"
+
+
+def count(n: Any) -> str:
+    """A count with thousands separators ("13,056"), as every page and file shows it."""
+    return f"{int(n):,}"

@@ -48,9 +48,7 @@ Box = tuple[float, float, float, float]
 
 
 def _percent(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{float(value) * 100:.1f}%"
+    return i18n.percent(value)
 
 
 def _value(key: str, value: Any) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import charts, clock, enums
+from care import charts, clock, enums, i18n
 from care.errors import CareError
 from care.exports import (
     LIST_ORDER,
@@ -135,7 +135,7 @@ def _trends_key(month: str, area: str | None) -> str:
 
 
 def _pct(value: Any) -> str:
-    return "—" if value is None or pd.isna(value) else f"{float(value) * 100:.1f}%"
+    return i18n.percent(value)
 
 
 def headline(report: MonthReport) -> None:

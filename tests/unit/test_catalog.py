@@ -117,3 +117,17 @@ def test_every_field_an_error_can_name_has_a_form_label():
 
     fields.update(PERSON_FIELDS)
     assert sorted(f for f in fields if f"form.{f}" not in CATALOG) == []
+
+
+def test_shares_show_as_percentages_with_one_decimal_and_counts_with_separators():
+    from care.i18n import NO_VALUE, count, percent
+
+    assert [percent(v) for v in (0.5, 0.12345, 1, 0, None, float("nan"))] == [
+        "50.0%",
+        "12.3%",
+        "100.0%",
+        "0.0%",
+        NO_VALUE,
+        NO_VALUE,
+    ]
+    assert [count(n) for n in (0, 999, 13056, 1_000_000)] == ["0", "999", "13,056", "1,000,000"]
