@@ -364,3 +364,19 @@ def read_payload(payload: str, pack_id: str) -> list[PackVisit]:
     except (ValueError, TypeError):
         raise ValidationError("pack.result_not_json", field="file") from None
     return found
+
+
+def sealed_of(page: str) -> Sealed:
+    """The sealed data of a pack's HTML file (to open it outside a browser, with the PIN)."""
+    found = re.search(r'<script type="application/json" id="pack-data">(.*?)</script>', page, re.S)
+    if found is None:
+        raise ValidationError("pack.bad_file", field="file")
+    data = json.loads(found.group(1))
+    return Sealed(data["header"], data["ciphertext"])
+
+
+def result_file(hmac_key: bytes, pack_id: str, visits: list[dict[str, Any]]) -> bytes:
+    """A signed result file as the pack exports it (its payload text is what the signature covers)."""
+    payload = json.dumps({"pack_id": pack_id, "visits": visits}, ensure_ascii=False, separators=(",", ":"))
+    outer = {"format": RESULT_FORMAT, "pack_id": pack_id, "payload": payload, "signature": sign(hmac_key, payload)}
+    return json.dumps(outer, ensure_ascii=False).encode("utf-8")

@@ -322,8 +322,9 @@ def check_results(session: Session, scope: Scope, *, data: bytes) -> PackCheck:
     pack = _pack_for(session, scope, file)
     found = visit_pack.read_payload(file.payload, pack.id)
     tokens = {v.client_token for v in found}
-    rows = session.scalars(select(Visit.client_token).where(Visit.client_token.in_(tokens))) if tokens else []
-    saved = {str(token) for token in rows}
+    saved: set[str] = set()
+    if tokens:
+        saved = {str(t) for t in session.scalars(select(Visit.client_token).where(Visit.client_token.in_(tokens)))}
     visited = _visited_meanwhile(session, pack, sorted({v.person_id for v in found}), tokens) if found else set()
     checked: list[CheckedVisit] = []
     seen: set[object] = set()
