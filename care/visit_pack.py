@@ -176,8 +176,8 @@ def _pack_keys() -> list[str]:
     keys += [f"enum.subtype.{s}" for ss in enums.SUBTYPES.values() for s in ss]
     keys += [f"enum.risk.{r}" for r in enums.RISKS]
     keys += [f"enum.sex.{s}" for s in ("M", "F")]
-    keys += [k for k in i18n.CATALOG if k.startswith(("enum.guardianship.", "enum.schooling.", "enum.living"))]
-    keys += [k for k in i18n.CATALOG if k.startswith(("enum.self_care.", "enum.category.", "enum.grade."))]
+    facts = ("guardianship", "schooling", "living_arrangement", "self_care", "category", "grade")
+    keys += [k for k in i18n.CATALOG if k.startswith(tuple(f"enum.{f}." for f in facts))]
     return sorted(set(keys))
 
 
