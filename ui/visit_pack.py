@@ -29,7 +29,7 @@ def pack_section(scope: Scope) -> None:
     """The pack's part of the page, folded away: most weeks have signal."""
     if scope.worker_id is None or not scope.can("visit.record"):
         return
-    with st.expander(ui.t("pack.section"), icon=":material/signal_disconnected:"):
+    with st.expander(ui.t("pack.section"), icon=":material/signal_disconnected:", key="visit_pack_section"):
         st.caption(ui.t("pack.section_help", days=PACK_DAYS))
         _download(scope)
         st.divider()
