@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import json
 import uuid
 
 import pytest
 from sqlalchemy import func, select
 
-from care import audit, visit_pack
+from care import admin, audit, visit_pack
 from care.errors import ValidationError
 from care.services.enrollments import exit_enrollment
 from care.services.visit_packs import apply_results, check_results, issue_pack
@@ -278,3 +279,24 @@ def _refusal_with(engine, world, file, resolutions):
     with transaction(engine) as session, pytest.raises(ValidationError) as refused:
         apply_results(session, world.scopes["coord_1"], data=file, resolutions=resolutions)
     return refused.value.key
+
+
+def test_the_command_line_writes_the_pack_and_imports_its_results(
+    engine, world, tmp_path, monkeypatch, capsys, freeze_clock
+):
+    url = engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "pack.html"
+    monkeypatch.setattr("sys.stdin", io.StringIO(PIN + "\n"))
+    assert admin.main(["visit-pack", "--db", url, "--user", "coord_1", "--out", str(out)]) == 0
+    written = json.loads(capsys.readouterr().out.splitlines()[-1])
+    data = visit_pack.unseal(visit_pack.sealed_of(out.read_text(encoding="utf-8")), PIN)
+    assert written["pack_id"] == data["pack_id"] and written["persons"] == 2
+    freeze_clock(NEXT_DAY)
+    results = tmp_path / "results.json"
+    results.write_bytes(_file(data, _two_visits(world, data)))
+    args = ["visit-results", "--db", url, "--user", "coord_1", str(results)]
+    assert admin.main([*args, "--apply"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["written"] == 2
+    results.write_bytes(results.read_bytes().replace(b"not_met", b"done"))
+    assert admin.main(args) == 2
+    assert "签名不符" in capsys.readouterr().err
