@@ -330,6 +330,9 @@ def _visit(number: int, raw: Any) -> PackVisit:
     if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9-]{16,64}", token):
         raise ValueError("bad token")
     when = _opt_text(raw.get("visited_at"))
+    visited_at = dt.datetime.fromisoformat(when) if when else None
+    if visited_at is not None and visited_at.tzinfo is not None:
+        raise ValueError("times are county-local, without a zone")
     findings = raw.get("findings") or {}
     need = raw.get("need")
     if not isinstance(findings, dict) or not all(isinstance(v, str) for v in findings.values()):
@@ -343,7 +346,7 @@ def _visit(number: int, raw: Any) -> PackVisit:
         enrollment_ids=tuple(_int(i) for i in raw.get("enrollment_ids") or ()),
         status=str(raw.get("status") or ""),
         mode=_opt_text(raw.get("mode")),
-        visited_at=dt.datetime.fromisoformat(when) if when else None,
+        visited_at=visited_at,
         findings=dict(findings),
         notes=_opt_text(raw.get("notes")) or "",
         cancel_reason=_opt_text(raw.get("cancel_reason")) or "",
