@@ -144,9 +144,7 @@ def bench_pack(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
             with transaction(copy) as session:
                 applied = apply_results(session, scope, data=data)
             seconds = time.perf_counter() - start
-            yield line(
-                "pack", case, n, [seconds], visits=len(items), written=applied.written, already=applied.already
-            )
+            yield line("pack", case, n, [seconds], visits=len(items), written=applied.written, already=applied.already)
     finally:
         clock.freeze(None)
         copy.dispose()
