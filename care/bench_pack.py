@@ -132,7 +132,7 @@ def bench_pack(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
         size = len(issued.html.encode("utf-8"))
         yield line("pack", "build_pack", n, times, persons=len(items), bytes=size)
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "pack.html"
+            path = Path(folder) / "visit-pack.html"
             path.write_text(issued.html, encoding="utf-8")
             opened = _browser_open(path)
         if opened is not None:

@@ -2680,6 +2680,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "form.person_id": ("巡访对象", "Person"),
     "audit.action.visit_pack.download": ("下载离线巡访包", "Download an offline visit pack"),
     "audit.action.visit_pack.upload": ("上传离线巡访结果", "Upload offline visit results"),
+    "audit.entity.visit_pack": ("离线巡访包", "Offline visit pack"),
 }
 
 
