@@ -150,7 +150,8 @@ def test_a_pack_is_used_offline_and_its_results_come_back_once(
 
     _upload(page, result)
     expect(page.get_by_text("新记录 3 条", exact=False)).to_be_visible()
-    shot(page, "visit_pack_upload_phone")
+    whole = shot(page, "visit_pack_upload_phone")
+    _section(page).screenshot(path=str(whole.with_name("visit_pack_upload_section.png")))
     page.get_by_role("button", name="确认导入").click()
     wait_idle(page)
     expect(page.get_by_text("已导入 3 条巡访", exact=False).first).to_be_visible()
@@ -234,6 +235,9 @@ def test_an_expired_pack_refuses_to_open(browser: Browser, tmp_path: Path) -> No
         expect(page.locator("#pack-expired")).to_contain_text("已于")
         assert page.locator("#pin").count() == 0
         shot(page, "visit_pack_expired")
+        page.click("#lang")
+        expect(page.locator("#pack-expired")).to_contain_text("This pack expired on")
+        expect(page.locator("#title")).to_have_text("Offline visit pack")
     finally:
         phone.close()
 
