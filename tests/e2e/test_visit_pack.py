@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from care import visit_pack
+from care.i18n import CATALOG
 from db.models import AuditEvent, Need, Visit, VisitPack
 from db.session import get_engine, reading
 from tests.e2e.conftest import APP_TIMEOUT_MS, DemoServer, expect, open_app, shot, submit_login, wait_idle
@@ -262,6 +263,11 @@ def test_hostile_names_in_a_pack_are_shown_as_text(browser: Browser, tmp_path: P
             assert headings[n - 1].startswith(f"{n}. {text} · "), (headings[n - 1], text)
         assert page.locator(".card img, .card svg, .card b, .card script, .card a").count() == 0
         page.locator("button[data-person]").first.click()
+        form = page.locator("#form-1001")
+        form.locator('input[type="radio"][value="cancelled"]').check()
+        form.locator('button[type="submit"]').click()
+        expect(form.locator("#form-message")).to_have_text(CATALOG["visit.cancel_reason_required"][0])
+        expect(page.locator("#pack-counts")).to_contain_text("本机已记录 0 人")
         assert dialogs == [] and errors == []
         shot(page, "visit_pack_hostile")
     finally:
