@@ -5,8 +5,10 @@ the form definitions taken from care/visits.py and the per-pack signing key) is 
 ciphertext under a key derived from the coordinator's PIN with PBKDF2-HMAC-SHA256 and a random
 per-pack salt; the browser decrypts it with WebCrypto. The clear header (pack id, created,
 expires, KDF parameters) is the GCM associated data, so an edited expiry makes the pack refuse
-to open. Visits recorded in the pack come back as a result file signed with HMAC-SHA256 over
-the exact bytes of its ``payload`` text, with the per-pack key the server keeps.
+to open. Visits recorded in the pack come back as a result file encrypted (AES-GCM) and signed
+(HMAC-SHA256 over the exact nonce and ciphertext text) with two keys derived by HKDF-SHA256 from
+the per-pack secret that the server keeps and the ciphertext carries; so the file on the phone
+shows nothing either, and only someone who opened the pack with its PIN can make one.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from care import enums, i18n, visits
@@ -256,27 +259,46 @@ def render_html(sealed: Sealed, *, leaflet_css: str, leaflet_js: str, lang: str 
 # --- the result file -------------------------------------------------------------------------------
 
 
-def sign(hmac_key: bytes, payload: str) -> str:
-    """HMAC-SHA256 (hex) of the payload text's UTF-8 bytes."""
-    return hmac.new(hmac_key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+RESULT_ENCRYPTION = b"caremap visit results: encryption"
+RESULT_SIGNATURE = b"caremap visit results: signature"
 
 
-def signature_ok(hmac_key: bytes, payload: str, signature: str) -> bool:
-    """Whether ``signature`` is the payload's HMAC under the pack's key (constant-time compare)."""
-    return hmac.compare_digest(sign(hmac_key, payload), str(signature))
+def result_keys(secret: bytes) -> tuple[bytes, bytes]:
+    """The AES key and the HMAC key of a pack's results, both HKDF-SHA256 of the pack's secret."""
+    derived = [
+        HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(secret)
+        for info in (RESULT_ENCRYPTION, RESULT_SIGNATURE)
+    ]
+    return derived[0], derived[1]
+
+
+def sign(mac_key: bytes, text: str) -> str:
+    """HMAC-SHA256 (hex) of the text's UTF-8 bytes."""
+    return hmac.new(mac_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def signature_ok(mac_key: bytes, text: str, signature: str) -> bool:
+    """Whether ``signature`` is the text's HMAC under the key (constant-time compare)."""
+    return hmac.compare_digest(sign(mac_key, text), str(signature))
 
 
 @dataclass(frozen=True)
 class ResultFile:
-    """A result file as read, before its signature is checked: the pack it names and the signed text."""
+    """A result file as read, before its signature is checked: the pack it names, its sealed payload."""
 
     pack_id: str
+    nonce: str
     payload: str
     signature: str
 
+    @property
+    def signed_text(self) -> str:
+        """What the signature covers: the nonce and the ciphertext, exactly as written."""
+        return self.nonce + "." + self.payload
+
 
 def read_result_file(data: bytes) -> ResultFile:
-    """The pack id, signed payload text and signature of a result file; anything else is refused."""
+    """The pack id, nonce, sealed payload and signature of a result file; anything else is refused."""
     if len(data) > RESULT_MAX_BYTES:
         raise ValidationError("pack.result_too_large", field="file", limit=RESULT_MAX_BYTES // (1024 * 1024))
     try:
@@ -285,10 +307,24 @@ def read_result_file(data: bytes) -> ResultFile:
         raise ValidationError("pack.result_not_json", field="file") from None
     if not isinstance(outer, dict) or outer.get("format") != RESULT_FORMAT:
         raise ValidationError("pack.result_not_json", field="file")
-    pack_id, payload, signature = outer.get("pack_id"), outer.get("payload"), outer.get("signature")
-    if not all(isinstance(v, str) and v for v in (pack_id, payload, signature)):
+    values = [outer.get(k) for k in ("pack_id", "nonce", "payload", "signature")]
+    if not all(isinstance(v, str) and v for v in values):
         raise ValidationError("pack.result_not_json", field="file")
-    return ResultFile(str(pack_id), str(payload), str(signature))
+    return ResultFile(*(str(v) for v in values))
+
+
+def open_result(secret: bytes, file: ResultFile) -> str:
+    """The payload text of a result file whose signature and ciphertext hold under the pack's secret."""
+    enc_key, mac_key = result_keys(secret)
+    if not signature_ok(mac_key, file.signed_text, file.signature):
+        raise ValidationError("pack.bad_signature", field="file")
+    try:
+        plain = AESGCM(enc_key).decrypt(
+            base64.b64decode(file.nonce), base64.b64decode(file.payload), file.pack_id.encode("utf-8")
+        )
+        return plain.decode("utf-8")
+    except (InvalidTag, ValueError):
+        raise ValidationError("pack.bad_signature", field="file") from None
 
 
 @dataclass(frozen=True)
@@ -378,8 +414,12 @@ def sealed_of(page: str) -> Sealed:
     return Sealed(data["header"], data["ciphertext"])
 
 
-def result_file(hmac_key: bytes, pack_id: str, visits: list[dict[str, Any]]) -> bytes:
-    """A signed result file as the pack exports it (its payload text is what the signature covers)."""
+def result_file(secret: bytes, pack_id: str, visits: list[dict[str, Any]]) -> bytes:
+    """A result file as the pack exports it: the visits encrypted, then signed, under the pack's secret."""
+    enc_key, mac_key = result_keys(secret)
     payload = json.dumps({"pack_id": pack_id, "visits": visits}, ensure_ascii=False, separators=(",", ":"))
-    outer = {"format": RESULT_FORMAT, "pack_id": pack_id, "payload": payload, "signature": sign(hmac_key, payload)}
-    return json.dumps(outer, ensure_ascii=False).encode("utf-8")
+    nonce = os.urandom(NONCE_BYTES)
+    cipher = AESGCM(enc_key).encrypt(nonce, payload.encode("utf-8"), pack_id.encode("utf-8"))
+    file = ResultFile(pack_id, _b64(nonce), _b64(cipher), "")
+    outer = {"format": RESULT_FORMAT, "pack_id": pack_id, "nonce": file.nonce, "payload": file.payload}
+    return json.dumps(outer | {"signature": sign(mac_key, file.signed_text)}).encode("utf-8")

@@ -731,8 +731,9 @@ class RiskChange(Base):
 class VisitPack(Base):
     """An offline visit pack (离线巡访包) handed to a coordinator: whose, for whom, until when.
 
-    The PIN is never stored; ``hmac_key`` signs the pack's result file (it is also inside the
-    pack's ciphertext, so only someone with the PIN can sign results).
+    The PIN is never stored; ``hmac_key`` is the pack's secret, from which the result file's
+    encryption and signing keys are derived (it is also inside the pack's ciphertext, so only
+    someone with the PIN can make a result file).
     """
 
     __tablename__ = "visit_packs"

@@ -1,4 +1,4 @@
-/* CareMap offline visit pack: decrypt with the PIN, show the week, record visits, export signed results.
+/* CareMap offline visit pack: decrypt with the PIN, show the week, record visits, export them encrypted and signed.
  * Every text from the data is set with textContent or as a form value, never parsed as HTML.
  * Visits are kept in IndexedDB encrypted under the PIN's key, so a lost phone shows nothing. */
 (function () {
@@ -10,7 +10,7 @@
   var labels = boot.labels;
   var lang = boot.lang === "en" ? "en" : "zh";
   var main = document.getElementById("main");
-  var state = { pack: null, key: null, hmacKey: null, visits: {}, open: null, map: null, markers: {} };
+  var state = { pack: null, key: null, resultKeys: null, visits: {}, open: null, map: null, markers: {} };
 
   function t(key, params) {
     var entry = labels[key];
@@ -145,11 +145,11 @@
         key, b64decode(sealed.ciphertext)).then(function (plain) {
         var pack = JSON.parse(new TextDecoder().decode(plain));
         if (pack.pack_id !== header.pack_id || pack.expires !== header.expires) throw new Error("mismatch");
-        return crypto.subtle.importKey("raw", b64decode(pack.hmac_key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]).then(function (hmacKey) {
+        return resultKeys(b64decode(pack.hmac_key)).then(function (keys) {
           delete pack.hmac_key;
           state.pack = pack;
           state.key = key;
-          state.hmacKey = hmacKey;
+          state.resultKeys = keys;
           Object.keys(pack.labels).forEach(function (k) { labels[k] = pack.labels[k]; });
           return loadVisits();
         });
@@ -158,6 +158,19 @@
       drawHeader();
       drawWeek();
     });
+  }
+
+  /* The result file's keys: HKDF-SHA256 of the pack's secret, as the server derives them. */
+  function resultKeys(secret) {
+    return crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveKey"]).then(function (base) {
+      function derive(info, algorithm, usage) {
+        return crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8(info) }, base, algorithm, false, [usage]);
+      }
+      return Promise.all([
+        derive("caremap visit results: encryption", { name: "AES-GCM", length: 256 }, "encrypt"),
+        derive("caremap visit results: signature", { name: "HMAC", hash: "SHA-256", length: 256 }, "sign"),
+      ]);
+    }).then(function (keys) { return { encrypt: keys[0], sign: keys[1] }; });
   }
 
   /* --- storage: IndexedDB, each visit encrypted under the pack's key ----------------------- */
@@ -508,8 +521,13 @@
         visited_at: v.visited_at, findings: v.findings, notes: v.notes, cancel_reason: v.cancel_reason, need: v.need, situation: v.situation };
     });
     var payload = JSON.stringify({ pack_id: header.pack_id, visits: visits, exported_at: new Date().toISOString() });
-    return crypto.subtle.sign("HMAC", state.hmacKey, utf8(payload)).then(function (mac) {
-      var file = JSON.stringify({ format: "caremap.visit_results", pack_id: header.pack_id, payload: payload, signature: hex(mac) });
+    var nonce = crypto.getRandomValues(new Uint8Array(12));
+    var sealedPayload;
+    return crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: utf8(header.pack_id) }, state.resultKeys.encrypt, utf8(payload)).then(function (cipher) {
+      sealedPayload = b64encode(cipher);
+      return crypto.subtle.sign("HMAC", state.resultKeys.sign, utf8(b64encode(nonce) + "." + sealedPayload));
+    }).then(function (mac) {
+      var file = JSON.stringify({ format: "caremap.visit_results", pack_id: header.pack_id, nonce: b64encode(nonce), payload: sealedPayload, signature: hex(mac) });
       var url = URL.createObjectURL(new Blob([file], { type: "application/json" }));
       var link = el("a", { href: url, download: "caremap-visits-" + localNow().day + "-" + header.pack_id.slice(0, 8) + ".json" });
       document.body.appendChild(link);

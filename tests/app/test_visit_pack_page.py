@@ -89,6 +89,13 @@ def _result(own_demo_db, *, key=None):
     return visit_pack.result_file(key or base64.b64decode(row.hmac_key), row.id, [visit])
 
 
+def _edited(payload: str) -> str:
+    """The sealed payload with one bit of its ciphertext flipped (an edit made without the key)."""
+    raw = bytearray(base64.b64decode(payload))
+    raw[-1] ^= 1
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
 def _upload(at, data):
     at.file_uploader[0].set_value(("results.json", data, "application/json"))
     at.run()
@@ -120,7 +127,7 @@ def test_a_result_file_is_checked_then_imported_once(own_app_as, own_demo_db):
 def test_an_edited_result_file_is_refused_in_the_users_language_and_audited(own_app_as, own_demo_db):
     at = _make(_open(own_app_as), PIN)
     outer = json.loads(_result(own_demo_db))
-    outer["payload"] = outer["payload"].replace("not_met", "done")
+    outer["payload"] = _edited(outer["payload"])
     at = _upload(at, json.dumps(outer).encode("utf-8"))
     assert "签名不符" in _texts(at)
     assert not [b for b in at.button if b.key and b.key.startswith("visit_pack_confirm")]

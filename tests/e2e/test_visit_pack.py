@@ -4,6 +4,7 @@ an edited result file, a second upload, and hostile text shown as text."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from pathlib import Path
@@ -72,6 +73,13 @@ def _download_pack(page: Page, server: DemoServer, folder: Path) -> Path:
     download.value.save_as(target)
     shot(page, "visit_pack_download_phone")
     return target
+
+
+def _edited(payload: str) -> str:
+    """The sealed payload with one bit of its ciphertext flipped (an edit made without the key)."""
+    raw = bytearray(base64.b64decode(payload))
+    raw[-1] ^= 1
+    return base64.b64encode(bytes(raw)).decode("ascii")
 
 
 def _unlock(page: Page, pin: str = PIN) -> None:
@@ -143,7 +151,7 @@ def test_a_pack_is_used_offline_and_its_results_come_back_once(
         phone.close()
 
     outer = json.loads(result.read_text(encoding="utf-8"))
-    edited = dict(outer, payload=outer["payload"].replace("not_met", "done"))
+    edited = dict(outer, payload=_edited(outer["payload"]))
     tampered = tmp_path / "edited.json"
     tampered.write_text(json.dumps(edited), encoding="utf-8")
     _upload(page, tampered)
@@ -157,7 +165,12 @@ def test_a_pack_is_used_offline_and_its_results_come_back_once(
     wait_idle(page)
     expect(page.get_by_text("已导入 3 条巡访", exact=False).first).to_be_visible()
 
-    tokens = [v["client_token"] for v in json.loads(outer["payload"])["visits"]]
+    secret = base64.b64decode(
+        visit_pack.unseal(visit_pack.sealed_of(pack_file.read_text(encoding="utf-8")), PIN)["hmac_key"]
+    )
+    payload = visit_pack.open_result(secret, visit_pack.read_result_file(result.read_bytes()))
+    tokens = [v["client_token"] for v in json.loads(payload)["visits"]]
+    assert "复查视力" not in result.read_text(encoding="utf-8")
     engine = get_engine(str(demo_server.db_path))
     with reading(engine) as session:
         saved = session.scalars(select(Visit).where(Visit.client_token.in_(tokens))).all()

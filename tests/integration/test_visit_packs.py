@@ -62,6 +62,13 @@ def _file(data, visits, key=None):
     return visit_pack.result_file(key or base64.b64decode(data["hmac_key"]), data["pack_id"], visits)
 
 
+def _edited(payload: str) -> str:
+    """The sealed payload with one bit of its ciphertext flipped (an edit made without the key)."""
+    raw = bytearray(base64.b64decode(payload))
+    raw[-1] ^= 1
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
 def _count(engine, model, *where):
     with reading(engine) as session:
         return session.scalar(select(func.count()).select_from(model).where(*where))
@@ -114,7 +121,9 @@ def test_the_pack_refuses_a_trivial_pin_and_a_coordinator_without_a_worker_week(
 
 def test_results_are_written_with_their_need_and_counted_in_the_audit_log(engine, world, pack):
     issued, data = pack
-    applied = _upload(engine, world, _file(data, _two_visits(world, data)))
+    file = _file(data, _two_visits(world, data))
+    assert b"script" not in file and "卫生院".encode() not in file and b"not_met" not in file
+    applied = _upload(engine, world, file)
     assert (applied.written, applied.already, applied.conflicts) == (2, 0, 0)
     with reading(engine) as session:
         visits = session.scalars(select(Visit).where(Visit.client_token.is_not(None)).order_by(Visit.id)).all()
@@ -151,7 +160,7 @@ def _refusal(engine, world, file, user="coord_1"):
 def test_an_edited_forged_or_unknown_result_file_is_refused(engine, world, pack):
     _, data = pack
     good = json.loads(_file(data, _two_visits(world, data)))
-    edited = dict(good, payload=good["payload"].replace("not_met", "done"))
+    edited = dict(good, payload=_edited(good["payload"]))
     assert _refusal(engine, world, json.dumps(edited).encode()) == "pack.bad_signature"
     forged = _file(data, _two_visits(world, data), key=b"x" * 32)
     assert _refusal(engine, world, forged) == "pack.bad_signature"
@@ -297,6 +306,7 @@ def test_the_command_line_writes_the_pack_and_imports_its_results(
     args = ["visit-results", "--db", url, "--user", "coord_1", str(results)]
     assert admin.main([*args, "--apply"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["written"] == 2
-    results.write_bytes(results.read_bytes().replace(b"not_met", b"done"))
+    outer = json.loads(results.read_bytes())
+    results.write_text(json.dumps(dict(outer, payload=_edited(outer["payload"]))), encoding="utf-8")
     assert admin.main(args) == 2
     assert "签名不符" in capsys.readouterr().err

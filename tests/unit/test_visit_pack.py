@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -123,13 +124,28 @@ def test_the_pack_carries_every_label_its_form_shows_in_both_languages():
     assert set(visit_pack.BOOT_LABELS) <= set(CATALOG)
 
 
-def test_a_result_file_is_signed_over_its_payload_text():
-    key = b"k" * 32
-    data = visit_pack.result_file(key, "a" * 32, [{"client_token": "t" * 32}])
+def test_a_result_file_is_encrypted_and_signed_under_the_packs_secret():
+    secret = b"k" * 32
+    data = visit_pack.result_file(secret, "a" * 32, [{"client_token": "t" * 32, "notes": "孩子在家"}])
+    assert "孩子".encode() not in data and b"client_token" not in data
     file = visit_pack.read_result_file(data)
-    assert visit_pack.signature_ok(key, file.payload, file.signature)
-    assert not visit_pack.signature_ok(b"x" * 32, file.payload, file.signature)
-    assert not visit_pack.signature_ok(key, file.payload.replace("t", "u", 1), file.signature)
+    assert json.loads(visit_pack.open_result(secret, file))["visits"][0]["notes"] == "孩子在家"
+    with pytest.raises(ValidationError) as refused:
+        visit_pack.open_result(b"x" * 32, file)
+    assert refused.value.key == "pack.bad_signature"
+    enc_key, mac_key = visit_pack.result_keys(secret)
+    assert enc_key != mac_key and secret not in (enc_key, mac_key)
+
+
+def test_a_ciphertext_re_signed_without_the_encryption_key_is_refused():
+    secret = b"k" * 32
+    file = visit_pack.read_result_file(visit_pack.result_file(secret, "a" * 32, []))
+    _, mac_key = visit_pack.result_keys(secret)
+    other = base64.b64encode(b"\x00" * 40).decode()
+    forged = visit_pack.ResultFile(file.pack_id, file.nonce, other, "")
+    forged = visit_pack.ResultFile(file.pack_id, file.nonce, other, visit_pack.sign(mac_key, forged.signed_text))
+    with pytest.raises(ValidationError):
+        visit_pack.open_result(secret, forged)
 
 
 @pytest.mark.parametrize(
