@@ -11,7 +11,7 @@ import getpass
 import os
 import sys
 
-from care import audit_check, backup, enums
+from care import audit_check, backup, enums, pack_cli
 from care.errors import CareError
 from care.services.users import create_user_as_operator
 from db.migrate import upgrade
@@ -85,9 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     tiles.add_argument("value")
     audit_check.add_parser(sub)
     backup.add_parsers(sub)
+    pack_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     commands = {"create-user": create_user, "audit-verify": audit_check.verify, "set-tiles": set_tiles}
     commands |= {"backup": backup.run_backup, "restore": backup.run_restore}
+    commands |= {"visit-pack": pack_cli.write_pack, "visit-results": pack_cli.import_results}
     return commands[args.command](args)
 
 

@@ -22,6 +22,7 @@ from care.auth import scope_of
 from care.bench_home import bench_home
 from care.bench_households import bench_households
 from care.bench_map import bench_map
+from care.bench_pack import bench_pack
 from care.bench_plans import bench_plans
 from care.bench_reports import bench_reports
 from care.bench_schedule import bench_schedule
@@ -114,6 +115,7 @@ BENCHES["reports"] = bench_reports
 BENCHES["households"] = bench_households
 BENCHES["plans"] = bench_plans
 BENCHES["home"] = bench_home
+BENCHES["pack"] = bench_pack
 
 
 def _ensure_data(engine: Engine) -> int:

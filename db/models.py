@@ -728,3 +728,27 @@ class RiskChange(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
     __table_args__ = (CheckConstraint("cause IN ('enroll', 'edit', 'rules')", name="cause"),)
+
+
+class VisitPack(Base):
+    """An offline visit pack (离线巡访包) handed to a coordinator: whose, for whom, until when.
+
+    The PIN is never stored; ``hmac_key`` is the pack's secret, from which the result file's
+    encryption and signing keys are derived (it is also inside the pack's ciphertext, so only
+    someone with the PIN can make a result file).
+    """
+
+    __tablename__ = "visit_packs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    person_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    salt: Mapped[str] = mapped_column(String(32))
+    hmac_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="issued")
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("state IN ('issued', 'returned')", name="state"),)

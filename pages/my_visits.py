@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from care.queries.visits import HouseholdItem, my_week
 from ui.visit_form import card, household_card, show_flash
+from ui.visit_pack import pack_section
 
 # Cards drawn at once; more on request (a week can hold over a hundred persons).
 PAGE = 20
@@ -30,6 +31,7 @@ st.markdown(
         done=week.count("done"),
     )
 )
+pack_section(scope)
 show = st.segmented_control(
     ui.t("mv.show"),
     ["todo", "all"],
