@@ -805,7 +805,7 @@ def map_layers(m: folium.Map) -> dict[str, int]:
 # --- standalone export ---------------------------------------------------------------------
 
 
-def _inline_css(vendor: Path) -> str:
+def inline_css(vendor: Path) -> str:
     css = (vendor / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
 
     def data_uri(match: re.Match[str]) -> str:
@@ -817,7 +817,7 @@ def _inline_css(vendor: Path) -> str:
     return re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
 
 
-def _inline_js(path: Path) -> str:
+def inline_js(path: Path) -> str:
     return "<script>" + path.read_text(encoding="utf-8").replace("</script", "<\\/script") + "</script>"
 
 
@@ -825,8 +825,8 @@ def standalone_html(m: folium.Map, vendor: Path = VENDOR_DIR, care_js: Path = CA
     """The map as one HTML file with Leaflet's and CareMap's scripts and styles inlined (opens offline from disk)."""
     m.default_js = []
     m.default_css = []
-    css = _inline_css(vendor).replace("</style", "<\\/style")
-    scripts = _inline_js(vendor / "leaflet" / "leaflet.js") + "\n" + _inline_js(care_js)
+    css = inline_css(vendor).replace("</style", "<\\/style")
+    scripts = inline_js(vendor / "leaflet" / "leaflet.js") + "\n" + inline_js(care_js)
     root: Any = m.get_root()
     root.header.add_child(_Verbatim("<style>" + css + "</style>\n" + scripts), name="leaflet_inline", index=0)
     basemap = map_data(m).get("basemap") or {}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from care import audit, clock, ids, visit_pack
 from care.errors import NotFound, ValidationError
+from care.maps import VENDOR_DIR, inline_css, inline_js
 from care.queries.visits import HouseholdItem, VisitItem, my_week
 from care.scope import Scope
 from care.services.common import require
@@ -107,9 +108,7 @@ def pack_payload(
 
 
 def _leaflet() -> tuple[str, str]:
-    from care.maps import VENDOR_DIR, _inline_css, _inline_js
-
-    return _inline_css(VENDOR_DIR), _inline_js(VENDOR_DIR / "leaflet" / "leaflet.js")
+    return inline_css(VENDOR_DIR), inline_js(VENDOR_DIR / "leaflet" / "leaflet.js")
 
 
 def issue_pack(
