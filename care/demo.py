@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from faker import Faker
-from sqlalchemy import Engine, Table, bindparam, case, func, insert, literal, null, select, text, update
+from sqlalchemy import Engine, Integer, Table, bindparam, case, func, insert, literal, null, select, text, update
 from sqlalchemy.orm import Session
 
 from care import clock, enums, ids, policy, rules
@@ -1830,7 +1830,8 @@ def _reset_sequences(session: Session) -> None:
     # Rows were inserted with explicit ids, so PostgreSQL's sequences must catch up.
     for table in Base.metadata.sorted_tables:
         column = table.columns.get("id")
-        if column is None or not column.primary_key:
+        # Only integer ids have a sequence (a visit pack's id is a random text).
+        if column is None or not column.primary_key or not isinstance(column.type, Integer):
             continue
         session.execute(
             text(  # table names come from our own metadata, never from input
