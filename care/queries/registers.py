@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from care import areas, ids
@@ -94,23 +94,6 @@ def worklist_conditions(name: str, today: dt.date) -> list[ColumnElement[bool]]:
         ]
     in_force = select(CarePlan.id).where(CarePlan.enrollment_id == Enrollment.id, CarePlan.status == "approved")
     return [Enrollment.risk == "high", ~in_force.exists()]
-
-
-def worklist_counts(session: Session, scope: Scope, today: dt.date) -> dict[str, int]:
-    """How many persons each worklist holds: the register's count of that list, for every list in
-    one pass over the active enrollments in scope."""
-    counts = [
-        func.count(func.distinct(case((and_(*worklist_conditions(name, today)), Enrollment.person_id))))
-        for name in WORKLISTS
-    ]
-    stmt = (
-        select(*counts)
-        .select_from(Enrollment)
-        .where(
-            Enrollment.end_date.is_(None), Enrollment.person_id.in_(select(Person.id).where(*person_conditions(scope)))
-        )
-    )
-    return {name: int(n or 0) for name, n in zip(WORKLISTS, session.execute(stmt).one(), strict=True)}
 
 
 def _text_condition(text: str) -> ColumnElement[bool] | None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from care import clock
 from care.auth import scope_of
-from care.queries.registers import WORKLISTS, RegisterFilter, register_count, worklist_counts
+from care.queries.registers import WORKLISTS, RegisterFilter, register_count
 from db.models import User
 from db.session import get_engine, reading
 
@@ -23,7 +23,8 @@ def test_the_supervisors_home_lists_each_worklist_with_its_count(app_as, demo_db
     at.run()
     assert not at.exception
     with reading(get_engine(str(demo_db["path"]))) as session:
-        counts = worklist_counts(session, _scope(demo_db, "township"), clock.today())
+        scope = _scope(demo_db, "township")
+        counts = {n: register_count(session, scope, RegisterFilter(worklist=n), clock.today()) for n in WORKLISTS}
     links = {link.label: link for link in at.get("page_link")}
     for name, label in (("overdue", "巡访已逾期的对象"), ("high_risk_no_plan", "尚无生效服务计划的高风险对象")):
         assert label in links

@@ -211,8 +211,8 @@ def test_a_visit_outside_the_packs_days_is_refused(engine, world, pack):
     assert [p.key for p in checked.problems] == ["pack.visit_outside_pack"]
 
 
-def test_a_colleagues_visit_meanwhile_is_a_conflict_written_only_as_resolved(engine, world, pack):
-    _, data = pack
+def _colleague_visits(engine, world) -> int:
+    """The supervisor records a visit to a person of the pack after it was made; that person's id."""
     pid = world.persons["a1_child_w1"]
     with transaction(engine) as session:
         enrollment = session.scalar(select(Enrollment.id).where(Enrollment.person_id == pid))
@@ -225,6 +225,12 @@ def test_a_colleagues_visit_meanwhile_is_a_conflict_written_only_as_resolved(eng
             mode="phone",
             visited_at=NEXT_DAY - dt.timedelta(hours=2),
         )
+    return pid
+
+
+def test_a_colleagues_visit_meanwhile_is_a_conflict_written_only_as_resolved(engine, world, pack):
+    _, data = pack
+    pid = _colleague_visits(engine, world)
     file = _file(data, _two_visits(world, data))
     with reading(engine) as session:
         checked = check_results(session, world.scopes["coord_1"], data=file)
@@ -238,18 +244,7 @@ def test_a_colleagues_visit_meanwhile_is_a_conflict_written_only_as_resolved(eng
 
 def test_a_recorded_anyway_conflict_is_written(engine, world, pack):
     _, data = pack
-    pid = world.persons["a1_child_w1"]
-    with transaction(engine) as session:
-        enrollment = session.scalar(select(Enrollment.id).where(Enrollment.person_id == pid))
-        record_visit(
-            session,
-            world.scopes["township_a"],
-            person_id=pid,
-            enrollment_ids=[enrollment],
-            status="done",
-            mode="phone",
-            visited_at=NEXT_DAY - dt.timedelta(hours=2),
-        )
+    _colleague_visits(engine, world)
     visits = _two_visits(world, data)
     applied = _upload(engine, world, _file(data, visits), resolutions={visits[0]["client_token"]: "record"})
     assert applied.written == 2 and _count(engine, Visit, Visit.client_token == visits[0]["client_token"]) == 1
