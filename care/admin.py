@@ -60,7 +60,9 @@ def set_tiles(args: argparse.Namespace) -> int:
     upgrade(engine)
     try:
         with transaction(engine) as session:
-            tiles = set_tiles_as_operator(session, value=args.value, tianditu_key=os.environ.get(TIANDITU_KEY_ENV))
+            tiles = set_tiles_as_operator(
+                session, value=args.value, tianditu_key=os.environ.get(TIANDITU_KEY_ENV), county_code=args.county
+            )
     except CareError as error:
         print(error.message(args.lang), file=sys.stderr)
         return 2
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--must-change", action="store_true", help="force a password change at first login")
     tiles = sub.add_parser("set-tiles", help="set the basemap: none, osm, tianditu, amap or a tile URL with {z}")
     tiles.add_argument("--db", help="database URL or SQLite file (default: CARE_DATABASE_URL)")
+    tiles.add_argument("--county", help="the county's own basemap (default: every county without its own)")
     tiles.add_argument("value")
     audit_check.add_parser(sub)
     backup.add_parsers(sub)

@@ -36,9 +36,14 @@ def is_code(code: object) -> bool:
 
 
 def level_of(code: str) -> str:
-    """'county' (XXXXXX000000), 'township' (XXXXXXXXX000) or 'village'."""
+    """'province' (XX0000000000), 'city' (XXXX00000000), 'county' (XXXXXX000000), 'township'
+    (XXXXXXXXX000) or 'village'."""
     if not is_code(code):
         raise ValidationError("area.bad_code", field="area_code", code=str(code)[:20])
+    if code[2:] == "0" * 10:
+        return "province"
+    if code[4:] == "0" * 8:
+        return "city"
     if code[6:] == "000000":
         return "county"
     if code[9:] == "000":
@@ -46,10 +51,16 @@ def level_of(code: str) -> str:
     return "village"
 
 
+# How many leading digits of a code name its area, by level.
+PREFIX_LENGTH = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
+# The level of the areas directly below each level.
+LEVEL_BELOW = {"province": "city", "city": "county", "county": "township", "township": "village"}
+
+
 def prefix_of(code: str) -> str:
     """The significant digits of ``code``: everything inside this area starts with them."""
     level = level_of(code)
-    return {"county": code[:6], "township": code[:9], "village": code}[level]
+    return code[: PREFIX_LENGTH[level]]
 
 
 def contains(outer: str, inner: str) -> bool:
@@ -73,6 +84,20 @@ def township_of(code: str) -> str:
 def county_of(code: str) -> str:
     """The county code an area belongs to."""
     return code[:6] + "000000"
+
+
+def above_county(code: str) -> bool:
+    """Whether ``code`` is a city or a province: an area of several counties."""
+    return is_code(code) and level_of(code) in ("city", "province")
+
+
+def parent_of(code: str) -> str | None:
+    """The code of the area directly above ``code`` by its digits (None for a province)."""
+    level = level_of(code)
+    if level == "province":
+        return None
+    keep = {"city": 2, "county": 4, "township": 6, "village": 9}[level]
+    return code[:keep].ljust(12, "0")
 
 
 # Mainland China's extent, with a margin: points outside are typos or swapped lat/lon.

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from care import audit_anchor, clock
+from care import areas, audit_anchor, clock
 from care.errors import CareError
 from care.ids import mask_id_number, mask_phone
 from care.scope import Scope
@@ -64,8 +64,19 @@ def event_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     return hashlib.sha256((prev_hash + "|" + payload).encode("utf-8")).hexdigest()
 
 
+def _county(scope: Scope | None) -> str:
+    """The county an event belongs to: the acting user's ('' above the counties or without an area)."""
+    code = scope.area_code if scope is not None else None
+    if code is None or not areas.is_code(code) or areas.above_county(code):
+        return ""
+    return areas.county_of(code)
+
+
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    # The county joined the events later: an event without one hashes as it always did.
+    county = {"county_code": event.county_code} if event.county_code else {}
     return {
+        **county,
         "at": event.at.isoformat(),
         "user_id": event.user_id,
         "username": event.username,
@@ -103,6 +114,7 @@ def record(
         outcome=outcome,
         detail=scrub(detail or {}),
         prev_hash=prev,
+        county_code=_county(scope),
     )
     event.hash = event_hash(prev, _hashed_fields(event))
     session.add(event)

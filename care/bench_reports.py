@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from care import areas, charts, clock
 from care.exports import ExportMeta, workbook_bytes
 from care.queries.reports import area_outlines, check_area, month_report, report_areas, report_meta, trends
+from care.queries.settings import county_of_area
 from care.reports import ReportInputs, compute, month_of
 from care.services.due import phone_counts, policy_intervals
 from db.models import Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
@@ -49,7 +50,8 @@ def naive_inputs(engine: Engine, scope: Any, month: str) -> ReportInputs:
         links = _table(session, VisitEnrollment)
         needs = _table(session, Need)
         workers = _table(session, Worker)
-        intervals, phones = policy_intervals(session), phone_counts(session)
+        county = county_of_area(code)
+        intervals, phones = policy_intervals(session, county), phone_counts(session, county)
         area_rows = report_areas(session, scope)
     people = people[people["village_code"].str.startswith(prefix) & ~people["deleted"].astype(bool)]
     people = people.rename(columns={"id": "person_id"})

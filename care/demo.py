@@ -1422,6 +1422,7 @@ class _Builder:
                     {
                         "id": e.id,
                         "person_id": person.id,
+                        "county_code": COUNTY_CODE,
                         "group": e.group,
                         "subtype": e.subtype,
                         "start_date": e.start,
@@ -1647,6 +1648,7 @@ class _Builder:
         row = {
             "id": vid,
             "person_id": person.id,
+            "county_code": COUNTY_CODE,
             "worker_id": worker,
             "due_date": due,
             "status": status,
@@ -1872,7 +1874,7 @@ def build_demo(
         refresh_risks(session, today=today)
         refresh_due_dates(session)
         _services(session, today=today)
-        build_plans_and_orders(session, seed=seed, today=today)
+        build_plans_and_orders(session, seed=seed, today=today, county_code=COUNTY_CODE)
         _risk_history(session, today=today)
         # The app's daily upkeep may already have marked an empty database.
         session.merge(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
@@ -1889,7 +1891,7 @@ def build_demo(
 
 def _services(session: Session, *, today: dt.date) -> None:
     """The default service list in force for a year, providers in every township, a few pairings."""
-    seed_default_services(session, valid_from=today - dt.timedelta(days=365))
+    seed_default_services(session, valid_from=today - dt.timedelta(days=365), county_code=COUNTY_CODE)
     county = session.scalar(select(Area).where(Area.level == "county"))
     if county is None:
         return

@@ -80,10 +80,10 @@ def _facts(session: Session, today: dt.date) -> list[tuple[EnrollmentFacts, int,
     return found
 
 
-def build_plans_and_orders(session: Session, *, seed: int, today: dt.date) -> dict[str, int]:
+def build_plans_and_orders(session: Session, *, seed: int, today: dt.date, county_code: str) -> dict[str, int]:
     """Fill the demo's plans, planned services and orders; how many of each were written."""
     rng = random.Random(f"{seed}:plans")  # noqa: S311 - a repeatable demo
-    services = list(service_list(session, today))
+    services = list(service_list(session, today, county_code))
     if not services:
         return {"plans": 0, "orders": 0}
     providers = session.scalars(select(Provider).where(Provider.active.is_(True)).order_by(Provider.id)).all()

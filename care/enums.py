@@ -28,7 +28,10 @@ VISIT_STATUSES = ("planned", "done", "not_met", "cancelled")
 VISIT_MODES = ("home", "phone", "third_party", "volunteer")
 NEED_KINDS = ("medical", "schooling", "subsidy", "rehab", "assistive_device", "guardianship", "other")
 NEED_STATUSES = ("open", "in_progress", "resolved")
-ROLES = ("county", "township", "coordinator", "admin")
+# The roles inside one county (what its administrator hands out), then the viewers above it.
+COUNTY_ROLES = ("county", "township", "coordinator", "admin")
+ABOVE_COUNTY_ROLES = ("city", "province")
+ROLES = (*COUNTY_ROLES, *ABOVE_COUNTY_ROLES)
 WORKER_KINDS = ("child_director", "rehab_coordinator", "elderly_visitor", "volunteer")
 # The groups each kind of worker usually looks after (a volunteer helps with any).
 WORKER_GROUPS = {
@@ -37,7 +40,7 @@ WORKER_GROUPS = {
     "elderly_visitor": ("elderly",),
     "volunteer": GROUPS,
 }
-AREA_LEVELS = ("county", "township", "village")
+AREA_LEVELS = ("province", "city", "county", "township", "village")
 # A member's relation to the head of the household (与户主关系, as on the 户口簿).
 HOUSEHOLD_RELATIONS = ("head", "spouse", "child", "grandchild", "parent", "grandparent", "other")
 # Family rules: an adult household member of this age or older is no able guardian on their own.

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -279,7 +279,7 @@ class MonthReport:
     needs_resolved: pd.DataFrame
     rehab: dict[str, Any]
     quality: pd.DataFrame
-    lists: ReportLists
+    lists: ReportLists | CombinedLists
     map_points: pd.DataFrame = field(default_factory=pd.DataFrame)
     # Per row of ``by_area`` (area_code): the numerator and denominator of each rate (AREA_RATE_PARTS).
     by_area_parts: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -817,3 +817,112 @@ def trend_rates(enrollments: pd.DataFrame, counted: pd.DataFrame, months: list[M
             n, v = int(mask.sum()), int((seen & mask).sum())
             rows.append({"month": month.label, "group": group, "listed": n, "visited": v, "rate": rate(v, n)})
     return pd.DataFrame(rows)
+
+
+# --- areas above a county: the sum of its parts ---------------------------------------------------
+
+
+class CombinedLists(Mapping[str, pd.DataFrame]):
+    """The lists of an area above the counties: each part's list, one after the other (in code order)."""
+
+    def __init__(self, parts: Sequence[ReportLists | CombinedLists]) -> None:
+        self._parts = list(parts)
+        self._names = list(self._parts[0]) if self._parts else []
+        self._built: dict[str, pd.DataFrame] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def count(self, name: str) -> int:
+        """Rows in list ``name``, without building it."""
+        return sum(part.count(name) for part in self._parts)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._built:
+            frames = [part[name] for part in self._parts]
+            self._built[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return self._built[name]
+
+
+def _summed(frames: Sequence[pd.DataFrame], keys: list[str], order: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """The rows of ``frames`` added up by ``keys`` (every other column a count), in the parts' order
+    of first appearance, then by ``order``'s listed values."""
+    joined = pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else pd.DataFrame()
+    if joined.empty:
+        return frames[0].iloc[0:0].copy() if frames else pd.DataFrame()
+    summed = joined.groupby(keys, sort=False, observed=True, dropna=False).sum(numeric_only=True).reset_index()
+    for key, values in order.items():
+        rank = {v: i for i, v in enumerate(values)}
+        summed = summed.assign(**{f"_{key}": summed[key].map(rank)})
+    sort = [f"_{k}" for k in order]
+    if sort:
+        summed = summed.sort_values(sort, kind="stable").drop(columns=sort)
+    return summed[[c for c in frames[0].columns if c in summed.columns]].reset_index(drop=True)
+
+
+def _rates_of(visit_rates: pd.DataFrame) -> pd.DataFrame:
+    out = visit_rates.copy()
+    out["rate"] = [rate(v, n) for v, n in zip(out["visited"], out["listed"], strict=True)]
+    out["on_time_rate"] = [rate(v, n) for v, n in zip(out["on_time"], out["on_time_listed"], strict=True)]
+    return out
+
+
+def combine(
+    area_code: str,
+    month: Month,
+    today: dt.date,
+    parts: Sequence[tuple[str, str, MonthReport]],
+    boundaries: pd.DataFrame | None = None,
+) -> MonthReport:
+    """The report of a city or a province from its counties' (or cities') own reports, ``parts`` as
+    (code, name, report) in code order: every count is the parts' sum and every rate its summed
+    numerator ÷ its summed denominator, so a part's row is exactly that part's own report."""
+    reports = [r for _, _, r in parts]
+    group_order = {"group": [*enums.GROUPS, "all"]}
+    visit_rates = _rates_of(_summed([r.visit_rates for r in reports], ["group"], group_order))
+    rehab_keys = ("certified", "uncertified_with_needs", "denominator", "served")
+    rehab: dict[str, Any] = {k: sum(int(r.rehab[k]) for r in reports) for k in rehab_keys}
+    rehab["rate"] = rate(rehab["served"], rehab["denominator"])
+    quality = _summed([r.quality for r in reports], ["check"], {})
+    totals = visit_rates.set_index("group")
+    summed_keys = [k for k, v in (reports[0].kpis.items() if reports else []) if isinstance(v, int)]
+    kpis: dict[str, Any] = {k: sum(int(r.kpis[k]) for r in reports) for k in summed_keys}
+    kpis["visit_rate"] = totals.at["all", "rate"] if "all" in totals.index else None
+    kpis["on_time_rate"] = totals.at["all", "on_time_rate"] if "all" in totals.index else None
+    for group in enums.GROUPS:
+        kpis[f"visit_rate_{group}"] = totals.at[group, "rate"] if group in totals.index else None
+    kpis["rehab_coverage"] = rehab["rate"]
+    kpis = {k: kpis[k] for k in (reports[0].kpis if reports else kpis)}
+    rows, rate_parts = [], []
+    for code, name, report in parts:
+        total = by_area_total(report) or dict.fromkeys((*AREA_COUNT_COLUMNS, *AREA_RATE_PARTS), None)
+        rows.append({"area_code": code, "area": name, **total})
+        sums = report.by_area_parts.drop(columns="area_code", errors="ignore").sum(numeric_only=True)
+        rate_parts.append({"area_code": code, **{c: int(v) for c, v in sums.items()}})
+    columns = list(reports[0].by_area.columns) if reports and not reports[0].by_area.empty else None
+    by_area = pd.DataFrame(rows)
+    if columns is not None:
+        by_area = by_area[columns]
+    return MonthReport(
+        month=month,
+        today=today,
+        area_code=area_code,
+        kpis=kpis,
+        by_area=by_area,
+        registers=_summed(
+            [r.registers for r in reports], ["group", "subtype", "risk"], {"group": enums.GROUPS, "risk": enums.RISKS}
+        ),
+        movement=_summed([r.movement for r in reports], ["change", "group", "reason"], {"change": ["new", "exited"]}),
+        visit_rates=visit_rates,
+        needs_open=_summed([r.needs_open for r in reports], ["kind"], {"kind": enums.NEED_KINDS}),
+        needs_resolved=_summed([r.needs_resolved for r in reports], ["kind"], {"kind": enums.NEED_KINDS}),
+        rehab=rehab,
+        quality=quality,
+        lists=CombinedLists([r.lists for r in reports]),
+        map_points=pd.concat([r.map_points for r in reports], ignore_index=True) if reports else pd.DataFrame(),
+        by_area_parts=pd.DataFrame(rate_parts),
+        map_boundaries=boundaries if boundaries is not None else pd.DataFrame(columns=BOUNDARY_COLUMNS),
+    )

@@ -9,6 +9,9 @@ from care import areas
 # Pages each role may open (the navigation shows these and each page checks again).
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "county": ("home", "map", "registers", "person", "needs", "services", "diary", "reports"),
+    # A city's (市级) or a province's (省级) civil affairs: its counties' figures, maps and reports.
+    "city": ("home", "map", "registers", "person", "needs", "services", "reports"),
+    "province": ("home", "map", "registers", "person", "needs", "services", "reports"),
     "township": (
         "home",
         "map",
@@ -88,6 +91,9 @@ SUPERVISOR_ACTIONS = frozenset(
 )
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "county": frozenset({"person.view", "report.view", "export.masked", "export.unmasked", "diary.view"}),
+    # Read, reports and masked exports only: whole ID numbers stay with each county.
+    "city": frozenset({"person.view", "report.view", "export.masked"}),
+    "province": frozenset({"person.view", "report.view", "export.masked"}),
     "township": REGISTER_WRITER_ACTIONS | VISIT_ACTIONS | SUPERVISOR_ACTIONS | PLAN_ACTIONS | {"plan.approve"},
     "coordinator": frozenset({"person.view", "person.edit", "enrollment.edit", "schedule.edit", "diary.write"})
     | VISIT_ACTIONS

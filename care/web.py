@@ -249,14 +249,14 @@ def build_policy(tile_hosts: Iterable[str], frame_scripts: Mapping[str, Sequence
     return Policy(top, framed, scripted)
 
 
-def _tile_setting() -> str | None:
-    from care.queries.map import tiles_setting
+def _tile_settings() -> list[str | None]:
+    from care.queries.map import every_tiles_setting
 
     try:
         with reading(get_engine()) as session:
-            return tiles_setting(session)
+            return every_tiles_setting(session)
     except Exception:  # noqa: BLE001 - before the first migration there is no settings table
-        return None
+        return [None]
 
 
 class SecurityHeaders:
@@ -272,8 +272,9 @@ class SecurityHeaders:
     async def _current(self) -> Policy:
         # The tile host is an administrator's setting: re-read it now and then, not per request.
         if self._policy is None or time.monotonic() - self._read_at > TILE_HOSTS_TTL_S:
-            setting = await run_in_threadpool(_tile_setting)
-            hosts = tuple(tile_origins(configured_tiles(setting)))
+            # Every county's basemap host: one process serves the users of every county.
+            settings = await run_in_threadpool(_tile_settings)
+            hosts = tuple(sorted({o for s in settings for o in tile_origins(configured_tiles(s))}))
             if self._policy is None or hosts != self._hosts:
                 self._policy, self._hosts = build_policy(hosts, self._frame_scripts), hosts
             self._read_at = time.monotonic()

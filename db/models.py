@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -46,6 +47,20 @@ class Base(DeclarativeBase):
 AreaCode = String(12)
 
 
+def _county_of_village(context: Any) -> str:
+    """A new person's county: the first six digits of their village code (the distribution key)."""
+    return str(context.get_current_parameters()["village_code"])[:6] + "000000"
+
+
+def _county_of_person(context: Any) -> str:
+    """A new enrollment's or visit's county when the writer did not give it: its person's."""
+    person_id = context.get_current_parameters()["person_id"]
+    found = context.connection.execute(select(Person.county_code).where(Person.id == person_id)).scalar()
+    if found is None:
+        raise ValueError(f"no person {person_id!r} to take the county from")
+    return str(found)
+
+
 class Area(Base):
     """A county, township or village, by its 12-digit statistical division code."""
 
@@ -64,7 +79,9 @@ class Area(Base):
     # NBS 城乡分类代码 of a village: 1xx urban (111 主城区 … 123 特殊区域), 2xx rural (210 乡中心区, 220 村庄).
     urban_rural: Mapped[str | None] = mapped_column(String(3))
 
-    __table_args__ = (CheckConstraint("level IN ('county', 'township', 'village')", name="level"),)
+    __table_args__ = (
+        CheckConstraint("level IN ('province', 'city', 'county', 'township', 'village')", name="level"),
+    )
 
 
 class AreaChange(Base):
@@ -118,6 +135,9 @@ class Person(Base):
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     village_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    # The county of the village, kept with the row: every county's rows of the large tables carry
+    # it, so one county's work is one range of their indexes and they can be distributed by it.
+    county_code: Mapped[str] = mapped_column(AreaCode, default=_county_of_village)
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
     lat: Mapped[float | None] = mapped_column(Float)
@@ -198,6 +218,8 @@ class Enrollment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    # The person's county (see Person.county_code).
+    county_code: Mapped[str] = mapped_column(AreaCode, default=_county_of_person)
     group: Mapped[str] = mapped_column(String(16))
     subtype: Mapped[str] = mapped_column(String(32))
     start_date: Mapped[dt.date] = mapped_column(Date)
@@ -225,6 +247,9 @@ class Enrollment(Base):
         Index("ix_enrollments_active_due", "end_date", "next_due_on"),
         # The active enrollments of one group (the children reaching their age limit).
         Index("ix_enrollments_group_end", "group", "end_date"),
+        # The same two within one county: one county's overdue and age-out lists read only its rows.
+        Index("ix_enrollments_county_active_due", "county_code", "end_date", "next_due_on"),
+        Index("ix_enrollments_county_group_end", "county_code", "group", "end_date"),
         CheckConstraint("\"group\" IN ('child', 'elderly', 'disabled')", name="group"),
         CheckConstraint("risk IN ('high', 'medium', 'low')", name="risk"),
     )
@@ -313,7 +338,12 @@ class User(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __table_args__ = (CheckConstraint("role IN ('county', 'township', 'coordinator', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('province', 'city', 'county', 'township', 'coordinator', 'admin')",
+            name="role",
+        ),
+    )
 
 
 class LoginSession(Base):
@@ -370,10 +400,20 @@ class VisitPolicy(Base):
 
 
 class Setting(Base):
-    """A county-wide setting (phone visits count, daily visit limit, tile source, demo flag)."""
+    """A setting of the whole installation (demo flag, the daily upkeep's last run)."""
 
     __tablename__ = "settings"
 
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class CountySetting(Base):
+    """A setting of one county (phone visits count, daily visit limit, tile source, child age limits)."""
+
+    __tablename__ = "county_settings"
+
+    county_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
@@ -385,6 +425,8 @@ class Visit(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    # The person's county (see Person.county_code).
+    county_code: Mapped[str] = mapped_column(AreaCode, default=_county_of_person)
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
@@ -409,6 +451,8 @@ class Visit(Base):
         # Covers the month report's per-enrollment visit reads (no visits row is read).
         Index("ix_visits_person_visited_status_mode", "person_id", "visited_at", "status", "mode"),
         Index("ix_visits_visited_at", "visited_at"),
+        # One county's visits of a month, without reading the other counties'.
+        Index("ix_visits_county_visited_at", "county_code", "visited_at"),
         # One visit per member in a household visit: a double submit cannot save a member twice.
         UniqueConstraint("household_visit", "person_id", name="uq_visits_household_visit_person"),
         CheckConstraint("status IN ('planned', 'done', 'not_met', 'cancelled')", name="status"),
@@ -503,6 +547,10 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+    # The county of the acting user's area ('' for a user above the counties or none).
+    county_code: Mapped[str] = mapped_column(AreaCode, default="")
+
+    __table_args__ = (Index("ix_audit_events_county_at", "county_code", "at"),)
 
 
 class DiaryEntry(Base):

@@ -39,7 +39,7 @@ for col, (key, value) in zip(cols, figures, strict=True):
     col.metric(ui.t(key), f"{value:,}")
 st.caption(ui.t("home.as_of", day=ui.today().isoformat()))
 
-if scope.role in ("township", "admin", "county"):
+if not scope.assigned_only:
     if summary.overdue:
         st.warning(
             ui.t("home.alert_overdue", n=f"{summary.overdue:,}", persons=f"{summary.overdue_persons:,}"),
@@ -95,7 +95,7 @@ if worklist:
         )
         right.markdown(f"**{worklist[name]:,}**")
 
-if summary.areas and scope.role in ("township", "admin", "county"):
+if summary.areas and not scope.assigned_only:
     area_ranking(scope, summary.areas)
 
 if page.needs_waiting is not None:

@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from care import enums
 from care.errors import CareError
+from care.queries.settings import scope_county
 from care.services.visit_policy import policy_settings, preview_policy, save_policy
 from ui import age_limits_view, forms
 
@@ -22,7 +23,7 @@ with ages_tab:
 with visits_tab:
     st.caption(ui.t("policy.help"))
     with ui.read() as session:
-        current = policy_settings(session)
+        current = policy_settings(session, scope_county(scope))
     seen = forms.seen_version("policy", current.version)
 
     grid = pd.DataFrame(
@@ -78,7 +79,7 @@ with visits_tab:
         hide_index=True,
     )
     if st.button(ui.t("policy.save"), type="primary", key="policy_save"):
-        county = scope.area_code or ""
+        county = scope_county(scope) or ""
 
         def action() -> int:
             with ui.write() as session:

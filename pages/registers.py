@@ -30,7 +30,11 @@ wanted = st.query_params.get("area")
 if wanted is not None:
     del st.query_params["area"]
     known = areas.set_index("code")
-    if wanted in known.index and known.at[wanted, "level"] in ("township", "village"):
+    if wanted in known.index and known.at[wanted, "level"] == "county":
+        st.session_state["reg_county"] = wanted
+        st.session_state["reg_township"] = st.session_state["reg_village"] = None
+        st.session_state["reg_page"] = 1
+    elif wanted in known.index and known.at[wanted, "level"] in ("township", "village"):
         village = known.at[wanted, "level"] == "village"
         st.session_state["reg_township"] = known.at[wanted, "parent_code"] if village else wanted
         st.session_state["reg_village"] = wanted if village else None

@@ -280,9 +280,24 @@ def village_choices(areas: Any) -> Any:
 def area_picker(
     areas: Any, prefix: str, columns: Sequence[Any], on_change: Callable[[], None] | None = None
 ) -> tuple[str | None, str | None]:
-    """Township then village select boxes over the user's areas; keys ``<prefix>_township``/``_village``."""
+    """Township then village select boxes over the user's areas; keys ``<prefix>_township``/``_village``.
+
+    Above a county (``areas`` holds counties) a county select (``<prefix>_county``) comes first on a
+    row of its own, and the townships are that county's; the first value returned is then the
+    township, else the county chosen.
+    """
     names = dict(zip(areas["code"], areas["name"], strict=True))
-    townships = areas[areas["level"] == "township"]
+    counties = areas[areas["level"] == "county"]
+    county = None
+    if not counties.empty:
+        county = st.selectbox(
+            t("reg.county"),
+            [None, *counties["code"]],
+            key=f"{prefix}_county",
+            format_func=lambda c: names.get(c, t("reg.all")),
+            on_change=on_change,
+        )
+    townships = areas[(areas["level"] == "township") & ((areas["parent_code"] == county) if county else True)]
     township = columns[0].selectbox(
         t("reg.township"),
         [None, *townships["code"]],
@@ -299,4 +314,4 @@ def area_picker(
         format_func=lambda c: names.get(c, t("reg.all")),
         on_change=on_change,
     )
-    return township, village
+    return township or county, village

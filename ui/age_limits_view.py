@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from care import enums
 from care.errors import CareError
+from care.queries.settings import scope_county
 from care.scope import Scope
 from care.services.age_limits import CHILD_SUBTYPES, age_limit_settings, preview_age_limits, save_age_limits
 from ui import forms
@@ -18,7 +19,7 @@ def render(scope: Scope) -> None:
     """Edit the county's child age limits; shows how many enrolled children a change moves out first."""
     st.caption(ui.t("age_limit.help"))
     with ui.read() as session:
-        current = age_limit_settings(session)
+        current = age_limit_settings(session, scope_county(scope))
     seen = forms.seen_version(FORM_KEY, current.version)
     limits: dict[str, int] = {}
     for column, subtype in zip(st.columns(len(CHILD_SUBTYPES)), CHILD_SUBTYPES, strict=True):

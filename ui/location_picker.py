@@ -65,7 +65,7 @@ def location_picker(
         )
         with ui.read() as session:
             start_place = mapq.place_start(session, scope, start)
-            tiles = configured_tiles(mapq.tiles_setting(session))
+            tiles = configured_tiles(mapq.tiles_setting(session, start or scope.area_code))
         if start and start_place.centre is None:
             st.info(ui.t("loc.no_centre", village=ui.md(names.get(start, start))))
         m = pick_map(

@@ -71,7 +71,7 @@ def map_data(scope: Scope, flt: mapq.MapFilter, today: dt.date) -> MapData:
     """The scoped reads behind one map view."""
     with ui.read() as session:
         shown, shapes = mapq.area_shapes(session, scope, flt.area_code)
-        tiles = configured_tiles(mapq.tiles_setting(session))
+        tiles = configured_tiles(mapq.tiles_setting(session, flt.area_code or scope.area_code))
         if shown is None:
             return MapData("persons", None, [], tiles=tiles)
         anchor = mapq.area_anchor(session, shown.code)

@@ -26,7 +26,8 @@ def section(scope: Scope, person_id: int) -> None:
     today = ui.today()
     with ui.read() as session:
         found = person_plans(session, scope, person_id, today)
-        offered = service_list(session, today)
+        # The person's county's list (a city viewer looks at persons of several counties).
+        offered = service_list(session, today, areas.county_of(found.village_code) if found.village_code else None)
         known = providers(session, scope, active_only=True)
     # Only providers whose area holds the person's village are offered (the services refuse others).
     known = known[[areas.contains(str(a), found.village_code) for a in known["area_code"]]]

@@ -12,6 +12,7 @@ from care import enums
 from care.errors import CareError
 from care.queries import service_list as q
 from care.queries.registers import area_options
+from care.queries.settings import scope_county
 from care.scope import Scope
 from care.service_rules import GROUP_CONDITIONS, Eligibility
 from care.services import service_list as services
@@ -71,8 +72,8 @@ def service_list_tab(scope: Scope) -> None:
     """The list in force on a chosen day; for the admin, a change previewed and then saved."""
     day = st.date_input(ui.t("svc.as_of"), value=ui.today(), key="svc_day")
     with ui.read() as session:
-        rows = q.service_list(session, day)
-        latest = q.latest_services(session)
+        rows = q.service_list(session, day, scope_county(scope))
+        latest = q.latest_services(session, scope_county(scope))
     if rows:
         st.dataframe(_table(rows), hide_index=True, width="stretch")
     else:
@@ -313,9 +314,9 @@ def providers_tab(scope: Scope) -> None:
     """Who delivers services in the user's area; add or change one."""
     with ui.read() as session:
         table = q.providers(session, scope)
-        names = {r.code: r.name for r in q.latest_services(session)}
+        names = {r.code: r.name for r in q.latest_services(session, scope_county(scope))}
         places = area_options(session, scope)
-        county = q.county_code(session)
+        county = scope_county(scope) or ""
     if table.empty:
         st.info(ui.t("svc.providers_empty"))
     else:

@@ -36,6 +36,7 @@ from care.imports.common import (
 from care.imports.files import Table
 from care.imports.villages import VillageLookup, shown, village_lookup
 from care.queries.scoping import visible_person
+from care.queries.settings import scope_county
 from care.scope import Scope
 from care.services import households
 from care.services.age_limits import child_age_limits
@@ -391,7 +392,7 @@ class _RosterCheck:
         self.session = session
         self.scope = scope
         self.villages = village_lookup(session, scope)
-        self.age_limits = child_age_limits(session)
+        self.age_limits = child_age_limits(session, scope_county(scope))
         self.first_row: dict[str, tuple[int, str, str]] = {}  # id -> (row, name, village)
         self.seen: dict[tuple[str, str], int] = {}  # (id, group) -> row
 

@@ -18,7 +18,7 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from care import clock, enums, ids
+from care import areas, clock, enums, ids
 from care.errors import CareError, ValidationError
 from care.imports.common import (
     Column,
@@ -137,11 +137,13 @@ def _lookups(session: Session, scope: Scope, numbers: list[str], earliest: dt.da
     return _Lookups(persons, enrollments, planned, providers, recorded)
 
 
-def _service(value: str, day: dt.date, lists: dict[dt.date, list[ServiceRow]], session: Session) -> ServiceRow:
-    if day not in lists:
-        lists[day] = service_list(session, day)
+def _service(
+    value: str, day: dt.date, county: str, lists: dict[tuple[dt.date, str], list[ServiceRow]], session: Session
+) -> ServiceRow:
+    if (day, county) not in lists:
+        lists[day, county] = service_list(session, day, county)
     wanted = "".join(value.split()).lower()
-    found = next((r for r in lists[day] if wanted in (r.code.lower(), "".join(r.name.split()).lower())), None)
+    found = next((r for r in lists[day, county] if wanted in (r.code.lower(), "".join(r.name.split()).lower())), None)
     if found is None:
         raise ValidationError("import.service_unknown", field="service", name=value[:30], day=day.isoformat())
     return found
@@ -178,7 +180,7 @@ def check_services(
         parsed.append((row, cells, problems))
     days = [c["delivered_on"] for _, c, _ in parsed if c["delivered_on"]]
     found = _lookups(session, scope, sorted(set(numbers)), min(days, default=None))
-    lists: dict[dt.date, list[ServiceRow]] = {}
+    lists: dict[tuple[dt.date, str], list[ServiceRow]] = {}
     planned: list[_Row] = []
     first: dict[tuple[int, str, dt.date, str], int] = {}
     for done, (row, cells, problems) in enumerate(parsed, start=1):
@@ -236,13 +238,17 @@ def _read(values: dict[str, Any], today: dt.date) -> tuple[dict[str, Any], Probl
 
 
 def _check(
-    session: Session, row: int, cells: dict[str, Any], found: _Lookups, lists: dict[dt.date, list[ServiceRow]]
+    session: Session,
+    row: int,
+    cells: dict[str, Any],
+    found: _Lookups,
+    lists: dict[tuple[dt.date, str], list[ServiceRow]],
 ) -> _Row:
     person = found.persons.get(cells["id_number"])
     if person is None:
         raise ValidationError("import.person_not_found", field="id_number")
     pid, village = person
-    service = _service(cells["service"], cells["delivered_on"], lists, session)
+    service = _service(cells["service"], cells["delivered_on"], areas.county_of(village), lists, session)
     enrollment = found.enrollments.get((pid, service.group))
     if enrollment is None:
         raise ValidationError("order.error.group", field="service")

@@ -10,11 +10,12 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from care import enums, ids, policy, rules
+from care import areas, enums, ids, policy, rules
 from care.queries.needs import needs_list, open_needs
 from care.queries.plans import service_alerts
 from care.queries.registers import WORKLISTS, worklist_conditions
 from care.queries.scoping import in_area, person_conditions
+from care.queries.settings import scope_county
 from care.queries.visits import MyWeek, my_week
 from care.scope import Scope
 from care.services.age_limits import child_age_limits
@@ -110,15 +111,33 @@ def _one_pass(session: Session, scope: Scope, today: dt.date, prefix: str | None
 
 
 def _below(session: Session, scope: Scope) -> list[tuple[str, str]]:
-    """The areas one level below the user's that hold persons in scope: (prefix, name)."""
+    """The areas one level below the user's that hold persons in scope: (prefix, name).
+
+    Above a county they are the counties (or cities) on the area list, each checked for persons
+    by its own range of the village index: finding them from the persons' codes would read every
+    person of the city."""
     if scope.assigned_only or scope.prefix is None or len(scope.prefix) not in NEXT_PREFIX:
         return []
     size = NEXT_PREFIX[len(scope.prefix)]
+    if size <= len("000000"):
+        level = areas.LEVEL_BELOW[areas.level_of(scope.area_code or "")]
+        listed = session.execute(
+            select(Area.code, Area.name)
+            .where(in_area(Area.code, scope.prefix), Area.level == level, Area.valid_to.is_(None))
+            .order_by(Area.code)
+        ).all()
+        found = [(code[:size], name) for code, name in listed]
+        return [(p, n) for p, n in found if _holds_persons(session, scope, p)]
     part = func.substr(Person.village_code, 1, size)
     prefixes = list(session.scalars(select(part).where(*person_conditions(scope)).distinct().order_by(part)))
     codes = [(p + "0" * 12)[:12] for p in prefixes]
     names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
     return [(p, names.get(c, c)) for p, c in zip(prefixes, codes, strict=True)]
+
+
+def _holds_persons(session: Session, scope: Scope, prefix: str) -> bool:
+    stmt = select(Person.id).where(*person_conditions(scope), in_area(Person.village_code, prefix)).limit(1)
+    return session.scalar(stmt) is not None
 
 
 def home_summary(session: Session, scope: Scope, today: dt.date) -> HomeSummary:
@@ -170,7 +189,7 @@ def age_out_list(session: Session, scope: Scope, today: dt.date, within_days: in
     """Children enrolled now who are at their sub-type's age limit already or reach it within
     ``within_days`` (动态调整 due); each enrollment ages out at its own sub-type's limit."""
     horizon = today + dt.timedelta(days=within_days)
-    limits = child_age_limits(session)
+    limits = child_age_limits(session, scope_county(scope))
     # Born on or before the cutoff = at the limit by the horizon (29 February counts from 1 March).
     reaching = or_(
         *[

@@ -18,8 +18,10 @@ from care import areas, audit, ids, policy
 from care.enums import RISK_ORDER
 from care.maps import AreaShape, PersonDot, VillageDot, boundary_centroid, fit_bounds, shape_centre
 from care.queries.scoping import in_area, person_conditions, visible_person
+from care.queries.settings import county_of_area, setting_value
 from care.scope import Scope
-from db.models import Area, Assignment, Enrollment, HouseholdMember, Person, Setting, Worker
+from care.tiles import TILES_SETTING
+from db.models import Area, Assignment, CountySetting, Enrollment, HouseholdMember, Person, Worker
 
 VISIT_STATES = ("overdue", "due_soon", "on_time", "never")
 LIST_LIMIT = 300
@@ -488,10 +490,15 @@ def place_start(session: Session, scope: Scope, village_code: str | None) -> Pla
     return PlaceStart(shape, centre, None if centre else area_anchor(session, area.code))
 
 
-def tiles_setting(session: Session) -> str | None:
-    """The ``map.tiles`` setting if an administrator stored one."""
-    row = session.get(Setting, "map.tiles")
-    return row.value if row is not None else None
+def tiles_setting(session: Session, area_code: str | None) -> str | None:
+    """The ``map.tiles`` setting of the area's county (else the installation's) if one was stored."""
+    return setting_value(session, TILES_SETTING, county_of_area(area_code))
+
+
+def every_tiles_setting(session: Session) -> list[str | None]:
+    """The installation's basemap setting and every county's (what the page's CSP must allow)."""
+    own = select(CountySetting.value).where(CountySetting.key == TILES_SETTING)
+    return [tiles_setting(session, None), *session.scalars(own)]
 
 
 @dataclass(frozen=True)
@@ -522,4 +529,4 @@ def export_data(session: Session, scope: Scope, area_code: str, today: dt.date) 
     persons = person_points(session, scope, flt, today) if individual else []
     anchor = area_anchor(session, shown.code)
     mode = "persons" if individual else "villages"
-    return ExportData(shapes, view.villages, persons, tiles_setting(session), view.unplaced, anchor, mode)
+    return ExportData(shapes, view.villages, persons, tiles_setting(session, shown.code), view.unplaced, anchor, mode)

@@ -117,7 +117,7 @@ def person_file(session: Session, scope: Scope, person_id: int, today: dt.date) 
     ).all()
     history = _assignments(session, [e.id for e in enrollments], today)
     current = {row["enrollment_id"]: row["worker"] for row in history if row["current"]}
-    intervals = policy_intervals(session)
+    intervals = policy_intervals(session, person.county_code)
     family = family_of(session, [person.id], today).get(person.id, rules.NO_FAMILY)
     views = [_enrollment_view(e, age, current.get(e.id), intervals, family) for e in enrollments]
     views = _with_guardians(session, scope, person.id, views, today)

@@ -13,9 +13,9 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from care import clock, enums, plans
+from care import areas, clock, enums, plans
 from care.queries.scoping import in_area, in_scope, person_conditions
-from care.queries.service_list import service_list
+from care.queries.service_list import service_list, service_names
 from care.reports import Month, ServiceSheets
 from care.scope import Scope
 from db.models import Area, Assignment, CarePlan, Enrollment, Pairing, Person, Provider, ServiceOrder, User
@@ -119,7 +119,7 @@ def person_plans(session: Session, scope: Scope, person_id: int, today: dt.date)
         .options(selectinload(CarePlan.items))
         .order_by(CarePlan.revision)
     ).all()
-    names = {r.code: r.name for r in service_list(session, today)}
+    names = {r.code: r.name for r in service_list(session, today, areas.county_of(village))}
     providers = _names(
         session, {i.provider_id for p in rows for i in p.items if i.provider_id}, Provider, Provider.name
     )
@@ -295,7 +295,7 @@ def orders(
     limit: int = 500,
 ) -> pd.DataFrame:
     """Orders of persons the user may see (a coordinator: their own persons), newest first."""
-    names = {r.code: r.name for r in service_list(session, today)}
+    names = service_names(session, today, scope.prefix or "")
     stmt = (
         select(ServiceOrder, Person.name, Area.name, Provider.name)
         .join(Person, Person.id == ServiceOrder.person_id)
@@ -437,7 +437,7 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
             *where,
         )
     )
-    names = {r.code: r.name for r in service_list(session, month.last)}
+    names = service_names(session, month.last, prefix)
     providers = _names(session, {pid for _, pid, *_ in groups if pid is not None}, Provider, Provider.name)
     sums = [sum(int(g[k] or 0) for g in groups) for k in range(2, 9)]
     by_service: Counter[str] = Counter()
@@ -512,7 +512,7 @@ class _ServiceLists:
     def __init__(self, session: Session, scope: Scope, prefix: str, month: Month, today: dt.date) -> None:
         self.session, self.scope, self.prefix, self.month, self.today = session, scope, prefix, month, today
         self.where = [*person_conditions(scope), in_area(Person.village_code, prefix)]
-        self.names = {r.code: r.name for r in service_list(session, month.last)}
+        self.names = service_names(session, month.last, prefix)
 
     def _orders(self, columns: list[Any], *conditions: Any) -> list[tuple[Any, ...]]:
         # Plain columns (no ORM objects): a county's month holds tens of thousands of deliveries.

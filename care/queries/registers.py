@@ -215,12 +215,14 @@ def _enrollments_of(session: Session, person_ids: list[int]) -> dict[int, list[t
 
 
 def area_options(session: Session, scope: Scope) -> pd.DataFrame:
-    """Townships and villages inside the user's area (current ones), for filters and forms."""
+    """Townships and villages inside the user's area (current ones), for filters and forms; above a
+    county, its counties too (a city's or a province's viewer picks the county first)."""
     if scope.sees_nothing or scope.prefix is None:
         return pd.DataFrame(columns=["code", "name", "level", "parent_code"])
+    levels = ["county", "township", "village"] if areas.above_county(scope.area_code or "") else ["township", "village"]
     stmt = (
         select(Area.code, Area.name, Area.level, Area.parent_code)
-        .where(in_area(Area.code, scope.prefix), Area.valid_to.is_(None), Area.level != "county")
+        .where(in_area(Area.code, scope.prefix), Area.valid_to.is_(None), Area.level.in_(levels))
         .order_by(Area.code)
     )
     return pd.DataFrame(session.execute(stmt).all(), columns=["code", "name", "level", "parent_code"])

@@ -15,11 +15,12 @@ import pandas as pd
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from care import area_cells, areas, audit, policy
+from care import area_cells, areas, audit, enums, policy
 from care.errors import NotFound, ValidationError
 from care.queries import bulk
 from care.queries.households import NO_FIGURES, HouseholdFigures, household_figures, household_figures_by_area
 from care.queries.scoping import in_area, person_conditions
+from care.queries.settings import county_of_area
 from care.reports import (
     AREA_COLUMNS,
     BOUNDARY_COLUMNS,
@@ -31,11 +32,13 @@ from care.reports import (
     Month,
     MonthReport,
     ReportInputs,
+    combine,
     compute,
     day_number,
     months_back,
     parse_month,
     person_id_problems,
+    rate,
     trend_rates,
 )
 from care.scope import Scope
@@ -155,8 +158,10 @@ def _enrollments(
     return stmt, ENROLLMENT_COLUMNS + list(visits), {**kinds, **numbers, **dict.fromkeys(_ENUMS, "raw")}
 
 
-def _counted_modes(session: Session) -> list[str]:
-    return list(policy.COUNTED_MODES_IN_PERSON) + (["phone"] if phone_counts(session) else [])
+def _counted_modes(session: Session, area_code: str) -> list[str]:
+    """The visit modes that count in the area's county."""
+    phone = phone_counts(session, county_of_area(area_code))
+    return list(policy.COUNTED_MODES_IN_PERSON) + (["phone"] if phone else [])
 
 
 def _visits_column(what: Any, start: dt.date, end: dt.date, modes: list[str]) -> Any:
@@ -258,8 +263,8 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
     """The plain tables of one month and area (area already checked by ``check_area``)."""
     prefix = areas.prefix_of(area_code)
     conditions = _persons(scope, prefix)
-    intervals = policy_intervals(session)
-    modes = _counted_modes(session)
+    intervals = policy_intervals(session, county_of_area(area_code))
+    modes = _counted_modes(session, area_code)
     # A visit older than the longest interval cannot keep anything on time (see reports.on_time).
     since = month.first - dt.timedelta(days=max(intervals.values()) + 1)
     following = month.last + dt.timedelta(days=1)
@@ -293,7 +298,7 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
         intervals=intervals,
         phone_counts="phone" in modes,
         prior=prior,
-        child_age_limits=child_age_limits(session),
+        child_age_limits=child_age_limits(session, county_of_area(area_code)),
         boundaries=boundaries,
     )
 
@@ -302,8 +307,27 @@ def month_report(session: Session, scope: Scope, *, month: str, area_code: str |
     """Every figure and list of one month for one area in the user's scope."""
     code = check_area(session, scope, area_code)
     chosen = parse_month(month, today=today)
+    return _area_report(session, scope, chosen, code, today)
+
+
+def parts_of(session: Session, area_code: str) -> list[tuple[str, str]]:
+    """The current areas directly below a city or a province (its counties, its cities): (code, name)."""
+    level = areas.LEVEL_BELOW[areas.level_of(area_code)]
+    stmt = select(Area.code, Area.name).where(
+        in_area(Area.code, areas.prefix_of(area_code)), Area.level == level, Area.valid_to.is_(None)
+    )
+    return list(session.execute(stmt.order_by(Area.code)).tuples())
+
+
+def _area_report(session: Session, scope: Scope, month: Month, code: str, today: dt.date) -> MonthReport:
+    """One area's report. Above a county it is its parts' reports added up (``care.reports.combine``):
+    each county is read and computed with its own policy, phone setting and age limits, and its row
+    is exactly its own report's total."""
+    if areas.above_county(code):
+        parts = [(c, n, _area_report(session, scope, month, c, today)) for c, n in parts_of(session, code)]
+        return combine(code, month, today, parts, _boundaries(session, code))
     with bulk.collection_paused():
-        return compute(report_inputs(session, scope, month=chosen, area_code=code, today=today))
+        return compute(report_inputs(session, scope, month=month, area_code=code, today=today))
 
 
 def trends(
@@ -311,9 +335,23 @@ def trends(
 ) -> pd.DataFrame:
     """Monthly visit rate per group for the ``count`` months ending with ``month``."""
     code = check_area(session, scope, area_code)
-    months = months_back(parse_month(month, today=today), count)
+    return _trends(session, scope, months_back(parse_month(month, today=today), count), code)
+
+
+def _trends(session: Session, scope: Scope, months: list[Month], code: str) -> pd.DataFrame:
+    """``trends`` of one area; above a county its parts' listed and visited added up, each county
+    counted by its own rule for phone visits."""
+    if areas.above_county(code):
+        parts = [_trends(session, scope, months, c) for c, _ in parts_of(session, code)]
+        if not parts:
+            zero = {"listed": 0, "visited": 0, "rate": None}
+            groups = (*enums.GROUPS, "all")
+            return pd.DataFrame([{"month": m.label, "group": g, **zero} for m in months for g in groups])
+        summed = pd.concat(parts).groupby(["month", "group"], sort=False)[["listed", "visited"]].sum().reset_index()
+        summed["rate"] = [rate(int(v), int(n)) for v, n in zip(summed["visited"], summed["listed"], strict=True)]
+        return summed
     conditions = _persons(scope, areas.prefix_of(code))
-    modes = _counted_modes(session)
+    modes = _counted_modes(session, code)
     # One number per enrollment: bit i set when it had a counted visit in months[i].
     bit = case({m.label: 1 << i for i, m in enumerate(months)}, value=func.substr(cast(Visit.visited_at, String), 1, 7))
     visited = _visits_column(func.sum(bit.distinct()), months[0].first, months[-1].last + dt.timedelta(days=1), modes)

@@ -11,11 +11,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import enums, policy, schedule
+from care import areas, enums, policy, schedule
 from care.errors import NotFound
 from care.queries.assignments import workers
 from care.queries.households import RELATION_ORDER
 from care.queries.scoping import person_conditions, visible_worker
+from care.queries.settings import setting_value
 from care.schedule import working_days
 from care.scope import Scope
 from db.models import (
@@ -26,7 +27,6 @@ from db.models import (
     Need,
     Person,
     ScheduleDay,
-    Setting,
     Visit,
     Worker,
 )
@@ -156,10 +156,10 @@ def office_point(worker: Worker) -> tuple[float, float] | None:
     return (worker.office_lat, worker.office_lon)
 
 
-def daily_limit(session: Session) -> int:
+def daily_limit(session: Session, county_code: str | None) -> int:
     """The county's daily visit limit (default 8)."""
-    row = session.get(Setting, policy.SETTING_DAILY_LIMIT)
-    return int(row.value) if row is not None else policy.DEFAULT_DAILY_LIMIT
+    value = setting_value(session, policy.SETTING_DAILY_LIMIT, county_code)
+    return int(value) if value is not None else policy.DEFAULT_DAILY_LIMIT
 
 
 def visited_on(session: Session, *, worker_id: int, days: list[dt.date]) -> dict[tuple[int, dt.date], str]:
@@ -296,7 +296,13 @@ def week_plan(session: Session, scope: Scope, *, worker_id: int, week_start: dt.
     area = session.get(Area, worker.area_code)
     office = office_point(worker)
     plan = WeekPlan(
-        worker.id, worker.name, worker.kind, area.name if area else "", office, days[0], daily_limit(session)
+        worker.id,
+        worker.name,
+        worker.kind,
+        area.name if area else "",
+        office,
+        days[0],
+        daily_limit(session, areas.county_of(worker.area_code)),
     )
     if not rows:
         return plan

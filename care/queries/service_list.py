@@ -61,17 +61,12 @@ def _row(item: ServiceItem) -> ServiceRow:
     )
 
 
-def county_code(session: Session) -> str:
-    """The county this database keeps (its current county area), or '' before areas are set up."""
-    return session.scalar(select(Area.code).where(Area.level == "county", Area.valid_to.is_(None)).limit(1)) or ""
-
-
-def service_list(session: Session, day: dt.date) -> list[ServiceRow]:
-    """The services in force on ``day``, by group and name."""
+def service_list(session: Session, day: dt.date, county_code: str | None) -> list[ServiceRow]:
+    """The county's services in force on ``day``, by group and name (none without a county)."""
     stmt = (
         select(ServiceItem)
         .where(
-            ServiceItem.county_code == county_code(session),
+            ServiceItem.county_code == (county_code or ""),
             ServiceItem.valid_from <= day,
             or_(ServiceItem.valid_to.is_(None), ServiceItem.valid_to >= day),
         )
@@ -80,20 +75,38 @@ def service_list(session: Session, day: dt.date) -> list[ServiceRow]:
     return [_row(item) for item in session.scalars(stmt)]
 
 
-def latest_services(session: Session) -> list[ServiceRow]:
+def service_names(session: Session, day: dt.date, prefix: str) -> dict[str, str]:
+    """Service code → name on ``day`` in the counties of an area (a county's own name where two differ)."""
+    low, high = areas.prefix_bounds(prefix[:6])
+    stmt = (
+        select(ServiceItem.code, ServiceItem.name)
+        .where(
+            ServiceItem.county_code >= low,
+            ServiceItem.county_code < high,
+            ServiceItem.valid_from <= day,
+            or_(ServiceItem.valid_to.is_(None), ServiceItem.valid_to >= day),
+        )
+        .order_by(ServiceItem.county_code.desc())
+    )
+    return dict(session.execute(stmt).tuples().all())
+
+
+def latest_services(session: Session, county_code: str | None) -> list[ServiceRow]:
     """Each service's newest version (in force, scheduled or ended): what an edit starts from."""
     newest: dict[str, ServiceRow] = {}
-    stmt = select(ServiceItem).where(ServiceItem.county_code == county_code(session)).order_by(ServiceItem.valid_from)
+    stmt = (
+        select(ServiceItem).where(ServiceItem.county_code == (county_code or "")).order_by(ServiceItem.valid_from)
+    )
     for item in session.scalars(stmt):
         newest[item.code] = _row(item)
     return sorted(newest.values(), key=lambda r: (r.group, r.code))
 
 
-def service_history(session: Session, code: str) -> list[ServiceRow]:
-    """Every version of one service, oldest first."""
+def service_history(session: Session, code: str, county_code: str | None) -> list[ServiceRow]:
+    """Every version of one of the county's services, oldest first."""
     stmt = (
         select(ServiceItem)
-        .where(ServiceItem.county_code == county_code(session), ServiceItem.code == code)
+        .where(ServiceItem.county_code == (county_code or ""), ServiceItem.code == code)
         .order_by(ServiceItem.valid_from)
     )
     return [_row(item) for item in session.scalars(stmt)]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from care.queries.scoping import person_conditions
-from care.queries.service_list import service_list
+from care.queries.service_list import service_names
 from care.scope import Scope
 from db.models import CarePlan, Need, Person, Provider, RiskChange, ServiceOrder, Visit, Worker
 
@@ -49,7 +49,7 @@ def person_timeline(session: Session, scope: Scope, person_id: int, today: dt.da
         events.append(Event(opened, "need", (kind,), text or ""))
         if status == "resolved" and resolved is not None:
             events.append(Event(resolved, "need_resolved", (kind,), text or ""))
-    names = {r.code: r.name for r in service_list(session, today)}
+    names = service_names(session, today, scope.prefix or "")
     for code, status, requested, delivered, provider, source in session.execute(
         select(
             ServiceOrder.service_code,

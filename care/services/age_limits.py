@@ -20,11 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from care import audit, clock, enums, ids, rules
-from care.errors import StaleRecord, ValidationError
+from care.errors import PermissionDenied, StaleRecord, ValidationError
 from care.queries.scoping import person_conditions
+from care.queries.settings import scope_county, setting_value
 from care.scope import Scope
 from care.services.common import require
-from db.models import Enrollment, Person, Setting
+from care.services.settings import put_setting
+from db.models import Enrollment, Person
 
 SETTING_LIMITS = "child_age.limits"
 SETTING_VERSION = "child_age.version"
@@ -63,14 +65,14 @@ def _valid_limit(value: object) -> bool:
     )
 
 
-def child_age_limits(session: Session) -> dict[str, int]:
+def child_age_limits(session: Session, county_code: str | None) -> dict[str, int]:
     """The county's age limit for each child sub-type; the national one where none is set."""
     limits = dict(enums.CHILD_AGE_LIMITS)
-    row = session.get(Setting, SETTING_LIMITS)
-    if row is None:
+    value = setting_value(session, SETTING_LIMITS, county_code)
+    if value is None:
         return limits
     try:
-        stored = json.loads(row.value)
+        stored = json.loads(value)
     except ValueError:
         return limits
     if isinstance(stored, dict):
@@ -78,10 +80,10 @@ def child_age_limits(session: Session) -> dict[str, int]:
     return limits
 
 
-def age_limit_settings(session: Session) -> AgeLimitSettings:
-    """The limits in force and the version of the setting."""
-    row = session.get(Setting, SETTING_VERSION)
-    return AgeLimitSettings(limits=child_age_limits(session), version=int(row.value) if row is not None else 1)
+def age_limit_settings(session: Session, county_code: str | None) -> AgeLimitSettings:
+    """The county's limits in force and the version of the setting."""
+    version = setting_value(session, SETTING_VERSION, county_code)
+    return AgeLimitSettings(limits=child_age_limits(session, county_code), version=int(version or 1))
 
 
 def check_age_limits(limits: Mapping[str, Any]) -> dict[str, int]:
@@ -138,15 +140,7 @@ def preview_age_limits(session: Session, scope: Scope, *, limits: Mapping[str, A
     """How many enrolled children the new limits would move out (or back under their limit)."""
     require(scope, "policy.edit")
     new = check_age_limits(limits)
-    return _compare(session, scope, child_age_limits(session), new, today)
-
-
-def _put(session: Session, key: str, value: str) -> None:
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
+    return _compare(session, scope, child_age_limits(session, scope_county(scope)), new, today)
 
 
 def save_age_limits(
@@ -155,12 +149,15 @@ def save_age_limits(
     """Store the county's child age limits on the version the user saw, audited; returns the new version."""
     require(scope, "policy.edit")
     new = check_age_limits(limits)
-    current = age_limit_settings(session)
+    county = scope_county(scope)
+    if county is None:
+        raise PermissionDenied()
+    current = age_limit_settings(session, county)
     if current.version != seen_version:
         raise StaleRecord({"limits": current.limits}, seen=seen_version, now=current.version)
     preview = _compare(session, scope, current.limits, new, today)
-    _put(session, SETTING_LIMITS, json.dumps(new, sort_keys=True))
-    _put(session, SETTING_VERSION, str(current.version + 1))
+    put_setting(session, SETTING_LIMITS, json.dumps(new, sort_keys=True), county)
+    put_setting(session, SETTING_VERSION, str(current.version + 1), county)
     session.flush()
     audit.record(
         session,

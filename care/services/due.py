@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from care import audit_anchor, clock, ids, policy, rules
 from care.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE
 from care.queries.households import LARGE_SELECTION, current_household_ids, family_of, member_ids
+from care.queries.settings import counties, setting_value
 from care.services.facts import facts_of
 from db.models import Enrollment, Person, RiskChange, Setting, Visit, VisitEnrollment, VisitPolicy
 
@@ -33,7 +34,7 @@ _CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 
 def ensure_default_policy(session: Session, *, county_code: str) -> None:
-    """Insert DESIGN's default intervals for a county where none are set yet."""
+    """Insert the default intervals (care.policy) for a county where none are set yet."""
     have = {
         (g, r)
         for g, r in session.execute(
@@ -46,18 +47,28 @@ def ensure_default_policy(session: Session, *, county_code: str) -> None:
     session.flush()
 
 
-def policy_intervals(session: Session) -> dict[tuple[str, str], int]:
-    """Interval days by (group, risk); the defaults fill anything the table lacks."""
-    intervals = dict(policy.DEFAULT_INTERVALS)
-    for group, risk, days in session.execute(select(VisitPolicy.group, VisitPolicy.risk, VisitPolicy.interval_days)):
-        intervals[(group, risk)] = days
-    return intervals
+def policy_intervals(session: Session, county_code: str | None) -> dict[tuple[str, str], int]:
+    """The county's interval days by (group, risk); the defaults fill anything its table lacks."""
+    return dict(county_intervals(session, [county_code] if county_code else []).get(county_code or "", {}))
 
 
-def phone_counts(session: Session) -> bool:
-    """Whether phone or video visits reset the clock (a county setting)."""
-    value = session.get(Setting, policy.SETTING_PHONE_COUNTS)
-    return policy.DEFAULT_PHONE_COUNTS if value is None else value.value == "1"
+def county_intervals(session: Session, county_codes: Collection[str]) -> dict[str, dict[tuple[str, str], int]]:
+    """Each county's interval days by (group, risk), read in one query, the defaults filling gaps."""
+    found = {code: dict(policy.DEFAULT_INTERVALS) for code in county_codes}
+    if not found:
+        return {"": dict(policy.DEFAULT_INTERVALS)}
+    stmt = select(VisitPolicy.county_code, VisitPolicy.group, VisitPolicy.risk, VisitPolicy.interval_days).where(
+        VisitPolicy.county_code.in_(list(found))
+    )
+    for county, group, risk, days in session.execute(stmt):
+        found[county][(group, risk)] = days
+    return found
+
+
+def phone_counts(session: Session, county_code: str | None) -> bool:
+    """Whether phone or video visits reset the clock in this county (a county setting)."""
+    value = setting_value(session, policy.SETTING_PHONE_COUNTS, county_code)
+    return policy.DEFAULT_PHONE_COUNTS if value is None else value == "1"
 
 
 def _chunks(values: list[int]) -> Iterable[list[int]]:
@@ -66,15 +77,17 @@ def _chunks(values: list[int]) -> Iterable[list[int]]:
 
 
 def last_counted_visits(
-    session: Session, enrollment_ids: list[int] | None, *, phone: bool | None = None
+    session: Session, enrollment_ids: list[int] | None, *, county_code: str, phone: bool | None = None
 ) -> dict[int, dt.date]:
-    """Enrollment → day of its last counted visit (``phone``: whether phone visits count; None = setting)."""
-    phone = phone_counts(session) if phone is None else phone
+    """Enrollment → day of its last counted visit, for enrollments of one county (all of its
+    enrollments when ``enrollment_ids`` is None); ``phone``: whether phone visits count (None: the
+    county's setting)."""
+    phone = phone_counts(session, county_code) if phone is None else phone
     modes = list(policy.COUNTED_MODES_IN_PERSON) + (["phone"] if phone else [])
     stmt = (
         select(VisitEnrollment.enrollment_id, func.max(Visit.visited_at))
         .join(Visit, Visit.id == VisitEnrollment.visit_id)
-        .where(Visit.status == "done", Visit.mode.in_(modes))
+        .where(Visit.county_code == county_code, Visit.status == "done", Visit.mode.in_(modes))
         .group_by(VisitEnrollment.enrollment_id)
     )
     found: dict[int, dt.date] = {}
@@ -87,17 +100,44 @@ def last_counted_visits(
     return found
 
 
-def refresh_due_dates(session: Session, *, enrollment_ids: list[int] | None = None, recount: bool = True) -> int:
-    """Recompute next due dates (all active enrollments when ids is None); returns how many changed.
+def refresh_due_dates(
+    session: Session,
+    *,
+    enrollment_ids: list[int] | None = None,
+    county_code: str | None = None,
+    recount: bool = True,
+) -> int:
+    """Recompute next due dates of active enrollments, each by its county's policy: these ids, or
+    every one of ``county_code`` (of every county when both are None); returns how many changed.
 
     ``recount`` first finds each enrollment's last counted visit again from the visits (needed
     after a visit or when phone visits start or stop counting); without it the stored last
     visit is used, which is all an interval or risk change needs.
     """
-    intervals = policy_intervals(session)
-    if enrollment_ids is None and not recount:
-        return _shift_all(session, intervals)
-    last = last_counted_visits(session, enrollment_ids) if recount else None
+    if enrollment_ids is None:
+        codes = [county_code] if county_code is not None else counties(session)
+        intervals = county_intervals(session, codes)
+        if not recount:
+            return sum(_shift_all(session, code, intervals[code]) for code in codes)
+        return sum(_refresh(session, code, None, intervals[code], recount=True) for code in codes)
+    by_county: dict[str, list[int]] = {}
+    for batch in _chunks(enrollment_ids):
+        for eid, code in session.execute(select(Enrollment.id, Enrollment.county_code).where(Enrollment.id.in_(batch))):
+            by_county.setdefault(code, []).append(eid)
+    intervals = county_intervals(session, list(by_county))
+    return sum(_refresh(session, code, ids_, intervals[code], recount=recount) for code, ids_ in by_county.items())
+
+
+def _refresh(
+    session: Session,
+    county_code: str,
+    enrollment_ids: list[int] | None,
+    intervals: dict[tuple[str, str], int],
+    *,
+    recount: bool,
+) -> int:
+    """``refresh_due_dates`` for one county's enrollments (all of them when ids is None)."""
+    last = last_counted_visits(session, enrollment_ids, county_code=county_code) if recount else None
     stmt = select(
         Enrollment.id,
         Enrollment.group,
@@ -105,7 +145,7 @@ def refresh_due_dates(session: Session, *, enrollment_ids: list[int] | None = No
         Enrollment.start_date,
         Enrollment.last_visit_on,
         Enrollment.next_due_on,
-    ).where(Enrollment.end_date.is_(None))
+    ).where(Enrollment.county_code == county_code, Enrollment.end_date.is_(None))
     rows: list[Any] = []
     batches = [None] if enrollment_ids is None else list(_chunks(enrollment_ids))
     for batch in batches:
@@ -143,12 +183,16 @@ def due_date_sql(dialect: str, intervals: dict[tuple[str, str], int]) -> ColumnE
     return cast_(func.greatest(last, start) + days, Date)
 
 
-def _shift_all(session: Session, intervals: dict[tuple[str, str], int]) -> int:
-    """Every active due date from the stored last visit, in one UPDATE; returns how many moved."""
+def _shift_all(session: Session, county_code: str, intervals: dict[tuple[str, str], int]) -> int:
+    """Every active due date of a county from the stored last visit, in one UPDATE; returns how many moved."""
     due = due_date_sql(session.get_bind().dialect.name, intervals)
     result = session.execute(
         update(Enrollment)
-        .where(Enrollment.end_date.is_(None), Enrollment.next_due_on.is_distinct_from(due))
+        .where(
+            Enrollment.county_code == county_code,
+            Enrollment.end_date.is_(None),
+            Enrollment.next_due_on.is_distinct_from(due),
+        )
         .values(next_due_on=due)
         .execution_options(synchronize_session=False)
     )

@@ -78,7 +78,7 @@ def enroll(
         id_number=person.id_number,
         birth_date=person.birth_date,
         on=clock.today(),
-        age_limits=child_age_limits(session),
+        age_limits=child_age_limits(session, person.county_code),
     )
     if group == "child":
         cleaned = households.guardian_facts(session, scope, person, cleaned)
@@ -87,6 +87,7 @@ def enroll(
     now = clock.now()
     enrollment = Enrollment(
         person_id=person.id,
+        county_code=person.county_code,
         group=group,
         subtype=subtype,
         start_date=start_date,
@@ -163,7 +164,7 @@ def update_enrollment(
         id_number=person.id_number,
         birth_date=person.birth_date,
         on=clock.today(),
-        age_limits=child_age_limits(session),
+        age_limits=child_age_limits(session, enrollment.county_code),
     )
     if enrollment.group == "child":
         previous = old["facts"].get("guardian_person_id")

@@ -7,10 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from care import audit
+from care import areas, audit
+from care.errors import ValidationError
+from care.queries.settings import setting_value
 from care.scope import Scope
+from care.services.settings import put_setting
 from care.tiles import TILES_SETTING, TileSource, usable_tiles
-from db.models import Setting
+from db.models import Area
 
 
 def record_map_export(session: Session, scope: Scope, *, area_code: str, detail: Mapping[str, Any]) -> None:
@@ -18,20 +21,23 @@ def record_map_export(session: Session, scope: Scope, *, area_code: str, detail:
     audit.record(session, scope=scope, action="map.export", entity="area", entity_id=area_code, detail=detail)
 
 
-def set_tiles_as_operator(session: Session, *, value: str, tianditu_key: str | None) -> TileSource:
-    """Store the basemap every map and map export uses (``none``, ``osm``, ``tianditu``, ``amap`` or a URL), audited.
+def set_tiles_as_operator(
+    session: Session, *, value: str, tianditu_key: str | None, county_code: str | None = None
+) -> TileSource:
+    """Store the basemap maps and map exports use (``none``, ``osm``, ``tianditu``, ``amap`` or a URL),
+    for one county or (``county_code`` None) for every county without its own, audited.
 
     Kept in the database, so the app's processes and the command-line export agree on it whatever
     their environment says. A value that names no usable basemap is refused and nothing is stored.
     """
     text = value.strip()
     tiles = usable_tiles(text, tianditu_key)
-    row = session.get(Setting, TILES_SETTING)
-    before = row.value if row is not None else None
-    if row is None:
-        session.add(Setting(key=TILES_SETTING, value=text))
-    else:
-        row.value = text
+    if county_code is not None and (not areas.is_code(county_code) or areas.level_of(county_code) != "county"):
+        raise ValidationError("area.bad_code", field="county", code=county_code[:20])
+    if county_code is not None and session.get(Area, county_code) is None:
+        raise ValidationError("area.bad_code", field="county", code=county_code)
+    before = setting_value(session, TILES_SETTING, county_code)
+    put_setting(session, TILES_SETTING, text, county_code)
     audit.record(
         session,
         scope=None,
@@ -39,6 +45,6 @@ def set_tiles_as_operator(session: Session, *, value: str, tianditu_key: str | N
         action="settings.tiles",
         entity="setting",
         entity_id=TILES_SETTING,
-        detail={"before": before, "after": text, "kind": tiles.kind},
+        detail={"before": before, "after": text, "kind": tiles.kind, "county": county_code or ""},
     )
     return tiles

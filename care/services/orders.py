@@ -148,7 +148,7 @@ def raise_order(
     person = visible_person(session, scope, person_id)
     if person is None:
         raise NotFound()
-    row = next((r for r in service_list(session, today) if r.code == values.service_code), None)
+    row = next((r for r in service_list(session, today, person.county_code) if r.code == values.service_code), None)
     if row is None:
         raise ValidationError("order.error.service", field="service_code", code=str(values.service_code))
     enrollment = _enrollment_for(session, person, row.group, values.enrollment_id)
@@ -231,7 +231,9 @@ def _move_fields(
     fields: dict[str, Any] = {"status": move.status}
     if move.note is not None:
         fields["note"] = _text(move.note, 1000, "note")
-    row = next((r for r in service_list(session, order.requested_on) if r.code == order.service_code), None)
+    row = next(
+        (r for r in service_list(session, order.requested_on, person.county_code) if r.code == order.service_code), None
+    )
     kinds = row.provider_kinds if row is not None else tuple(enums.PROVIDER_KINDS)
     if move.status in ("assigned", "scheduled", "delivered"):
         provider = move.provider_id if move.provider_id is not None else order.provider_id

@@ -99,7 +99,9 @@ def _check_items(
     frequency in range and, when named, an active provider of that service reaching the person."""
     if not items:
         raise ValidationError("plan.error.no_services", field="items")
-    offered = {row.code: row for row in service_list(session, today) if row.group == enrollment.group}
+    offered = {
+        row.code: row for row in service_list(session, today, enrollment.county_code) if row.group == enrollment.group
+    }
     seen: set[str] = set()
     clean = []
     for item in items:

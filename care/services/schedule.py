@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, schedule
+from care import areas, audit, clock, schedule
 from care.errors import StaleRecord, ValidationError
 from care.queries.schedule import daily_limit, due_stops, office_point, stop_persons, visited_on
 from care.scope import Scope
@@ -117,7 +117,9 @@ def generate_week(
     open_days = [d for d in days if d not in frozen]
     by_person = {s.person_id: s for s in candidates}
     items = [schedule.Due(key=s.person_id, due_on=s.due_on, risk=s.risk, overdue=s.overdue) for s in candidates]
-    plan, left = schedule.spread(items, open_days, daily_limit(session), {d: len(kept[d]) for d in open_days})
+    plan, left = schedule.spread(
+        items, open_days, daily_limit(session, areas.county_of(worker.area_code)), {d: len(kept[d]) for d in open_days}
+    )
     office = office_point(worker)
     all_ids = sorted(
         {p for stops in kept.values() for s in stops for p in stop_persons(s)}

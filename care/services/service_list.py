@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from care import areas, audit, clock, enums
 from care.errors import NotFound, StaleRecord, ValidationError
 from care.queries.scoping import visible_person
-from care.queries.service_list import ServiceRow, county_code, enrollment_facts, service_history
+from care.queries.service_list import ServiceRow, enrollment_facts, service_history
+from care.queries.settings import scope_county
 from care.scope import Scope
 from care.service_rules import Eligibility, check_eligibility, is_eligible
 from care.services.common import Saved, require, versioned_update
@@ -112,10 +113,10 @@ def _fields(values: ServiceInput) -> dict[str, Any]:
     }
 
 
-def _latest(session: Session, code: str) -> ServiceItem | None:
+def _latest(session: Session, code: str, county: str) -> ServiceItem | None:
     return session.scalar(
         select(ServiceItem)
-        .where(ServiceItem.county_code == county_code(session), ServiceItem.code == code)
+        .where(ServiceItem.county_code == county, ServiceItem.code == code)
         .order_by(ServiceItem.valid_from.desc())
         .limit(1)
     )
@@ -139,10 +140,10 @@ def save_service(
     require(scope, "service.manage")
     check_service(values)
     _check_day(effective, today)
-    county = county_code(session)
-    if not county:
+    county = scope_county(scope)
+    if not county or session.get(Area, county) is None:
         raise ValidationError("service.error.no_county")
-    latest = _latest(session, values.code)
+    latest = _latest(session, values.code, county)
     now = clock.now()
     if seen_version is None:
         if latest is not None and (latest.valid_to is None or latest.valid_to >= effective):
@@ -190,7 +191,7 @@ def end_service(
     """Take a service off the list from ``effective`` on (its last day is the day before)."""
     require(scope, "service.manage")
     _check_day(effective, today)
-    latest = _latest(session, code)
+    latest = _latest(session, code, scope_county(scope) or "")
     if latest is None:
         raise NotFound()
     if latest.version != seen_version:
@@ -224,10 +225,14 @@ def _audit(
     )
 
 
-def seed_default_services(session: Session, *, valid_from: dt.date) -> int:
+def seed_default_services(session: Session, *, valid_from: dt.date, county_code: str | None) -> int:
     """Put the default list in place for a county that has none yet; how many services were added."""
-    county = county_code(session)
-    if not county or session.scalar(select(ServiceItem.id).where(ServiceItem.county_code == county).limit(1)):
+    county = county_code
+    if (
+        not county
+        or session.get(Area, county) is None
+        or session.scalar(select(ServiceItem.id).where(ServiceItem.county_code == county).limit(1))
+    ):
         return 0
     now = clock.now()
     for code, name, group, kinds, times, period, rule in DEFAULT_SERVICES:
@@ -253,7 +258,7 @@ def seed_default_services(session: Session, *, valid_from: dt.date) -> int:
 def use_default_services(session: Session, scope: Scope, *, today: dt.date) -> Saved:
     """The admin starts an empty list from the default one, in force from today (audited)."""
     require(scope, "service.manage")
-    added = seed_default_services(session, valid_from=today)
+    added = seed_default_services(session, valid_from=today, county_code=scope_county(scope))
     if not added:
         raise ValidationError("service.error.not_empty")
     audit.record(session, scope=scope, action="service.default", entity="service_item", detail={"added": added})
@@ -292,7 +297,7 @@ def preview_service(
     require(scope, "service.manage")
     if values is not None:
         check_service(values)
-    current = _in_force(session, code, today)
+    current = _in_force(session, code, today, scope_county(scope))
     old = _eligible(
         session, scope, current.group if current else None, current.eligibility if current else Eligibility(), today
     )
@@ -310,8 +315,8 @@ def preview_service(
     )
 
 
-def _in_force(session: Session, code: str, day: dt.date) -> ServiceRow | None:
-    for row in reversed(service_history(session, code)):
+def _in_force(session: Session, code: str, day: dt.date, county: str | None) -> ServiceRow | None:
+    for row in reversed(service_history(session, code, county)):
         if row.valid_from <= day and (row.valid_to is None or row.valid_to >= day):
             return row
     return None
@@ -373,7 +378,8 @@ def _provider_fields(session: Session, scope: Scope, values: ProviderInput) -> d
     area = session.get(Area, values.area_code)
     if area is None or area.valid_to is not None or not scope.covers(values.area_code):
         raise ValidationError("service.error.area", field="area_code")
-    known = set(session.scalars(select(ServiceItem.code).where(ServiceItem.county_code == county_code(session))))
+    county = areas.county_of(values.area_code)
+    known = set(session.scalars(select(ServiceItem.code).where(ServiceItem.county_code == county)))
     for code in values.services:
         if code not in known:
             raise ValidationError("service.error.unknown_service", field="services", code=str(code))

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from care import areas, audit, auth, enums
 from care.errors import NotFound, StaleRecord, ValidationError
+from care.queries.settings import only_county
 from care.scope import Scope
 from care.services.common import Saved, require
 from db.models import Area, User, Worker
@@ -70,7 +71,11 @@ def _versioned(session: Session, user: User, seen_version: int, values: Mapping[
 def _clean_access(
     session: Session, scope: Scope, role: str, area_code: str | None, worker_id: int | None
 ) -> dict[str, Any]:
-    """Role, area inside the admin's area, and (coordinators only) a worker of that area."""
+    """Role, area inside the admin's area, and (coordinators only) a worker of that area.
+
+    A city's or a province's viewer has exactly that level of area; every other role an area of
+    one county (a county's administrator hands out no role above their county).
+    """
     enums.check("role", role, enums.ROLES)
     code = (area_code or "").strip() or None
     if code is not None:
@@ -79,6 +84,11 @@ def _clean_access(
             raise ValidationError("user.bad_area", field="area_code")
         if area.valid_to is not None:
             raise ValidationError("person.village_replaced", field="area_code", code=code)
+    above = role in enums.ABOVE_COUNTY_ROLES
+    if above and (code is None or areas.level_of(code) != role):
+        raise ValidationError("user.area_level", field="area_code")
+    if not above and code is not None and areas.above_county(code):
+        raise ValidationError("user.area_level", field="area_code")
     if role != "coordinator":
         return {"role": role, "area_code": code, "worker_id": None}
     worker = session.get(Worker, worker_id) if isinstance(worker_id, int) else None
@@ -138,11 +148,13 @@ def create_user_as_operator(
 ) -> Saved:
     """A login made on the server's command line, under the same rules as the users page.
 
-    The operator acts as an administrator of the whole county (or of nothing yet, on a new
-    database, where only an administrator without an area can be made).
+    The operator acts as an administrator of the area the login is for (or, without one, of the
+    database's only county; of nothing on a new database, where only an administrator without
+    an area can be made). Only the operator makes a city's or a province's viewer.
     """
-    county = session.scalar(select(Area.code).where(Area.level == "county", Area.valid_to.is_(None)).limit(1))
-    operator = Scope(None, "cli", "admin", county)
+    wanted = (area_code or "").strip()
+    county = only_county(session)
+    operator = Scope(None, "cli", "admin", wanted if areas.is_code(wanted) else county)
     access = _clean_access(session, operator, role, area_code, worker_id)
     user = auth.create_user(
         session, username=username, password=password, must_change_password=must_change_password, **access

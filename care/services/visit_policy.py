@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from care import audit, clock, enums, policy
-from care.errors import StaleRecord, ValidationError
+from care.errors import PermissionDenied, StaleRecord, ValidationError
 from care.queries.schedule import daily_limit
+from care.queries.settings import scope_county, setting_value
 from care.scope import Scope
 from care.services.common import require
 from care.services.due import last_counted_visits, phone_counts, policy_intervals, refresh_due_dates
-from db.models import Enrollment, Setting, VisitPolicy
+from care.services.settings import put_setting
+from db.models import Enrollment, VisitPolicy
 
 SETTING_VERSION = "policy.version"
 MAX_DAILY_LIMIT = 40
@@ -49,27 +51,22 @@ class PolicyPreview:
     by_group: pd.DataFrame
 
 
-def _setting(session: Session, key: str) -> str | None:
-    row = session.get(Setting, key)
-    return row.value if row is not None else None
-
-
-def _put(session: Session, key: str, value: str) -> None:
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
-
-
-def policy_settings(session: Session) -> PolicySettings:
-    """The current intervals, phone-visit setting, daily limit and policy version."""
+def policy_settings(session: Session, county_code: str | None) -> PolicySettings:
+    """A county's current intervals, phone-visit setting, daily limit and policy version."""
     return PolicySettings(
-        intervals=policy_intervals(session),
-        phone_counts=phone_counts(session),
-        daily_limit=daily_limit(session),
-        version=int(_setting(session, SETTING_VERSION) or 1),
+        intervals=policy_intervals(session, county_code),
+        phone_counts=phone_counts(session, county_code),
+        daily_limit=daily_limit(session, county_code),
+        version=int(setting_value(session, SETTING_VERSION, county_code) or 1),
     )
+
+
+def _county(scope: Scope, county_code: str | None = None) -> str:
+    """The county whose policy this user edits: their own (an administrator's county)."""
+    own = scope_county(scope)
+    if own is None or (county_code is not None and county_code != own):
+        raise PermissionDenied()
+    return own
 
 
 def check_policy(intervals: Mapping[tuple[str, str], int], limit: int) -> None:
@@ -89,12 +86,13 @@ def preview_policy(
     """How many active enrollments' due dates the new policy moves, earlier or later, per group."""
     require(scope, "policy.edit")
     check_policy(intervals, policy.DEFAULT_DAILY_LIMIT)
+    county = _county(scope)
     rows = session.execute(
         select(Enrollment.id, Enrollment.group, Enrollment.risk, Enrollment.start_date, Enrollment.next_due_on).where(
-            Enrollment.end_date.is_(None)
+            Enrollment.county_code == county, Enrollment.end_date.is_(None)
         )
     ).all()
-    last = last_counted_visits(session, None, phone=phone)
+    last = last_counted_visits(session, None, county_code=county, phone=phone)
     tally = {g: [0, 0, 0, 0, 0, 0] for g in enums.GROUPS}
     for eid, group, risk, start, old in rows:
         new = policy.next_due(start, last.get(eid), intervals[(group, risk)])
@@ -135,7 +133,8 @@ def save_policy(
     """Save the policy and move every active due date accordingly; returns the new version."""
     require(scope, "policy.edit")
     check_policy(intervals, limit)
-    current = policy_settings(session)
+    county_code = _county(scope, county_code)
+    current = policy_settings(session, county_code)
     if current.version != seen_version:
         raise StaleRecord(
             {"phone_counts": current.phone_counts, "daily_limit": current.daily_limit},
@@ -150,11 +149,11 @@ def save_policy(
             rows[key].interval_days = days
         else:
             session.add(VisitPolicy(county_code=county_code, group=key[0], risk=key[1], interval_days=days))
-    _put(session, policy.SETTING_PHONE_COUNTS, "1" if phone else "0")
-    _put(session, policy.SETTING_DAILY_LIMIT, str(limit))
-    _put(session, SETTING_VERSION, str(current.version + 1))
+    put_setting(session, policy.SETTING_PHONE_COUNTS, "1" if phone else "0", county_code)
+    put_setting(session, policy.SETTING_DAILY_LIMIT, str(limit), county_code)
+    put_setting(session, SETTING_VERSION, str(current.version + 1), county_code)
     session.flush()
-    moved = refresh_due_dates(session, recount=phone != current.phone_counts)
+    moved = refresh_due_dates(session, county_code=county_code, recount=phone != current.phone_counts)
     changed = {
         f"{g}.{r}": [current.intervals[(g, r)], d] for (g, r), d in intervals.items() if current.intervals[(g, r)] != d
     }

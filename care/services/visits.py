@@ -113,10 +113,11 @@ def _earlier_save(session: Session, scope: Scope, client_token: str | None) -> S
     return Saved(row.id, row.version)
 
 
-def _warnings(session: Session, clean: CleanVisit) -> list[tuple[str, dict[str, Any]]]:
+def _warnings(session: Session, clean: CleanVisit, county: str) -> list[tuple[str, dict[str, Any]]]:
     if clean.status == "not_met":
         return [("visit.not_met_keeps_due", {})]
-    if clean.status == "done" and not policy.counts(clean.status, clean.mode, phone_counts=phone_counts(session)):
+    counted = policy.counts(clean.status, clean.mode, phone_counts=phone_counts(session, county))
+    if clean.status == "done" and not counted:
         return [("visit.phone_not_counted", {})]
     return []
 
@@ -156,6 +157,7 @@ def _write_visit(
         due = min((e.next_due_on for e in enrollments if e.next_due_on is not None), default=None)
         visit = Visit(
             person_id=person.id,
+            county_code=person.county_code,
             worker_id=worker_id,
             due_date=due,
             version=1,
@@ -291,7 +293,7 @@ def record_visit(
             "situation": clean.situation,
         },
     )
-    return Saved(visit.id, visit.version, _warnings(session, clean))
+    return Saved(visit.id, visit.version, _warnings(session, clean, person.county_code))
 
 
 MEMBER_STATUSES = ("done", "not_met")
@@ -380,7 +382,8 @@ def _member_warnings(
         warnings.append(("hv.not_met_keeps_due", {"names": "、".join(missed)}))
     if any(c.status == "done" for c in cleans):
         done = next(c for c in cleans if c.status == "done")
-        warnings += [w for w in _warnings(session, done) if w[0] == "visit.phone_not_counted"]
+        county = people[0][0].county_code
+        warnings += [w for w in _warnings(session, done, county) if w[0] == "visit.phone_not_counted"]
     return warnings
 
 
@@ -577,7 +580,7 @@ def update_visit(
             "notes_changed": "notes" in changed,
         },
     )
-    return Saved(visit.id, seen_version + 1, _warnings(session, clean))
+    return Saved(visit.id, seen_version + 1, _warnings(session, clean, visit.county_code))
 
 
 def _plain(value: Any) -> Any:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from care import areas, clock
+from care.demo import COUNTY_CODE
+from care.queries.settings import setting_value
 from care.schedule import planning_week, working_days
-from db.models import Assignment, Enrollment, Person, ScheduleDay, Setting, User, Worker
+from db.models import Assignment, CountySetting, Enrollment, Person, ScheduleDay, User, Worker
 from db.session import get_engine, reading, transaction
 
 
@@ -130,7 +132,7 @@ def test_the_admin_previews_a_policy_change_then_saves_it(own_app_as, own_demo_d
     assert not at.exception, [e.value for e in at.exception]
     assert "巡访规则已保存" in _texts(at)
     with reading(_engine(own_demo_db)) as session:
-        assert session.get(Setting, "policy.phone_counts").value == "1"
+        assert setting_value(session, "policy.phone_counts", COUNTY_CODE) == "1"
 
 
 def test_a_policy_saved_over_someone_elses_change_is_refused(own_app_as, own_demo_db):
@@ -140,9 +142,9 @@ def test_a_policy_saved_over_someone_elses_change_is_refused(own_app_as, own_dem
     limit = at.number_input[0]
     limit.set_value(limit.value + 1).run()
     with transaction(_engine(own_demo_db)) as session:
-        row = session.get(Setting, "policy.version")
+        row = session.get(CountySetting, (COUNTY_CODE, "policy.version"))
         if row is None:
-            session.add(Setting(key="policy.version", value="7"))
+            session.add(CountySetting(county_code=COUNTY_CODE, key="policy.version", value="7"))
         else:
             row.value = str(int(row.value) + 5)
     at.button(key="policy_save").click().run()

@@ -13,6 +13,7 @@ from care.demo import fixture_id_number
 from care.errors import PermissionDenied, StaleRecord, ValidationError
 from care.queries.home import age_out_list
 from care.queries.reports import month_report
+from care.queries.settings import setting_value
 from care.services.age_limits import (
     SETTING_LIMITS,
     age_limit_settings,
@@ -20,7 +21,7 @@ from care.services.age_limits import (
     preview_age_limits,
     save_age_limits,
 )
-from db.models import AuditEvent, Setting
+from db.models import AuditEvent
 from db.session import reading, transaction
 from tests.integration.conftest import FIXTURE_TODAY
 
@@ -57,7 +58,7 @@ def _enroll(engine, world, person_id, subtype):
 
 def _save(engine, world, limits, seen=None):
     with transaction(engine) as session:
-        version = age_limit_settings(session).version if seen is None else seen
+        version = age_limit_settings(session, world.county).version if seen is None else seen
         return save_age_limits(session, world.scopes["admin"], limits=limits, seen_version=version, today=TODAY)
 
 
@@ -111,19 +112,19 @@ def test_a_lower_county_limit_is_previewed_saved_audited_and_then_followed(engin
     _enroll(engine, world, seventeen, "distressed")
     limits = {"left_behind": 16, "distressed": 16, "unsupported": 18}
     with reading(engine) as session:
-        before = age_limit_settings(session)
+        before = age_limit_settings(session, world.county)
         preview = preview_age_limits(session, world.scopes["admin"], limits=limits, today=TODAY)
     by = preview.by_subtype.set_index("subtype")
     assert by.loc["distressed", "moved_out"] == preview.moved_out >= 1
     assert by.loc["distressed", "limit_now"] == 18 and by.loc["distressed", "limit_new"] == 16
     assert preview.back_in == 0
     with reading(engine) as session:
-        assert child_age_limits(session)["distressed"] == 18  # a preview changes nothing
+        assert child_age_limits(session, world.county)["distressed"] == 18  # a preview changes nothing
 
     version = _save(engine, world, limits)
     assert version == before.version + 1
     with reading(engine) as session:
-        assert json.loads(session.get(Setting, SETTING_LIMITS).value)["distressed"] == 16
+        assert json.loads(setting_value(session, SETTING_LIMITS, world.county))["distressed"] == 16
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "child_age.change")).one()
         listed = age_out_list(session, world.scopes["township_a"], TODAY)
         report = month_report(session, world.scopes["admin"], month="2026-06", area_code=None, today=TODAY)
@@ -154,7 +155,7 @@ def test_nonsense_limits_are_refused_and_nothing_is_stored(engine, world, bad):
         _save(engine, world, {"left_behind": bad, "distressed": 18, "unsupported": 18})
     assert error.value.key == "age_limit.bad.left_behind"
     with reading(engine) as session:
-        assert session.get(Setting, SETTING_LIMITS) is None
+        assert setting_value(session, SETTING_LIMITS, world.county) is None
         assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "child_age.change")) is None
 
 
@@ -163,7 +164,7 @@ def test_a_save_over_someone_elses_change_is_refused(engine, world):
     with pytest.raises(StaleRecord):
         _save(engine, world, {"left_behind": 14, "distressed": 18, "unsupported": 18}, seen=1)
     with reading(engine) as session:
-        assert child_age_limits(session)["left_behind"] == 15
+        assert child_age_limits(session, world.county)["left_behind"] == 15
 
 
 def test_only_the_administrator_changes_the_limits(engine, world):

@@ -352,7 +352,7 @@ def test_the_stored_risks_already_follow_the_family_rules(demo: Demo) -> None:
 
 def test_the_four_demo_accounts_log_in(demo: Demo) -> None:
     accounts = demo.summary["accounts"]
-    assert sorted(a["role"] for a in accounts) == sorted(enums.ROLES)
+    assert sorted(a["role"] for a in accounts) == sorted(enums.COUNTY_ROLES)
     with reading(demo.engine) as session:
         assert is_demo(session) and demo_accounts(session) == accounts
         for account in accounts:
@@ -435,7 +435,7 @@ def test_the_command_line_prints_the_summary_as_its_last_line(tmp_path: Path) ->
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(summary) == {"persons", "townships", "villages", "visits", "county_code", "accounts"}
     assert summary["persons"] == 200 and summary["county_code"] == COUNTY_CODE
-    assert {a["role"] for a in summary["accounts"]} == set(enums.ROLES)
+    assert {a["role"] for a in summary["accounts"]} == set(enums.COUNTY_ROLES)
     again = subprocess.run(
         [sys.executable, "-m", "care.demo", "--db", str(db), "--residents", "200", "--seed", "3"],
         cwd=ROOT,

@@ -30,7 +30,7 @@ HOSTILE = "{{7*7}}<img src=x onerror=alert(1)> =1+1 ${alert(1)}"
 def county(engine, world):
     """The default service list and a county volunteer team offering tutoring and guidance."""
     with transaction(engine) as session:
-        svc.seed_default_services(session, valid_from=TODAY - dt.timedelta(days=30))
+        svc.seed_default_services(session, valid_from=TODAY - dt.timedelta(days=30), county_code=world.county)
         team = svc.save_provider(
             session,
             world.scopes["admin"],

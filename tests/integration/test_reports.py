@@ -20,6 +20,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 
+from care.demo import COUNTY_CODE as FIXTURE_COUNTY
 from care.errors import NotFound, PermissionDenied, ValidationError
 from care.exports import ExportMeta, record_export, workbook_bytes
 from care.queries.reports import check_area, month_report, report_areas, trends
@@ -267,7 +268,7 @@ def _child_enrollment(engine, person_id):
         eid, risk = session.execute(
             select(Enrollment.id, Enrollment.risk).where(Enrollment.person_id == person_id, Enrollment.group == "child")
         ).one()
-        return eid, policy_intervals(session)[("child", risk)]
+        return eid, policy_intervals(session, FIXTURE_COUNTY)[("child", risk)]
 
 
 @pytest.mark.parametrize(("april_visit", "late"), [(True, False), (False, True)])

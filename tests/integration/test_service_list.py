@@ -44,9 +44,9 @@ def test_a_change_from_a_later_day_keeps_the_old_version_for_the_days_before(eng
     later = TODAY + dt.timedelta(days=30)
     _save(engine, admin, _values(times=8, name=HOSTILE), effective=later, seen=first.version)
     with reading(engine) as session:
-        today_list = q.service_list(session, TODAY)
-        next_month = q.service_list(session, later)
-        history = q.service_history(session, "tutoring")
+        today_list = q.service_list(session, TODAY, world.county)
+        next_month = q.service_list(session, later, world.county)
+        history = q.service_history(session, "tutoring", world.county)
     assert [(r.times, r.name) for r in today_list] == [(4, "课业辅导")]
     assert [(r.times, r.name) for r in next_month] == [(8, HOSTILE)]
     assert [(r.valid_from, r.valid_to) for r in history] == [(TODAY, later - dt.timedelta(days=1)), (later, None)]
@@ -131,18 +131,20 @@ def test_a_service_taken_off_the_list_is_gone_from_that_day_and_cannot_be_ended_
     with transaction(engine) as session:
         ended = svc.end_service(session, admin, code="tutoring", effective=off, seen_version=first.version, today=TODAY)
     with reading(engine) as session:
-        assert [r.code for r in q.service_list(session, off - dt.timedelta(days=1))] == ["tutoring"]
-        assert q.service_list(session, off) == []
+        assert [r.code for r in q.service_list(session, off - dt.timedelta(days=1), world.county)] == ["tutoring"]
+        assert q.service_list(session, off, world.county) == []
     with transaction(engine) as session, pytest.raises(ValidationError):
         svc.end_service(session, admin, code="tutoring", effective=off, seen_version=ended.version, today=TODAY)
 
 
 def test_the_default_list_is_put_in_place_once(engine, world):
     with transaction(engine) as session:
-        assert svc.seed_default_services(session, valid_from=TODAY) == len(svc.DEFAULT_SERVICES)
-        assert svc.seed_default_services(session, valid_from=TODAY) == 0
+        assert svc.seed_default_services(session, valid_from=TODAY, county_code=world.county) == len(
+            svc.DEFAULT_SERVICES
+        )
+        assert svc.seed_default_services(session, valid_from=TODAY, county_code=world.county) == 0
     with reading(engine) as session:
-        names = [r.name for r in q.service_list(session, TODAY)]
+        names = [r.name for r in q.service_list(session, TODAY, world.county)]
     assert "助餐" in names and "康复训练" in names and "监护指导" in names
 
 
@@ -156,7 +158,7 @@ def _provider(engine, scope, **changes):
 
 def test_providers_stay_in_their_area_and_a_township_sees_the_countys_own(engine, world):
     with transaction(engine) as session:
-        svc.seed_default_services(session, valid_from=TODAY)
+        svc.seed_default_services(session, valid_from=TODAY, county_code=world.county)
     county_dept = _provider(engine, world.scopes["admin"], area_code=world.county, kind="department", name="民政局")
     mine = _provider(
         engine, world.scopes["township_a"], area_code=world.township_a, name=HOSTILE, services=("tutoring",)

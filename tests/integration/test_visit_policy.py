@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from care import policy, services
 from care.errors import PermissionDenied, StaleRecord, ValidationError
+from care.queries.settings import setting_value
 from care.services.visit_policy import policy_settings, preview_policy, save_policy
 from db.models import Enrollment, Setting, Visit, VisitEnrollment
 from db.session import reading, transaction
@@ -100,7 +101,7 @@ def test_a_policy_saved_from_an_outdated_page_is_refused_and_changes_nothing(eng
     with pytest.raises(StaleRecord), transaction(engine) as session:
         save_policy(session, admin, county_code=world.county, intervals=_with({}), phone=True, limit=9, seen_version=1)
     with reading(engine) as session:
-        current = policy_settings(session)
+        current = policy_settings(session, world.county)
     assert (current.version, current.daily_limit, current.phone_counts) == (2, 6, False)
     assert current.intervals[("elderly", "low")] == 60
     assert _dues(engine) == before
@@ -122,7 +123,7 @@ def test_intervals_and_limits_out_of_range_are_refused(engine, world, changes, l
             seen_version=1,
         )
     with reading(engine) as session:
-        assert session.get(Setting, "policy.daily_limit") is None
+        assert setting_value(session, "policy.daily_limit", world.county) is None
 
 
 @pytest.mark.parametrize("who", ["township_a", "coord_1", "county"])
