@@ -70,6 +70,32 @@ def set_tiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_county(args: argparse.Namespace) -> int:
+    """Another county in this database, under its city and province, with its first administrator."""
+    from care import i18n
+    from care.services.setup import add_county as add
+
+    engine = get_engine(args.db)
+    upgrade(engine)
+    password = _read_password()
+    try:
+        with transaction(engine) as session:
+            add(
+                session,
+                county_code=args.code,
+                county_name=args.name,
+                username=args.admin,
+                password=password,
+                city_name=args.city_name or "",
+                province_name=args.province_name or "",
+            )
+    except CareError as error:
+        print(error.message(args.lang), file=sys.stderr)
+        return 2
+    print(i18n.t("setup.county_added", args.lang, code=args.code, username=args.admin))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the sub-command."""
     parser = argparse.ArgumentParser(prog="python -m care.admin")
@@ -86,11 +112,19 @@ def main(argv: list[str] | None = None) -> int:
     tiles.add_argument("--db", help="database URL or SQLite file (default: CARE_DATABASE_URL)")
     tiles.add_argument("--county", help="the county's own basemap (default: every county without its own)")
     tiles.add_argument("value")
+    county = sub.add_parser("add-county", help="another county and its first administrator (password from stdin)")
+    county.add_argument("--db", help="database URL or SQLite file (default: CARE_DATABASE_URL)")
+    county.add_argument("--code", required=True, help="the county's 12-digit division code")
+    county.add_argument("--name", required=True, help="the county's name")
+    county.add_argument("--admin", required=True, help="username of its first administrator")
+    county.add_argument("--city-name", help="name of its city, when the city is not in the database yet")
+    county.add_argument("--province-name", help="name of its province, when not in the database yet")
     audit_check.add_parser(sub)
     backup.add_parsers(sub)
     pack_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     commands = {"create-user": create_user, "audit-verify": audit_check.verify, "set-tiles": set_tiles}
+    commands |= {"add-county": add_county}
     commands |= {"backup": backup.run_backup, "restore": backup.run_restore}
     commands |= {"visit-pack": pack_cli.write_pack, "visit-results": pack_cli.import_results}
     return commands[args.command](args)

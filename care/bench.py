@@ -1,5 +1,9 @@
 """Benchmarks: ``python -m care.bench [--db URL] [--only NAME]`` prints one JSON object per line.
 
+``--scale city`` runs the city benches instead (``care.bench_city``): one county among many in one
+database against the same county alone (``--alone URL``), the city's month report and map, and
+eight threads saving visits in different counties.
+
 Each line: ``{"bench": NAME, "case": CASE, "n": persons, "seconds": median, ...}``. On an empty
 database the 100,000-person demo county is built first, so the figures are at county scale.
 """
@@ -19,6 +23,7 @@ from sqlalchemy import Engine, func, select
 
 from care import clock
 from care.auth import scope_of
+from care.bench_city import alone_engine, bench_city
 from care.bench_home import bench_home
 from care.bench_households import bench_households
 from care.bench_map import bench_map
@@ -137,8 +142,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m care.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="database URL or SQLite file (default: CARE_DATABASE_URL or the embedded file)")
     parser.add_argument("--only", choices=sorted(BENCHES), help="run one bench")
+    parser.add_argument(
+        "--scale",
+        choices=["county", "city"],
+        default="county",
+        help="county: the benches above on one county; city: one county among many, the city's figures and map",
+    )
+    parser.add_argument("--alone", help="with --scale city: the database holding that county alone, to compare with")
     args = parser.parse_args(argv)
     engine = get_engine(args.db)
+    if args.scale == "city":
+        upgrade(engine)
+        with reading(engine) as session:
+            n = int(session.scalar(select(func.count()).select_from(Person)) or 0)
+        for result in bench_city(engine, n, alone_engine(args.alone)):
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        return 0
     n = _ensure_data(engine)
     for name in [args.only] if args.only else sorted(BENCHES):
         for result in BENCHES[name](engine, n):

@@ -224,6 +224,12 @@ CATALOG: dict[str, tuple[str, str]] = {
         "A county code is 12 digits ending in six zeros (e.g. 522699000000).",
     ),
     "setup.already_done": ("数据库已初始化。", "The database is already set up."),
+    "setup.county_exists": ("县 {code} 已在本数据库中。", "County {code} is already in this database."),
+    "setup.parent_name": (
+        "数据库中还没有上级区划 {code}，请同时给出它的名称（--city-name / --province-name）。",
+        "The area {code} above the county is not in the database yet: give its name too (--city-name / --province-name).",
+    ),
+    "setup.county_added": ("已添加县 {code}，其管理员账号为 {username}。", "County {code} added; its administrator is {username}."),
     # --- home ------------------------------------------------------------------
     "home.title": ("首页", "Home"),
     "home.persons": ("在册对象（人）", "On the registers (persons)"),
@@ -871,6 +877,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "map.village_list": ("{village}：{total} 人", "{village}: {total} persons"),
     "map.list_capped": ("仅列出前 {shown} 人（共 {total} 人），请用筛选条件缩小范围。", "Showing the first {shown} of {total}; narrow the filters."),
     "map.show_village": ("在地图上查看本村人员", "Show this village's persons on the map"),
+    "map.show_area": ("在地图上打开该地区", "Open this area on the map"),
     "map.pick_row": ("在列表中选择一人，然后点击“打开档案”。", "Select a person in the list, then press Open file."),
     "map.download": ("下载离线地图（HTML）", "Download offline map (HTML)"),
     "map.tiles.tianditu_key_missing": (
@@ -912,6 +919,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "map.col.overdue": ("逾期人数", "Overdue"),
     "map.placed.persons": ("位置按本村对象的平均位置估算", "Placed at the mean location of this village's persons (estimated)"),
     "map.placed.township": ("位置按所属乡镇估算", "Placed at its township (estimated)"),
+    "map.placed.villages": ("位置按下辖各村的平均位置估算", "Placed at the mean of its villages' centres (estimated)"),
     "map.placement.persons": ("{n} 个村的位置按本村对象的平均位置估算", "{n} villages placed at the mean location of their persons"),
     "map.placement.township": ("{n} 个村的位置按所属乡镇估算", "{n} villages placed at their township"),
     "map.placement.unplaced": (

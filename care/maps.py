@@ -77,7 +77,7 @@ PICK_SPAN = 0.012  # degrees around the place a location picker frames: about 2.
 BOUNDS_PAD = 0.01
 ANCHOR_PAD = 0.2
 # How a village circle was placed: its own centroid, the mean of its located persons, its township.
-PLACEMENTS = ("own", "persons", "township")
+PLACEMENTS = ("own", "persons", "township", "villages")
 
 # Entities for what HTML escaping leaves: \\ ` $ (JavaScript template literals), { } (Jinja, which
 # branca runs over rendered scripts a second time) and _ (streamlit-folium renames `_<id>` runs).

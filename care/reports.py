@@ -850,9 +850,10 @@ class CombinedLists(Mapping[str, pd.DataFrame]):
 def _summed(frames: Sequence[pd.DataFrame], keys: list[str], order: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """The rows of ``frames`` added up by ``keys`` (every other column a count), in the parts' order
     of first appearance, then by ``order``'s listed values."""
-    joined = pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else pd.DataFrame()
-    if joined.empty:
+    filled = [f for f in frames if not f.empty]
+    if not filled:
         return frames[0].iloc[0:0].copy() if frames else pd.DataFrame()
+    joined = pd.concat(filled, ignore_index=True)
     summed = joined.groupby(keys, sort=False, observed=True, dropna=False).sum(numeric_only=True).reset_index()
     for key, values in order.items():
         rank = {v: i for i, v in enumerate(values)}
@@ -906,6 +907,10 @@ def combine(
     by_area = pd.DataFrame(rows)
     if columns is not None:
         by_area = by_area[columns]
+    if not by_area.empty:
+        # As a county's rows: a rate with nothing to divide is None, not NaN.
+        rates = list(AREA_RATE_PARTS)
+        by_area[rates] = by_area[rates].astype(object).where(by_area[rates].notna(), None)
     return MonthReport(
         month=month,
         today=today,

@@ -20,9 +20,17 @@ with ui.read() as session:
 names = dict(zip(areas["code"], areas["name"], strict=True))
 parents = dict(zip(areas["code"], areas["parent_code"], strict=True))
 pending = st.session_state.pop(map_view.PENDING_KEY, None)
-if pending in names:  # "show this village on the map" from the side panel
-    st.session_state["map_township"] = parents.get(pending)
-    st.session_state["map_village"] = pending
+levels = dict(zip(areas["code"], areas["level"], strict=True))
+if pending in names:  # "show this village (township, county) on the map" from the side panel
+    if levels[pending] == "county":
+        st.session_state["map_county"], st.session_state["map_township"] = pending, None
+        st.session_state["map_village"] = None
+    elif levels[pending] == "township":
+        st.session_state["map_county"] = parents.get(pending)
+        st.session_state["map_township"], st.session_state["map_village"] = pending, None
+    else:
+        st.session_state["map_township"] = parents.get(pending)
+        st.session_state["map_village"] = pending
 
 # On a phone only the area choice stays out; the other filters fold into one expander so the
 # map is on the first screen. On a wider screen they sit in two rows, each select wide enough

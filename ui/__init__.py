@@ -282,14 +282,14 @@ def area_picker(
 ) -> tuple[str | None, str | None]:
     """Township then village select boxes over the user's areas; keys ``<prefix>_township``/``_village``.
 
-    Above a county (``areas`` holds counties) a county select (``<prefix>_county``) comes first on a
+    Above a county (``areas`` holds several counties) a county select (``<prefix>_county``) comes first on a
     row of its own, and the townships are that county's; the first value returned is then the
     township, else the county chosen.
     """
     names = dict(zip(areas["code"], areas["name"], strict=True))
     counties = areas[areas["level"] == "county"]
     county = None
-    if not counties.empty:
+    if len(counties) > 1:
         county = st.selectbox(
             t("reg.county"),
             [None, *counties["code"]],

@@ -21,6 +21,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import ui
+from care import areas
 from care.maps import HOME_MARK, AreaShape, PersonDot, VillageDot, build_map, map_data_json, standalone_html
 from care.queries import map as mapq
 from care.queries.households import household_card
@@ -75,8 +76,8 @@ def map_data(scope: Scope, flt: mapq.MapFilter, today: dt.date) -> MapData:
         if shown is None:
             return MapData("persons", None, [], tiles=tiles)
         anchor = mapq.area_anchor(session, shown.code)
-        if shown.level == "county" and not scope.assigned_only:
-            view = mapq.village_view(session, scope, flt, today)
+        if shown.level in mapq.CIRCLE_PREFIX and not scope.assigned_only:
+            view = mapq.village_view(session, scope, flt, today, size=mapq.CIRCLE_PREFIX[shown.level])
             points = [(v.lat, v.lon) for v in view.villages]
             bounds = mapq.shapes_bounds(shapes, points, anchor)
             return MapData("villages", shown, shapes, view.villages, tiles=tiles, unplaced=view.unplaced, bounds=bounds)
@@ -301,7 +302,8 @@ def village_panel(scope: Scope, flt: mapq.MapFilter, code: str, mode: str) -> No
 
         name = area_name(session, code) or code
     st.subheader(ui.t("map.village_list", village=ui.md(name), total=total))
-    if mode == "villages" and st.button(ui.t("map.show_village"), icon=":material/zoom_in:"):
+    label = ui.t("map.show_village") if areas.level_of(code) == "village" else ui.t("map.show_area")
+    if mode == "villages" and st.button(label, icon=":material/zoom_in:"):
         st.session_state[PENDING_KEY] = code
         st.rerun(scope="app")
     if len(rows) < total:

@@ -166,24 +166,34 @@ def village_aggregates(session: Session, scope: Scope, flt: MapFilter, today: dt
     return village_view(session, scope, flt, today).villages
 
 
-def village_view(session: Session, scope: Scope, flt: MapFilter, today: dt.date) -> VillageView:
+# The areas a map above a township draws as circles: a county's villages, a city's townships, a
+# province's counties (by the length of the code's prefix).
+CIRCLE_PREFIX = {"county": 12, "city": 9, "province": 6}
+
+
+def village_view(session: Session, scope: Scope, flt: MapFilter, today: dt.date, *, size: int = 12) -> VillageView:
     """Per village with matching persons: its circle, placed by its own centroid, else the mean of its
     located persons (in the user's scope), else its township's place; or, failing all three, unplaced.
+
+    With ``size`` 9 (6) the circles are townships (counties) instead, each at its own centroid, else
+    the mean of its villages' centroids: a city's map adds up its persons by township.
     """
     overdue = case((Enrollment.next_due_on < today, Person.id))
     by_group = [
         func.count(distinct(case((Enrollment.group == g, Person.id)))) for g in ("child", "elderly", "disabled")
     ]
+    area = Person.village_code if size == 12 else func.substr(Person.village_code, 1, size)
     stmt = (
-        select(Person.village_code, func.count(distinct(Person.id)), func.count(distinct(overdue)), *by_group)
+        select(area, func.count(distinct(Person.id)), func.count(distinct(overdue)), *by_group)
         .join(Enrollment, Enrollment.person_id == Person.id)
         .where(*_where(scope, flt, today))
-        .group_by(Person.village_code)
+        .group_by(area)
     )
-    counts = session.execute(stmt).all()
+    counts = [(str(row[0]).ljust(12, "0"), *row[1:]) for row in session.execute(stmt).all()]
     if not counts:
         return VillageView()
-    places = _village_places(session, scope, [row[0] for row in counts])
+    codes = [row[0] for row in counts]
+    places = _village_places(session, scope, codes) if size == 12 else _area_places(session, codes)
     dots: list[VillageDot] = []
     unplaced: list[UnplacedVillage] = []
     for row in counts:
@@ -250,6 +260,29 @@ def _village_places(session: Session, scope: Scope, codes: list[str]) -> dict[st
         )
         how, at = next(((h, p) for h, p in choices if p is not None), ("", None))
         places[r.code] = _Place(r.name, r.town or "", at, how)
+    return places
+
+
+def _area_places(session: Session, codes: list[str]) -> dict[str, _Place]:
+    """Name, parent's name and place of each township or county: its centroid, else the mean of its villages'."""
+    parent = aliased(Area)
+    found = session.execute(
+        select(Area.code, Area.name, Area.lat, Area.lon, parent.name)
+        .outerjoin(parent, parent.code == Area.parent_code)
+        .where(Area.code.in_(codes))
+    ).all()
+    places = {}
+    for code, name, lat, lon, parent_name in found:
+        at, how = _point(lat, lon), "own"
+        if at is None:
+            low, high = areas.prefix_bounds(areas.prefix_of(code))
+            mean = session.execute(
+                select(func.avg(Area.lat), func.avg(Area.lon)).where(
+                    Area.code >= low, Area.code < high, Area.level == "village", Area.lat.is_not(None)
+                )
+            ).one()
+            at, how = _point(*mean), "villages"
+        places[code] = _Place(name, parent_name or "", at, how)
     return places
 
 
@@ -434,7 +467,7 @@ def area_shapes(session: Session, scope: Scope, area_code: str | None) -> tuple[
     if area is None:
         return None, []
     shown = _shape(area)
-    child_level = {"county": "township", "township": "village"}.get(area.level)
+    child_level = areas.LEVEL_BELOW.get(area.level) if area.level != "village" else None
     stmt = select(Area).where(Area.valid_to.is_(None))
     if child_level is None:
         children = [shown]
@@ -524,8 +557,8 @@ def export_data(session: Session, scope: Scope, area_code: str, today: dt.date) 
     if shown is None:
         raise audit.denied(NotFound(), scope=scope, action="map.export", entity="area", entity_id=area_code)
     flt = MapFilter(area_code=area_code)
-    individual = shown.level != "county" or scope.assigned_only
-    view = VillageView() if individual else village_view(session, scope, flt, today)
+    individual = shown.level not in CIRCLE_PREFIX or scope.assigned_only
+    view = VillageView() if individual else village_view(session, scope, flt, today, size=CIRCLE_PREFIX[shown.level])
     persons = person_points(session, scope, flt, today) if individual else []
     anchor = area_anchor(session, shown.code)
     mode = "persons" if individual else "villages"

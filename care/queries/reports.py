@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from care import area_cells, areas, audit, enums, policy
+from care import area_cells, areas, audit, policy
 from care.errors import NotFound, ValidationError
 from care.queries import bulk
 from care.queries.households import NO_FIGURES, HouseholdFigures, household_figures, household_figures_by_area
@@ -316,16 +316,18 @@ def parts_of(session: Session, area_code: str) -> list[tuple[str, str]]:
     stmt = select(Area.code, Area.name).where(
         in_area(Area.code, areas.prefix_of(area_code)), Area.level == level, Area.valid_to.is_(None)
     )
-    return list(session.execute(stmt.order_by(Area.code)).tuples())
+    return [(code, name) for code, name in session.execute(stmt.order_by(Area.code))]
 
 
 def _area_report(session: Session, scope: Scope, month: Month, code: str, today: dt.date) -> MonthReport:
     """One area's report. Above a county it is its parts' reports added up (``care.reports.combine``):
     each county is read and computed with its own policy, phone setting and age limits, and its row
     is exactly its own report's total."""
-    if areas.above_county(code):
-        parts = [(c, n, _area_report(session, scope, month, c, today)) for c, n in parts_of(session, code)]
+    below = parts_of(session, code) if areas.above_county(code) else []
+    if below:
+        parts = [(c, n, _area_report(session, scope, month, c, today)) for c, n in below]
         return combine(code, month, today, parts, _boundaries(session, code))
+    # A county or below; or a city with no county on the list yet (an empty report of its area).
     with bulk.collection_paused():
         return compute(report_inputs(session, scope, month=month, area_code=code, today=today))
 
@@ -341,12 +343,9 @@ def trends(
 def _trends(session: Session, scope: Scope, months: list[Month], code: str) -> pd.DataFrame:
     """``trends`` of one area; above a county its parts' listed and visited added up, each county
     counted by its own rule for phone visits."""
-    if areas.above_county(code):
-        parts = [_trends(session, scope, months, c) for c, _ in parts_of(session, code)]
-        if not parts:
-            zero = {"listed": 0, "visited": 0, "rate": None}
-            groups = (*enums.GROUPS, "all")
-            return pd.DataFrame([{"month": m.label, "group": g, **zero} for m in months for g in groups])
+    below = parts_of(session, code) if areas.above_county(code) else []
+    if below:
+        parts = [_trends(session, scope, months, c) for c, _ in below]
         summed = pd.concat(parts).groupby(["month", "group"], sort=False)[["listed", "visited"]].sum().reset_index()
         summed["rate"] = [rate(int(v), int(n)) for v, n in zip(summed["visited"], summed["listed"], strict=True)]
         return summed
@@ -396,10 +395,12 @@ def household_table(session: Session, scope: Scope, *, area_code: str | None, to
     code = check_area(session, scope, area_code)
     level = areas.level_of(code)
 
+    below = areas.LEVEL_BELOW.get(level)
+
     def area_of(village: str) -> str:
-        if level == "county":
-            return village[:9] + "000"
-        return village if level == "township" else code
+        if below is None:
+            return code
+        return village[: areas.PREFIX_LENGTH[below]].ljust(12, "0")
 
     figures = household_figures_by_area(session, scope, areas.prefix_of(code), today, area_of)
     if level == "village":
@@ -458,7 +459,12 @@ def map_outlines(session: Session, scope: Scope, codes: list[str]) -> tuple[dict
     missing = [c for c in codes if c and c not in outlines and scope.covers(c)]
     if not missing:
         return outlines, set()
-    county = areas.county_of(missing[0])
+    # The villages of the smallest area holding every missing one: their county, or a city's counties.
+    county: str | None = areas.county_of(missing[0])
+    while county is not None and not all(areas.contains(county, c) for c in missing):
+        county = areas.parent_of(county)
+    if county is None:
+        return outlines, set()
     villages = session.execute(
         select(Area.code, Area.lat, Area.lon).where(
             in_area(Area.code, areas.prefix_of(county)),
@@ -472,9 +478,9 @@ def map_outlines(session: Session, scope: Scope, codes: list[str]) -> tuple[dict
     points = [area_cells.VillagePoint(c, lat, lon) for c, lat, lon in villages if lat is not None and lon is not None]
     cells = area_cells.village_cells(points, county_outline)
     wanted = set(missing)
-    area_of = {}  # each village's cell goes to the area asked for: the village itself or its township
+    area_of = {}  # each village's cell goes to the area asked for: the village, its township or county
     for village in cells:
-        for owner in (village, areas.township_of(village)):
+        for owner in (village, areas.township_of(village), areas.county_of(village)):
             if owner in wanted:
                 area_of[village] = owner
     drawn = area_cells.area_cells(cells, area_of)

@@ -12,6 +12,8 @@ from care.scope import ROLE_ACTIONS, ROLE_PAGES, Scope
 @pytest.mark.parametrize(
     ("code", "level", "prefix"),
     [
+        ("520000000000", "province", "52"),
+        ("522600000000", "city", "5226"),
         ("522699000000", "county", "522699"),
         ("522699101000", "township", "522699101"),
         ("522699101203", "village", "522699101203"),
@@ -20,6 +22,33 @@ from care.scope import ROLE_ACTIONS, ROLE_PAGES, Scope
 def test_the_level_and_prefix_follow_the_trailing_zeros(code, level, prefix):
     assert areas.level_of(code) == level
     assert areas.prefix_of(code) == prefix
+
+
+@pytest.mark.parametrize(
+    ("code", "parent"),
+    [
+        ("522699101203", "522699101000"),
+        ("522699101000", "522699000000"),
+        ("522699000000", "522600000000"),
+        ("522600000000", "520000000000"),
+        ("520000000000", None),
+    ],
+)
+def test_each_area_has_the_one_above_it_by_its_digits(code, parent):
+    assert areas.parent_of(code) == parent
+    assert areas.above_county(code) == (areas.level_of(code) in ("city", "province"))
+
+
+def test_a_city_official_sees_every_county_of_the_city_and_nothing_beyond():
+    city = Scope(1, "c", "city", "522600000000")
+    assert city.covers("522699101203") and city.covers("522601000000")
+    assert not city.covers("522701101203")
+    assert city.can("report.view") and not city.can("visit.record") and not city.can("person.view_full_id")
+    assert city.may_open("reports") and not city.may_open("policy") and not city.may_open("admin")
+    assert Scope(2, "p", "province", "520000000000").covers("522701101203")
+    # A city role without an area, or with a role the code does not know, sees nothing.
+    assert Scope(3, "x", "city", None).sees_nothing
+    assert Scope(4, "y", "prefecture", "522600000000").sees_nothing
 
 
 @pytest.mark.parametrize("bad", ["52269910120", "5226991012034", "52269910120X", "", None])
