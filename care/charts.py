@@ -140,7 +140,8 @@ def rate_bars(rates: Any, *, labels: Mapping[str, str], title: str, width: int =
         {"group": labels[r["group"]], "rate": _percent(r["rate"]), "key": r["group"]} for r in rates.to_dict("records")
     ]
     groups = [r["key"] for r in rows]
-    base = alt.Chart(alt.Data(values=rows), title=title, width=width, height=26 * max(1, len(rows)))
+    # A step per bar, not a fixed height: the page's charts (Streamlit) collapse a nominal axis to a fixed height.
+    base = alt.Chart(alt.Data(values=rows), title=title, width=width, height=alt.Step(26))
     y = alt.Y("group:N", sort=[labels[g] for g in groups], title=None)
     bars = base.mark_bar().encode(
         x=alt.X("rate:Q", title="%", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(format=".0f")),

@@ -651,7 +651,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "map.risk_label": ("{risk}风险", "{risk} risk"),
     "map.legend.status": ("巡访状态", "Visit status"),
     "map.legend.risk": ("风险等级", "Risk"),
-    "map.legend.villages": ("村汇总：逾期人数占比", "Villages: share overdue"),
+    "map.legend.village": ("村汇总：逾期人数占比", "Villages: share overdue"),
+    "map.legend.township": ("乡镇汇总：逾期人数占比", "Townships: share overdue"),
+    "map.legend.county": ("县汇总：逾期人数占比", "Counties: share overdue"),
     "map.legend.size": ("圆圈大小 = 在册人数", "Circle size = persons on the registers"),
     "loc.title": ("在地图上点选位置", "Set the location on the map"),
     "loc.start_village": ("从哪个村的中心开始", "Start from the centre of village"),
@@ -848,14 +850,24 @@ CATALOG: dict[str, tuple[str, str]] = {
     "map.mark.chosen": ("所选位置", "Chosen location"),
     "map.mark.centre": ("村中心（起点）", "Village centre (starting point)"),
     "map.layer.boundaries": ("行政区界", "Boundaries"),
-    "map.layer.villages": ("村汇总", "Villages"),
+    "map.layer.village": ("村汇总", "Villages"),
+    "map.layer.township": ("乡镇汇总", "Townships"),
+    "map.layer.county": ("县汇总", "Counties"),
     "map.village_counts": ("在册 {persons} 人，逾期 {overdue} 人（{share}%）", "{persons} persons, {overdue} overdue ({share}%)"),
     "map.counts": (
         "截至 {day}，地图范围内在册 {persons} 人，逾期 {overdue} 人（按人计）",
         "As of {day}: {persons} persons on the registers in view, {overdue} overdue (persons)",
     ),
     "map.more_filters": ("更多筛选：类别、风险、巡访状态、责任人、着色", "More filters: group, risk, visit state, worker, colours"),
-    "map.mode.villages": (
+    "map.mode.township": (
+        "全市按乡镇汇总显示（圆圈 = 乡镇），边界为各县。选择县、乡镇或村，或点击圆圈，查看具体人员。",
+        "The city is shown by township (one circle per township) within its counties. Choose a county, township or village, or click a circle, to see persons.",
+    ),
+    "map.mode.county": (
+        "全省按县汇总显示（圆圈 = 县）。选择县、乡镇或村，或点击圆圈，查看具体人员。",
+        "The province is shown by county (one circle per county). Choose a county, township or village, or click a circle, to see persons.",
+    ),
+    "map.mode.village": (
         "全县按村汇总显示（圆圈 = 村）。选择乡镇或村，或点击村庄圆圈，查看具体人员。",
         "The county is shown by village (one circle per village). Choose a township or village, or click a circle, to see persons.",
     ),

@@ -36,7 +36,7 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from care import i18n
+from care import areas, i18n
 from care.area_files import gcj02_to_wgs84
 from care.errors import CareError, NotFound
 from care.tiles import TileSource, tile_hosts, wgs84_to_gcj02
@@ -457,7 +457,14 @@ def basemap_words(tiles: TileSource, lang: str) -> dict[str, str]:
     return {"kind": tiles.kind, "hosts": hosts, "note": leaflet_safe(note), "failed": leaflet_safe(failed)}
 
 
-def _legend_html(lang: str, *, mode: str, color_by: str) -> str:
+def circle_level(villages: Sequence[VillageDot]) -> str:
+    """What a map's circles stand for: 'village' (a county's map), 'township' (a city's) or 'county'."""
+    if not villages or not areas.is_code(villages[0].code):
+        return "village"
+    return areas.level_of(villages[0].code)
+
+
+def _legend_html(lang: str, *, mode: str, color_by: str, circles: str = "village") -> str:
     def row(color: str, text: str) -> str:
         return f'<i style="background:{color}"></i>{leaflet_safe(text)}<br>'
 
@@ -465,7 +472,7 @@ def _legend_html(lang: str, *, mode: str, color_by: str) -> str:
         parts = [f"<b>{leaflet_safe(_t('map.legend.pick', lang))}</b><br>"]
         parts += [row(MARK_COLORS[k], _t(f"map.mark.{k}", lang)) for k in MARK_COLORS]
     elif mode == "villages":
-        parts = [f"<b>{leaflet_safe(_t('map.legend.villages', lang))}</b>"]
+        parts = [f"<b>{leaflet_safe(_t(f'map.legend.{circles}', lang))}</b>"]
         parts += [row(color, label) for (_, color), label in zip(SHARE_STEPS, SHARE_LABELS, strict=True)]
         parts.append(f"<small>{leaflet_safe(_t('map.legend.size', lang))}</small>")
     elif color_by == "risk":
@@ -616,7 +623,7 @@ def build_map(
         "layers": layers,
         "words": _person_words(lang) if mode == "persons" else [],
         "homes": home_specs,
-        "legend": _legend_html(lang, mode=mode, color_by=color_by),
+        "legend": _legend_html(lang, mode=mode, color_by=color_by, circles=circle_level(villages)),
         "basemap": basemap_words(tiles, lang),
     }
     m.add_child(_Js(_DRAW_JS, data_json=_document_json(data)))
@@ -650,7 +657,8 @@ def _villages_layer(villages: Sequence[VillageDot], lang: str, gcj02: bool) -> d
         rows.append(
             [round(lat, 6), round(lon, 6), village_radius(v.persons, biggest), color, _village_tooltip(v, lang)]
         )
-    return {"kind": "villages", "name": leaflet_safe(_t("map.layer.villages", lang)), "rows": rows}
+    name = _t(f"map.layer.{circle_level(villages)}", lang)
+    return {"kind": "villages", "name": leaflet_safe(name), "rows": rows}
 
 
 def _marks_layer(marks: Sequence[Mark], lang: str, gcj02: bool) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import streamlit as st
 
 import ui
 from care import enums
+from care.maps import circle_level
 from care.queries.map import VISIT_STATES, MapFilter, worker_options
 from care.queries.registers import area_options
 from ui import map_view
@@ -36,7 +37,7 @@ if pending in names:  # "show this village (township, county) on the map" from t
 # map is on the first screen. On a wider screen they sit in two rows, each select wide enough
 # to show its choice whole.
 phone = ui.is_phone()
-area_row = st.columns(2)
+area_row = st.columns(ui.picker_columns(areas))
 township, village = ui.area_picker(areas, "map", area_row)
 more = st.expander(ui.t("map.more_filters"), expanded=False) if phone else st.container()
 with more:
@@ -100,7 +101,7 @@ def map_and_panel() -> None:
     st.caption(
         ui.t("map.counts", persons=f"{persons:,}", overdue=f"{overdue:,}", day=ui.today().isoformat())
         + " · "
-        + ui.t(f"map.mode.{data.mode}")
+        + ui.t(f"map.mode.{data.mode}" if data.mode == "persons" else f"map.mode.{circle_level(data.villages)}")
     )
     map_view.placement_notes(data)
     left, right = st.columns([3, 2])

@@ -45,8 +45,10 @@ def _reset_page() -> None:
     st.session_state["reg_page"] = 1
 
 
-row1 = st.columns([2, 2, 1, 1, 1])
-township, village = ui.area_picker(areas, "reg", row1[:2], on_change=_reset_page)
+pickers = ui.picker_columns(areas)
+row1 = st.columns([2] * pickers + [1, 1, 1])
+township, village = ui.area_picker(areas, "reg", row1[:pickers], on_change=_reset_page)
+row1 = row1[pickers - 2 :]
 group = row1[2].selectbox(
     ui.t("reg.group"), [None, *enums.GROUPS], key="reg_group", format_func=ui.labeller("group"), on_change=_reset_page
 )

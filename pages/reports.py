@@ -13,7 +13,7 @@ st.title(ui.t("rpt.title"))
 
 with ui.read() as session:
     areas = report_areas(session, scope)
-row = st.columns([1, 2, 2])
+row = st.columns([1] + [2] * ui.picker_columns(areas))
 month = view.month_picker(row[0])
 area = view.area_choice(scope, areas, row[1:])
 report = view.load(scope, month, area)

@@ -277,20 +277,26 @@ def village_choices(areas: Any) -> Any:
     return villages
 
 
+def picker_columns(areas: Any) -> int:
+    """How many select boxes ``area_picker`` draws over these areas: county (when several), township, village."""
+    return 3 if int((areas["level"] == "county").sum()) > 1 else 2
+
+
 def area_picker(
     areas: Any, prefix: str, columns: Sequence[Any], on_change: Callable[[], None] | None = None
 ) -> tuple[str | None, str | None]:
     """Township then village select boxes over the user's areas; keys ``<prefix>_township``/``_village``.
 
-    Above a county (``areas`` holds several counties) a county select (``<prefix>_county``) comes first on a
-    row of its own, and the townships are that county's; the first value returned is then the
-    township, else the county chosen.
+    Above a county (``areas`` holds several counties: ``picker_columns`` is 3) a county select
+    (``<prefix>_county``) comes first, in ``columns[0]``, and the townships are that county's; the
+    first value returned is then the township, else the county chosen.
     """
     names = dict(zip(areas["code"], areas["name"], strict=True))
     counties = areas[areas["level"] == "county"]
     county = None
     if len(counties) > 1:
-        county = st.selectbox(
+        first, *columns = columns
+        county = first.selectbox(
             t("reg.county"),
             [None, *counties["code"]],
             key=f"{prefix}_county",
