@@ -495,7 +495,11 @@ def _visit_rates(listed: pd.DataFrame) -> pd.DataFrame:
 
 
 def _registers(listed: pd.DataFrame) -> pd.DataFrame:
-    counts = listed.groupby(["group", "subtype", "risk"]).size().rename("count").reset_index()
+    return _in_register_order(listed.groupby(["group", "subtype", "risk"]).size().rename("count").reset_index())
+
+
+def _in_register_order(counts: pd.DataFrame) -> pd.DataFrame:
+    """The register's rows by group (the catalog's order), sub-type, then risk (high first)."""
     order = {g: i for i, g in enumerate(enums.GROUPS)}
     counts["_g"] = counts["group"].map(order)
     counts["_r"] = counts["risk"].map(enums.RISK_ORDER)
@@ -917,9 +921,7 @@ def combine(
         area_code=area_code,
         kpis=kpis,
         by_area=by_area,
-        registers=_summed(
-            [r.registers for r in reports], ["group", "subtype", "risk"], {"group": enums.GROUPS, "risk": enums.RISKS}
-        ),
+        registers=_in_register_order(_summed([r.registers for r in reports], ["group", "subtype", "risk"], {})),
         movement=_summed([r.movement for r in reports], ["change", "group", "reason"], {"change": ["new", "exited"]}),
         visit_rates=visit_rates,
         needs_open=_summed([r.needs_open for r in reports], ["kind"], {"kind": enums.NEED_KINDS}),

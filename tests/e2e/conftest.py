@@ -110,8 +110,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _seed_demo(db_path: Path | str, env: dict[str, str]) -> dict[str, Any]:
-    """Build the demo county into ``db_path`` (a file or a database URL); return the summary it prints last."""
+def _seed_demo(db_path: Path | str, env: dict[str, str], *extra: str) -> dict[str, Any]:
+    """Build the demo county (``extra``: more arguments, e.g. ``--counties 3``) into ``db_path`` (a file
+    or a database URL); return the summary it prints last."""
     command = [
         sys.executable,
         "-m",
@@ -122,6 +123,7 @@ def _seed_demo(db_path: Path | str, env: dict[str, str]) -> dict[str, Any]:
         str(DEMO_RESIDENTS),
         "--seed",
         str(DEMO_SEED),
+        *extra,
     ]
     try:
         done = subprocess.run(
@@ -206,6 +208,18 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     log_path = workdir / "streamlit.log"
     env = {**os.environ, "CARE_DATABASE_URL": str(db_path), "PYTHONUNBUFFERED": "1"}
     summary = _seed_demo(db_path, env)
+    with _serve(env, log_path) as url:
+        yield DemoServer(url, _accounts_by_role(summary), summary, db_path, log_path)
+
+
+@pytest.fixture(scope="module")
+def city_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The app over a demo city of three counties (its ``city`` account reads all three)."""
+    workdir = tmp_path_factory.mktemp("e2e_city")
+    db_path = workdir / "city.db"
+    log_path = workdir / "streamlit.log"
+    env = {**os.environ, "CARE_DATABASE_URL": str(db_path), "PYTHONUNBUFFERED": "1"}
+    summary = _seed_demo(db_path, env, "--counties", "3")
     with _serve(env, log_path) as url:
         yield DemoServer(url, _accounts_by_role(summary), summary, db_path, log_path)
 

@@ -10,11 +10,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 from care import areas, audit, clock, ids
 from care.demo import ScopeFixture, fixture_id_number
+from care.enums import GROUPS, RISK_ORDER
 from care.errors import NotFound, PermissionDenied, ValidationError
 from care.queries.home import home_summary
 from care.queries.map import MapFilter, area_shapes, tiles_setting, village_view
@@ -328,6 +330,11 @@ def test_the_city_report_is_its_counties_reports_added_up(engine, two):
     assert city.lists.count("overdue") == a.lists.count("overdue") + b.lists.count("overdue")
     assert len(city.lists["overdue"]) == city.lists.count("overdue")
     assert int(city.registers["count"].sum()) == int(a.registers["count"].sum()) + int(b.registers["count"].sum())
+    both = pd.concat([a.registers, b.registers]).groupby(["group", "subtype", "risk"])["count"].sum()
+    rows = list(city.registers.itertuples(index=False, name=None))
+    assert sorted(rows) == sorted((g, s, r, int(n)) for (g, s, r), n in both.items())
+    rank = [(GROUPS.index(g), s, RISK_ORDER[r]) for g, s, r, _ in rows]
+    assert rank == sorted(rank)  # a county's register order: group, sub-type, risk
     # The province: one city with persons, the other with none.
     assert list(province.by_area["area_code"]) == [CITY, OTHER_CITY]
     _kpis_equal(province.kpis, city.kpis)

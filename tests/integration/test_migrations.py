@@ -169,3 +169,50 @@ def test_after_the_migrations_the_apps_connections_enforce_foreign_keys_again(tm
     upgrade(engine)  # nothing to do the second time: the connection is still handed back as it came
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_counties_migration_moves_the_settings_and_keys_every_row_by_county_and_back(engine):
+    """0017 on a filled database, down and up again: the county settings go back to the installation's
+    and return; every person's, enrollment's and visit's county is found again from its village."""
+    from sqlalchemy import func, select, text
+
+    from care.demo import build_demo
+    from care.services.settings import put_setting
+    from db.models import Area, Enrollment, Person, Visit
+    from db.session import reading, transaction
+
+    build_demo(engine, residents=60, seed=3)
+    with transaction(engine) as session:
+        put_setting(session, "policy.phone_counts", "1", "522699000000")
+        session.add(Area(code="522600000000", name="青山州", level="city"))
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    down = _alembic(url, "downgrade", "0016")
+    assert down.returncode == 0, down.stderr
+    with engine.connect() as conn:
+        assert "county_code" not in {c["name"] for c in inspect(conn).get_columns("persons")}
+        assert "county_settings" not in inspect(conn).get_table_names()
+        phone = conn.execute(text("SELECT value FROM settings WHERE key = 'policy.phone_counts'")).scalar()
+        levels = set(conn.execute(text("SELECT DISTINCT level FROM areas")).scalars())
+    engine.dispose()
+    assert phone == "1" and levels == {"county", "township", "village"}
+    up = _alembic(url, "upgrade", "head")
+    assert up.returncode == 0, up.stderr
+    with reading(engine) as session:
+        persons = session.execute(select(Person.village_code, Person.county_code)).all()
+        assert persons and all(county == village[:6] + "000000" for village, county in persons)
+        for model in (Enrollment, Visit):
+            wrong = session.scalar(
+                select(func.count())
+                .select_from(model)
+                .join(Person, Person.id == model.person_id)
+                .where(model.county_code != Person.county_code)
+            )
+            assert wrong == 0
+        assert session.scalar(select(func.count()).select_from(Visit)) > 0
+        moved = session.execute(
+            text("SELECT county_code, value FROM county_settings WHERE key = 'policy.phone_counts'")
+        )
+        assert moved.all() == [("522699000000", "1")]
+        assert session.execute(text("SELECT count(*) FROM settings WHERE key = 'policy.phone_counts'")).scalar() == 0
+    engine.dispose()
