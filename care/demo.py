@@ -1,8 +1,10 @@
 """A deterministic synthetic county (青山县（演示）): areas, residents and their households, workers,
-visits and demo logins.
+visits and demo logins; or a city (州) of several such counties side by side.
 
-Run as ``python -m care.demo --db URL --residents N --seed S``; the last line printed is the summary
-as JSON. The same residents count, seed and date always give the same data.
+Run as ``python -m care.demo --db URL --residents N --seed S [--counties C]``; each step is reported
+on standard error and the last line printed is the summary as JSON. The same residents count, seed,
+counties and date always give the same data; county 0 of a city is the single demo county built
+with the same seed and county 0's share of the residents.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import argparse
 import bisect
 import datetime as dt
 import functools
+import hashlib
 import itertools
 import json
 import math
 import random
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -27,7 +31,9 @@ from sqlalchemy.orm import Session
 from care import clock, enums, ids, policy, rules
 from care.auth import hash_password
 from care.demo_plans import build_plans_and_orders
-from care.queries.households import DISABLED_ELDERLY
+from care.demo_rows import Writer, row_writer
+from care.i18n import DEFAULT_LANG, LANGS, t
+from care.queries.households import DISABLED_ELDERLY, LARGE_SELECTION
 from care.scope import Scope
 from care.services.due import SETTING_RISKS_REFRESHED, ensure_default_policy, refresh_due_dates, refresh_risks
 from care.services.enrollments import enroll
@@ -54,6 +60,7 @@ from db.models import (
     Visit,
     VisitEnrollment,
     Worker,
+    new_ref,
 )
 from db.session import get_engine, transaction
 
@@ -62,13 +69,47 @@ COUNTY_NAME = "青山县（演示）"
 DEMO_SETTING = "demo"
 ACCOUNTS_SETTING = "demo.accounts"
 DEMO_USERNAMES = ("county", "township", "coordinator", "admin")
-# The steps of building the demo, in order, as reported to a progress callback.
-BUILD_STEPS = ("migrate", "areas", "persons", "registers", "visits", "due_dates", "statistics")
+# A demo city (州) of several counties: county k is 5226(99-k), under the city and its province.
+CITY_CODE = "522600000000"
+CITY_NAME = "青山州（演示）"
+PROVINCE_CODE = "520000000000"
+PROVINCE_NAME = "演示省"
+CITY_USERNAME = "city"
+COUNTY_NAMES = (
+    COUNTY_NAME,
+    "雾岭县（演示）",
+    "月溪县（演示）",
+    "枫坪县（演示）",
+    "竹岗县（演示）",
+    "岩湾县（演示）",
+    "桃坳县（演示）",
+    "杉冲县（演示）",
+    "茶坝县（演示）",
+    "梨溪县（演示）",
+    "云坳县（演示）",
+    "松岗县（演示）",
+    "麻冲县（演示）",
+    "柳坝县（演示）",
+    "石坳县（演示）",
+    "鹿溪县（演示）",
+)
+MAX_COUNTIES = len(COUNTY_NAMES)
+# Township names of the counties after the first: a head and one of these, then 镇 or 乡.
+TOWNSHIP_TAILS = ("江", "山", "溪", "岭", "坪", "水", "口", "桥", "河", "场", "寨", "塘")
+# The steps of building the demo, in order, as reported to a progress callback (a city repeats
+# the steps from areas to services for each county).
+BUILD_STEPS = ("migrate", "areas", "persons", "registers", "visits", "risks", "due_dates", "services", "statistics")
+COUNTY_STEPS = BUILD_STEPS[1:-1]
 Progress = Callable[[str], None]
+# A city's progress: the step, and the county it is for (None: a step of the whole database).
+CityProgress = Callable[[str, str | None], None]
 
 # Leishan county, Guizhou: hilly terrain, villages strung along valleys.
 LAT_RANGE = (26.15, 26.65)
 LON_RANGE = (107.95, 108.45)
+# A city's counties tile the map in rows of boxes this far apart (a box, and a gap that keeps the
+# jittered outlines of neighbours apart); county 0 keeps the box above.
+BOX_STEP = 0.52
 GRID_ROWS, GRID_COLS = 3, 4
 AREAS_VALID_FROM = dt.date(2020, 1, 1)
 HISTORY_DAYS = 365
@@ -458,22 +499,87 @@ def _working_minutes(rng: random.Random) -> int:
     return 840 + int((roll - 0.55) / 0.45 * 210)
 
 
+# --- a city of counties --------------------------------------------------------------------------
+
+Box = tuple[tuple[float, float], tuple[float, float]]  # a county's map box: (lat range, lon range)
+
+
+@dataclass(frozen=True)
+class DemoCounty:
+    """One county of the demo: its place in the city, code, name, seed, residents and map box."""
+
+    index: int
+    code: str
+    name: str
+    seed: int
+    residents: int
+    box: Box
+    parent: str | None
+
+    @property
+    def short_name(self) -> str:
+        """The name without the demo mark (青山县)."""
+        return self.name.split("（", maxsplit=1)[0]
+
+    def username(self, name: str) -> str:
+        """County 0's logins keep their plain names; county k's carry ``ck_`` before them."""
+        return name if self.index == 0 else f"c{self.index}_{name}"
+
+
+def demo_county_code(index: int) -> str:
+    """County ``index`` of the demo city: 522699000000, 522698000000, ..."""
+    return f"5226{99 - index:02d}000000"
+
+
+def county_seed(seed: int, index: int) -> int:
+    """County 0 is built with the city's seed; every other county with its own, fixed by both."""
+    if index == 0:
+        return seed
+    digest = hashlib.sha256(f"caremap-demo-city:{seed}:{index}".encode()).digest()
+    return int.from_bytes(digest[:6], "big")
+
+
+def county_shares(residents: int, counties: int) -> list[int]:
+    """Residents per county: an even split, the remainder to the first."""
+    share, rest = divmod(residents, counties)
+    return [share + rest] + [share] * (counties - 1)
+
+
+def county_box(index: int, counties: int) -> Box:
+    """County ``index``'s map box: rows of boxes going east, then south, from county 0's."""
+    columns = math.ceil(math.sqrt(counties))
+    row, column = divmod(index, columns)
+    lat = (round(LAT_RANGE[0] - row * BOX_STEP, 6), round(LAT_RANGE[1] - row * BOX_STEP, 6))
+    lon = (round(LON_RANGE[0] + column * BOX_STEP, 6), round(LON_RANGE[1] + column * BOX_STEP, 6))
+    return (lat, lon) if index else (LAT_RANGE, LON_RANGE)
+
+
+def demo_counties(residents: int, seed: int, counties: int = 1) -> list[DemoCounty]:
+    """The counties a demo of this size builds, in the order they are built."""
+    parent = CITY_CODE if counties > 1 else None
+    return [
+        DemoCounty(k, demo_county_code(k), name, county_seed(seed, k), share, county_box(k, counties), parent)
+        for k, (name, share) in enumerate(zip(COUNTY_NAMES, county_shares(residents, counties), strict=False))
+    ]
+
+
 # --- boundaries: a jittered grid of townships, Voronoi cells of villages inside each ----------------
 
 BOUNDARY_STEPS = 6  # lattice points per township edge
 BOUNDARY_JITTER = 0.3  # of a lattice step: keeps every village (6% or more from an edge) inside
 
 
-def _lattice(seed: int) -> list[list[tuple[float, float]]]:
+def _lattice(seed: int, box: Box) -> list[list[tuple[float, float]]]:
     rng = demo_rng(seed, "boundaries")
+    (south, north), (west, east) = box
     rows, cols = GRID_ROWS * BOUNDARY_STEPS, GRID_COLS * BOUNDARY_STEPS
-    step_lat = (LAT_RANGE[1] - LAT_RANGE[0]) / rows
-    step_lon = (LON_RANGE[1] - LON_RANGE[0]) / cols
+    step_lat = (north - south) / rows
+    step_lon = (east - west) / cols
     return [
         [
             (
-                LAT_RANGE[1] - r * step_lat + rng.uniform(-BOUNDARY_JITTER, BOUNDARY_JITTER) * step_lat,
-                LON_RANGE[0] + c * step_lon + rng.uniform(-BOUNDARY_JITTER, BOUNDARY_JITTER) * step_lon,
+                north - r * step_lat + rng.uniform(-BOUNDARY_JITTER, BOUNDARY_JITTER) * step_lat,
+                west + c * step_lon + rng.uniform(-BOUNDARY_JITTER, BOUNDARY_JITTER) * step_lon,
             )
             for c in range(cols + 1)
         ]
@@ -519,9 +625,12 @@ def _polygon(ring: list[tuple[float, float]]) -> str:
     return json.dumps({"type": "Polygon", "coordinates": [[*coords, coords[0]]]}, separators=(",", ":"))
 
 
-def demo_boundaries(seed: int, villages: list[list[tuple[float, float, str]]]) -> dict[str, str]:
-    """GeoJSON polygons: township i (as "i") is a jittered grid cell; each village its Voronoi cell in it."""
-    lattice = _lattice(seed)
+def demo_boundaries(
+    seed: int, villages: list[list[tuple[float, float, str]]], box: Box = (LAT_RANGE, LON_RANGE)
+) -> dict[str, str]:
+    """GeoJSON polygons: township i (as "i") is a jittered grid cell of the county's box; each village
+    its Voronoi cell in it."""
+    lattice = _lattice(seed, box)
     shapes: dict[str, str] = {}
     for i, members in enumerate(villages):
         outline = _cell_outline(lattice, i // GRID_COLS, i % GRID_COLS)
@@ -632,28 +741,38 @@ class _Ids:
 
 
 class _Builder:
-    """Plans the county in memory and writes it table by table inside the caller's transaction."""
+    """Plans one county in memory and writes it table by table inside the caller's transaction.
 
-    def __init__(self, session: Session, *, seed: int, today: dt.date) -> None:
+    Its ids start after whatever the tables already hold (the counties built before it), and it
+    draws no ID number in ``taken`` (those of the counties before it), so that each county's
+    random streams are its own and county 0 of a city is the single demo county.
+    """
+
+    def __init__(self, session: Session, county: DemoCounty, *, today: dt.date, write: Writer, taken: set[str]) -> None:
         self.session = session
-        self.seed = seed
+        self.county = county
+        self.code = county.code
+        self.seed = county.seed
         self.today = today
         self.now = clock.now()
         self.fake = Faker("zh_CN")
-        self.fake.seed_instance(seed)
+        self.fake.seed_instance(county.seed)
         self.visits = 0
+        self.write = write
+        self.taken = taken
         self.ids = {
             model.__tablename__: _Ids(session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0)
             for model in (Person, Enrollment, Worker, User, Assignment, Visit, Need, Household, HouseholdMember)
         }
 
     def _insert(self, model: type[Base], rows: list[dict[str, Any]]) -> None:
-        # Core inserts of the table: plain executemany, none of the ORM's per-row bookkeeping.
-        table = cast(Table, model.__table__)
-        for start in range(0, len(rows), CHUNK):
-            self.session.execute(insert(table), rows[start : start + CHUNK])
+        self.write(model, rows)
 
-    def build(self, residents: int, progress: Progress) -> dict[str, Any]:
+    def build(self, progress: Progress) -> dict[str, Any]:
+        """Write the county's rows; its summary (persons, townships, villages, visits, accounts and
+        the range of its persons' ids)."""
+        residents = self.county.residents
+        first_person = self.ids["persons"].last + 1
         progress("areas")
         townships = self._areas()
         villages = [v for t in townships for v in t.villages]
@@ -666,21 +785,14 @@ class _Builder:
         self._insert_registers(persons)
         progress("visits")
         self._visits(persons, workers.coordinator)
-        self._insert(
-            Setting,
-            [
-                {"key": DEMO_SETTING, "value": "1"},
-                {"key": ACCOUNTS_SETTING, "value": json.dumps(accounts, ensure_ascii=False)},
-            ],
-        )
-        ensure_default_policy(self.session, county_code=COUNTY_CODE)
         return {
             "persons": residents,
             "townships": len(townships),
             "villages": len(villages),
             "visits": self.visits,
-            "county_code": COUNTY_CODE,
+            "county_code": self.code,
             "accounts": accounts,
+            "person_ids": (first_person, self.ids["persons"].last),
         }
 
     # areas ---------------------------------------------------------------------------------
@@ -688,16 +800,17 @@ class _Builder:
     def _areas(self) -> list[_Township]:
         rng = demo_rng(self.seed, "areas")
         counts = village_counts(rng, len(TOWNSHIPS))
-        cell_lat = (LAT_RANGE[1] - LAT_RANGE[0]) / GRID_ROWS
-        cell_lon = (LON_RANGE[1] - LON_RANGE[0]) / GRID_COLS
+        (south, north), (west, east) = self.county.box
+        cell_lat = (north - south) / GRID_ROWS
+        cell_lon = (east - west) / GRID_COLS
         used: set[str] = set()
         townships: list[_Township] = []
-        for i, ((name, digits), count) in enumerate(zip(TOWNSHIPS, counts, strict=True)):
+        for i, ((name, digits), count) in enumerate(zip(self._township_names(), counts, strict=True)):
             # Row 0 is the northern edge; each township gets one jittered cell of the grid.
-            lat0 = LAT_RANGE[1] - (i // GRID_COLS + 1) * cell_lat
-            lon0 = LON_RANGE[0] + (i % GRID_COLS) * cell_lon
+            lat0 = north - (i // GRID_COLS + 1) * cell_lat
+            lon0 = west + (i % GRID_COLS) * cell_lon
             town = _Township(
-                code=f"{COUNTY_CODE[:6]}{digits}000",
+                code=f"{self.code[:6]}{digits}000",
                 name=name,
                 lat=round(lat0 + cell_lat * rng.uniform(0.35, 0.65), 6),
                 lon=round(lon0 + cell_lon * rng.uniform(0.35, 0.65), 6),
@@ -721,6 +834,21 @@ class _Builder:
         self._insert_areas(townships)
         return townships
 
+    def _township_names(self) -> tuple[tuple[str, str], ...]:
+        """County 0's townships are TOWNSHIPS; another county's have names of their own, same digits."""
+        if self.county.index == 0:
+            return TOWNSHIPS
+        rng = demo_rng(self.seed, "townships")
+        names: list[tuple[str, str]] = []
+        used: set[str] = set()
+        for _, digits in TOWNSHIPS:
+            name = ""
+            while not name or name in used:
+                name = rng.choice(VILLAGE_HEADS) + rng.choice(TOWNSHIP_TAILS)
+            used.add(name)
+            names.append((name + ("镇" if digits.startswith("1") else "乡"), digits))
+        return tuple(names)
+
     @staticmethod
     def _village_name(rng: random.Random, used: set[str]) -> str:
         while True:
@@ -737,26 +865,14 @@ class _Builder:
         return lat + r * math.sin(angle) / KM_PER_DEG_LAT, lon + r * math.cos(angle) / KM_PER_DEG_LON
 
     def _insert_areas(self, townships: list[_Township]) -> None:
-        def row(code: str, name: str, level: str, parent: str | None, lat: float, lon: float) -> dict[str, Any]:
-            return {
-                "code": code,
-                "name": name,
-                "level": level,
-                "parent_code": parent,
-                "lat": lat,
-                "lon": lon,
-                "boundary": None,
-                "valid_from": AREAS_VALID_FROM,
-                "valid_to": None,
-                "replaced_by": None,
-            }
-
-        centre_lat = round(sum(LAT_RANGE) / 2, 6)
-        centre_lon = round(sum(LON_RANGE) / 2, 6)
-        shapes = demo_boundaries(self.seed, [[(v.lat, v.lon, v.code) for v in t.villages] for t in townships])
-        rows = [row(COUNTY_CODE, COUNTY_NAME, "county", None, centre_lat, centre_lon)]
-        rows += [row(t.code, t.name, "township", COUNTY_CODE, t.lat, t.lon) for t in townships]
-        rows += [row(v.code, v.name, "village", t.code, v.lat, v.lon) for t in townships for v in t.villages]
+        box = self.county.box
+        centre_lat = round(sum(box[0]) / 2, 6)
+        centre_lon = round(sum(box[1]) / 2, 6)
+        villages = [[(v.lat, v.lon, v.code) for v in t.villages] for t in townships]
+        shapes = demo_boundaries(self.seed, villages, box)
+        rows = [_area_row(self.code, self.county.name, "county", self.county.parent, centre_lat, centre_lon)]
+        rows += [_area_row(t.code, t.name, "township", self.code, t.lat, t.lon) for t in townships]
+        rows += [_area_row(v.code, v.name, "village", t.code, v.lat, v.lon) for t in townships for v in t.villages]
         for i, r in enumerate(rows):
             r["boundary"] = shapes.get(r["code"]) or shapes.get(str(i - 1) if r["level"] == "township" else "")
         self._insert(Area, rows[: 1 + len(townships)])
@@ -810,34 +926,33 @@ class _Builder:
         rng = demo_rng(self.seed, "accounts")
         first = townships[0]
         coordinator_name = self.session.scalar(select(Worker.name).where(Worker.id == workers.coordinator))
+        county = self.county
+        office = "县民政局（演示）" if county.index == 0 else f"{county.short_name}民政局（演示）"
+        admin = "系统管理员（演示）" if county.index == 0 else f"{county.short_name}系统管理员（演示）"
         plan = (
-            ("county", "county", COUNTY_CODE, "县民政局（演示）", None),
+            ("county", "county", self.code, office, None),
             ("township", "township", first.code, f"{first.name}督导员（演示）", None),
             ("coordinator", "coordinator", first.code, f"{coordinator_name}（儿童主任）", workers.coordinator),
-            ("admin", "admin", COUNTY_CODE, "系统管理员（演示）", None),
+            ("admin", "admin", self.code, admin, None),
         )
         accounts: list[dict[str, str]] = []
         rows: list[dict[str, Any]] = []
-        for role, username, area, display, worker_id in plan:
+        for role, name, area, display, worker_id in plan:
+            username = county.username(name)
             password = demo_password(rng, username)
             accounts.append({"role": role, "username": username, "password": password})
+            user_id = self.ids["users"].take()
             rows.append(
-                {
-                    "id": self.ids["users"].take(),
-                    "username": username,
-                    "display_name": display,
-                    "password_hash": hash_password(password),
-                    "role": role,
-                    "area_code": area,
-                    "worker_id": worker_id,
-                    "active": True,
-                    "must_change_password": False,
-                    "failed_logins": 0,
-                    "locked_until": None,
-                    "created_at": self.now,
-                    "last_login_at": None,
-                    "version": 1,
-                }
+                _user_row(
+                    user_id,
+                    username,
+                    password,
+                    role=role,
+                    area=area,
+                    display=display,
+                    worker_id=worker_id,
+                    now=self.now,
+                )
             )
         self._insert(User, rows)
         return accounts
@@ -872,9 +987,8 @@ class _Builder:
         for i in rng.sample(children, min(len(children), max(3, round(n_child * AGEING_OUT_SHARE)))):
             persons[i].ageing_out = True
 
-        taken: set[str] = set()
         for person in persons:
-            self._identity(rng, person, taken)
+            self._identity(rng, person, self.taken)
             self._enroll(rng, person)
         households = self._households(residents, persons)
         self._family_risks(households)
@@ -935,7 +1049,7 @@ class _Builder:
         age = ids.age_on(birth, self.today)
         male_share = {"child": 0.52, "disabled": 0.56}.get(person.kind, 0.42 if age >= 80 else 0.48)
         person.sex = "M" if rng.random() < male_share else "F"
-        region = COUNTY_CODE[:6] if rng.random() < 0.9 else rng.choice(OTHER_REGIONS)
+        region = self.code[:6] if rng.random() < 0.9 else rng.choice(OTHER_REGIONS)
         while True:
             number = id_number(region, birth, rng.randrange(500) * 2 + (person.sex == "M"))
             if number not in taken:
@@ -1333,11 +1447,13 @@ class _Builder:
             rows.append(
                 {
                     "id": person.id,
+                    "ref": new_ref(),
                     "id_number": person.id_number,
                     "name": person.name,
                     "sex": person.sex,
                     "birth_date": person.birth,
                     "village_code": person.village.code,
+                    "county_code": self.code,
                     "address": address,
                     "phone": phone,
                     "lat": lat,
@@ -1422,7 +1538,7 @@ class _Builder:
                     {
                         "id": e.id,
                         "person_id": person.id,
-                        "county_code": COUNTY_CODE,
+                        "county_code": self.code,
                         "group": e.group,
                         "subtype": e.subtype,
                         "start_date": e.start,
@@ -1475,15 +1591,17 @@ class _Builder:
         # has work on it to show.
         theirs = [k for k, (_, members) in enumerate(streams) if _current_worker(members[0]) == coordinator]
         kept_behind = set(theirs[:COORDINATOR_BEHIND])
-        for k, (person, members) in enumerate(streams):
-            done = self._stream(rng, person, members, visits, links, last_exited, behind=k in kept_behind)
-            if k in with_needs and done:
-                # Most needs come from the latest rounds, so many are still open.
-                found_on = rng.choice(done[-3:]) if rng.random() < 0.7 else rng.choice(done)
-                needs.append(self._need(rng, person, members[0], found_on))
-            if len(visits) >= CHUNK:
-                self._flush_visits(visits, links)
-        self._flush_visits(visits, links)
+        # The database takes each chunk of visits while the next is made.
+        with self.write.overlapping():
+            for k, (person, members) in enumerate(streams):
+                done = self._stream(rng, person, members, visits, links, last_exited, behind=k in kept_behind)
+                if k in with_needs and done:
+                    # Most needs come from the latest rounds, so many are still open.
+                    found_on = rng.choice(done[-3:]) if rng.random() < 0.7 else rng.choice(done)
+                    needs.append(self._need(rng, person, members[0], found_on))
+                if len(visits) >= CHUNK:
+                    self._flush_visits(visits, links)
+            self._flush_visits(visits, links)
         self._insert(Need, needs)
         # Exited enrollments keep the last visit they had; refresh_due_dates looks at active ones only.
         if last_exited:
@@ -1648,7 +1766,7 @@ class _Builder:
         row = {
             "id": vid,
             "person_id": person.id,
-            "county_code": COUNTY_CODE,
+            "county_code": self.code,
             "worker_id": worker,
             "due_date": due,
             "status": status,
@@ -1805,19 +1923,26 @@ def _room_for(home: _Household, child: _Person) -> bool:
 # --- public API --------------------------------------------------------------------------------
 
 
-def _refuse_unless_empty(session: Session) -> None:
+def _refuse_unless_empty(session: Session, counties: list[DemoCounty]) -> None:
+    what = "city" if len(counties) > 1 else "county"
     persons = session.scalar(select(func.count()).select_from(Person)) or 0
     if persons:
         raise DemoRefused(
-            f"The database already holds {persons} persons; the demo county is only built into an empty database."
+            f"The database already holds {persons} persons; the demo {what} is only built into an empty database."
         )
-    if session.get(Area, COUNTY_CODE) is not None:
-        raise DemoRefused(f"The database already has area {COUNTY_CODE}; the demo county needs an empty database.")
-    clash = session.scalars(select(User.username).where(User.username.in_(DEMO_USERNAMES))).all()
+    codes = [c.code for c in counties] + ([CITY_CODE, PROVINCE_CODE] if len(counties) > 1 else [])
+    areas_ = session.scalars(select(Area.code).where(Area.code.in_(codes))).all()
+    if areas_:
+        raise DemoRefused(
+            f"The database already has area {', '.join(sorted(areas_))}; the demo {what} needs an empty database."
+        )
+    usernames = [c.username(name) for c in counties for name in DEMO_USERNAMES]
+    usernames += [CITY_USERNAME] if len(counties) > 1 else []
+    clash = session.scalars(select(User.username).where(User.username.in_(usernames))).all()
     if clash:
         raise DemoRefused(
             f"The database already has the login(s) {', '.join(sorted(clash))}; "
-            "the demo county needs an empty database."
+            f"the demo {what} needs an empty database."
         )
 
 
@@ -1847,6 +1972,10 @@ def _no_progress(step: str) -> None:
     """The default progress report: nothing."""
 
 
+def _no_city_progress(step: str, county: str | None) -> None:
+    """The default progress report of a city: nothing."""
+
+
 def build_demo(
     engine: Engine,
     *,
@@ -1854,45 +1983,193 @@ def build_demo(
     seed: int,
     today: dt.date | None = None,
     progress: Progress = _no_progress,
+    counties: int = 1,
 ) -> dict[str, Any]:
-    """Migrate, then fill an empty database with the demo county; returns the summary.
+    """Migrate, then fill an empty database with the demo county (or a city of ``counties``
+    counties, see ``build_city``); returns the summary.
 
     ``progress`` is called with each step's name (``BUILD_STEPS``) as the step starts.
     """
-    if residents < 1:
-        raise ValueError("residents must be at least 1")
+
+    def report(step: str, county: str | None) -> None:
+        progress(step)
+
+    return build_city(engine, counties=counties, residents=residents, seed=seed, today=today, progress=report)
+
+
+def build_city(
+    engine: Engine,
+    *,
+    counties: int,
+    residents: int,
+    seed: int,
+    today: dt.date | None = None,
+    progress: CityProgress = _no_city_progress,
+) -> dict[str, Any]:
+    """Migrate, then fill an empty database with a demo city of ``counties`` counties and
+    ``residents`` persons in all (one county: the demo county alone, without city or province).
+
+    The counties are built one after the other, each from its own seed (``demo_counties``), with
+    their own areas, workers, persons, visits, logins, visit policy, service list, providers and
+    plans, all in one transaction. ``progress`` is called with each step's name and the county it
+    is for (None for the steps of the whole database) as the step starts. A city's summary adds
+    ``counties`` (their codes) and ``city_code`` to a county's, with its figures added up.
+    """
+    if not 1 <= counties <= MAX_COUNTIES:
+        raise ValueError(f"counties must be between 1 and {MAX_COUNTIES}")
+    if residents < counties:
+        raise ValueError("residents must be at least 1" if counties == 1 else "residents must be at least 1 a county")
     today = today or clock.today()
-    progress("migrate")
+    plan = demo_counties(residents, seed, counties)
+    progress("migrate", None)
     upgrade(engine)
     with transaction(engine) as session:
-        _refuse_unless_empty(session)
-        summary = _Builder(session, seed=seed, today=today).build(residents, progress)
-        session.flush()
-        progress("due_dates")
-        # The stored risks already follow the family rules; this is the app's own county-wide pass,
-        # so that the demo is exactly what a refresh would leave (and the due dates follow).
-        refresh_risks(session, today=today)
-        refresh_due_dates(session)
-        _services(session, today=today)
-        build_plans_and_orders(session, seed=seed, today=today, county_code=COUNTY_CODE)
-        _risk_history(session, today=today)
+        _refuse_unless_empty(session, plan)
+        write = row_writer(session)
+        if counties > 1:
+            write(Area, _city_areas(plan))
+        taken: set[str] = set()
+        built: list[dict[str, Any]] = []
+        for county in plan:
+            built.append(_build_county(session, county, today=today, write=write, taken=taken, progress=progress))
+        accounts = [account for summary in built for account in summary["accounts"]]
+        if counties > 1:
+            accounts.insert(0, _city_account(session, write, seed))
+        write(
+            Setting,
+            [
+                {"key": DEMO_SETTING, "value": "1"},
+                {"key": ACCOUNTS_SETTING, "value": json.dumps(accounts, ensure_ascii=False)},
+            ],
+        )
         # The app's daily upkeep may already have marked an empty database.
         session.merge(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
         session.flush()
         if engine.dialect.name == "postgresql":
             _reset_sequences(session)
     # Fresh statistics, so the planners pick the per-person indexes for correlated lookups.
-    progress("statistics")
+    progress("statistics", None)
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
+    if counties == 1:
+        return {**built[0], "accounts": accounts}
+    return {
+        "persons": residents,
+        "townships": sum(s["townships"] for s in built),
+        "villages": sum(s["villages"] for s in built),
+        "visits": sum(s["visits"] for s in built),
+        "county_code": plan[0].code,
+        "accounts": accounts,
+        "counties": [county.code for county in plan],
+        "city_code": CITY_CODE,
+    }
+
+
+def _build_county(
+    session: Session,
+    county: DemoCounty,
+    *,
+    today: dt.date,
+    write: Writer,
+    taken: set[str],
+    progress: CityProgress,
+) -> dict[str, Any]:
+    """One county's rows, then the app's county-wide passes over it; its summary."""
+
+    def report(step: str) -> None:
+        progress(step, county.code)
+
+    summary = _Builder(session, county, today=today, write=write, taken=taken).build(report)
+    first, last = summary.pop("person_ids")
+    ensure_default_policy(session, county_code=county.code)
+    session.flush()
+    report("risks")
+    # The stored risks already follow the family rules; this is the app's own pass, so that the
+    # demo is exactly what a refresh would leave (and the due dates follow). It runs over the
+    # county's persons a few thousand at a time, each batch with its households: memory stays
+    # bounded whatever the size of the county or of the counties built before it.
+    for start in range(first, last + 1, LARGE_SELECTION):
+        refresh_risks(session, today=today, person_ids=list(range(start, min(last + 1, start + LARGE_SELECTION))))
+    _risk_history(session, today=today, county_code=county.code)
+    report("due_dates")
+    refresh_due_dates(session, county_code=county.code)
+    report("services")
+    _services(session, today=today, county_code=county.code)
+    build_plans_and_orders(session, seed=county.seed, today=today, county_code=county.code, write=write)
     return summary
 
 
-def _services(session: Session, *, today: dt.date) -> None:
-    """The default service list in force for a year, providers in every township, a few pairings."""
-    seed_default_services(session, valid_from=today - dt.timedelta(days=365), county_code=COUNTY_CODE)
-    county = session.scalar(select(Area).where(Area.level == "county"))
+def _area_row(code: str, name: str, level: str, parent: str | None, lat: float, lon: float) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": name,
+        "level": level,
+        "parent_code": parent,
+        "lat": lat,
+        "lon": lon,
+        "boundary": None,
+        "valid_from": AREAS_VALID_FROM,
+        "valid_to": None,
+        "replaced_by": None,
+    }
+
+
+def _city_areas(counties: list[DemoCounty]) -> list[dict[str, Any]]:
+    """The province and the city above the counties, placed at the middle of the counties' boxes."""
+    lat = round((min(c.box[0][0] for c in counties) + max(c.box[0][1] for c in counties)) / 2, 6)
+    lon = round((min(c.box[1][0] for c in counties) + max(c.box[1][1] for c in counties)) / 2, 6)
+    return [
+        _area_row(PROVINCE_CODE, PROVINCE_NAME, "province", None, lat, lon),
+        _area_row(CITY_CODE, CITY_NAME, "city", PROVINCE_CODE, lat, lon),
+    ]
+
+
+def _user_row(
+    user_id: int,
+    username: str,
+    password: str,
+    *,
+    role: str,
+    area: str,
+    display: str,
+    worker_id: int | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "username": username,
+        "display_name": display,
+        "password_hash": hash_password(password),
+        "role": role,
+        "area_code": area,
+        "worker_id": worker_id,
+        "active": True,
+        "must_change_password": False,
+        "failed_logins": 0,
+        "locked_until": None,
+        "created_at": now,
+        "last_login_at": None,
+        "version": 1,
+    }
+
+
+def _city_account(session: Session, write: Writer, seed: int) -> dict[str, str]:
+    """The city's login (a viewer of every county), after the counties' so theirs keep their ids."""
+    password = demo_password(demo_rng(seed, "city accounts"), CITY_USERNAME)
+    user_id = (session.scalar(select(func.max(User.id))) or 0) + 1
+    display = f"{CITY_NAME.split('（', maxsplit=1)[0]}民政局（演示）"
+    row = _user_row(
+        user_id, CITY_USERNAME, password, role="city", area=CITY_CODE, display=display, worker_id=None, now=clock.now()
+    )
+    write(User, [row])
+    return {"role": "city", "username": CITY_USERNAME, "password": password}
+
+
+def _services(session: Session, *, today: dt.date, county_code: str) -> None:
+    """The county's default service list in force for a year, providers in every township, a few pairings."""
+    seed_default_services(session, valid_from=today - dt.timedelta(days=365), county_code=county_code)
+    county = session.get(Area, county_code)
     if county is None:
         return
     now = clock.now()
@@ -1913,7 +2190,9 @@ def _services(session: Session, *, today: dt.date) -> None:
     )
     provider("department", f"{short}残联康复中心", county.code, ["rehab_training", "assistive_fitting"])
     provider("social_org", f"{short}阳光社工服务中心", county.code, ["counselling", "tutoring", "bath"])
-    townships = session.scalars(select(Area).where(Area.level == "township").order_by(Area.code)).all()
+    townships = session.scalars(
+        select(Area).where(Area.level == "township", Area.parent_code == county.code).order_by(Area.code)
+    ).all()
     partners: list[tuple[Provider, str]] = []
     for i, township in enumerate(townships):
         provider("mutual_aid", f"{township.name}互助养老队", township.code, ["meal", "medical_escort"])
@@ -1933,6 +2212,7 @@ def _services(session: Session, *, today: dt.date) -> None:
             select(Enrollment.person_id)
             .join(Person, Person.id == Enrollment.person_id)
             .where(
+                Enrollment.county_code == county.code,
                 Enrollment.group == "child",
                 Enrollment.end_date.is_(None),
                 Enrollment.risk == "high",
@@ -1955,8 +2235,8 @@ def _services(session: Session, *, today: dt.date) -> None:
     session.flush()
 
 
-def _risk_history(session: Session, *, today: dt.date) -> None:
-    """Each enrollment's risk as known since it started (the demo keeps no older history)."""
+def _risk_history(session: Session, *, today: dt.date, county_code: str) -> None:
+    """Each of the county's enrollments' risk as known since it started (the demo keeps no older history)."""
     now = clock.now()
     session.execute(
         insert(RiskChange).from_select(
@@ -1969,7 +2249,9 @@ def _risk_history(session: Session, *, today: dt.date) -> None:
                 Enrollment.risk,
                 literal("enroll"),
                 literal(now),
-            ),
+            )
+            .where(Enrollment.county_code == county_code)
+            .order_by(Enrollment.id),
         )
     )
 
@@ -1996,22 +2278,63 @@ def demo_accounts(session: Session) -> list[dict[str, str]]:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    """Command line: build the demo county and print its summary as the last line."""
+    """Command line: build the demo county (or city), report each step on standard error and print
+    the summary as the last line."""
     parser = argparse.ArgumentParser(
-        prog="python -m care.demo", description="Build the synthetic demo county into an empty database."
+        prog="python -m care.demo", description="Build the synthetic demo county (or city) into an empty database."
     )
     parser.add_argument("--db", required=True, help="SQLite file path, sqlite:/// URL or postgresql:// URL")
-    parser.add_argument("--residents", type=int, default=5000, help="number of persons (default 5000)")
+    parser.add_argument("--residents", type=int, default=5000, help="number of persons in all (default 5000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument(
+        "--counties",
+        type=int,
+        default=1,
+        help=f"counties of a demo city, 1 to {MAX_COUNTIES}, sharing the residents (default 1: the county alone)",
+    )
     parser.add_argument(
         "--today",
         type=dt.date.fromisoformat,
         default=None,
         help="build as of this date, YYYY-MM-DD (default: today in county time)",
     )
+    parser.add_argument("--lang", choices=LANGS, default=DEFAULT_LANG, help="language of the progress lines")
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if not 1 <= args.counties <= MAX_COUNTIES:
+        parser.error(t("setup.cli.bad_counties", args.lang, most=MAX_COUNTIES))
+    if args.residents < args.counties:
+        parser.error(t("setup.cli.too_few_residents", args.lang, counties=args.counties))
+    names = {county.code: county.name for county in demo_counties(args.residents, args.seed, args.counties)}
+    started = time.monotonic()
+
+    def report(step: str, county: str | None) -> None:
+        label = t(f"setup.step.{step}", args.lang)
+        seconds = f"{time.monotonic() - started:.1f}"
+        if county is None or args.counties == 1:
+            line = t("setup.cli.step", args.lang, seconds=seconds, step=label)
+        else:
+            n = list(names).index(county) + 1
+            line = t(
+                "setup.cli.county_step",
+                args.lang,
+                seconds=seconds,
+                county=names[county],
+                n=n,
+                total=args.counties,
+                step=label,
+            )
+        print(line, file=sys.stderr, flush=True)
+
     try:
-        summary = build_demo(get_engine(args.db), residents=args.residents, seed=args.seed, today=args.today)
+        summary = build_city(
+            get_engine(args.db),
+            counties=args.counties,
+            residents=args.residents,
+            seed=args.seed,
+            today=args.today,
+            progress=report,
+        )
+        print(t("setup.cli.done", args.lang, seconds=f"{time.monotonic() - started:.1f}"), file=sys.stderr)
     except DemoRefused as refused:
         print(f"care.demo: {refused}", file=sys.stderr)
         return 2

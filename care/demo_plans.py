@@ -10,10 +10,11 @@ import datetime as dt
 import random
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import clock, plans
+from care import areas, clock, plans
+from care.demo_rows import Writer, row_writer
 from care.queries.service_list import service_list
 from care.service_rules import EnrollmentFacts, is_eligible, provider_fits
 from db.models import (
@@ -45,7 +46,7 @@ GOALS = {
 DELIVERERS = ("王志愿", "李社工", "张队长", "杨医生", "吴干部", "潘老师")
 
 
-def _facts(session: Session, today: dt.date) -> list[tuple[EnrollmentFacts, int, str]]:
+def _facts(session: Session, today: dt.date, county_code: str) -> list[tuple[EnrollmentFacts, int, str]]:
     stmt = (
         select(
             Enrollment.id,
@@ -66,7 +67,12 @@ def _facts(session: Session, today: dt.date) -> list[tuple[EnrollmentFacts, int,
         .outerjoin(ChildDetails, ChildDetails.enrollment_id == Enrollment.id)
         .outerjoin(ElderlyDetails, ElderlyDetails.enrollment_id == Enrollment.id)
         .outerjoin(DisabledDetails, DisabledDetails.enrollment_id == Enrollment.id)
-        .where(Enrollment.end_date.is_(None), Person.status == "active", Person.deleted.is_(False))
+        .where(
+            Enrollment.county_code == county_code,
+            Enrollment.end_date.is_(None),
+            Person.status == "active",
+            Person.deleted.is_(False),
+        )
         .order_by(Enrollment.id)
     )
     found = []
@@ -80,20 +86,35 @@ def _facts(session: Session, today: dt.date) -> list[tuple[EnrollmentFacts, int,
     return found
 
 
-def build_plans_and_orders(session: Session, *, seed: int, today: dt.date, county_code: str) -> dict[str, int]:
-    """Fill the demo's plans, planned services and orders; how many of each were written."""
+def build_plans_and_orders(
+    session: Session, *, seed: int, today: dt.date, county_code: str, write: Writer | None = None
+) -> dict[str, int]:
+    """Fill one county's plans, planned services and orders (ids after those already written, by
+    the county's own providers and logins); how many of each were written. ``write`` takes the
+    rows (default: Core inserts)."""
     rng = random.Random(f"{seed}:plans")  # noqa: S311 - a repeatable demo
     services = list(service_list(session, today, county_code))
     if not services:
         return {"plans": 0, "orders": 0}
-    providers = session.scalars(select(Provider).where(Provider.active.is_(True)).order_by(Provider.id)).all()
-    users: dict[str, int] = dict(session.execute(select(User.role, User.id).order_by(User.id.desc())).all())
+    write = write or row_writer(session)
+    low, high = areas.prefix_bounds(areas.prefix_of(county_code))
+    in_county = (Provider.area_code >= low) & (Provider.area_code < high)
+    providers = session.scalars(
+        select(Provider).where(Provider.active.is_(True), in_county).order_by(Provider.id)
+    ).all()
+    users: dict[str, int] = dict(
+        session.execute(
+            select(User.role, User.id).where(User.area_code >= low, User.area_code < high).order_by(User.id.desc())
+        ).all()
+    )
     drafter, approver = users.get("coordinator"), users.get("township")
     now = clock.now()
     plan_rows: list[dict[str, Any]] = []
     item_rows: list[dict[str, Any]] = []
     order_rows: list[dict[str, Any]] = []
-    next_plan, next_item, next_order = 1, 1, 1
+    next_plan, next_item, next_order = (
+        (session.scalar(select(func.max(model.id))) or 0) + 1 for model in (CarePlan, PlanService, ServiceOrder)
+    )
 
     def flush(force: bool = False) -> None:
         # Plans before their items and orders, all at once: the orders point at the plans.
@@ -101,8 +122,10 @@ def build_plans_and_orders(session: Session, *, seed: int, today: dt.date, count
             return
         for model, rows in ((CarePlan, plan_rows), (PlanService, item_rows), (ServiceOrder, order_rows)):
             if rows:
-                session.execute(insert(model), rows)
+                write(model, rows)
                 rows.clear()
+
+    first_plan, first_order = next_plan, next_order
 
     def reaching(code: str, kinds: tuple[str, ...], village: str) -> list[Provider]:
         return [p for p in providers if provider_fits(p, code, kinds, village)]
@@ -139,7 +162,7 @@ def build_plans_and_orders(session: Session, *, seed: int, today: dt.date, count
         )
         next_order += 1
 
-    for facts, pid, village in _facts(session, today):
+    for facts, pid, village in _facts(session, today, county_code):
         if rng.random() >= PLAN_SHARE.get(facts.risk, 0):
             continue
         eligible = [s for s in services if s.group == facts.group and is_eligible(s.group, s.eligibility, facts)]
@@ -214,7 +237,7 @@ def build_plans_and_orders(session: Session, *, seed: int, today: dt.date, count
                 )
         flush()
     flush(force=True)
-    return {"plans": next_plan - 1, "orders": next_order - 1}
+    return {"plans": next_plan - first_plan, "orders": next_order - first_order}
 
 
 def _plan_row(

@@ -204,8 +204,21 @@ CATALOG: dict[str, tuple[str, str]] = {
     "setup.step.persons": ("生成居民和关爱对象", "Residents and care groups"),
     "setup.step.registers": ("写入三类名册", "Writing the three registers"),
     "setup.step.visits": ("生成一年的巡访记录", "A year of visits"),
+    "setup.step.risks": ("核对风险等级", "Checking the risk levels"),
     "setup.step.due_dates": ("计算下次巡访日期", "Next visit due dates"),
+    "setup.step.services": ("服务清单、服务提供方和一人一案", "Service list, providers and care plans"),
     "setup.step.statistics": ("更新查询统计信息", "Refreshing query statistics"),
+    "setup.cli.step": ("{seconds} 秒　{step}", "{seconds} s  {step}"),
+    "setup.cli.county_step": (
+        "{seconds} 秒　{county}（第 {n}/{total} 个县）：{step}",
+        "{seconds} s  {county} (county {n} of {total}): {step}",
+    ),
+    "setup.cli.done": ("{seconds} 秒　完成", "{seconds} s  done"),
+    "setup.cli.bad_counties": ("--counties 应在 1 到 {most} 之间", "--counties must be between 1 and {most}"),
+    "setup.cli.too_few_residents": (
+        "--residents 不能少于县的个数（{counties}）",
+        "--residents must be at least the number of counties ({counties})",
+    ),
     "setup.demo_done": (
         "演示县已创建：{persons} 人，{villages} 个村。请使用下方演示账号登录。",
         "Demo county created: {persons} persons in {villages} villages. Log in with a demo account below.",
