@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from care import areas, audit, ids, policy
 from care.enums import RISK_ORDER
 from care.maps import AreaShape, PersonDot, VillageDot, boundary_centroid, fit_bounds, shape_centre
-from care.queries.scoping import in_area, person_conditions, visible_person
+from care.queries.scoping import in_area, in_county_of, person_conditions, visible_person
 from care.queries.settings import county_of_area, setting_value
 from care.scope import Scope
 from care.tiles import TILES_SETTING
@@ -115,7 +115,12 @@ def _enrollment_conditions(flt: MapFilter, today: dt.date, *, by_person: bool = 
 
 
 def _where(scope: Scope, flt: MapFilter, today: dt.date, *, by_person: bool = False) -> list[ColumnElement[bool]]:
-    return [*_person_conditions(scope, flt), *_enrollment_conditions(flt, today, by_person=by_person)]
+    where = [*_person_conditions(scope, flt), *_enrollment_conditions(flt, today, by_person=by_person)]
+    if not by_person:
+        # The enrollments of the area's county only (its range of the county index).
+        area = areas.prefix_of(flt.area_code) if flt.area_code and areas.is_code(flt.area_code) else scope.prefix
+        where.append(in_county_of(Enrollment.county_code, area))
+    return where
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from care import areas, ids
 from care.enums import RISK_ORDER
-from care.queries.scoping import in_area, person_conditions
+from care.queries.scoping import in_area, in_county_of, person_conditions
 from care.scope import Scope
 from db.models import Area, Assignment, CarePlan, Enrollment, Person
 
@@ -126,7 +126,8 @@ def _conditions(scope: Scope, flt: RegisterFilter, today: dt.date) -> list[Colum
     if flt.worklist in WORKLISTS:
         enrollment_conditions.extend(worklist_conditions(flt.worklist, today))
     if enrollment_conditions:
-        conditions.append(_active_enrollment(*enrollment_conditions))
+        area = areas.prefix_of(flt.area_code) if flt.area_code and areas.is_code(flt.area_code) else scope.prefix
+        conditions.append(_active_enrollment(in_county_of(Enrollment.county_code, area), *enrollment_conditions))
     text = _text_condition(flt.text)
     if text is not None:
         conditions.append(text)

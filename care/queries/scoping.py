@@ -19,6 +19,15 @@ def in_area(column: Any, prefix: str) -> ColumnElement[bool]:
     return and_(column >= low, column < high)
 
 
+def in_county_of(column: Any, prefix: str | None) -> ColumnElement[bool]:
+    """``column`` (a row's ``county_code``) is a county of the area with this prefix: the county
+    itself for a township or village. One county's rows of enrollments and visits are one range of
+    their county indexes, whatever else the database holds."""
+    if not prefix:
+        return false()
+    return in_area(column, prefix[: areas.PREFIX_LENGTH["county"]])
+
+
 def assigned_to(worker_id: int, on: dt.date | None = None) -> ColumnElement[bool]:
     """The person has an active enrollment whose current assignment is this worker's."""
     on = on or clock.today()
