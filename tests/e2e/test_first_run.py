@@ -23,7 +23,7 @@ def test_an_empty_database_offers_the_demo_county_and_its_accounts_log_in(page: 
     shot(page, "10-first-run")
     page.get_by_role("button", name="创建演示县").click()
     # The build says which step it is on (it takes seconds), one line per step as it starts.
-    expect(page.get_by_text(re.compile(r"第 [2-7]/7 步")).first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"第 [2-9]/9 步")).first).to_be_visible(timeout=60_000)
     shot(page, "10b-demo-progress")
     expect(page.get_by_role("heading", name=re.compile("演示账号"))).to_be_visible(timeout=120_000)
     wait_idle(page)
