@@ -276,19 +276,29 @@ def _area_places(session: Session, codes: list[str]) -> dict[str, _Place]:
         .outerjoin(parent, parent.code == Area.parent_code)
         .where(Area.code.in_(codes))
     ).all()
+    unlocated = [code for code, _, lat, lon, _ in found if _point(lat, lon) is None]
+    means = _village_means(session, unlocated)
     places = {}
     for code, name, lat, lon, parent_name in found:
-        at, how = _point(lat, lon), "own"
-        if at is None:
-            low, high = areas.prefix_bounds(areas.prefix_of(code))
-            mean = session.execute(
-                select(func.avg(Area.lat), func.avg(Area.lon)).where(
-                    Area.code >= low, Area.code < high, Area.level == "village", Area.lat.is_not(None)
-                )
-            ).one()
-            at, how = _point(*mean), "villages"
+        own = _point(lat, lon)
+        at, how = (own, "own") if own is not None else (means.get(code), "villages")
         places[code] = _Place(name, parent_name or "", at, how)
     return places
+
+
+def _village_means(session: Session, codes: list[str]) -> dict[str, tuple[float, float]]:
+    """The mean of the village centroids inside each of these areas (all of one level), in one query."""
+    if not codes:
+        return {}
+    size = areas.PREFIX_LENGTH[areas.level_of(codes[0])]
+    part = func.substr(Area.code, 1, size)
+    wanted = {code[:size]: code for code in codes}
+    rows = session.execute(
+        select(part, func.avg(Area.lat), func.avg(Area.lon))
+        .where(part.in_(list(wanted)), Area.level == "village", Area.lat.is_not(None), Area.lon.is_not(None))
+        .group_by(part)
+    ).all()
+    return {wanted[prefix]: (float(lat), float(lon)) for prefix, lat, lon in rows}
 
 
 def _outline_centres(session: Session, codes: set[str]) -> dict[str, tuple[float, float]]:

@@ -531,3 +531,14 @@ def test_the_operator_adds_a_second_county_with_its_city_and_its_own_administrat
         assert service_list(session, clock.today(), COUNTY_B)
         assert policy_settings(session, COUNTY_B).intervals == policy_intervals(session, "522699000000")
         assert session.scalar(select(func.count()).where(AuditEvent.action == "setup")) == 2
+
+
+def test_a_township_without_a_centroid_is_placed_at_its_villages_mean(engine, two):
+    with transaction(engine) as session:
+        town = session.get(Area, TOWN_B)
+        town.lat = town.lon = None
+    with reading(engine) as session:
+        towns = village_view(session, two.scopes["city"], MapFilter(), TODAY, size=9)
+    placed = {v.code: v for v in towns.villages}[TOWN_B]
+    assert placed.placed == "villages"
+    assert (placed.lat, placed.lon) == pytest.approx((27.01, 109.01))
