@@ -448,11 +448,14 @@ class Visit(Base):
     enrollments: Mapped[list[VisitEnrollment]] = relationship()
 
     __table_args__ = (
-        # Covers the month report's per-enrollment visit reads (no visits row is read).
+        # A person's visits by date with their status and mode: the person file, plans, recent visits.
         Index("ix_visits_person_visited_status_mode", "person_id", "visited_at", "status", "mode"),
         Index("ix_visits_visited_at", "visited_at"),
-        # One county's visits of a month, without reading the other counties'.
-        Index("ix_visits_county_visited_at", "county_code", "visited_at"),
+        # One county's visits of a period, without reading the other counties'; covers the month
+        # report's and the due-date recount's counted-visit reads (SQLite: the rowid is the id).
+        Index(
+            "ix_visits_county_counted", "county_code", "visited_at", "status", "mode", postgresql_include=["id"]
+        ),
         # One visit per member in a household visit: a double submit cannot save a member twice.
         UniqueConstraint("household_visit", "person_id", name="uq_visits_household_visit_person"),
         CheckConstraint("status IN ('planned', 'done', 'not_met', 'cancelled')", name="status"),

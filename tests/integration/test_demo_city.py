@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, aliased
 
-from care import auth, enums, ids, policy
+from care import auth, clock, enums, ids, policy
+from care.bench_reports import naive_inputs
 from care.demo import (
     CITY_CODE,
     CITY_USERNAME,
@@ -32,7 +34,10 @@ from care.demo import (
     county_shares,
     demo_accounts,
 )
+from care.queries.reports import month_report, trends
 from care.queries.scoping import person_conditions
+from care.reports import compute
+from care.scope import Scope
 from care.services.due import refresh_risks
 from care.services.service_list import DEFAULT_SERVICES
 from db.migrate import upgrade
@@ -229,6 +234,42 @@ def test_county_zero_is_the_single_demo_county_of_the_same_seed_and_share(city: 
     assert visits(city.engine, Visit.county_code == COUNTY_CODE) == visits(alone)
     second = persons(city.engine, Person.county_code == CODES[1])
     assert {name for _, _, name, _, _ in second} != {name for _, _, name, _, _ in first}
+
+
+def _scope_of(engine: Engine, role: str, area_prefix: str) -> Scope:
+    with reading(engine) as session:
+        user = session.scalar(
+            select(User).where(User.role == role, User.area_code.startswith(area_prefix)).order_by(User.id)
+        )
+        assert user is not None
+        return auth.scope_of(user)
+
+
+REPORT_MONTH = "2026-05"
+
+
+@pytest.mark.parametrize(("role", "county"), [("county", c) for c in CODES] + [("township", CODES[1])])
+def test_each_countys_month_report_reads_the_same_figures_as_whole_tables_filtered_in_pandas(
+    city: City, role: str, county: str
+) -> None:
+    """The report reads one county's visits by its index range; loading every table whole and
+    filtering by the user's area in pandas gives the same figures, in every county and below."""
+    scope = _scope_of(city.engine, role, county[:6])
+    with reading(city.engine) as session:
+        report = month_report(session, scope, month=REPORT_MONTH, area_code=None, today=clock.today())
+    naive = compute(naive_inputs(city.engine, scope, REPORT_MONTH))
+    assert report.kpis["enrollments_listed"] > 0 and report.kpis == naive.kpis
+
+
+def test_county_zero_has_the_same_trends_in_the_city_as_alone(city: City, alone: Engine) -> None:
+    def history(engine: Engine) -> pd.DataFrame:
+        scope = _scope_of(engine, "county", COUNTY_CODE[:6])
+        with reading(engine) as session:
+            return trends(session, scope, month=REPORT_MONTH, area_code=None, today=TODAY)
+
+    in_city = history(city.engine)
+    assert in_city["visited"].sum() > 0
+    pd.testing.assert_frame_equal(in_city, history(alone))
 
 
 def test_the_stored_risks_of_every_county_already_follow_the_rules(city: City) -> None:

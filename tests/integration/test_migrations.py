@@ -216,3 +216,33 @@ def test_counties_migration_moves_the_settings_and_keys_every_row_by_county_and_
         assert moved.all() == [("522699000000", "1")]
         assert session.execute(text("SELECT count(*) FROM settings WHERE key = 'policy.phone_counts'")).scalar() == 0
     engine.dispose()
+
+
+def _visit_indexes(engine) -> dict[str, list[str]]:
+    with engine.connect() as conn:
+        return {ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes("visits")}
+
+
+def test_the_counted_visits_index_replaces_the_county_index_and_goes_back(engine):
+    """0018 down and up again: the county's visits index covers status, mode and (PostgreSQL) the id."""
+    from sqlalchemy import text
+
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    assert _alembic(url, "downgrade", "0017").returncode == 0
+    before = _visit_indexes(engine)
+    assert before["ix_visits_county_visited_at"] == ["county_code", "visited_at"]
+    assert "ix_visits_county_counted" not in before
+    engine.dispose()
+    up = _alembic(url, "upgrade", "head")
+    assert up.returncode == 0, up.stderr
+    after = _visit_indexes(engine)
+    assert "ix_visits_county_visited_at" not in after
+    assert after["ix_visits_county_counted"][:4] == ["county_code", "visited_at", "status", "mode"]
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            definition = conn.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_visits_county_counted'")
+            ).scalar()
+        assert "INCLUDE (id)" in str(definition)
+    engine.dispose()
