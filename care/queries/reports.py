@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from care import area_cells, areas, audit, policy
@@ -117,10 +118,14 @@ def _person_ids(conditions: list[ColumnElement[bool]]) -> Any:
     return select(Person.id).where(*conditions)
 
 
-def _enrollments(conditions: list[ColumnElement[bool]], month: Month) -> tuple[Any, list[str], dict[str, str]]:
-    """The read of the enrollments listed in ``month`` or active now: statement, columns and their kinds."""
+def _enrollments(
+    conditions: list[ColumnElement[bool]], month: Month, *, visits: dict[str, Any] | None = None
+) -> tuple[Any, list[str], dict[str, str]]:
+    """The read of the enrollments listed in ``month`` or active now, with ``visits`` (named
+    correlated columns, see ``_visits_column``) beside them: statement, columns and their kinds."""
     assigned = Enrollment.id.in_(select(Assignment.enrollment_id).where(Assignment.end_date.is_(None)))
     certified = and_(DisabledDetails.certificate_no.is_not(None), DisabledDetails.certificate_no != "")
+    visits = visits or {}
     stmt = (
         select(
             Enrollment.id,
@@ -136,6 +141,7 @@ def _enrollments(conditions: list[ColumnElement[bool]], month: Month) -> tuple[A
             func.coalesce(certified, False),
             func.coalesce(DisabledDetails.rehab_needs != "", False),
             assigned,
+            *visits.values(),
         )
         .outerjoin(DisabledDetails, DisabledDetails.enrollment_id == Enrollment.id)
         .where(
@@ -148,14 +154,75 @@ def _enrollments(conditions: list[ColumnElement[bool]], month: Month) -> tuple[A
     )
     kinds = {"enrollment_id": "int", "person_id": "int", "certified": "bool", "rehab_needs": "bool", "assigned": "bool"}
     # Dates as day numbers (see ``care.reports._days``).
-    numbers = dict.fromkeys(("start_date", "end_date", "next_due_on", "last_visit_on"), "float")
-    return stmt, ENROLLMENT_COLUMNS, {**kinds, **numbers, **dict.fromkeys(_ENUMS, "raw")}
+    numbers = dict.fromkeys(("start_date", "end_date", "next_due_on", "last_visit_on", *visits), "float")
+    return stmt, ENROLLMENT_COLUMNS + list(visits), {**kinds, **numbers, **dict.fromkeys(_ENUMS, "raw")}
 
 
 def _counted_modes(session: Session, area_code: str) -> list[str]:
     """The visit modes that count in the area's county."""
     phone = phone_counts(session, county_of_area(area_code))
     return list(policy.COUNTED_MODES_IN_PERSON) + (["phone"] if phone else [])
+
+
+def _per_enrollment(session: Session) -> bool:
+    """Whether the counted visits are read beside each enrollment (SQLite) or as one read of the
+    county's period grouped by enrollment (PostgreSQL).
+
+    Measured on a 100,000-person county: on SQLite the month report takes 1.8 s read per enrollment
+    and 4.4 s per period (trends 2.5 s and 13.7 s): SQLite walks each person's few visits in its
+    covering index cheaply, while its join of a period's visits to their links is slow. On
+    PostgreSQL the per-enrollment read costs a visits row per visit (4.3 s against 3.4 s alone) and
+    more than 20 s per county in a database of ten. Both give the same figures (tested against the
+    whole tables filtered in pandas on both databases).
+    """
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _visits_column(what: Any, start: dt.date, end: dt.date, modes: list[str]) -> Any:
+    """``what`` over the enrollment's counted visits in [start, end), as a column of its row.
+
+    Driven from the enrollment through the covering (person, visited_at, status, mode) index, so
+    the database reads each person's few visits side by side instead of the whole period's
+    visits in date order. A visit is the visited person's: it counts for the enrollments of that
+    person it is linked to.
+    """
+    return (
+        select(what)
+        .join(
+            VisitEnrollment,
+            and_(VisitEnrollment.visit_id == Visit.id, VisitEnrollment.enrollment_id == Enrollment.id),
+        )
+        .where(
+            Visit.person_id == Enrollment.person_id,
+            Visit.visited_at >= dt.datetime.combine(start, dt.time()),
+            Visit.visited_at < dt.datetime.combine(end, dt.time()),
+            Visit.status == "done",
+            Visit.mode.in_(modes),
+        )
+        .scalar_subquery()
+    )
+
+
+def _split_visits(frame: pd.DataFrame, month: Month) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The enrollments, their counted visits of the month (enrollment_id, visited_on as a day number)
+    and their last counted visit before it (enrollment_id, day), from the ``days`` (one bit per day
+    of the month) and ``prior`` (day number) columns."""
+    ids = frame["enrollment_id"].to_numpy(dtype="int64")
+    bits = frame.pop("days").fillna(0).to_numpy(dtype="int64")
+    prior = frame.pop("prior").to_numpy(dtype="float64")
+    first = day_number(month.first)
+    offsets = range((month.last - month.first).days + 1)
+    visits = pd.DataFrame(
+        {
+            "enrollment_id": np.concatenate([ids[(bits >> k) & 1 == 1] for k in offsets]),
+            "visited_on": np.concatenate([np.full(int(((bits >> k) & 1).sum()), float(first + k)) for k in offsets]),
+        }
+    )
+    found = ~np.isnan(prior)
+    before = pd.DataFrame({"enrollment_id": ids[found], "day": prior[found]})
+    return frame, visits, before
+
+
 
 
 def _counted_visits(
@@ -268,10 +335,20 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
     modes = _counted_modes(session, area_code)
     # A visit older than the longest interval cannot keep anything on time (see reports.on_time).
     since = month.first - dt.timedelta(days=max(intervals.values()) + 1)
-    pending = bulk.read_beside(session, *_enrollments(conditions, month))
     # Enrollments starting inside the month get a prior visit too; their own start is later, so it
     # never matters (see reports.on_time).
-    month_visits, prior = _month_visits(session, conditions, area_code, month, since, modes)
+    if _per_enrollment(session):
+        following = month.last + dt.timedelta(days=1)
+        # Bit k set: a counted visit on the month's day k + 1 (DISTINCT: two visits that day are one).
+        day_bit = literal(1).op("<<")(bulk.day_number(Visit.visited_at) - day_number(month.first))
+        visits = {
+            "days": _visits_column(func.sum(day_bit.distinct()), month.first, following, modes),
+            "prior": _visits_column(bulk.day_number(func.max(Visit.visited_at)), since, month.first, modes),
+        }
+        pending = bulk.read_beside(session, *_enrollments(conditions, month, visits=visits))
+    else:
+        pending = bulk.read_beside(session, *_enrollments(conditions, month))
+        month_visits, prior = _month_visits(session, conditions, area_code, month, since, modes)
     persons = _people(session, conditions)
     # Checked here, while the database is still busy with the enrollments (see compute's _quality).
     persons["id_problem"] = person_id_problems(persons)
@@ -279,7 +356,10 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
     workers = _workers(session, prefix)
     area_rows = _areas_with_history(session, prefix)
     boundaries = _boundaries(session, area_code)
-    enrollments = pending.result()
+    if _per_enrollment(session):
+        enrollments, month_visits, prior = _split_visits(pending.result(), month)
+    else:
+        enrollments = pending.result()
     return ReportInputs(
         month=month,
         today=today,
@@ -347,15 +427,32 @@ def _trends(session: Session, scope: Scope, months: list[Month], code: str) -> p
     conditions = _persons(scope, areas.prefix_of(code))
     modes = _counted_modes(session, code)
     span = Month("", months[0].first, months[-1].last)
+    following = span.last + dt.timedelta(days=1)
+    label = func.substr(cast(Visit.visited_at, String), 1, 7)
+    if _per_enrollment(session):
+        # One number per enrollment: bit i set when it had a counted visit in months[i].
+        bit = case({m.label: 1 << i for i, m in enumerate(months)}, value=label)
+        visited = _visits_column(func.sum(bit.distinct()), span.first, following, modes)
+        with bulk.collection_paused():
+            enrollments = bulk.frame(session, *_enrollments(conditions, span, visits={"months": visited}))
+        bits = enrollments.pop("months").fillna(0).to_numpy(dtype="int64")
+        ids = enrollments["enrollment_id"].to_numpy(dtype="int64")
+        counted = pd.concat(
+            [
+                pd.DataFrame({"enrollment_id": ids[(bits >> i) & 1 == 1], "day": float(day_number(m.first))})
+                for i, m in enumerate(months)
+            ],
+            ignore_index=True,
+        )
+        return trend_rates(enrollments, counted, months)
     # One row per enrollment and month with a counted visit, the month as the day number of its first day.
     first_day = {m.label: day_number(m.first) for m in months}
-    label = func.substr(cast(Visit.visited_at, String), 1, 7)
-    visited = _counted_visits(conditions, code, span.first, span.last + dt.timedelta(days=1), modes)
+    in_span = _counted_visits(conditions, code, span.first, following, modes)
     with bulk.collection_paused():
         enrollments = bulk.frame(session, *_enrollments(conditions, span))
         counted = bulk.frame(
             session,
-            visited.with_only_columns(VisitEnrollment.enrollment_id, case(first_day, value=label)).distinct(),
+            in_span.with_only_columns(VisitEnrollment.enrollment_id, case(first_day, value=label)).distinct(),
             ["enrollment_id", "day"],
             {"enrollment_id": "int", "day": "float"},
         )
