@@ -8,11 +8,13 @@ prefix of their current village code, so persons moved by a re-division count wh
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Engine, String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from care import area_cells, areas, audit, policy
@@ -46,6 +48,9 @@ from care.services.age_limits import child_age_limits
 from care.services.common import require
 from care.services.due import phone_counts, policy_intervals
 from db.models import Area, Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
+from db.session import reading
+
+T = TypeVar("T")
 
 _AREA_KINDS = {"lat": "float", "lon": "float"}
 # Enrollment text columns with few distinct values: kept as read, made categories by compute.
@@ -223,8 +228,6 @@ def _split_visits(frame: pd.DataFrame, month: Month) -> tuple[pd.DataFrame, pd.D
     return frame, visits, before
 
 
-
-
 def _counted_visits(
     conditions: list[ColumnElement[bool]], area_code: str, start: dt.date, end: dt.date, modes: list[str]
 ) -> Any:
@@ -394,13 +397,39 @@ def parts_of(session: Session, area_code: str) -> list[tuple[str, str]]:
     return [(code, name) for code, name in session.execute(stmt.order_by(Area.code))]
 
 
+# Parts of a city or province read at once, each on its own connection: the database works on one
+# county's reads while this process computes another's figures (see ``_each_part``).
+PARTS_AT_ONCE = 2
+
+
+def _each_part(session: Session, codes: list[str], read: Callable[[Session, str], T]) -> list[T]:
+    """``read(part_session, code)`` for each county (or city) below a city or province, in order.
+
+    On PostgreSQL ``PARTS_AT_ONCE`` parts are read at a time, each in its own read-only session: a
+    county's report is mostly waiting for the database, so two overlap. Each part is one county's
+    own consistent read; two parts may be read a moment apart, as two officials' reports would be.
+    SQLite reads them one after the other in the caller's session (one file, one reader's snapshot).
+    """
+    engine = session.get_bind()
+    if not isinstance(engine, Engine) or engine.dialect.name == "sqlite" or len(codes) < 2:
+        return [read(session, code) for code in codes]
+
+    def one(code: str) -> T:
+        with reading(engine) as part:
+            return read(part, code)
+
+    with ThreadPoolExecutor(max_workers=PARTS_AT_ONCE, thread_name_prefix="report-part") as pool:
+        return list(pool.map(one, codes))
+
+
 def _area_report(session: Session, scope: Scope, month: Month, code: str, today: dt.date) -> MonthReport:
     """One area's report. Above a county it is its parts' reports added up (``care.reports.combine``):
     each county is read and computed with its own policy, phone setting and age limits, and its row
     is exactly its own report's total."""
     below = parts_of(session, code) if areas.above_county(code) else []
     if below:
-        parts = [(c, n, _area_report(session, scope, month, c, today)) for c, n in below]
+        reports = _each_part(session, [c for c, _ in below], lambda part, c: _area_report(part, scope, month, c, today))
+        parts = [(c, n, report) for (c, n), report in zip(below, reports, strict=True)]
         return combine(code, month, today, parts, _boundaries(session, code))
     # A county or below; or a city with no county on the list yet (an empty report of its area).
     with bulk.collection_paused():
@@ -420,7 +449,7 @@ def _trends(session: Session, scope: Scope, months: list[Month], code: str) -> p
     counted by its own rule for phone visits."""
     below = parts_of(session, code) if areas.above_county(code) else []
     if below:
-        parts = [_trends(session, scope, months, c) for c, _ in below]
+        parts = _each_part(session, [c for c, _ in below], lambda part, c: _trends(part, scope, months, c))
         summed = pd.concat(parts).groupby(["month", "group"], sort=False)[["listed", "visited"]].sum().reset_index()
         summed["rate"] = [rate(int(v), int(n)) for v, n in zip(summed["visited"], summed["listed"], strict=True)]
         return summed
