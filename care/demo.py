@@ -1782,7 +1782,7 @@ class _Builder:
             "client_token": None,
         }
         visits.append(row)
-        links.extend({"visit_id": vid, "enrollment_id": eid} for eid in covered)
+        links.extend({"visit_id": vid, "enrollment_id": eid, "county_code": self.code} for eid in covered)
         return row if status == "done" and mode != "phone" else None
 
     @staticmethod

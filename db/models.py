@@ -52,6 +52,15 @@ def _county_of_village(context: Any) -> str:
     return str(context.get_current_parameters()["village_code"])[:6] + "000000"
 
 
+def _county_of_visit(context: Any) -> str:
+    """A new visit link's county when the writer did not give it: its visit's."""
+    visit_id = context.get_current_parameters()["visit_id"]
+    found = context.connection.execute(select(Visit.county_code).where(Visit.id == visit_id)).scalar()
+    if found is None:
+        raise ValueError(f"no visit {visit_id!r} to take the county from")
+    return str(found)
+
+
 def _county_of_person(context: Any) -> str:
     """A new enrollment's or visit's county when the writer did not give it: its person's."""
     person_id = context.get_current_parameters()["person_id"]
@@ -469,8 +478,14 @@ class VisitEnrollment(Base):
 
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), primary_key=True)
+    # The visit's county (see Person.county_code): one county's links are one range of their index.
+    county_code: Mapped[str] = mapped_column(AreaCode, default=_county_of_visit)
 
-    __table_args__ = (Index("ix_visit_enrollments_enrollment", "enrollment_id"),)
+    __table_args__ = (
+        Index("ix_visit_enrollments_enrollment", "enrollment_id"),
+        # One county's links joined to its visits of a period, without reading the other counties'.
+        Index("ix_visit_enrollments_county_visit", "county_code", "visit_id", "enrollment_id"),
+    )
 
 
 class ScheduleDay(Base):

@@ -419,6 +419,15 @@ def _insert_visits(session: Session, scope: Scope, rows: list[_Row], now: dt.dat
     return [ids[t] for t in tokens]
 
 
+def _counties_of(session: Session, person_ids: list[int]) -> dict[int, str]:
+    """Person id -> county, for the links of the visits written (a link carries its visit's county)."""
+    found: dict[int, str] = {}
+    for part in _chunks(sorted(set(person_ids))):
+        stmt = select(Person.id, Person.county_code).where(Person.id.in_(part))
+        found.update(dict(session.execute(stmt).all()))
+    return found
+
+
 def write_visits(
     session: Session, scope: Scope, rows: list[_Row], report: ImportReport, progress: Progress | None = None
 ) -> list[int]:
@@ -446,7 +455,11 @@ def write_visits(
         )
     pairs = list(zip(inserting, visit_ids, strict=True)) + [(r, vid) for r, vid in completing]
     links = cast(SqlTable, VisitEnrollment.__table__)
-    session.execute(insert(links), [{"visit_id": vid, "enrollment_id": r.enrollment_id} for r, vid in pairs])
+    counties = _counties_of(session, [r.person_id for r, _ in pairs])
+    session.execute(
+        insert(links),
+        [{"visit_id": vid, "enrollment_id": r.enrollment_id, "county_code": counties[r.person_id]} for r, vid in pairs],
+    )
     needs = [
         {
             "person_id": r.person_id,

@@ -235,12 +235,15 @@ def _counted_visits(
     to (a visit counts for the enrollments of the visited person it is linked to), as a statement
     whose columns the caller chooses: ``_counted_visits(...).with_only_columns(...)``.
 
-    One range of the county's (county_code, visited_at) index, whatever other counties the database
-    holds; below a county the area's persons only. Grouped by the caller, so the database reads the
+    One range of the county's visits index (county_code, visited_at, status, mode, id) joined to one
+    range of its links index (county_code, visit_id, enrollment_id), whatever other counties the
+    database holds; below a county the area's persons only. Grouped by the caller, so the database reads the
     period's visits once in date order instead of once per enrollment.
     """
+    county = county_of_area(area_code)
     where = [
-        Visit.county_code == county_of_area(area_code),
+        Visit.county_code == county,
+        VisitEnrollment.county_code == county,
         Visit.visited_at >= dt.datetime.combine(start, dt.time()),
         Visit.visited_at < dt.datetime.combine(end, dt.time()),
         Visit.status == "done",

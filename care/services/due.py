@@ -87,7 +87,12 @@ def last_counted_visits(
     stmt = (
         select(VisitEnrollment.enrollment_id, func.max(Visit.visited_at))
         .join(Visit, Visit.id == VisitEnrollment.visit_id)
-        .where(Visit.county_code == county_code, Visit.status == "done", Visit.mode.in_(modes))
+        .where(
+            Visit.county_code == county_code,
+            VisitEnrollment.county_code == county_code,
+            Visit.status == "done",
+            Visit.mode.in_(modes),
+        )
         .group_by(VisitEnrollment.enrollment_id)
     )
     found: dict[int, dt.date] = {}

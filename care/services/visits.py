@@ -167,7 +167,9 @@ def _write_visit(
         )
         session.add(visit)
     session.flush()
-    session.add_all(VisitEnrollment(visit_id=visit.id, enrollment_id=e.id) for e in enrollments)
+    session.add_all(
+        VisitEnrollment(visit_id=visit.id, enrollment_id=e.id, county_code=visit.county_code) for e in enrollments
+    )
     session.flush()
     return visit
 

@@ -50,6 +50,7 @@ from db.models import (
     ServiceItem,
     User,
     Visit,
+    VisitEnrollment,
     VisitPolicy,
 )
 from db.session import get_engine, reading, transaction
@@ -155,11 +156,17 @@ def test_every_row_carries_the_county_of_its_village_or_person(city: City) -> No
             session, Enrollment, Enrollment.person_id == Person.id, Enrollment.county_code != Person.county_code
         )
         visits = _count(session, Visit, Visit.person_id == Person.id, Visit.county_code != Person.county_code)
+        links = _count(
+            session,
+            VisitEnrollment,
+            VisitEnrollment.visit_id == Visit.id,
+            VisitEnrollment.county_code != Visit.county_code,
+        )
         per_county = dict(session.execute(select(Person.county_code, func.count()).group_by(Person.county_code)).all())
         visited = dict(session.execute(select(Visit.county_code, func.count()).group_by(Visit.county_code)).all())
         total_visits = _count(session, Visit)
     assert len(persons) == RESIDENTS and all(own == found for own, found in persons)
-    assert enrollments == 0 and visits == 0
+    assert enrollments == 0 and visits == 0 and links == 0
     assert per_county == dict(zip(CODES, county_shares(RESIDENTS, COUNTIES), strict=True))
     assert sum(per_county.values()) == RESIDENTS == city.summary["persons"]
     assert set(visited) == set(CODES) and all(visited.values())

@@ -178,7 +178,7 @@ def test_counties_migration_moves_the_settings_and_keys_every_row_by_county_and_
 
     from care.demo import build_demo
     from care.services.settings import put_setting
-    from db.models import Area, Enrollment, Person, Visit
+    from db.models import Area, Enrollment, Person, Visit, VisitEnrollment
     from db.session import reading, transaction
 
     build_demo(engine, residents=60, seed=3)
@@ -209,6 +209,11 @@ def test_counties_migration_moves_the_settings_and_keys_every_row_by_county_and_
                 .where(model.county_code != Person.county_code)
             )
             assert wrong == 0
+        # 0019 on the way up: each visit link takes its visit's county.
+        links = session.execute(
+            select(VisitEnrollment.county_code, Visit.county_code).join(Visit, Visit.id == VisitEnrollment.visit_id)
+        ).all()
+        assert links and all(link == visit != "" for link, visit in links)
         assert session.scalar(select(func.count()).select_from(Visit)) > 0
         moved = session.execute(
             text("SELECT county_code, value FROM county_settings WHERE key = 'policy.phone_counts'")
@@ -223,8 +228,9 @@ def _visit_indexes(engine) -> dict[str, list[str]]:
         return {ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes("visits")}
 
 
-def test_the_counted_visits_index_replaces_the_county_index_and_goes_back(engine):
-    """0018 down and up again: the county's visits index covers status, mode and (PostgreSQL) the id."""
+def test_the_counted_visits_index_and_the_links_county_go_down_and_up_again(engine):
+    """0018 and 0019 down and up again: the county's visits index covers status, mode and
+    (PostgreSQL) the id; visit links carry a county, with an index that leads with it."""
     from sqlalchemy import text
 
     url = engine.url.render_as_string(hide_password=False)
@@ -233,12 +239,17 @@ def test_the_counted_visits_index_replaces_the_county_index_and_goes_back(engine
     before = _visit_indexes(engine)
     assert before["ix_visits_county_visited_at"] == ["county_code", "visited_at"]
     assert "ix_visits_county_counted" not in before
+    with engine.connect() as conn:
+        assert "county_code" not in {c["name"] for c in inspect(conn).get_columns("visit_enrollments")}
     engine.dispose()
     up = _alembic(url, "upgrade", "head")
     assert up.returncode == 0, up.stderr
     after = _visit_indexes(engine)
     assert "ix_visits_county_visited_at" not in after
     assert after["ix_visits_county_counted"][:4] == ["county_code", "visited_at", "status", "mode"]
+    with engine.connect() as conn:
+        links = {ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes("visit_enrollments")}
+    assert links["ix_visit_enrollments_county_visit"] == ["county_code", "visit_id", "enrollment_id"]
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             definition = conn.execute(
