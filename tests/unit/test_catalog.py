@@ -58,16 +58,16 @@ def test_each_key_lives_in_the_module_of_its_prefix():
     assert [(k, f) for k, f in _source_keys() if owner.get(k.split(".")[0]) != f] == []
 
 
+def _english(en: str | Plural) -> tuple[str, ...]:
+    return (en.one, en.other) if isinstance(en, Plural) else (en,)
+
+
 @pytest.mark.parametrize("key", sorted(CATALOG))
 def test_every_entry_has_chinese_and_english(key):
     zh, en = CATALOG[key]
     assert isinstance(zh, str), "only the English side may be a Plural"
     assert zh.strip() and all(e.strip() for e in _english(en))
     assert re.search(r"[\u4e00-\u9fff]", zh) or key.startswith("app.language"), key
-
-
-def _english(en: str | Plural) -> tuple[str, ...]:
-    return (en.one, en.other) if isinstance(en, Plural) else (en,)
 
 
 @pytest.mark.parametrize("key", sorted(CATALOG))
@@ -83,7 +83,7 @@ def test_both_languages_take_the_same_placeholders(key):
         assert i18n.fields(en) == wanted
 
 
-@pytest.mark.parametrize("key", sorted(k for k, (zh, _) in CATALOG.items() if i18n.fields(zh)))
+@pytest.mark.parametrize("key", sorted(k for k, (zh, en) in CATALOG.items() if "{" in zh + "".join(_english(en))))
 def test_every_message_formats_with_its_placeholders(key):
     zh, _ = CATALOG[key]
     params = dict.fromkeys(i18n.fields(zh), 1)
