@@ -244,21 +244,21 @@ def report_pictures(
     the month's rate by group; with ``trends`` the 12 months' rates and listed counts; with
     ``areas`` that have outlines, the areas coloured by the month's visit rate; with
     ``visit_ages`` (bucket, group, enrollments) the days since the last visit."""
-    labels = {g: i18n.t(f"rpt.group.{g}", lang) for g in TREND_GROUPS}
-    rate_title = i18n.t("rpt.trends_rate", lang)
-    pictures = [(i18n.t("rpt.pdf_rates", lang), chart_png(rate_bars(visit_rates, labels=labels, title=rate_title)))]
+    labels = {g: i18n.t(f"report.group.{g}", lang) for g in TREND_GROUPS}
+    rate_title = i18n.t("report.trends_rate", lang)
+    pictures = [(i18n.t("report.pdf_rates", lang), chart_png(rate_bars(visit_rates, labels=labels, title=rate_title)))]
     if any(a.outline for a in areas):
-        title = i18n.t("rpt.col.visit_rate", lang)
-        shape = choropleth(areas, figure="visit_rate", title=title, no_data=i18n.t("rpt.map_no_data", lang))
-        pictures.append((i18n.t("rpt.map_title", lang), chart_png(shape)))
+        title = i18n.t("report.col.visit_rate", lang)
+        shape = choropleth(areas, figure="visit_rate", title=title, no_data=i18n.t("report.map_no_data", lang))
+        pictures.append((i18n.t("report.map_title", lang), chart_png(shape)))
     if trends is not None and not trends.empty:
-        listed_title = i18n.t("rpt.trends_listed", lang)
+        listed_title = i18n.t("report.trends_listed", lang)
         lines = trend_lines(trends, labels=labels, title=rate_title)
-        pictures.append((i18n.t("rpt.sheet.trends", lang), chart_png(lines)))
+        pictures.append((i18n.t("report.sheet.trends", lang), chart_png(lines)))
         pictures.append((listed_title, chart_png(listed_bars(trends, labels=labels, title=listed_title))))
     if visit_ages is not None and not visit_ages.empty:
-        title = i18n.t("rpt.visit_age_title", lang)
-        buckets = {b: i18n.t(f"rpt.visit_age.{b}", lang) for b in visit_ages["bucket"].unique()}
+        title = i18n.t("report.visit_age_title", lang)
+        buckets = {b: i18n.t(f"report.visit_age.{b}", lang) for b in visit_ages["bucket"].unique()}
         bars = visit_age_bars(visit_ages, labels=buckets, groups=labels, title=title)
         pictures.append((title, chart_png(bars)))
     return pictures

@@ -35,7 +35,7 @@ MAX_COLUMN_WIDTH = 40
 WIDTH_SAMPLE = 300
 # Coded columns and the catalog prefix of their labels.
 CODED = {
-    "group": "rpt.group.",
+    "group": "report.group.",
     "risk": "enum.risk.",
     "subtype": "enum.subtype.",
     "exit_reason": "enum.exit_reason.",
@@ -44,13 +44,13 @@ CODED = {
     "need_status": "enum.need_status.",
     "worker_kind": "enum.worker_kind.",
     "sex": "enum.sex.",
-    "age_bucket": "rpt.bucket.",
-    "id_problem": "rpt.id_problem.",
-    "change": "rpt.change.",
-    "check": "rpt.quality.",
+    "age_bucket": "report.bucket.",
+    "id_problem": "report.id_problem.",
+    "change": "report.change.",
+    "check": "report.quality.",
     "order_status": "enum.order_status.",
     "satisfaction": "enum.satisfaction.",
-    "review_reason": "rpt.svc.review.",
+    "review_reason": "report.service.review.",
 }
 PERCENT_COLUMNS = {
     "rate",
@@ -138,7 +138,7 @@ def check_export(scope: Scope, *, unmasked: bool, reason: str = "") -> str:
     require(scope, "export.unmasked")
     cleaned = " ".join(str(reason).split())
     if len(cleaned) < MIN_REASON_LENGTH:
-        raise ValidationError("rpt.reason_required", field="reason", n=MIN_REASON_LENGTH)
+        raise ValidationError("report.reason_required", field="reason", n=MIN_REASON_LENGTH)
     return cleaned[:200]
 
 
@@ -172,7 +172,7 @@ def record_export(
 
 def header(column: str, lang: str) -> str:
     """The label of a report column (``rpt.col.<name>``)."""
-    return i18n.t(f"rpt.col.{column}", lang)
+    return i18n.t(f"report.col.{column}", lang)
 
 
 def _label(value: Any, prefix: str, lang: str) -> Any:
@@ -184,7 +184,7 @@ def _label(value: Any, prefix: str, lang: str) -> Any:
 def _yes_no(value: Any, lang: str) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return i18n.t("rpt.yes" if bool(value) else "rpt.no", lang)
+    return i18n.t("report.yes" if bool(value) else "report.no", lang)
 
 
 def readable(frame: pd.DataFrame, lang: str, *, unmasked: bool = False) -> pd.DataFrame:
@@ -236,7 +236,7 @@ class _Book:
                 "default_date_format": "yyyy-mm-dd",
             },
         )
-        self.footer = i18n.t("rpt.print_footer", lang)
+        self.footer = i18n.t("report.print_footer", lang)
         self.title = self.book.add_format({"bold": True, "font_size": 14})
         self.head = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
         self.pct = self.book.add_format({"num_format": "0.0%"})
@@ -371,7 +371,7 @@ def _coded_readable(frame: pd.DataFrame, lang: str, unmasked: bool) -> tuple[pd.
 def kpi_rows(report: MonthReport, lang: str) -> pd.DataFrame:
     """The headline figures as (label, value) rows, in report order."""
     return pd.DataFrame(
-        {"item": [i18n.t(f"rpt.kpi.{k}", lang) for k in KPI_ORDER], "value": [report.kpis.get(k) for k in KPI_ORDER]}
+        {"item": [i18n.t(f"report.kpi.{k}", lang) for k in KPI_ORDER], "value": [report.kpis.get(k) for k in KPI_ORDER]}
     )
 
 
@@ -399,46 +399,46 @@ def workbook_bytes(
     total = len(summaries) + len(WORKBOOK_LISTS)
     done = 1
     for name, frame in summaries:
-        step(done / total, i18n.t(f"rpt.sheet.{name}", lang))
+        step(done / total, i18n.t(f"report.sheet.{name}", lang))
         shown, codes = _coded_readable(frame, lang, meta.unmasked)
-        book.table(book.sheet(i18n.t(f"rpt.sheet.{name}", lang), shown), 0, shown, codes)
+        book.table(book.sheet(i18n.t(f"report.sheet.{name}", lang), shown), 0, shown, codes)
         done += 1
     book.pictures(
-        i18n.t("rpt.sheet.charts", lang), pictures or charts.report_pictures(report.visit_rates, trends, lang)
+        i18n.t("report.sheet.charts", lang), pictures or charts.report_pictures(report.visit_rates, trends, lang)
     )
     if households is not None:
         _households(book, households, meta, lang)
     if services is not None:
         _services(book, services, meta, lang)
     for name in WORKBOOK_LISTS:
-        step(done / total, i18n.t(f"rpt.list.{name}", lang))
+        step(done / total, i18n.t(f"report.list.{name}", lang))
         shown, codes = _coded_readable(report.lists[name], lang, meta.unmasked)
-        sheet_name = i18n.t("rpt.sheet.list", lang, name=i18n.t(f"rpt.list.{name}", lang))
+        sheet_name = i18n.t("report.sheet.list", lang, name=i18n.t(f"report.list.{name}", lang))
         book.table(book.sheet(sheet_name, shown, gridlines=True), 0, shown, codes)
         done += 1
     book.book.close()
-    step(1.0, i18n.t("rpt.done", lang))
+    step(1.0, i18n.t("report.done", lang))
     return buffer.getvalue(), book.rows
 
 
 def title_lines(meta: ExportMeta, lang: str) -> list[str]:
     """The title block every file starts with."""
     return [
-        i18n.t("rpt.file_title", lang, area=meta.area_name, month=meta.month),
+        i18n.t("report.file_title", lang, area=meta.area_name, month=meta.month),
         i18n.t(
-            "rpt.file_generated",
+            "report.file_generated",
             lang,
             at=meta.generated_at.strftime("%Y-%m-%d %H:%M"),
             user=meta.username,
         ),
-        i18n.t("rpt.file_unmasked" if meta.unmasked else "rpt.file_masked", lang),
+        i18n.t("report.file_unmasked" if meta.unmasked else "report.file_masked", lang),
     ]
 
 
 def _overview(book: _Book, report: MonthReport, meta: ExportMeta, lang: str) -> None:
     by_area, area_codes = _coded_readable(report.by_area, lang, meta.unmasked)
     kpis = kpi_rows(report, lang)
-    sheet = book.book.add_worksheet(_sheet_name(i18n.t("rpt.sheet.overview", lang)))
+    sheet = book.book.add_worksheet(_sheet_name(i18n.t("report.sheet.overview", lang)))
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, max(1, len(by_area.columns)), 14)
     lines = title_lines(meta, lang)
@@ -456,22 +456,22 @@ def _overview(book: _Book, report: MonthReport, meta: ExportMeta, lang: str) -> 
         column = "rate" if key.endswith("rate") or key == "rehab_coverage" or key.startswith("visit_rate") else ""
         book.cell(sheet, top + 1 + r, 1, _plain(value), column)
     top += len(kpis) + 3
-    sheet.write_string(top - 1, 0, i18n.t("rpt.by_area_title", lang), book.head)
+    sheet.write_string(top - 1, 0, i18n.t("report.by_area_title", lang), book.head)
     end = book.table(sheet, top, by_area, area_codes)
     total = by_area_total(report)
     if total is not None:
-        label = i18n.t("rpt.by_area_total", lang)
+        label = i18n.t("report.by_area_total", lang)
         book.total(sheet, end, [label if c == "area" else total.get(c) for c in area_codes], area_codes)
 
 
 def _households(book: _Book, households: pd.DataFrame, meta: ExportMeta, lang: str) -> None:
     """The household figures today by area, with the total row and what they are counted on."""
     shown, codes = _coded_readable(households, lang, meta.unmasked)
-    sheet = book.sheet(i18n.t("rpt.sheet.households", lang), shown)
+    sheet = book.sheet(i18n.t("report.sheet.households", lang), shown)
     end = book.table(sheet, 0, shown, codes)
     total = household_total(households)
     if total is not None:
-        label = i18n.t("rpt.by_area_total", lang)
+        label = i18n.t("report.by_area_total", lang)
         book.total(sheet, end, [label if c == "area" else total.get(c) for c in codes], codes)
         end += 1
     sheet.write_string(end + 1, 0, household_basis(meta, lang))
@@ -486,15 +486,15 @@ def _services(book: _Book, services: ServiceSheets, meta: ExportMeta, lang: str)
             "value": [_kpi_value(value) for _, value in services.kpis],
         }
     )
-    sheet = book.sheet(i18n.t("rpt.sheet.services", lang), kpis)
+    sheet = book.sheet(i18n.t("report.sheet.services", lang), kpis)
     end = book.table(sheet, 0, kpis, list(kpis.columns))
     for frame in (services.by_service, services.by_provider):
         shown, codes = _coded_readable(frame, lang, meta.unmasked)
         end = book.table(sheet, end + 1, shown, codes)
-    sheet.write_string(end + 1, 0, i18n.t("rpt.svc.basis", lang, day=meta.generated_at.date().isoformat()))
+    sheet.write_string(end + 1, 0, i18n.t("report.service.basis", lang, day=meta.generated_at.date().isoformat()))
     for name, frame in services.lists.items():
         shown, codes = _coded_readable(frame, lang, meta.unmasked)
-        sheet_name = i18n.t("rpt.sheet.list", lang, name=i18n.t(f"rpt.list.{name}", lang))
+        sheet_name = i18n.t("report.sheet.list", lang, name=i18n.t(f"report.list.{name}", lang))
         book.table(book.sheet(sheet_name, shown, gridlines=True), 0, shown, codes)
 
 
@@ -507,7 +507,7 @@ def _kpi_value(value: Any) -> Any:
 
 def household_basis(meta: ExportMeta, lang: str) -> str:
     """What the household figures are counted on: today's members, whatever the month."""
-    return i18n.t("rpt.hh.basis", lang, day=meta.generated_at.date().isoformat())
+    return i18n.t("report.household.basis", lang, day=meta.generated_at.date().isoformat())
 
 
 def file_name(meta: ExportMeta, what: str, ext: str) -> str:

@@ -266,35 +266,35 @@ def parse_certificate(
     The number is the holder's 18-character ID followed by the category digit (1-7) and
     the grade digit (1-4). Returns (certificate number, category, grade).
     """
-    text = _clean(raw, "cert", CERT_FIELD)
+    text = _clean(raw, "certificate", CERT_FIELD)
     bad = next((c for c in text if c not in _ID_CHARS), None)
     if bad is not None:
-        raise ValidationError("cert.bad_chars", field=CERT_FIELD, char=bad)
+        raise ValidationError("certificate.bad_chars", field=CERT_FIELD, char=bad)
     if len(text) != _CERT_LENGTH:
-        raise ValidationError("cert.bad_length", field=CERT_FIELD, length=len(text))
+        raise ValidationError("certificate.bad_length", field=CERT_FIELD, length=len(text))
     if not (_is_ascii_digits(text[:17]) and _is_ascii_digits(text[18:])):
-        raise ValidationError("cert.x_position", field=CERT_FIELD)
+        raise ValidationError("certificate.x_position", field=CERT_FIELD)
 
     holder = _compact(id_number) if id_number else ""
     if len(holder) == 15 and _is_ascii_digits(holder):
         holder = legacy_to_18(holder)
     if not holder:
-        raise ValidationError("cert.no_id_number", field=ID_FIELD)
+        raise ValidationError("certificate.no_id_number", field=ID_FIELD)
     if text[:18] != holder:
-        raise ValidationError("cert.id_mismatch", field=CERT_FIELD)
+        raise ValidationError("certificate.id_mismatch", field=CERT_FIELD)
 
     found_category, found_grade = int(text[18]), int(text[19])
     if found_category not in _CATEGORIES:
-        raise ValidationError("cert.bad_category", field=CERT_FIELD, found=found_category)
+        raise ValidationError("certificate.bad_category", field=CERT_FIELD, found=found_category)
     if found_grade not in _GRADES:
-        raise ValidationError("cert.bad_grade", field=CERT_FIELD, found=found_grade)
+        raise ValidationError("certificate.bad_grade", field=CERT_FIELD, found=found_grade)
     if category is not None and found_category != category:
         raise ValidationError(
-            "cert.category_mismatch",
+            "certificate.category_mismatch",
             field=CERT_FIELD,
             found=found_category,
             expected=category,
         )
     if grade is not None and found_grade != grade:
-        raise ValidationError("cert.grade_mismatch", field=CERT_FIELD, found=found_grade, expected=grade)
+        raise ValidationError("certificate.grade_mismatch", field=CERT_FIELD, found=found_grade, expected=grade)
     return text, found_category, found_grade

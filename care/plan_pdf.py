@@ -36,7 +36,7 @@ def plan_pdf(plan: PlanView, header: PlanHeader, lang: str = "zh") -> bytes:
     facts = [
         (t("plan.print.person", lang), f"{header.name}（{header.id_masked}）"),
         (t("plan.print.village", lang), header.village),
-        (t("plan.print.group", lang), f"{header.group} · {t('pf.risk', lang)}：{header.risk}"),
+        (t("plan.print.group", lang), f"{header.group} · {t('person_file.risk', lang)}：{header.risk}"),
         (
             t("plan.print.revision", lang),
             t(
@@ -72,7 +72,7 @@ def plan_pdf(plan: PlanView, header: PlanHeader, lang: str = "zh") -> bytes:
         for item in plan.items:
             row = table.row()
             row.cell(item.service_name)
-            row.cell(t("svc.frequency", lang, times=item.times, period=t(f"enum.period.{item.period}", lang)))
+            row.cell(t("service.frequency", lang, times=item.times, period=t(f"enum.period.{item.period}", lang)))
             row.cell(item.provider or "—")
             row.cell(f"{item.delivered} / {item.times}")
             row.cell(item.note)

@@ -70,12 +70,12 @@ def _area_row(row: dict[str, Any]) -> list[str]:
 def area_rows(report: MonthReport, lang: str) -> list[list[str]]:
     """The per-area table of the printed report: header row, one row per area, then the total
     row (see ``reports.by_area_total``) when there is any area."""
-    head = [i18n.t(f"rpt.col.{c}", lang) for c in ("area", "persons_listed", "visit_rate", "on_time_rate")]
-    head += [i18n.t(f"rpt.col.{c}", lang) for c in AREA_TABLE_COUNTS]
+    head = [i18n.t(f"report.col.{c}", lang) for c in ("area", "persons_listed", "visit_rate", "on_time_rate")]
+    head += [i18n.t(f"report.col.{c}", lang) for c in AREA_TABLE_COUNTS]
     rows = [head, *(_area_row(row) for row in report.by_area.to_dict("records"))]
     total = by_area_total(report)
     if total is not None:
-        rows.append(_area_row({**total, "area": i18n.t("rpt.by_area_total", lang)}))
+        rows.append(_area_row({**total, "area": i18n.t("report.by_area_total", lang)}))
     return rows
 
 
@@ -90,18 +90,18 @@ def _household_row(row: dict[str, Any]) -> list[str]:
 def household_rows(households: pd.DataFrame, lang: str) -> list[list[str]]:
     """The household figures by area on paper: header row, one row per area, the total row."""
     columns = ("area", *HOUSEHOLD_COUNT_COLUMNS, "guardian_in_care_rate")
-    rows = [[i18n.t(f"rpt.col.{c}", lang) for c in columns]]
+    rows = [[i18n.t(f"report.col.{c}", lang) for c in columns]]
     rows += [_household_row(row) for row in households.to_dict("records")]
     total = household_total(households)
     if total is not None:
-        rows.append(_household_row({**total, "area": i18n.t("rpt.by_area_total", lang)}))
+        rows.append(_household_row({**total, "area": i18n.t("report.by_area_total", lang)}))
     return rows
 
 
 def _fonts(pdf: FPDF) -> None:
     for path in (FONT_REGULAR, FONT_BOLD):
         if not path.is_file():
-            raise CareError("rpt.font_missing", path=str(path))
+            raise CareError("report.font_missing", path=str(path))
     pdf.add_font("noto", "", str(FONT_REGULAR), collection_font_number=FONT_SC)
     pdf.add_font("noto", "B", str(FONT_BOLD), collection_font_number=FONT_SC)
 
@@ -140,7 +140,7 @@ def _chart(pdf: FPDF, heading: str, png: bytes, width_mm: float = CHART_MM) -> N
 def _map(pdf: FPDF, points: pd.DataFrame, boundaries: pd.DataFrame, area_code: str, lang: str) -> None:
     """The village dots over the stored outlines, the largest villages labelled, the legend beside."""
     if points.empty:
-        pdf.cell(0, 6, i18n.t("rpt.map_empty", lang), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, i18n.t("report.map_empty", lang), new_x="LMARGIN", new_y="NEXT")
         return
     (w, h), pad = PDF_MAP_MM, 4.0
     x0, y0 = pdf.l_margin, pdf.get_y() + 2
@@ -171,7 +171,7 @@ def _map(pdf: FPDF, points: pd.DataFrame, boundaries: pd.DataFrame, area_code: s
         dots.append((float(row["persons"]), str(row["name"]), x, y, radius))
     _pdf_labels(pdf, dots, (x0, y0, x0 + w, y0 + h))
     pdf.set_xy(x0 + w + 4, y0)
-    pdf.multi_cell(pdf.epw - w - 4, 5, i18n.t("rpt.map_legend", lang), align="L")
+    pdf.multi_cell(pdf.epw - w - 4, 5, i18n.t("report.map_legend", lang), align="L")
     pdf.set_y(y0 + h + 3)
 
 
@@ -323,7 +323,7 @@ def report_pdf(
     with their headings, the month's rate by group first (by default that and the trends')."""
     step = progress or (lambda _f, _t: None)
     pdf = FPDF(orientation="P", unit="mm", format="A4")
-    step(0.05, i18n.t("rpt.pdf_fonts", lang))
+    step(0.05, i18n.t("report.pdf_fonts", lang))
     _fonts(pdf)
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_page()
@@ -333,38 +333,38 @@ def report_pdf(
     pdf.set_font("noto", "", 9)
     for text in lines[1:]:
         pdf.cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
-    step(0.3, i18n.t("rpt.sheet.overview", lang))
-    _heading(pdf, i18n.t("rpt.pdf_kpis", lang))
+    step(0.3, i18n.t("report.sheet.overview", lang))
+    _heading(pdf, i18n.t("report.pdf_kpis", lang))
     kpis = kpi_rows(report, lang)
-    rows = [[i18n.t("rpt.col.item", lang), i18n.t("rpt.col.value", lang)]]
+    rows = [[i18n.t("report.col.item", lang), i18n.t("report.col.value", lang)]]
     rows += [[label, _value(k, v)] for k, (label, v) in zip(KPI_ORDER, kpis.itertuples(index=False), strict=True)]
     _table(pdf, rows, (3, 1))
     pictures = pictures or charts.report_pictures(report.visit_rates, trends, lang)
     _chart(pdf, *pictures[0], CHART_MM * 0.8)
-    step(0.5, i18n.t("rpt.by_area_title", lang))
-    _heading(pdf, i18n.t("rpt.by_area_title", lang))
+    step(0.5, i18n.t("report.by_area_title", lang))
+    _heading(pdf, i18n.t("report.by_area_title", lang))
     pdf.set_font("noto", "", 8)
     _table(pdf, area_rows(report, lang), (3, 2, 2, 2, 2, 2, 2, 2), total=not report.by_area.empty)
     pdf.set_font("noto", "", 9)
     if households is not None:
-        step(0.6, i18n.t("rpt.sheet.households", lang))
-        _heading(pdf, i18n.t("rpt.sheet.households", lang))
+        step(0.6, i18n.t("report.sheet.households", lang))
+        _heading(pdf, i18n.t("report.sheet.households", lang))
         pdf.set_font("noto", "", 8)
         _table(pdf, household_rows(households, lang), (3, 2, 2, 2, 2, 2), total=not households.empty)
         pdf.set_font("noto", "", 9)
         pdf.multi_cell(0, 5, household_basis(meta, lang), align="L", new_x="LMARGIN", new_y="NEXT")
-    step(0.7, i18n.t("rpt.sheet.charts", lang))
+    step(0.7, i18n.t("report.sheet.charts", lang))
     for heading, png in pictures[1:]:
         _chart(pdf, heading, png)
-    step(0.85, i18n.t("rpt.pdf_map", lang))
+    step(0.85, i18n.t("report.pdf_map", lang))
     if not report.map_points.empty and pdf.will_page_break(PDF_MAP_MM[1] + 16):
         pdf.add_page()  # the map and its heading on one page
-    _heading(pdf, i18n.t("rpt.pdf_map", lang))
+    _heading(pdf, i18n.t("report.pdf_map", lang))
     _map(pdf, report.map_points, report.map_boundaries, report.area_code, lang)
-    _heading(pdf, i18n.t("rpt.definitions_title", lang))
-    pdf.multi_cell(0, 5, i18n.t("rpt.definitions", lang), align="L")
+    _heading(pdf, i18n.t("report.definitions_title", lang))
+    pdf.multi_cell(0, 5, i18n.t("report.definitions", lang), align="L")
     data = bytes(pdf.output())
-    step(1.0, i18n.t("rpt.done", lang))
+    step(1.0, i18n.t("report.done", lang))
     return data
 
 
@@ -390,30 +390,30 @@ def report_html(
         "@media print{body{margin:0}}</style></head><body>",
         f"<h1>{esc(lines[0])}</h1>",
         *[f"<p>{esc(text)}</p>" for text in lines[1:]],
-        f"<h2>{esc(i18n.t('rpt.pdf_kpis', lang))}</h2>",
+        f"<h2>{esc(i18n.t('report.pdf_kpis', lang))}</h2>",
         _html_table(
-            [[i18n.t("rpt.col.item", lang), i18n.t("rpt.col.value", lang)]]
+            [[i18n.t("report.col.item", lang), i18n.t("report.col.value", lang)]]
             + [[label, _value(k, v)] for k, (label, v) in zip(KPI_ORDER, kpis.itertuples(index=False), strict=True)]
         ),
         f"<h2>{esc(pictures[0][0])}</h2>",
         _html_picture(pictures[0][1], pictures[0][0]),
-        f"<h2>{esc(i18n.t('rpt.by_area_title', lang))}</h2>",
+        f"<h2>{esc(i18n.t('report.by_area_title', lang))}</h2>",
         _html_table(area_rows(report, lang), total=not report.by_area.empty),
     ]
     if households is not None:
         parts += [
-            f"<h2>{esc(i18n.t('rpt.sheet.households', lang))}</h2>",
+            f"<h2>{esc(i18n.t('report.sheet.households', lang))}</h2>",
             _html_table(household_rows(households, lang), total=not households.empty),
             f"<p>{esc(household_basis(meta, lang))}</p>",
         ]
     for heading, png in pictures[1:]:
         parts += [f"<h2>{esc(heading)}</h2>", _html_picture(png, heading)]
     parts += [
-        f"<h2>{esc(i18n.t('rpt.pdf_map', lang))}</h2>",
+        f"<h2>{esc(i18n.t('report.pdf_map', lang))}</h2>",
         _svg_map(report.map_points, report.map_boundaries, report.area_code),
-        f"<p>{esc(i18n.t('rpt.map_legend', lang))}</p>",
-        f"<h2>{esc(i18n.t('rpt.definitions_title', lang))}</h2>",
-        f"<p>{esc(i18n.t('rpt.definitions', lang))}</p>",
+        f"<p>{esc(i18n.t('report.map_legend', lang))}</p>",
+        f"<h2>{esc(i18n.t('report.definitions_title', lang))}</h2>",
+        f"<p>{esc(i18n.t('report.definitions', lang))}</p>",
         "</body></html>",
     ]
     return "\n".join(parts)

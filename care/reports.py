@@ -134,10 +134,10 @@ def parse_month(text: str, *, today: dt.date | None = None) -> Month:
     """'YYYY-MM' as a Month; refuses other shapes and months after ``today``'s."""
     found = _MONTH.match(str(text).strip())
     if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 2000:
-        raise ValidationError("rpt.bad_month", field="month", value=str(text)[:20])
+        raise ValidationError("report.bad_month", field="month", value=str(text)[:20])
     month = month_of(dt.date(int(found.group(1)), int(found.group(2)), 1))
     if today is not None and month.first > today:
-        raise ValidationError("rpt.future_month", field="month", value=month.label)
+        raise ValidationError("report.future_month", field="month", value=month.label)
     return month
 
 

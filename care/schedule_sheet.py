@@ -28,7 +28,7 @@ def _label(lang: str, name: str, value: object) -> str:
 
 def weekday(day: dt.date, lang: str) -> str:
     """The day's name in the user's language (周一 … / Mon …)."""
-    return t(f"sched.weekday.{day.weekday()}", lang)
+    return t(f"schedule.weekday.{day.weekday()}", lang)
 
 
 def project(
@@ -57,7 +57,7 @@ def stops_svg(office: tuple[float, float] | None, stops: Sequence[StopView], lan
     """An SVG sketch: the office as a square, each located stop as a numbered circle, the route line."""
     xy, numbers = _map_points(office, stops)
     if not xy:
-        return f'<p class="nomap">{html.escape(t("sched.no_map", lang))}</p>'
+        return f'<p class="nomap">{html.escape(t("schedule.no_map", lang))}</p>'
     parts = [f'<svg class="map" viewBox="0 0 {MAP_W:.0f} {MAP_H:.0f}" xmlns="http://www.w3.org/2000/svg">']
     parts.append(f'<rect width="{MAP_W:.0f}" height="{MAP_H:.0f}" fill="#f7f7f4" stroke="#bbb"/>')
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
@@ -77,11 +77,11 @@ def what_to_check(stop: StopView, lang: str, today: dt.date) -> str:
     """The checks of each group the stop is in, open needs and how late the visit is."""
     items = [t(f"check.{g}", lang) for g in stop.groups]
     if stop.open_needs:
-        items.append(t("sched.open_needs", lang, n=stop.open_needs))
+        items.append(t("schedule.open_needs", lang, n=stop.open_needs))
     if stop.overdue and stop.due_on is not None:
-        items.append(t("sched.overdue_days", lang, n=(today - stop.due_on).days))
+        items.append(t("schedule.overdue_days", lang, n=(today - stop.due_on).days))
     if not stop.located:
-        items.append(t("sched.no_coords", lang))
+        items.append(t("schedule.no_coords", lang))
     return "；".join(items) if lang == "zh" else "; ".join(items)
 
 
@@ -93,7 +93,7 @@ def members_line(stop: StopView, lang: str) -> str:
     sep = "；" if lang == "zh" else "; "
     return sep.join(
         t(
-            "sched.member",
+            "schedule.member",
             lang,
             name=m.name,
             relation=_label(lang, "relation", m.relation),
@@ -106,26 +106,26 @@ def members_line(stop: StopView, lang: str) -> str:
 
 def _day_title(plan: WeekPlan, day: DayView, lang: str) -> str:
     title = t(
-        "sched.day_title",
+        "schedule.day_title",
         lang,
         day=day.day.strftime("%m-%d"),
         weekday=weekday(day.day, lang),
         n=len(day.stops),
         km=f"{day.distance_km:.1f}",
     )
-    return title + (" · " + t("sched.fixed", lang) if day.fixed else "")
+    return title + (" · " + t("schedule.fixed", lang) if day.fixed else "")
 
 
 def _columns(lang: str) -> list[str]:
     keys = (
-        "sched.col_seq",
-        "col.name",
-        "sched.col_address",
-        "col.groups",
-        "col.risk",
-        "col.next_due",
-        "sched.col_check",
-        "sched.col_result",
+        "schedule.col_seq",
+        "column.name",
+        "schedule.col_address",
+        "column.groups",
+        "column.risk",
+        "column.next_due",
+        "schedule.col_check",
+        "schedule.col_result",
     )
     return [t(k, lang) for k in keys]
 
@@ -139,7 +139,7 @@ def _cells(stop: StopView, lang: str, today: dt.date) -> list[str]:
         _label(lang, "risk", stop.risk),
         stop.due_on.isoformat() if stop.due_on else "",
         what_to_check(stop, lang, today),
-        t("sched.result_boxes", lang),
+        t("schedule.result_boxes", lang),
     ]
 
 
@@ -158,9 +158,9 @@ th{background:#eee} .map{width:360px;height:220px;display:block;margin:4px 0}
 def sheet_html(plan: WeekPlan, lang: str, today: dt.date) -> str:
     """A standalone HTML page of the week, one section per day, ready for the browser's print."""
     esc = html.escape
-    title = t("sched.sheet_title", lang, name=plan.worker_name, week=plan.week_start.isoformat())
+    title = t("schedule.sheet_title", lang, name=plan.worker_name, week=plan.week_start.isoformat())
     meta = t(
-        "sched.sheet_meta",
+        "schedule.sheet_meta",
         lang,
         kind=_label(lang, "worker_kind", plan.worker_kind),
         area=plan.area,
@@ -172,12 +172,12 @@ def sheet_html(plan: WeekPlan, lang: str, today: dt.date) -> str:
     out = [f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{esc(title)}</title>']
     out.append(f"<style>{STYLE}</style></head><body><h1>{esc(title)}</h1><p class='meta'>{esc(meta)}</p>")
     if plan.office is None:
-        out.append(f"<p class='meta'>{esc(t('sched.no_office', lang))}</p>")
+        out.append(f"<p class='meta'>{esc(t('schedule.no_office', lang))}</p>")
     head = "".join(f"<th>{esc(c)}</th>" for c in _columns(lang))
     for day in plan.days:
         out.append(f"<section class='day'><h2>{esc(_day_title(plan, day, lang))}</h2>")
         if not day.stops:
-            out.append(f"<p class='meta'>{esc(t('sched.no_stops', lang))}</p></section>")
+            out.append(f"<p class='meta'>{esc(t('schedule.no_stops', lang))}</p></section>")
             continue
         out.append(stops_svg(plan.office, day.stops, lang))
         rows = "".join(
@@ -215,7 +215,7 @@ def _pdf_map(pdf: FPDF, plan: WeekPlan, day: DayView, x0: float, y0: float, w: f
 def _days_line(days: Sequence[DayView], lang: str) -> str:
     sep = "、" if lang == "zh" else ", "
     names = sep.join(f"{weekday(d.day, lang)} {d.day.strftime('%m-%d')}" for d in days)
-    return t("sched.days_without_stops", lang, days=names)
+    return t("schedule.days_without_stops", lang, days=names)
 
 
 def sheet_pdf(plan: WeekPlan, lang: str, today: dt.date) -> bytes:
@@ -224,7 +224,7 @@ def sheet_pdf(plan: WeekPlan, lang: str, today: dt.date) -> bytes:
     Days without visits get no page of their own: one line on the first page names them.
     """
     pdf = cjk_document(landscape=True)
-    title = t("sched.sheet_title", lang, name=plan.worker_name, week=plan.week_start.isoformat())
+    title = t("schedule.sheet_title", lang, name=plan.worker_name, week=plan.week_start.isoformat())
     widths = (10, 22, 60, 26, 14, 22, 80, 36)
     busy = [d for d in plan.days if d.stops]
     idle = [d for d in plan.days if not d.stops]

@@ -140,35 +140,35 @@ PACK_LABELS = (
     "form.status",
     "form.mode",
     "form.visited_at",
-    "vf.time",
+    "visit_form.time",
     "form.findings",
-    "vf.not_checked",
-    "vf.area_note",
-    "vf.notes",
-    "vf.need",
+    "visit_form.not_checked",
+    "visit_form.area_note",
+    "visit_form.notes",
+    "visit_form.need",
     "form.kind",
-    "vf.no_need",
+    "visit_form.no_need",
     "form.department",
     "form.description",
     "form.situation",
-    "vf.no_change",
+    "visit_form.no_change",
     "form.cancel_reason",
     "form.enrollment_ids",
-    "mv.next_due",
-    "mv.what_to_check",
-    "mv.check_concern",
-    "mv.check_need",
-    "mv.planned_day",
-    "pf.risk",
-    "pf.age_value",
-    "vf.save",
+    "my_visits.next_due",
+    "my_visits.what_to_check",
+    "my_visits.check_concern",
+    "my_visits.check_need",
+    "my_visits.planned_day",
+    "person_file.risk",
+    "person_file.age_value",
+    "visit_form.save",
     "visit.not_met_keeps_due",
 )
 
 
 def _pack_keys() -> list[str]:
     keys = list(PACK_LABELS)
-    keys += [k for k in i18n.CATALOG if k.startswith(("pack.", "visit.", "need.", "risk.reason."))]
+    keys += [k for k in i18n.CATALOG if k.startswith(("pack.", "visit.", "needs.", "risk.reason."))]
     keys += [f"visit.area.{a}" for a in visits.FINDING_AREAS]
     keys += [f"enum.finding.{c}" for cs in visits.FINDING_CHOICES.values() for c in cs]
     keys += [f"enum.situation.{s}" for s in visits.SITUATIONS]
@@ -184,9 +184,15 @@ def _pack_keys() -> list[str]:
     return sorted(set(keys))
 
 
-def pack_labels() -> dict[str, list[str]]:
+def _label(key: str) -> list[Any]:
+    """``[zh, en]``; an English text that depends on a count is ``[one, other, by]`` (care/data/visit_pack.js picks)."""
+    zh, en = i18n.CATALOG[key]
+    return [zh, list(en) if isinstance(en, i18n.Plural) else en]
+
+
+def pack_labels() -> dict[str, list[Any]]:
     """Every catalog label the pack shows, in both languages: ``{key: [zh, en]}``."""
-    return {k: list(i18n.CATALOG[k]) for k in _pack_keys() if k in i18n.CATALOG}
+    return {k: _label(k) for k in _pack_keys() if k in i18n.CATALOG}
 
 
 # Labels shown before the PIN opens the pack (nothing about any person).
@@ -203,9 +209,9 @@ BOOT_LABELS = (
 )
 
 
-def boot_labels() -> dict[str, list[str]]:
+def boot_labels() -> dict[str, list[Any]]:
     """The labels of the PIN screen, both languages."""
-    return {k: list(i18n.CATALOG[k]) for k in BOOT_LABELS}
+    return {k: _label(k) for k in BOOT_LABELS}
 
 
 def form_definitions() -> dict[str, Any]:

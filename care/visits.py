@@ -220,20 +220,20 @@ class CleanNeed:
 def check_need(kind: str, department: str = "", description: str = "") -> CleanNeed:
     """A need's kind, department and description cleaned; 'other' must say what is needed."""
     if kind not in enums.NEED_KINDS:
-        raise ValidationError("need.bad_kind", field="kind", value=str(kind))
+        raise ValidationError("needs.bad_kind", field="kind", value=str(kind))
     dept = _text(department, DEPARTMENT_MAX, "visit.text_too_long", "department")
     text = _text(description, NEED_DESCRIPTION_MAX, "visit.text_too_long", "description")
     if kind == "other" and not text:
-        raise ValidationError("need.description_required", field="description")
+        raise ValidationError("needs.description_required", field="description")
     return CleanNeed(kind, dept, text)
 
 
 def check_need_move(current: str, target: str) -> None:
     """Refuse a status change that does not go forward (open → in progress → resolved)."""
     if target not in enums.NEED_STATUSES:
-        raise ValidationError("need.bad_status", field="need_status", value=str(target))
+        raise ValidationError("needs.bad_status", field="need_status", value=str(target))
     if target not in NEED_MOVES.get(current, ()):
-        raise ValidationError("need.bad_move", field="need_status", current=current, target=target)
+        raise ValidationError("needs.bad_move", field="need_status", current=current, target=target)
 
 
 def need_dates(target: str, today: dt.date, in_progress_on: dt.date | None) -> dict[str, dt.date | None]:

@@ -9,7 +9,7 @@ from care.queries.assignments import unassigned_count
 from ui import assignments_view, forms
 
 scope = ui.require_page("assignments")
-st.title(ui.t("assign.title"))
+st.title(ui.t("assignment.title"))
 with ui.read() as session:
     nobody = unassigned_count(session, scope, ui.today())
 # One container for the messages that come and go, so the tabs below keep their place (and the
@@ -21,16 +21,16 @@ with st.container():
 
 caseload, assign, move, unassigned = st.tabs(
     [
-        ui.t("assign.tab_caseload"),
-        ui.t("assign.tab_assign"),
-        ui.t("assign.tab_move"),
-        ui.t("assign.tab_unassigned", n=f"{nobody:,}"),
+        ui.t("assignment.tab_caseload"),
+        ui.t("assignment.tab_assign"),
+        ui.t("assignment.tab_move"),
+        ui.t("assignment.tab_unassigned", n=f"{nobody:,}"),
     ]
 )
 with caseload:
     assignments_view.caseload_table(scope)
 with assign:
-    st.caption(ui.t("assign.assign_help"))
+    st.caption(ui.t("assignment.assign_help"))
     assignments_view.assign_panel(scope, unassigned_only=False, key="asg")
 with move:
     assignments_view.move_panel(scope)

@@ -113,10 +113,7 @@ st.dataframe(
         }
     ),
     hide_index=True,
-    column_config={
-        ui.t(f"home.col_{c}"): ui.COUNT_COLUMN
-        for c in ("enrolled", "high_risk", "overdue")
-    },
+    column_config={ui.t(f"home.col_{c}"): ui.COUNT_COLUMN for c in ("enrolled", "high_risk", "overdue")},
 )
 
 if ageing_out is not None:
@@ -128,15 +125,15 @@ if ageing_out is not None:
         shown = ageing_out.assign(subtype=ageing_out["subtype"].map(lambda s: ui.label("subtype", s)))
         view = shown[["name", "village", "subtype", "age", "limit", "ages_out_on"]].rename(
             columns={
-                "name": ui.t("col.name"),
-                "village": ui.t("col.village"),
+                "name": ui.t("column.name"),
+                "village": ui.t("column.village"),
                 "subtype": ui.t("form.subtype"),
-                "age": ui.t("col.age"),
+                "age": ui.t("column.age"),
                 "limit": ui.t("home.col_age_limit"),
                 "ages_out_on": ui.t("home.col_ages_out_on"),
             }
         )
         picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="age_out")
         rows = picked.selection.rows if picked else []
-        if rows and st.button(ui.t("reg.open"), key="age_out_open"):
+        if rows and st.button(ui.t("register.open"), key="age_out_open"):
             ui.open_person(int(ageing_out.iloc[rows[0]]["person_id"]))

@@ -18,13 +18,13 @@ show_flash()
 today = ui.today()
 with ui.read() as session:
     week = my_week(session, scope, today)
-st.caption(ui.t("mv.week", start=week.start.isoformat(), end=week.end.isoformat()))
+st.caption(ui.t("my_visits.week", start=week.start.isoformat(), end=week.end.isoformat()))
 if scope.worker_id is None:
-    st.info(ui.t("mv.no_worker"))
+    st.info(ui.t("my_visits.no_worker"))
     st.stop()
 st.markdown(
     ui.t(
-        "mv.counts",
+        "my_visits.counts",
         overdue=week.count("overdue"),
         due=week.count("due"),
         not_met=week.count("not_met"),
@@ -33,15 +33,15 @@ st.markdown(
 )
 pack_section(scope)
 show = st.segmented_control(
-    ui.t("mv.show"),
+    ui.t("my_visits.show"),
     ["todo", "all"],
     default="todo",
-    format_func=lambda v: ui.t(f"mv.show.{v}"),
+    format_func=lambda v: ui.t(f"my_visits.show.{v}"),
     key="my_visits_show",
 )
 items = [i for i in week.items if show == "all" or i.state != "done"]
 if not items:
-    st.success(ui.t("mv.nothing_left") if week.items else ui.t("mv.nothing_due"))
+    st.success(ui.t("my_visits.nothing_left") if week.items else ui.t("my_visits.nothing_due"))
 shown = int(st.session_state.get("my_visits_shown", PAGE))
 for item in items[:shown]:
     if isinstance(item, HouseholdItem):
@@ -50,7 +50,7 @@ for item in items[:shown]:
         card(scope, item, today)
 if len(items) > shown:
     st.button(
-        ui.t("mv.more", n=len(items) - shown),
+        ui.t("my_visits.more", n=len(items) - shown),
         width="stretch",
         on_click=lambda: st.session_state.update(my_visits_shown=shown + PAGE),
     )

@@ -16,12 +16,12 @@ from ui import person_file as view
 from ui.person_actions import actions
 
 scope = ui.require_page("person")
-if st.button(ui.t("pf.back"), icon=":material/arrow_back:"):
+if st.button(ui.t("person_file.back"), icon=":material/arrow_back:"):
     st.switch_page("pages/registers.py")
 ref = st.query_params.get("ref")
 if not ref:
-    st.title(ui.t("pf.title"))
-    st.info(ui.t("pf.none_selected"))
+    st.title(ui.t("person_file.title"))
+    st.info(ui.t("person_file.none_selected"))
     st.stop()
 
 pf = None
@@ -37,7 +37,7 @@ try:
 except CareError:
     pass
 if pf is None:
-    st.title(ui.t("pf.title"))
+    st.title(ui.t("person_file.title"))
     st.error(ui.t("error.not_found"))
     st.stop()
 if st.session_state.get("viewed_person") != person_id:
@@ -45,25 +45,25 @@ if st.session_state.get("viewed_person") != person_id:
         services.record_person_view(session, scope, person_id=person_id)
     st.session_state["viewed_person"] = person_id
 
-st.title(f"{ui.t('pf.title')} · {ui.md(pf.name)}")
+st.title(f"{ui.t('person_file.title')} · {ui.md(pf.name)}")
 forms.show_flash()
 if pf.deleted:
-    st.warning(ui.t("pf.deleted_banner"), icon=":material/delete:")
+    st.warning(ui.t("person_file.deleted_banner"), icon=":material/delete:")
 
 full_id = None
-if scope.can("person.view_full_id") and st.toggle(ui.t("pf.show_full_id"), key=f"full_id_{person_id}"):
+if scope.can("person.view_full_id") and st.toggle(ui.t("person_file.show_full_id"), key=f"full_id_{person_id}"):
     try:
         with ui.write(changes_data=False) as session:
             services.record_person_view(session, scope, person_id=person_id, full_id=True)
             full_id = full_id_number(session, scope, person_id)
-        st.caption(ui.t("pf.full_id_logged"))
+        st.caption(ui.t("person_file.full_id_logged"))
     except CareError as error:
         ui.show_error(error)
 
 view.identity(pf, full_id)
-st.subheader(ui.t("pf.enrollments"))
+st.subheader(ui.t("person_file.enrollments"))
 if not pf.enrollments:
-    st.caption(ui.t("pf.no_enrollments"))
+    st.caption(ui.t("person_file.no_enrollments"))
 for enrollment in pf.enrollments:
     view.enrollment(enrollment, ui.today(), full_ids=full_id is not None)
 household_view.card(scope, household)

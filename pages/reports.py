@@ -9,7 +9,7 @@ from care.queries.reports import report_areas
 from ui import reports_view as view
 
 scope = ui.require_page("reports")
-st.title(ui.t("rpt.title"))
+st.title(ui.t("report.title"))
 
 with ui.read() as session:
     areas = report_areas(session, scope)
@@ -20,33 +20,33 @@ report = view.load(scope, month, area)
 if report is None:
     st.stop()
 if report.kpis["enrollments_listed"] == 0:
-    st.info(ui.t("rpt.no_data"), icon=":material/info:")
+    st.info(ui.t("report.no_data"), icon=":material/info:")
 elif not report.kpis["visit_rate"]:
     # Persons listed and not one visit counted: say who records them rather than show zeros.
-    st.info(ui.t("rpt.no_visits", month=report.month.label), icon=":material/directions_walk:")
+    st.info(ui.t("report.no_visits", month=report.month.label), icon=":material/directions_walk:")
 view.headline(report)
-st.caption(ui.t("rpt.masked_note"))
+st.caption(ui.t("report.masked_note"))
 
 tabs = st.tabs(
     [
-        ui.t("rpt.tab_overview"),
-        ui.t("rpt.tab_registers"),
-        ui.t("rpt.tab_visits"),
-        ui.t("rpt.tab_needs"),
-        ui.t("rpt.tab_rehab"),
-        ui.t("rpt.tab_quality"),
-        ui.t("rpt.tab_households"),
-        ui.t("rpt.tab_services"),
-        ui.t("rpt.tab_trends"),
-        ui.t("rpt.tab_exports"),
+        ui.t("report.tab_overview"),
+        ui.t("report.tab_registers"),
+        ui.t("report.tab_visits"),
+        ui.t("report.tab_needs"),
+        ui.t("report.tab_rehab"),
+        ui.t("report.tab_quality"),
+        ui.t("report.tab_households"),
+        ui.t("report.tab_services"),
+        ui.t("report.tab_trends"),
+        ui.t("report.tab_exports"),
     ]
 )
 with tabs[0]:
-    st.subheader(ui.t("rpt.map_title"))
+    st.subheader(ui.t("report.map_title"))
     view.area_map(scope, report)
-    st.subheader(ui.t("rpt.by_area_title"))
+    st.subheader(ui.t("report.by_area_title"))
     view.table(report.by_area)
-    st.subheader(ui.t("rpt.pdf_rates"))
+    st.subheader(ui.t("report.pdf_rates"))
     view.rate_chart(report)
     view.list_picker(scope, report, view.all_lists(), "all")
 with tabs[1]:
@@ -62,7 +62,7 @@ with tabs[3]:
     view.table(report.needs_resolved)
     view.list_picker(scope, report, ("needs_open", "needs_resolved"), "needs")
 with tabs[4]:
-    st.caption(ui.t("rpt.rehab_definition"))
+    st.caption(ui.t("report.rehab_definition"))
     view.rehab_table(report)
     view.list_picker(scope, report, ("rehab",), "rehab")
 with tabs[5]:
@@ -78,5 +78,5 @@ with tabs[8]:
     view.trends_section(scope, report)
 with tabs[9]:
     view.exports(scope, report)
-with st.expander(ui.t("rpt.definitions_title")):
-    st.markdown(ui.md(ui.t("rpt.definitions")))
+with st.expander(ui.t("report.definitions_title")):
+    st.markdown(ui.md(ui.t("report.definitions")))

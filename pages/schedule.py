@@ -9,7 +9,7 @@ from care.queries.assignments import workers
 from ui import assignments_view, forms, schedule_view
 
 scope = ui.require_page("schedule")
-st.title(ui.t("sched.title"))
+st.title(ui.t("schedule.title"))
 with st.container():  # messages come and go; the tabs below keep their place
     forms.show_flash()
 monday = schedule_view.week_picker("sched_week")
@@ -21,7 +21,7 @@ if scope.role == "coordinator":
         schedule_view.worker_week(scope, scope.worker_id, monday)
     st.stop()
 
-overview, one = st.tabs([ui.t("sched.tab_overview"), ui.t("sched.tab_worker")])
+overview, one = st.tabs([ui.t("schedule.tab_overview"), ui.t("schedule.tab_worker")])
 with overview:
     schedule_view.township_overview(scope, monday)
 with one:
@@ -29,11 +29,11 @@ with one:
         staff = workers(session, scope, active_only=True)
     ids = [int(w) for w in staff["worker_id"]]
     if not ids:
-        st.info(ui.t("assign.no_workers"))
+        st.info(ui.t("assignment.no_workers"))
         st.stop()
     if st.session_state.get("sched_worker_pick") not in ids:
         st.session_state.pop("sched_worker_pick", None)
     worker_id = st.selectbox(
-        ui.t("sched.worker"), ids, format_func=assignments_view.worker_label(staff), key="sched_worker_pick"
+        ui.t("schedule.worker"), ids, format_func=assignments_view.worker_label(staff), key="sched_worker_pick"
     )
     schedule_view.worker_week(scope, int(worker_id), monday)

@@ -9,17 +9,17 @@ import ui
 from ui import forms, plan_view, services_view
 
 scope = ui.require_page("services")
-st.title(ui.t("svc.title"))
-st.caption(ui.t("svc.help"))
+st.title(ui.t("service.title"))
+st.caption(ui.t("service.help"))
 forms.show_flash()
 
 list_tab, providers_tab, pairings_tab, orders_tab, plans_tab = st.tabs(
     [
-        ui.t("svc.tab_list"),
-        ui.t("svc.tab_providers"),
-        ui.t("svc.tab_pairings"),
-        ui.t("svc.tab_orders"),
-        ui.t("svc.tab_plans"),
+        ui.t("service.tab_list"),
+        ui.t("service.tab_providers"),
+        ui.t("service.tab_pairings"),
+        ui.t("service.tab_orders"),
+        ui.t("service.tab_plans"),
     ]
 )
 with list_tab:

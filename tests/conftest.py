@@ -11,11 +11,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+
+# Under the tests a catalog message that cannot be formatted (a parameter missing, a stray brace)
+# raises instead of showing its raw text; the env var also reaches app servers the tests start.
+os.environ["CARE_I18N_STRICT"] = "1"
 from sqlalchemy.exc import DBAPIError
 
-from care import clock
+from care import clock, i18n
 from db.migrate import upgrade
 from db.session import get_engine
+
+i18n.set_strict(True)
 
 POSTGRES_URL_ENV = "CARE_TEST_POSTGRES_URL"
 

@@ -51,7 +51,7 @@ def label(name: str, value: object) -> str:
 
 def labeller(name: str) -> Callable[[object], str]:
     """A ``format_func`` for selectboxes over an enum."""
-    return lambda value: label(name, value) if value is not None else t("reg.all")
+    return lambda value: label(name, value) if value is not None else t("register.all")
 
 
 # A phone's browser says so in its user agent (Android and iOS phones: "Mobile"; tablets do not).
@@ -297,27 +297,27 @@ def area_picker(
     if len(counties) > 1:
         first, *columns = columns
         county = first.selectbox(
-            t("reg.county"),
+            t("register.county"),
             [None, *counties["code"]],
             key=f"{prefix}_county",
-            format_func=lambda c: names.get(c, t("reg.all")),
+            format_func=lambda c: names.get(c, t("register.all")),
             on_change=on_change,
         )
     townships = areas[(areas["level"] == "township") & ((areas["parent_code"] == county) if county else True)]
     township = columns[0].selectbox(
-        t("reg.township"),
+        t("register.township"),
         [None, *townships["code"]],
         key=f"{prefix}_township",
-        format_func=lambda c: names.get(c, t("reg.all")),
+        format_func=lambda c: names.get(c, t("register.all")),
         on_change=on_change,
     )
     in_township = (areas["parent_code"] == township) if township else True
     villages = areas[(areas["level"] == "village") & in_township]
     village = columns[1].selectbox(
-        t("reg.village"),
+        t("register.village"),
         [None, *villages["code"]],
         key=f"{prefix}_village",
-        format_func=lambda c: names.get(c, t("reg.all")),
+        format_func=lambda c: names.get(c, t("register.all")),
         on_change=on_change,
     )
     return township or county, village

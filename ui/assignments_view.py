@@ -25,13 +25,13 @@ def worker_label(staff: pd.DataFrame) -> Any:
 
     def _fmt(worker_id: object) -> str:
         if worker_id is None:
-            return ui.t("assign.any_worker")
+            return ui.t("assignment.any_worker")
         if worker_id == NOBODY:
-            return ui.t("assign.nobody")
+            return ui.t("assignment.nobody")
         w = rows.get(int(worker_id))  # type: ignore[call-overload]
         if w is None:
             return str(worker_id)
-        away = "" if w.active else " · " + ui.t("assign.away")
+        away = "" if w.active else " · " + ui.t("assignment.away")
         return f"{w.name} · {ui.label('worker_kind', w.kind)} · {w.area}{away}"
 
     return _fmt
@@ -42,35 +42,37 @@ def caseload_table(scope: Scope) -> None:
     with ui.read() as session:
         table = caseloads(session, scope, ui.today())
     if table.empty:
-        st.info(ui.t("assign.no_workers"))
+        st.info(ui.t("assignment.no_workers"))
         return
     view = pd.DataFrame(
         {
-            ui.t("assign.col_worker"): table["name"],
-            ui.t("assign.col_kind"): table["kind"].map(lambda k: ui.label("worker_kind", k)),
-            ui.t("col.village"): table["area"],
-            ui.t("assign.col_active"): table["active"].map(lambda a: ui.t("assign.on_duty" if a else "assign.away")),
-            ui.t("assign.col_persons"): table["persons"],
-            ui.t("assign.col_high_risk"): table["high_risk_persons"],
-            ui.t("assign.col_overdue"): table["overdue"],
-            ui.t("assign.col_due_week"): table["due_this_week"],
+            ui.t("assignment.col_worker"): table["name"],
+            ui.t("assignment.col_kind"): table["kind"].map(lambda k: ui.label("worker_kind", k)),
+            ui.t("column.village"): table["area"],
+            ui.t("assignment.col_active"): table["active"].map(
+                lambda a: ui.t("assignment.on_duty" if a else "assignment.away")
+            ),
+            ui.t("assignment.col_persons"): table["persons"],
+            ui.t("assignment.col_high_risk"): table["high_risk_persons"],
+            ui.t("assignment.col_overdue"): table["overdue"],
+            ui.t("assignment.col_due_week"): table["due_this_week"],
         }
     )
     picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="caseload_pick")
     rows = picked.selection.rows if picked else []
     if not rows:
-        st.caption(ui.t("assign.caseload_help"))
+        st.caption(ui.t("assignment.caseload_help"))
         return
     chosen = table.iloc[rows[0]]
     active = bool(chosen["active"])
-    label = "assign.mark_away" if active else "assign.mark_back"
+    label = "assignment.mark_away" if active else "assignment.mark_back"
     if st.button(ui.t(label, name=ui.md(chosen["name"])), key="worker_active"):
         forms.save(
             f"worker_{int(chosen['worker_id'])}",
             lambda: _write(
                 lambda s: set_worker_active(s, scope, worker_id=int(chosen["worker_id"]), active=not active)
             ),
-            ui.t("assign.saved_active"),
+            ui.t("assignment.saved_active"),
         )
 
 
@@ -83,12 +85,12 @@ def enrollment_table(rows: pd.DataFrame, key: str) -> list[int]:
     """The enrollments as a selectable table; returns the positions of the selected rows."""
     view = pd.DataFrame(
         {
-            ui.t("col.name"): rows["name"],
-            ui.t("col.village"): rows["village"],
-            ui.t("col.groups"): rows["group"].map(lambda g: ui.label("group", g)),
-            ui.t("col.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
-            ui.t("col.next_due"): rows["next_due_on"],
-            ui.t("assign.col_worker"): rows["worker"].fillna(ui.t("assign.nobody")),
+            ui.t("column.name"): rows["name"],
+            ui.t("column.village"): rows["village"],
+            ui.t("column.groups"): rows["group"].map(lambda g: ui.label("group", g)),
+            ui.t("column.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
+            ui.t("column.next_due"): rows["next_due_on"],
+            ui.t("assignment.col_worker"): rows["worker"].fillna(ui.t("assignment.nobody")),
         }
     )
     picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="multi-row", key=key)
@@ -102,7 +104,7 @@ def _seen(rows: pd.DataFrame) -> dict[int, int | None]:
 
 
 def _report(result: dict[str, Any]) -> None:
-    text = ui.t("assign.done", moved=result["moved"], unchanged=result["unchanged"])
+    text = ui.t("assignment.done", moved=result["moved"], unchanged=result["unchanged"])
     warnings = result.get("warnings", [])
     for key, params in warnings:
         groups = "、".join(ui.label("group", g) for g in params["groups"])
@@ -115,7 +117,7 @@ def _run(action: Any) -> None:
     try:
         result = _write(action)
     except StaleRecord:
-        forms.flash("error", ui.t("assign.stale"))
+        forms.flash("error", ui.t("assignment.stale"))
         st.rerun()
     except CareError as error:
         ui.show_error(error)
@@ -133,12 +135,15 @@ def assign_panel(scope: Scope, *, unassigned_only: bool, key: str) -> None:
     cols = st.columns([2, 2, 1, 2])
     township, village = ui.area_picker(areas, key, cols[:2])
     group = cols[2].selectbox(
-        ui.t("reg.group"), [None, *enums.GROUPS], key=f"{key}_group", format_func=ui.labeller("group")
+        ui.t("register.group"), [None, *enums.GROUPS], key=f"{key}_group", format_func=ui.labeller("group")
     )
     current = None
     if not unassigned_only:
         current = cols[3].selectbox(
-            ui.t("assign.current_worker"), [None, NOBODY, *staff["worker_id"]], key=f"{key}_current", format_func=fmt
+            ui.t("assignment.current_worker"),
+            [None, NOBODY, *staff["worker_id"]],
+            key=f"{key}_current",
+            format_func=fmt,
         )
     flt = EnrollmentFilter(
         area_code=village or township,
@@ -148,28 +153,28 @@ def assign_panel(scope: Scope, *, unassigned_only: bool, key: str) -> None:
     )
     with ui.read() as session:
         rows = enrollments(session, scope, flt, ui.today())
-    st.caption(ui.t("assign.listed", n=f"{len(rows):,}"))
+    st.caption(ui.t("assignment.listed", n=f"{len(rows):,}"))
     if len(rows) >= flt.limit:
-        st.warning(ui.t("assign.limited", n=f"{flt.limit:,}"))
+        st.warning(ui.t("assignment.limited", n=f"{flt.limit:,}"))
     if rows.empty:
-        st.info(ui.t("assign.none_listed"))
+        st.info(ui.t("assignment.none_listed"))
         return
     picked = enrollment_table(rows, f"{key}_table")
-    everyone = st.checkbox(ui.t("assign.all_listed", n=f"{len(rows):,}"), key=f"{key}_all")
+    everyone = st.checkbox(ui.t("assignment.all_listed", n=f"{len(rows):,}"), key=f"{key}_all")
     chosen = rows if everyone else rows.iloc[picked]
     active = staff[staff["active"]]
     pairs = [(str(r.group), str(r.village_code)) for r in chosen.itertuples(index=False)]
-    only_fitting = st.toggle(ui.t("assign.only_fitting"), value=True, key=f"{key}_fitting")
+    only_fitting = st.toggle(ui.t("assignment.only_fitting"), value=True, key=f"{key}_fitting")
     offered = fitting_workers(active, pairs) if only_fitting and pairs else active
     if only_fitting and pairs and offered.empty:
-        st.info(ui.t("assign.none_fitting"))
+        st.info(ui.t("assignment.none_fitting"))
     target = st.selectbox(
-        ui.t("assign.to_worker"), [*offered["worker_id"], NOBODY], key=f"{key}_target", format_func=fmt, index=None
+        ui.t("assignment.to_worker"), [*offered["worker_id"], NOBODY], key=f"{key}_target", format_func=fmt, index=None
     )
     confirmed = _fit_warning(staff, target, pairs, key)
-    reason = st.text_input(ui.t("assign.reason"), key=f"{key}_reason", max_chars=200)
+    reason = st.text_input(ui.t("assignment.reason"), key=f"{key}_reason", max_chars=200)
     if st.button(
-        ui.t("assign.apply", n=len(chosen)),
+        ui.t("assignment.apply", n=len(chosen)),
         key=f"{key}_apply",
         type="primary",
         disabled=chosen.empty or target is None or not confirmed,
@@ -195,16 +200,16 @@ def _fit_warning(staff: pd.DataFrame, target: object, pairs: list[tuple[str, str
         groups = "、".join(ui.label("group", g) for g in found.groups)
         parts.append(
             ui.t(
-                "assign.misfit_groups",
+                "assignment.misfit_groups",
                 name=ui.md(worker["name"]),
                 kind=ui.label("worker_kind", worker["kind"]),
                 groups=groups,
             )
         )
     if found.outside_area:
-        parts.append(ui.t("assign.misfit_area", n=f"{found.outside_area:,}", area=ui.md(worker["area"])))
+        parts.append(ui.t("assignment.misfit_area", n=f"{found.outside_area:,}", area=ui.md(worker["area"])))
     st.warning(" ".join(parts))
-    return st.checkbox(ui.t("assign.misfit_confirm"), key=f"{key}_misfit_ok_{target}")
+    return st.checkbox(ui.t("assignment.misfit_confirm"), key=f"{key}_misfit_ok_{target}")
 
 
 def move_panel(scope: Scope) -> None:
@@ -212,32 +217,35 @@ def move_panel(scope: Scope) -> None:
     with ui.read() as session:
         staff = workers(session, scope)
     if staff.empty:
-        st.info(ui.t("assign.no_workers"))
+        st.info(ui.t("assignment.no_workers"))
         return
     fmt = worker_label(staff)
     cols = st.columns(2)
     source = cols[0].selectbox(
-        ui.t("assign.from_worker"), list(staff["worker_id"]), key="move_from", format_func=fmt, index=None
+        ui.t("assignment.from_worker"), list(staff["worker_id"]), key="move_from", format_func=fmt, index=None
     )
     if source is None:
-        st.caption(ui.t("assign.move_help"))
+        st.caption(ui.t("assignment.move_help"))
         return
     others = staff[(staff["worker_id"] != source) & staff["active"]]
     target = cols[1].selectbox(
-        ui.t("assign.to_worker"), list(others["worker_id"]), key="move_to", format_func=fmt, index=None
+        ui.t("assignment.to_worker"), list(others["worker_id"]), key="move_to", format_func=fmt, index=None
     )
     with ui.read() as session:
         rows = enrollments(session, scope, EnrollmentFilter(worker_id=int(source)), ui.today())
-    st.caption(ui.t("assign.caseload_of", n=f"{len(rows):,}"))
+    st.caption(ui.t("assignment.caseload_of", n=f"{len(rows):,}"))
     if rows.empty:
-        st.info(ui.t("assign.none_listed"))
+        st.info(ui.t("assignment.none_listed"))
         return
     picked = enrollment_table(rows, "move_table")
-    everyone = st.checkbox(ui.t("assign.move_all", n=f"{len(rows):,}"), key="move_all")
+    everyone = st.checkbox(ui.t("assignment.move_all", n=f"{len(rows):,}"), key="move_all")
     chosen = rows if everyone else rows.iloc[picked]
-    reason = st.text_input(ui.t("assign.reason"), key="move_reason", max_chars=200)
+    reason = st.text_input(ui.t("assignment.reason"), key="move_reason", max_chars=200)
     if st.button(
-        ui.t("assign.move", n=len(chosen)), key="move_apply", type="primary", disabled=chosen.empty or target is None
+        ui.t("assignment.move", n=len(chosen)),
+        key="move_apply",
+        type="primary",
+        disabled=chosen.empty or target is None,
     ):
         seen = _seen(chosen)
         _run(

@@ -153,7 +153,7 @@ def _filters(scope: Scope, staff: list[tuple[int, str]]) -> dict[str, Any]:
         filters["worker_id"] = c2.selectbox(
             ui.t("diary.worker"),
             [None, *labels],
-            format_func=lambda w: labels.get(w, ui.t("reg.all")),
+            format_func=lambda w: labels.get(w, ui.t("register.all")),
             key="diary_q_worker",
         )
         find = c1.text_input(ui.t("diary.find_person"), key="diary_q_find")
@@ -162,7 +162,7 @@ def _filters(scope: Scope, staff: list[tuple[int, str]]) -> dict[str, Any]:
         filters["person_id"] = c2.selectbox(
             ui.t("diary.search_person"),
             [None, *found],
-            format_func=lambda p: found.get(p, ui.t("reg.all")),
+            format_func=lambda p: found.get(p, ui.t("register.all")),
             key="diary_q_person",
         )
     d1, d2 = st.columns(2)

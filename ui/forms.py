@@ -62,10 +62,13 @@ def show_flash() -> None:
     kind, text, details = kept
     {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(text)
     if details:
-        st.caption(ui.t("pf.newer_values"))
+        st.caption(ui.t("person_file.newer_values"))
         st.dataframe(
             pd.DataFrame(
-                {ui.t("pf.col_item"): list(details.keys()), ui.t("pf.col_value"): [str(v) for v in details.values()]}
+                {
+                    ui.t("person_file.col_item"): list(details.keys()),
+                    ui.t("person_file.col_value"): [str(v) for v in details.values()],
+                }
             ),
             hide_index=True,
         )

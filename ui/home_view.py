@@ -68,8 +68,8 @@ def needs_waiting(rows: pd.DataFrame, open_count: int) -> None:
     st.caption(ui.t("home.needs_help", n=f"{open_count:,}"))
     view = pd.DataFrame(
         {
-            ui.t("col.name"): rows["name"],
-            ui.t("col.village"): rows["village"],
+            ui.t("column.name"): rows["name"],
+            ui.t("column.village"): rows["village"],
             ui.t("form.kind"): rows["kind"].map(lambda k: ui.label("need_kind", k)),
             ui.t("home.needs_col.status"): rows["status"].map(lambda s: ui.label("need_status", s)),
             ui.t("home.needs_col.days"): rows["days_open"],

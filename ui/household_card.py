@@ -14,56 +14,63 @@ from ui import forms
 
 def card(scope: Scope, hc: HouseholdCard | None) -> None:
     """The household: 户号, address, the family flags and each member with groups, risk, worker, visit."""
-    st.subheader(ui.t("hh.title"))
+    st.subheader(ui.t("household.title"))
     if hc is None:
-        st.caption(ui.t("hh.none"))
+        st.caption(ui.t("household.none"))
         return
     with st.container(border=True):
-        st.text(f"{ui.t('hh.hukou')}：{hc.hukou_no or ui.t('hh.no_hukou')}　{ui.t('hh.address')}：{hc.address or '—'}")
-        home = f"{hc.lat:.6f}, {hc.lon:.6f}" if hc.lat is not None and hc.lon is not None else ui.t("hh.no_location")
-        st.text(f"{ui.t('hh.location')}：{home}")
+        st.text(
+            f"{ui.t('household.hukou')}：{hc.hukou_no or ui.t('household.no_hukou')}"
+            f"　{ui.t('household.address')}：{hc.address or '—'}"
+        )
+        home = (
+            f"{hc.lat:.6f}, {hc.lon:.6f}"
+            if hc.lat is not None and hc.lon is not None
+            else ui.t("household.no_location")
+        )
+        st.text(f"{ui.t('household.location')}：{home}")
         for flag in hc.flags:
             st.warning(ui.t(flag), icon=":material/family_restroom:")
         st.dataframe(
             pd.DataFrame(
                 {
-                    ui.t("hh.col_name"): [m.name + (" ★" if m.is_self else "") for m in hc.members],
-                    ui.t("hh.col_relation"): [ui.label("relation", m.relation) for m in hc.members],
-                    ui.t("hh.col_age"): [f"{ui.label('sex', m.sex)} {m.age}" for m in hc.members],
-                    ui.t("hh.col_groups"): [
+                    ui.t("household.col_name"): [m.name + (" ★" if m.is_self else "") for m in hc.members],
+                    ui.t("household.col_relation"): [ui.label("relation", m.relation) for m in hc.members],
+                    ui.t("household.col_age"): [f"{ui.label('sex', m.sex)} {m.age}" for m in hc.members],
+                    ui.t("household.col_groups"): [
                         "、".join(ui.label("group", g) for g in m.groups) or "—" for m in hc.members
                     ],
-                    ui.t("hh.col_risk"): [ui.label("risk", m.risk) or "—" for m in hc.members],
-                    ui.t("hh.col_worker"): ["、".join(m.workers) or "—" for m in hc.members],
-                    ui.t("hh.col_last_visit"): [str(m.last_visit_on or "—") for m in hc.members],
-                    ui.t("hh.col_location"): [ui.t(f"hh.location_{m.location}") for m in hc.members],
+                    ui.t("household.col_risk"): [ui.label("risk", m.risk) or "—" for m in hc.members],
+                    ui.t("household.col_worker"): ["、".join(m.workers) or "—" for m in hc.members],
+                    ui.t("household.col_last_visit"): [str(m.last_visit_on or "—") for m in hc.members],
+                    ui.t("household.col_location"): [ui.t(f"household.location_{m.location}") for m in hc.members],
                 }
             ),
             hide_index=True,
             width="stretch",
         )
         if hc.hidden_members:
-            st.caption(ui.t("hh.hidden", n=hc.hidden_members))
+            st.caption(ui.t("household.hidden", n=hc.hidden_members))
         others = [m for m in hc.members if not m.is_self]
         if others:
             c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
             chosen = c1.selectbox(
-                ui.t("hh.open_member"),
+                ui.t("household.open_member"),
                 [m.person_id for m in others],
                 format_func={m.person_id: m.name for m in others}.get,
                 key=f"hh_open_{hc.id}",
             )
-            if c2.button(ui.t("hh.open"), key=f"hh_open_go_{hc.id}") and chosen is not None:
+            if c2.button(ui.t("household.open"), key=f"hh_open_go_{hc.id}") and chosen is not None:
                 ui.open_person(chosen)
         if hc.former:
-            with st.expander(ui.t("hh.former")):
+            with st.expander(ui.t("household.former")):
                 st.dataframe(
                     pd.DataFrame(
                         {
-                            ui.t("hh.col_name"): [f["name"] for f in hc.former],
-                            ui.t("hh.col_relation"): [ui.label("relation", f["relation"]) for f in hc.former],
-                            ui.t("hh.col_joined"): [f["start_date"] for f in hc.former],
-                            ui.t("hh.col_left"): [f["end_date"] for f in hc.former],
+                            ui.t("household.col_name"): [f["name"] for f in hc.former],
+                            ui.t("household.col_relation"): [ui.label("relation", f["relation"]) for f in hc.former],
+                            ui.t("household.col_joined"): [f["start_date"] for f in hc.former],
+                            ui.t("household.col_left"): [f["end_date"] for f in hc.former],
                         }
                     ),
                     hide_index=True,
@@ -80,9 +87,18 @@ def manage(scope: Scope, hc: HouseholdCard | None) -> None:
     with ui.read() as session:
         people = addable_persons(session, scope, hc, ui.today())
         others = other_households(session, scope, hc)
-    with st.expander(ui.t("hh.manage"), icon=":material/family_restroom:"):
+    with st.expander(ui.t("household.manage"), icon=":material/family_restroom:"):
         details, add, relation, split, merge = st.tabs(
-            [ui.t(k) for k in ("hh.tab_edit", "hh.tab_add", "hh.tab_relation", "hh.tab_split", "hh.tab_merge")]
+            [
+                ui.t(k)
+                for k in (
+                    "household.tab_edit",
+                    "household.tab_add",
+                    "household.tab_relation",
+                    "household.tab_split",
+                    "household.tab_merge",
+                )
+            ]
         )
         with details:
             _details(scope, hc, key, seen)
@@ -99,7 +115,7 @@ def manage(scope: Scope, hc: HouseholdCard | None) -> None:
 def _details(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
     with st.form(f"hh_edit_{hc.id}_{seen}"):
         hukou = st.text_input(ui.t("form.hukou_no"), hc.hukou_no, max_chars=32)
-        address = st.text_input(ui.t("hh.address"), hc.address, max_chars=200)
+        address = st.text_input(ui.t("household.address"), hc.address, max_chars=200)
         # Number boxes as on the person form (the map picker draws an expander, and this is one already).
         c1, c2 = st.columns(2)
         lat = c1.number_input(
@@ -119,7 +135,7 @@ def _details(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
             format="%.6f",
             key=f"hh_lon_{hc.id}_{seen}",
         )
-        st.caption(ui.t("hh.location_help"))
+        st.caption(ui.t("household.location_help"))
         submitted = st.form_submit_button(ui.t("form.save"), type="primary")
     if submitted:
 
@@ -133,7 +149,7 @@ def _details(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
                     values={"hukou_no": hukou, "address": address, "lat": lat, "lon": lon},
                 )
 
-        forms.save(key, run, ui.t("hh.saved"))
+        forms.save(key, run, ui.t("household.saved"))
 
 
 def _pick(label_key: str, choices: list[Choice], key: str) -> Choice | None:
@@ -164,17 +180,17 @@ def _relation_choice(key: str, allow_head: bool) -> str | None:
 
 
 def _add(scope: Scope, hc: HouseholdCard, key: str, seen: int, people: list[Choice]) -> None:
-    st.caption(ui.t("hh.add_help"))
+    st.caption(ui.t("household.add_help"))
     if people:
         _add_existing(scope, hc, key, seen, people)
     else:
-        st.caption(ui.t("hh.nobody"))
+        st.caption(ui.t("household.nobody"))
     if scope.can("person.create"):
         _add_new(scope, hc, key, seen)
 
 
 def _add_new(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
-    st.markdown(f"**{ui.t('hh.new_member')}**")
+    st.markdown(f"**{ui.t('household.new_member')}**")
     with st.form(f"hh_new_{hc.id}_{seen}"):
         c1, c2 = st.columns(2)
         name = c1.text_input(ui.t("form.name"), max_chars=64, key=f"hh_new_name_{hc.id}")
@@ -182,10 +198,10 @@ def _add_new(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
             ui.t("form.id_number"), max_chars=24, help=ui.t("form.id_help"), key=f"hh_new_id_{hc.id}"
         )
         relation = _relation_choice(f"hh_new_relation_{hc.id}", allow_head=False)
-        submitted = st.form_submit_button(ui.t("hh.new_submit"), type="primary")
+        submitted = st.form_submit_button(ui.t("household.new_submit"), type="primary")
     if submitted:
         if relation is None:
-            st.error(ui.t("hh.choose_both"))
+            st.error(ui.t("household.choose_both"))
             return
 
         def run() -> object:
@@ -199,15 +215,15 @@ def _add_new(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
                     relation=relation,
                 )
 
-        forms.save(key, run, ui.t("hh.saved"))
+        forms.save(key, run, ui.t("household.saved"))
 
 
 def _add_existing(scope: Scope, hc: HouseholdCard, key: str, seen: int, people: list[Choice]) -> None:
     person = _pick("form.person", people, f"hh_add_person_{hc.id}")
     relation = _relation_choice(f"hh_add_relation_{hc.id}", allow_head=False)
-    if st.button(ui.t("hh.add_submit"), type="primary", key=f"hh_add_go_{hc.id}"):
+    if st.button(ui.t("household.add_submit"), type="primary", key=f"hh_add_go_{hc.id}"):
         if person is None or relation is None:
-            st.error(ui.t("hh.choose_both"))
+            st.error(ui.t("household.choose_both"))
             return
 
         def run() -> object:
@@ -216,7 +232,7 @@ def _add_existing(scope: Scope, hc: HouseholdCard, key: str, seen: int, people: 
                     session, scope, household_id=hc.id, seen_version=seen, person_id=person.id, relation=relation
                 )
 
-        forms.save(key, run, ui.t("hh.saved"))
+        forms.save(key, run, ui.t("household.saved"))
 
 
 def _members(hc: HouseholdCard) -> list[Choice]:
@@ -226,10 +242,10 @@ def _members(hc: HouseholdCard) -> list[Choice]:
 def _relation(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
     member = _pick("form.person", _members(hc), f"hh_rel_person_{hc.id}")
     relation = _relation_choice(f"hh_rel_relation_{hc.id}", allow_head=True)
-    st.caption(ui.t("hh.relation_help"))
-    if st.button(ui.t("hh.relation_submit"), type="primary", key=f"hh_rel_go_{hc.id}"):
+    st.caption(ui.t("household.relation_help"))
+    if st.button(ui.t("household.relation_submit"), type="primary", key=f"hh_rel_go_{hc.id}"):
         if member is None or relation is None:
-            st.error(ui.t("hh.choose_both"))
+            st.error(ui.t("household.choose_both"))
             return
 
         def run() -> object:
@@ -238,11 +254,11 @@ def _relation(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
                     session, scope, household_id=hc.id, seen_version=seen, person_id=member.id, relation=relation
                 )
 
-        forms.save(key, run, ui.t("hh.saved"))
+        forms.save(key, run, ui.t("household.saved"))
 
 
 def _split(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
-    st.caption(ui.t("hh.split_help"))
+    st.caption(ui.t("household.split_help"))
     choices = {c.id: c.label for c in _members(hc)}
     chosen = st.multiselect(
         ui.t("form.members"),
@@ -251,7 +267,7 @@ def _split(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
         placeholder=forms.placeholder(),
         key=f"hh_split_{hc.id}",
     )
-    if st.button(ui.t("hh.split_submit"), type="primary", key=f"hh_split_go_{hc.id}"):
+    if st.button(ui.t("household.split_submit"), type="primary", key=f"hh_split_go_{hc.id}"):
 
         def run() -> object:
             with ui.write() as session:
@@ -259,18 +275,18 @@ def _split(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
                     session, scope, household_id=hc.id, seen_version=seen, person_ids=list(chosen)
                 )
 
-        forms.save(key, run, ui.t("hh.saved"))
+        forms.save(key, run, ui.t("household.saved"))
 
 
 def _merge(scope: Scope, hc: HouseholdCard, key: str, seen: int, others: list[Choice]) -> None:
-    st.caption(ui.t("hh.merge_help"))
+    st.caption(ui.t("household.merge_help"))
     if not others:
-        st.caption(ui.t("hh.no_other"))
+        st.caption(ui.t("household.no_other"))
         return
     other = _pick("form.household", others, f"hh_merge_{hc.id}")
-    if st.button(ui.t("hh.merge_submit"), type="primary", key=f"hh_merge_go_{hc.id}"):
+    if st.button(ui.t("household.merge_submit"), type="primary", key=f"hh_merge_go_{hc.id}"):
         if other is None:
-            st.error(ui.t("hh.choose_household"))
+            st.error(ui.t("household.choose_household"))
             return
 
         def run() -> object:
@@ -284,4 +300,4 @@ def _merge(scope: Scope, hc: HouseholdCard, key: str, seen: int, others: list[Ch
                     other_version=other.version,
                 )
 
-        forms.save(key, run, ui.t("hh.saved"))
+        forms.save(key, run, ui.t("household.saved"))

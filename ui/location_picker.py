@@ -52,11 +52,11 @@ def location_picker(
     """
     chosen = _chosen(prefix, current)
     used = f"{prefix}_loc_used"
-    with st.expander(ui.t("loc.title"), expanded=chosen is None or bool(st.session_state.get(used))):
+    with st.expander(ui.t("location.title"), expanded=chosen is None or bool(st.session_state.get(used))):
         names = dict(zip(villages["code"], villages["name"], strict=True))
         codes = list(villages["code"])
         start = st.selectbox(
-            ui.t("loc.start_village"),
+            ui.t("location.start_village"),
             codes,
             index=codes.index(village_code) if village_code in codes else None,
             format_func=lambda c: names.get(c, c),
@@ -67,7 +67,7 @@ def location_picker(
             start_place = mapq.place_start(session, scope, start)
             tiles = configured_tiles(mapq.tiles_setting(session, start or scope.area_code))
         if start and start_place.centre is None:
-            st.info(ui.t("loc.no_centre", village=ui.md(names.get(start, start))))
+            st.info(ui.t("location.no_centre", village=ui.md(names.get(start, start))))
         m = pick_map(
             tiles=tiles,
             lang=ui.lang(),
@@ -83,10 +83,10 @@ def location_picker(
             st.session_state[used] = True
             st.rerun()
         if chosen is None:
-            st.caption(ui.t("loc.none_yet"))
+            st.caption(ui.t("location.none_yet"))
             return
-        st.caption(ui.t("loc.chosen", lat=f"{chosen[0]:.6f}", lon=f"{chosen[1]:.6f}"))
-        if st.button(ui.t("loc.clear"), key=f"{prefix}_loc_clear"):
+        st.caption(ui.t("location.chosen", lat=f"{chosen[0]:.6f}", lon=f"{chosen[1]:.6f}"))
+        if st.button(ui.t("location.clear"), key=f"{prefix}_loc_clear"):
             st.session_state[pending_key(prefix)] = None
             st.rerun()
 

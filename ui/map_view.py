@@ -220,7 +220,7 @@ def person_panel(scope: Scope, person_id: int) -> None:
     rows = [
         {
             ui.t("map.summary.group"): ui.label("group", e["group"]),
-            ui.t("col.risk"): ui.label("risk", e["risk"]),
+            ui.t("column.risk"): ui.label("risk", e["risk"]),
             ui.t("map.col.state"): ui.t(f"map.state.{e['state']}"),
             ui.t("map.summary.last_visit"): e["last_visit_on"] or ui.t("map.summary.never"),
             ui.t("map.summary.next_due"): e["next_due_on"],
@@ -241,27 +241,27 @@ def household_panel(scope: Scope, person_id: int) -> None:
         st.info(ui.t("map.not_found"))
         return
     st.subheader(ui.t("map.home.panel", village=ui.md(card.village)))
-    st.text(f"{ui.t('hh.hukou')}：{card.hukou_no or ui.t('hh.no_hukou')}")
-    st.text(f"{ui.t('hh.address')}：{card.address or '—'}")
+    st.text(f"{ui.t('household.hukou')}：{card.hukou_no or ui.t('household.no_hukou')}")
+    st.text(f"{ui.t('household.address')}：{card.address or '—'}")
     for flag in card.flags:
         st.warning(ui.t(flag), icon=":material/family_restroom:")
     st.caption(ui.t("map.home.members", n=len(card.members)))
     members = list(card.members)
     view = pd.DataFrame(
         {
-            ui.t("hh.col_name"): [m.name for m in members],
-            ui.t("hh.col_relation"): [ui.label("relation", m.relation) for m in members],
-            ui.t("hh.col_age"): [f"{ui.label('sex', m.sex)} {m.age}" for m in members],
-            ui.t("hh.col_groups"): ["、".join(ui.label("group", g) for g in m.groups) or "—" for m in members],
-            ui.t("hh.col_risk"): [ui.label("risk", m.risk) or "—" for m in members],
-            ui.t("hh.col_worker"): ["、".join(m.workers) or "—" for m in members],
-            ui.t("hh.col_last_visit"): [str(m.last_visit_on or "—") for m in members],
+            ui.t("household.col_name"): [m.name for m in members],
+            ui.t("household.col_relation"): [ui.label("relation", m.relation) for m in members],
+            ui.t("household.col_age"): [f"{ui.label('sex', m.sex)} {m.age}" for m in members],
+            ui.t("household.col_groups"): ["、".join(ui.label("group", g) for g in m.groups) or "—" for m in members],
+            ui.t("household.col_risk"): [ui.label("risk", m.risk) or "—" for m in members],
+            ui.t("household.col_worker"): ["、".join(m.workers) or "—" for m in members],
+            ui.t("household.col_last_visit"): [str(m.last_visit_on or "—") for m in members],
         }
     )
     key = f"map_home_{card.id}"
     picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key=key)
     if card.hidden_members:
-        st.caption(ui.t("hh.hidden", n=card.hidden_members))
+        st.caption(ui.t("household.hidden", n=card.hidden_members))
     chosen = picked.selection.rows if picked else []
     if st.button(ui.t("map.open_file"), disabled=not chosen, icon=":material/badge:", key=f"{key}_open"):
         ui.open_person(members[chosen[0]].person_id)
@@ -273,11 +273,11 @@ def person_table(rows: pd.DataFrame, key: str) -> None:
     """A list of persons with single-row selection and the open-file button."""
     view = pd.DataFrame(
         {
-            ui.t("col.name"): rows["name"],
-            ui.t("col.id_number"): rows["id_masked"],
-            ui.t("col.village"): rows["village"],
-            ui.t("col.groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
-            ui.t("col.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
+            ui.t("column.name"): rows["name"],
+            ui.t("column.id_number"): rows["id_masked"],
+            ui.t("column.village"): rows["village"],
+            ui.t("column.groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
+            ui.t("column.risk"): rows["risk"].map(lambda r: ui.label("risk", r)),
             ui.t("map.col.state"): rows["state"].map(lambda s: ui.t(f"map.state.{s}") if s else ""),
             ui.t("map.col.worker"): rows["worker"],
         }
@@ -331,8 +331,8 @@ def placement_notes(data: MapData) -> None:
     ):
         rows = pd.DataFrame(
             {
-                ui.t("col.village"): [u.name for u in data.unplaced],
-                ui.t("col.township"): [u.township for u in data.unplaced],
+                ui.t("column.village"): [u.name for u in data.unplaced],
+                ui.t("column.township"): [u.township for u in data.unplaced],
                 ui.t("map.col.persons"): [u.persons for u in data.unplaced],
                 ui.t("map.col.overdue"): [u.overdue for u in data.unplaced],
             }

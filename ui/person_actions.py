@@ -20,23 +20,25 @@ def actions(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
     tabs: list[tuple[str, object]] = []
     if pf.deleted:
         if scope.can("person.restore"):
-            tabs.append(("pf.restore", lambda: _restore(scope, pf)))
+            tabs.append(("person_file.restore", lambda: _restore(scope, pf)))
     else:
         if scope.can("person.edit"):
-            tabs.append(("pf.edit", lambda: _edit_person(scope, pf, villages)))
+            tabs.append(("person_file.edit", lambda: _edit_person(scope, pf, villages)))
         if scope.can("enrollment.create") and pf.status not in ("deceased", "moved"):
-            tabs.append(("pf.enroll", lambda: _enroll(scope, pf)))
+            tabs.append(("person_file.enroll", lambda: _enroll(scope, pf)))
         if scope.can("enrollment.edit") and active:
-            tabs.append(("pf.edit_enrollment", lambda: _edit_enrollment(scope, active)))
+            tabs.append(("person_file.edit_enrollment", lambda: _edit_enrollment(scope, active)))
         if scope.can("enrollment.exit") and active:
-            tabs.append(("pf.exit", lambda: _exit(scope, active)))
+            tabs.append(("person_file.exit", lambda: _exit(scope, active)))
         if scope.can("need.create") and pf.status == "active":
-            tabs.append(("pf.raise_need", lambda: raise_need_form(scope, pf.id, [(e.id, e.group) for e in active])))
+            tabs.append(
+                ("person_file.raise_need", lambda: raise_need_form(scope, pf.id, [(e.id, e.group) for e in active]))
+            )
         if scope.can("person.delete"):
-            tabs.append(("pf.delete", lambda: _delete(scope, pf)))
+            tabs.append(("person_file.delete", lambda: _delete(scope, pf)))
     if not tabs:
         return
-    st.subheader(ui.t("pf.actions"))
+    st.subheader(ui.t("person_file.actions"))
     for tab, (_, render) in zip(st.tabs([ui.t(k) for k, _ in tabs]), tabs, strict=True):
         with tab:
             render()  # type: ignore[operator]
@@ -69,7 +71,7 @@ def _edit_person(scope: Scope, pf: PersonFile, villages: pd.DataFrame) -> None:
             with ui.write() as session:
                 return services.update_person(session, scope, person_id=pf.id, seen_version=seen, values=values)
 
-        forms.save(key, run, ui.t("pf.saved"))
+        forms.save(key, run, ui.t("person_file.saved"))
 
 
 def _enroll(scope: Scope, pf: PersonFile) -> None:
@@ -109,7 +111,7 @@ def _enroll(scope: Scope, pf: PersonFile) -> None:
                     risk_override_reason=reason,
                 )
 
-        forms.save(f"enroll_{pf.id}", run, ui.t("pf.saved"))
+        forms.save(f"enroll_{pf.id}", run, ui.t("person_file.saved"))
 
 
 def _pick(active: list[EnrollmentView], key: str) -> EnrollmentView:
@@ -130,7 +132,7 @@ def _edit_enrollment(scope: Scope, active: list[EnrollmentView]) -> None:
     seen = forms.seen_version(key, e.version)
     if scope.can("risk.override") and e.end_date is None:
         moves = "；".join(f"{ui.label('risk', r)} {d.isoformat()}" for r, d in e.due_if_risk.items())
-        st.caption(ui.t("pf.due_if_risk", current=ui.label("risk", e.risk), moves=moves))
+        st.caption(ui.t("person_file.due_if_risk", current=ui.label("risk", e.risk), moves=moves))
     with st.form(f"edit_{key}_{seen}"):
         subtype, facts = forms.facts_fields(e.group, f"edit_{key}_{seen}", e.subtype, e.facts)
         override, reason = (e.risk_override, e.risk_override_reason)
@@ -152,7 +154,7 @@ def _edit_enrollment(scope: Scope, active: list[EnrollmentView]) -> None:
                     risk_override_reason=reason,
                 )
 
-        forms.save(key, run, ui.t("pf.saved"))
+        forms.save(key, run, ui.t("person_file.saved"))
 
 
 def _exit(scope: Scope, active: list[EnrollmentView]) -> None:
@@ -185,31 +187,31 @@ def _exit(scope: Scope, active: list[EnrollmentView]) -> None:
                     note=note,
                 )
 
-        forms.save(key, run, ui.t("pf.saved"))
+        forms.save(key, run, ui.t("person_file.saved"))
 
 
 def _delete(scope: Scope, pf: PersonFile) -> None:
     key = f"person_{pf.id}"
     seen = forms.seen_version(key, pf.version)
     with st.form(f"delete_{key}_{seen}"):
-        reason = st.text_input(ui.t("pf.delete_reason"), max_chars=200)
-        submitted = st.form_submit_button(ui.t("pf.delete_confirm"))
+        reason = st.text_input(ui.t("person_file.delete_reason"), max_chars=200)
+        submitted = st.form_submit_button(ui.t("person_file.delete_confirm"))
     if submitted:
 
         def run() -> object:
             with ui.write() as session:
                 return services.soft_delete_person(session, scope, person_id=pf.id, seen_version=seen, reason=reason)
 
-        forms.save(key, run, ui.t("pf.deleted_done"))
+        forms.save(key, run, ui.t("person_file.deleted_done"))
 
 
 def _restore(scope: Scope, pf: PersonFile) -> None:
     key = f"person_{pf.id}"
     seen = forms.seen_version(key, pf.version)
-    if st.button(ui.t("pf.restore"), type="primary", key=f"restore_{pf.id}_{seen}"):
+    if st.button(ui.t("person_file.restore"), type="primary", key=f"restore_{pf.id}_{seen}"):
 
         def run() -> object:
             with ui.write() as session:
                 return services.restore_person(session, scope, person_id=pf.id, seen_version=seen)
 
-        forms.save(key, run, ui.t("pf.restored_done"))
+        forms.save(key, run, ui.t("person_file.restored_done"))

@@ -43,20 +43,25 @@ def _fact_text(name: str, value: Any, full_ids: bool = False) -> str:
 
 def identity(pf: PersonFile, full_id: str | None) -> None:
     """The identity block: masked ID (or the full one when asked for and allowed) and contact."""
-    st.subheader(ui.t("pf.identity"))
+    st.subheader(ui.t("person_file.identity"))
     c1, c2, c3 = st.columns(3)
-    c1.markdown(f"**{ui.t('pf.id_number')}**")
+    c1.markdown(f"**{ui.t('person_file.id_number')}**")
     c1.code(full_id or pf.id_masked, language=None)
-    c2.markdown(f"**{ui.t('pf.sex')}** · {ui.label('sex', pf.sex)}")
-    c2.markdown(f"**{ui.t('pf.birth_date')}** · {pf.birth_date:%Y-%m-%d}（{ui.t('pf.age_value', age=pf.age)}）")
-    c3.markdown(f"**{ui.t('pf.phone')}** · {ui.md(pf.phone_masked) if pf.phone_masked else '—'}")
-    c3.markdown(f"**{ui.t('pf.status')}** · {ui.label('status', pf.status)}")
-    st.text(f"{ui.t('pf.village')}：{pf.township} {pf.village}")
-    st.text(f"{ui.t('pf.address')}：{pf.address or '—'}")
-    location = f"{pf.lat:.6f}, {pf.lon:.6f}" if pf.lat is not None and pf.lon is not None else ui.t("pf.no_location")
-    st.text(f"{ui.t('pf.location')}：{location}")
+    c2.markdown(f"**{ui.t('person_file.sex')}** · {ui.label('sex', pf.sex)}")
+    c2.markdown(
+        f"**{ui.t('person_file.birth_date')}** · {pf.birth_date:%Y-%m-%d}"
+        f"（{ui.t('person_file.age_value', age=pf.age)}）"
+    )
+    c3.markdown(f"**{ui.t('person_file.phone')}** · {ui.md(pf.phone_masked) if pf.phone_masked else '—'}")
+    c3.markdown(f"**{ui.t('person_file.status')}** · {ui.label('status', pf.status)}")
+    st.text(f"{ui.t('person_file.village')}：{pf.township} {pf.village}")
+    st.text(f"{ui.t('person_file.address')}：{pf.address or '—'}")
+    location = (
+        f"{pf.lat:.6f}, {pf.lon:.6f}" if pf.lat is not None and pf.lon is not None else ui.t("person_file.no_location")
+    )
+    st.text(f"{ui.t('person_file.location')}：{location}")
     if pf.notes:
-        st.text(f"{ui.t('pf.notes')}：{pf.notes}")
+        st.text(f"{ui.t('person_file.notes')}：{pf.notes}")
 
 
 def enrollment(e: EnrollmentView, today: Any, *, full_ids: bool = False) -> None:
@@ -68,31 +73,40 @@ def enrollment(e: EnrollmentView, today: Any, *, full_ids: bool = False) -> None
         head.markdown(f"**{title}**")
         if e.end_date is not None:
             head.caption(
-                ui.t("pf.exited", end=e.end_date, reason=ui.label("exit_reason", e.exit_reason))
+                ui.t("person_file.exited", end=e.end_date, reason=ui.label("exit_reason", e.exit_reason))
                 + (f"（{ui.md(e.exit_note)}）" if e.exit_note else "")
             )
             return
-        head.caption(ui.t("pf.enrolled_since", start=e.start_date))
+        head.caption(ui.t("person_file.enrolled_since", start=e.start_date))
         colour = {"high": "red", "medium": "orange", "low": "green"}[e.risk]
-        risk.badge(f"{ui.t('pf.risk')}：{ui.label('risk', e.risk)}", color=colour)
+        risk.badge(f"{ui.t('person_file.risk')}：{ui.label('risk', e.risk)}", color=colour)
         reasons = "、".join(ui.t(r) for r in e.risk_reasons)
-        st.caption(f"{ui.t('pf.risk_why')}：{reasons}（{ui.t('pf.risk_auto', risk=ui.label('risk', e.risk_auto))}）")
+        st.caption(
+            f"{ui.t('person_file.risk_why')}：{reasons}"
+            f"（{ui.t('person_file.risk_auto', risk=ui.label('risk', e.risk_auto))}）"
+        )
         if e.risk_override:
             st.caption(
-                ui.t("pf.risk_override", risk=ui.label("risk", e.risk_override), reason=ui.md(e.risk_override_reason))
+                ui.t(
+                    "person_file.risk_override",
+                    risk=ui.label("risk", e.risk_override),
+                    reason=ui.md(e.risk_override_reason),
+                )
             )
         c1, c2, c3 = st.columns(3)
-        c1.markdown(f"**{ui.t('pf.worker')}** · {ui.md(e.worker) if e.worker else ui.t('pf.no_worker')}")
-        c2.markdown(f"**{ui.t('pf.last_visit')}** · {e.last_visit_on or ui.t('pf.never')}")
+        c1.markdown(
+            f"**{ui.t('person_file.worker')}** · {ui.md(e.worker) if e.worker else ui.t('person_file.no_worker')}"
+        )
+        c2.markdown(f"**{ui.t('person_file.last_visit')}** · {e.last_visit_on or ui.t('person_file.never')}")
         due = f"{e.next_due_on}" if e.next_due_on else "—"
         if e.next_due_on and e.next_due_on < today:
-            due += f" :red[{ui.t('pf.overdue_badge')}]"
-        c3.markdown(f"**{ui.t('pf.next_due')}** · {due}")
+            due += f" :red[{ui.t('person_file.overdue_badge')}]"
+        c3.markdown(f"**{ui.t('person_file.next_due')}** · {due}")
         names = [n for n in FIELDS[e.group] if n not in OWN_BLOCK_FACTS]
         facts = pd.DataFrame(
             {
-                ui.t("pf.col_item"): [ui.t(f"fact.{n}") for n in names],
-                ui.t("pf.col_value"): [_fact_text(n, e.facts.get(n), full_ids) for n in names],
+                ui.t("person_file.col_item"): [ui.t(f"fact.{n}") for n in names],
+                ui.t("person_file.col_value"): [_fact_text(n, e.facts.get(n), full_ids) for n in names],
             }
         )
         st.dataframe(facts, hide_index=True, width="stretch")
@@ -102,16 +116,16 @@ def enrollment(e: EnrollmentView, today: Any, *, full_ids: bool = False) -> None
 
 def _guardian(enrollment_id: int, g: GuardianView) -> None:
     """The guardian who is a household member: name, age, 70+ or disabled, and a button to their file."""
-    notes = [ui.t("pf.age_value", age=g.age)]
+    notes = [ui.t("person_file.age_value", age=g.age)]
     if g.aged:
-        notes.append(ui.t("pf.guardian_aged"))
+        notes.append(ui.t("person_file.guardian_aged"))
     if g.disabled:
-        notes.append(ui.t("pf.guardian_disabled"))
+        notes.append(ui.t("person_file.guardian_disabled"))
     text, button = st.columns([3, 1], vertical_alignment="center")
-    text.markdown(f"**{ui.t('pf.guardian_member')}** · {ui.md(g.name)}（{'，'.join(notes)}）")
+    text.markdown(f"**{ui.t('person_file.guardian_member')}** · {ui.md(g.name)}（{'，'.join(notes)}）")
     if not g.at_home:
-        text.caption(ui.t("pf.guardian_left"))
-    if button.button(ui.t("pf.guardian_open"), key=f"pf_guardian_{enrollment_id}", icon=":material/person:"):
+        text.caption(ui.t("person_file.guardian_left"))
+    if button.button(ui.t("person_file.guardian_open"), key=f"pf_guardian_{enrollment_id}", icon=":material/person:"):
         ui.open_person(g.person_id)
 
 
@@ -121,23 +135,25 @@ def _areas(names: tuple[str, ...]) -> str:
 
 def visits(pf: PersonFile) -> None:
     """The visit history, newest first."""
-    st.subheader(ui.t("pf.visits"))
+    st.subheader(ui.t("person_file.visits"))
     if not pf.visits:
-        st.caption(ui.t("pf.no_visits"))
+        st.caption(ui.t("person_file.no_visits"))
         return
     rows = pd.DataFrame(pf.visits)
     st.dataframe(
         pd.DataFrame(
             {
-                ui.t("pf.col_visited_at"): rows["visited_at"],
-                ui.t("pf.col_status"): rows["status"].map(lambda s: ui.label("visit_status", s)),
-                ui.t("pf.col_mode"): rows["mode"].map(lambda m: ui.label("mode", m)),
-                ui.t("pf.col_groups"): rows["groups"].map(lambda gs: "、".join(ui.label("group", g) for g in gs)),
-                ui.t("pf.col_worker"): rows["worker"],
-                ui.t("pf.col_concerns"): rows["concerns"].map(
+                ui.t("person_file.col_visited_at"): rows["visited_at"],
+                ui.t("person_file.col_status"): rows["status"].map(lambda s: ui.label("visit_status", s)),
+                ui.t("person_file.col_mode"): rows["mode"].map(lambda m: ui.label("mode", m)),
+                ui.t("person_file.col_groups"): rows["groups"].map(
+                    lambda gs: "、".join(ui.label("group", g) for g in gs)
+                ),
+                ui.t("person_file.col_worker"): rows["worker"],
+                ui.t("person_file.col_concerns"): rows["concerns"].map(
                     lambda cs: "、".join(ui.t(f"visit.area.{a}") for a in cs)
                 ),
-                ui.t("pf.col_notes"): rows["notes"],
+                ui.t("person_file.col_notes"): rows["notes"],
             }
         ),
         hide_index=True,
@@ -147,20 +163,20 @@ def visits(pf: PersonFile) -> None:
 
 def needs(pf: PersonFile) -> None:
     """Needs and referrals, open first."""
-    st.subheader(ui.t("pf.needs"))
+    st.subheader(ui.t("person_file.needs"))
     if not pf.needs:
-        st.caption(ui.t("pf.no_needs"))
+        st.caption(ui.t("person_file.no_needs"))
         return
     rows = pd.DataFrame(pf.needs)
     st.dataframe(
         pd.DataFrame(
             {
-                ui.t("pf.col_kind"): rows["kind"].map(lambda k: ui.label("need_kind", k)),
-                ui.t("pf.col_status"): rows["status"].map(lambda s: ui.label("need_status", s)),
-                ui.t("pf.col_department"): rows["department"],
-                ui.t("pf.col_description"): rows["description"],
-                ui.t("pf.col_opened"): rows["opened_on"],
-                ui.t("pf.col_resolved"): rows["resolved_on"],
+                ui.t("person_file.col_kind"): rows["kind"].map(lambda k: ui.label("need_kind", k)),
+                ui.t("person_file.col_status"): rows["status"].map(lambda s: ui.label("need_status", s)),
+                ui.t("person_file.col_department"): rows["department"],
+                ui.t("person_file.col_description"): rows["description"],
+                ui.t("person_file.col_opened"): rows["opened_on"],
+                ui.t("person_file.col_resolved"): rows["resolved_on"],
             }
         ),
         hide_index=True,
@@ -181,16 +197,18 @@ def assignments(pf: PersonFile) -> None:
     if not pf.assignment_history:
         return
     groups = {e.id: e.group for e in pf.enrollments}
-    with st.expander(ui.t("pf.assignments")):
+    with st.expander(ui.t("person_file.assignments")):
         rows = pd.DataFrame(pf.assignment_history)
         st.dataframe(
             pd.DataFrame(
                 {
-                    ui.t("pf.col_groups"): rows["enrollment_id"].map(lambda i: ui.label("group", groups.get(i))),
-                    ui.t("pf.col_worker"): rows["worker"],
-                    ui.t("pf.col_kind_worker"): rows["kind"].map(lambda k: ui.label("worker_kind", k)),
-                    ui.t("pf.col_start"): rows["start_date"],
-                    ui.t("pf.col_end"): rows["end_date"],
+                    ui.t("person_file.col_groups"): rows["enrollment_id"].map(
+                        lambda i: ui.label("group", groups.get(i))
+                    ),
+                    ui.t("person_file.col_worker"): rows["worker"],
+                    ui.t("person_file.col_kind_worker"): rows["kind"].map(lambda k: ui.label("worker_kind", k)),
+                    ui.t("person_file.col_start"): rows["start_date"],
+                    ui.t("person_file.col_end"): rows["end_date"],
                 }
             ),
             hide_index=True,

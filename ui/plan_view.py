@@ -44,7 +44,7 @@ def _items_table(plan: PlanView) -> pd.DataFrame:
         {
             ui.t("plan.col.service"): [i.service_name for i in plan.items],
             ui.t("plan.col.frequency"): [
-                ui.t("svc.frequency", times=i.times, period=ui.label("period", i.period)) for i in plan.items
+                ui.t("service.frequency", times=i.times, period=ui.label("period", i.period)) for i in plan.items
             ],
             ui.t("plan.col.provider"): [i.provider or "—" for i in plan.items],
             ui.t("plan.col.progress"): [f"{i.delivered} / {i.times}" for i in plan.items],
@@ -202,10 +202,10 @@ def _draft_form(
             st.markdown(f"**{ui.md(row.name)}**")
             a, b, c = st.columns(3)
             times = a.number_input(
-                ui.t("svc.times"), 1, 31, value=before.times if before else row.times, key=f"{key}_{code}_times"
+                ui.t("service.times"), 1, 31, value=before.times if before else row.times, key=f"{key}_{code}_times"
             )
             period = b.selectbox(
-                ui.t("svc.period"),
+                ui.t("service.period"),
                 enums.SERVICE_PERIODS,
                 index=enums.SERVICE_PERIODS.index(before.period if before else row.period),
                 format_func=ui.labeller("period"),

@@ -55,7 +55,7 @@ def month_picker(column: Any) -> str:
     """The month to report (default: the last complete month)."""
     current = month_of(ui.today())
     choices = [m.label for m in reversed(months_back(current, MONTH_CHOICES))]
-    return str(column.selectbox(ui.t("rpt.month"), choices, index=1, key="rpt_month"))
+    return str(column.selectbox(ui.t("report.month"), choices, index=1, key="rpt_month"))
 
 
 def area_choice(scope: Scope, areas: pd.DataFrame, columns: list[Any]) -> str | None:
@@ -109,16 +109,16 @@ def households_section(scope: Scope, area: str | None) -> None:
         ("all_in_care", f"{f.all_in_care:,}"),
     ]
     for column, (key, value) in zip(st.columns(len(tiles)), tiles, strict=True):
-        column.metric(ui.t(f"rpt.hh.{key}"), value)
-    st.caption(ui.t("rpt.hh.basis", day=ui.today().isoformat()))
-    st.subheader(ui.t("rpt.sheet.households"))
+        column.metric(ui.t(f"report.household.{key}"), value)
+    st.caption(ui.t("report.household.basis", day=ui.today().isoformat()))
+    st.subheader(ui.t("report.sheet.households"))
     table(_household_table(scope, area, ui.today()))
 
 
 def load(scope: Scope, month: str, area: str | None) -> MonthReport | None:
     """The month's report (cached per scope, month and area); None after showing the error."""
     try:
-        with st.spinner(ui.t("rpt.building", step=ui.t("rpt.headline"))):
+        with st.spinner(ui.t("report.building", step=ui.t("report.headline"))):
             return _report(scope, month, area, ui.today())
     except CareError as error:
         ui.show_error(error)
@@ -153,9 +153,9 @@ def headline(report: MonthReport) -> None:
     ]
     for row in (tiles[:4], tiles[4:]):
         for column, (key, value) in zip(st.columns(4), row, strict=True):
-            column.metric(ui.t(f"rpt.kpi.{key}"), value)
+            column.metric(ui.t(f"report.kpi.{key}"), value)
     # What each tile counts and as of when, so it can be read beside the home page and the map.
-    st.caption(ui.t("rpt.kpi_basis", month=report.month.label, day=report.today.isoformat()))
+    st.caption(ui.t("report.kpi_basis", month=report.month.label, day=report.today.isoformat()))
 
 
 def table(frame: pd.DataFrame) -> None:
@@ -164,9 +164,9 @@ def table(frame: pd.DataFrame) -> None:
     shown = readable(scaled, ui.lang())
     # Counts with thousands separators, like the tiles; area names wide enough for 新街社区.
     counts = [c for c in frame.columns if c not in PERCENT_COLUMNS and pd.api.types.is_integer_dtype(frame[c])]
-    config: dict[str, Any] = {ui.t(f"rpt.col.{c}"): COUNT for c in counts}
-    config |= {ui.t(f"rpt.col.{c}"): PERCENT for c in PERCENT_COLUMNS}
-    config[ui.t("rpt.col.area")] = AREA_NAME
+    config: dict[str, Any] = {ui.t(f"report.col.{c}"): COUNT for c in counts}
+    config |= {ui.t(f"report.col.{c}"): PERCENT for c in PERCENT_COLUMNS}
+    config[ui.t("report.col.area")] = AREA_NAME
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
@@ -183,22 +183,24 @@ def area_map(scope: Scope, report: MonthReport) -> None:
         return
     outlines, from_cells = _outlines(scope, tuple(str(r["area_code"]) for r in rows))
     if not outlines:
-        st.info(ui.t("rpt.map_no_outlines"))
+        st.info(ui.t("report.map_no_outlines"))
         return
     figure = st.selectbox(
-        ui.t("rpt.map_figure"),
+        ui.t("report.map_figure"),
         charts.MAP_FIGURES,
-        format_func=lambda f: ui.t(f"rpt.col.{f}"),
+        format_func=lambda f: ui.t(f"report.col.{f}"),
         key="rpt_map_figure",
     )
     areas = charts.map_areas(rows, outlines, figure)
-    chart = charts.choropleth(areas, figure=figure, title=ui.t(f"rpt.col.{figure}"), no_data=ui.t("rpt.map_no_data"))
+    chart = charts.choropleth(
+        areas, figure=figure, title=ui.t(f"report.col.{figure}"), no_data=ui.t("report.map_no_data")
+    )
     st.altair_chart(chart, width="stretch")
     if from_cells:
-        st.caption(ui.t("rpt.map_cells", n=len(from_cells)))
+        st.caption(ui.t("report.map_cells", n=len(from_cells)))
     missing = [a.name for a in areas if not a.outline]
     if missing:
-        st.caption(ui.t("rpt.map_missing", names="、".join(ui.md(name) for name in missing[:10]), n=len(missing)))
+        st.caption(ui.t("report.map_missing", names="、".join(ui.md(name) for name in missing[:10]), n=len(missing)))
 
 
 @st.cache_data(ttl=900, max_entries=16, show_spinner=False)
@@ -214,45 +216,46 @@ def visit_age_section(scope: Scope, area: str | None) -> None:
     except CareError as error:
         ui.show_error(error)
         return
-    st.subheader(ui.t("rpt.visit_age_title"))
-    labels = {b: ui.t(f"rpt.visit_age.{b}") for b in frame["bucket"].unique()}
-    groups = {g: ui.t(f"rpt.group.{g}") for g in enums.GROUPS}
+    st.subheader(ui.t("report.visit_age_title"))
+    labels = {b: ui.t(f"report.visit_age.{b}") for b in frame["bucket"].unique()}
+    groups = {g: ui.t(f"report.group.{g}") for g in enums.GROUPS}
     st.altair_chart(
-        charts.visit_age_bars(frame, labels=labels, groups=groups, title=ui.t("rpt.visit_age_title")), width="stretch"
+        charts.visit_age_bars(frame, labels=labels, groups=groups, title=ui.t("report.visit_age_title")),
+        width="stretch",
     )
     wide = frame.pivot_table(index="bucket", columns="group", values="enrollments", sort=False).reindex(list(labels))
     st.dataframe(
         pd.DataFrame(
             {
-                ui.t("rpt.visit_age_col"): [labels[b] for b in wide.index],
+                ui.t("report.visit_age_col"): [labels[b] for b in wide.index],
                 **{groups[g]: wide[g].astype(int).tolist() for g in enums.GROUPS if g in wide.columns},
             }
         ),
         hide_index=True,
         column_config={groups[g]: COUNT for g in enums.GROUPS},
     )
-    st.caption(ui.t("rpt.visit_age_basis", day=ui.today().isoformat()))
+    st.caption(ui.t("report.visit_age_basis", day=ui.today().isoformat()))
 
 
 def group_labels() -> dict[str, str]:
     """Each group's (and the total's) label in the user's language, as the charts show them."""
-    return {g: ui.t(f"rpt.group.{g}") for g in (*enums.GROUPS, "all")}
+    return {g: ui.t(f"report.group.{g}") for g in (*enums.GROUPS, "all")}
 
 
 def rate_chart(report: MonthReport) -> None:
     """Monthly visit rate by group as bars, the percentage beside each."""
-    chart = charts.rate_bars(report.visit_rates, labels=group_labels(), title=ui.t("rpt.trends_rate"))
+    chart = charts.rate_bars(report.visit_rates, labels=group_labels(), title=ui.t("report.trends_rate"))
     st.altair_chart(chart, width="stretch")
 
 
 def trend_charts(frame: pd.DataFrame) -> None:
     """Visit rate and listed counts per group over the months, and the figures as a table."""
     labels = group_labels()
-    st.altair_chart(charts.trend_lines(frame, labels=labels, title=ui.t("rpt.trends_rate")), width="stretch")
-    st.altair_chart(charts.listed_bars(frame, labels=labels, title=ui.t("rpt.trends_listed")), width="stretch")
+    st.altair_chart(charts.trend_lines(frame, labels=labels, title=ui.t("report.trends_rate")), width="stretch")
+    st.altair_chart(charts.listed_bars(frame, labels=labels, title=ui.t("report.trends_listed")), width="stretch")
     shares = frame.assign(group=frame["group"].map(labels), rate=frame["rate"] * 100)
     wide = shares.pivot(index="month", columns="group", values="rate")
-    with st.expander(ui.t("rpt.trends_table")):
+    with st.expander(ui.t("report.trends_table")):
         st.dataframe(
             wide[[labels[g] for g in charts.TREND_GROUPS if labels[g] in wide.columns]],
             column_config={labels[g]: PERCENT for g in charts.TREND_GROUPS},
@@ -286,21 +289,21 @@ def _csv_builder(scope: Scope, report: MonthReport, name: str) -> Callable[[], b
 def list_picker(scope: Scope, report: MonthReport, names: tuple[str, ...], key: str) -> None:
     """Pick a figure's list, see it (first rows) and download it as CSV (masked, audited)."""
     name = st.selectbox(
-        ui.t("rpt.list_pick"),
+        ui.t("report.list_pick"),
         names,
-        format_func=lambda n: f"{ui.t(f'rpt.list.{n}')}（{report.lists.count(n):,}）",
+        format_func=lambda n: f"{ui.t(f'report.list.{n}')}（{report.lists.count(n):,}）",
         key=f"rpt_list_{key}",
     )
     frame = report.lists[name]
     if len(frame) > LIST_SHOWN:
-        st.caption(ui.t("rpt.list_shown", n=f"{len(frame):,}", shown=LIST_SHOWN))
+        st.caption(ui.t("report.list_shown", n=f"{len(frame):,}", shown=LIST_SHOWN))
     else:
-        st.caption(ui.t("rpt.list_rows", n=f"{len(frame):,}"))
+        st.caption(ui.t("report.list_rows", n=f"{len(frame):,}"))
     st.dataframe(readable(frame.head(LIST_SHOWN), ui.lang()), hide_index=True, width="stretch")
     if scope.can("export.masked"):
         meta = _export_meta(scope, report, unmasked=False)
         st.download_button(
-            ui.t("rpt.list_csv"),
+            ui.t("report.list_csv"),
             data=_csv_builder(scope, report, name),
             file_name=file_name(meta, name, "csv"),
             mime="text/csv",
@@ -339,15 +342,15 @@ def _build(
         ui.show_error(error)
         return None
     meta = _export_meta(scope, report, unmasked=unmasked)
-    bar = st.progress(0.0, text=ui.t("rpt.building", step=""))
+    bar = st.progress(0.0, text=ui.t("report.building", step=""))
 
     def progress(fraction: float, step: str) -> None:
-        bar.progress(min(1.0, max(0.0, fraction)), text=ui.t("rpt.building", step=step))
+        bar.progress(min(1.0, max(0.0, fraction)), text=ui.t("report.building", step=step))
 
     try:
         trend = cached_trends(scope, report.month.label, report.area_code)
         if trend is None:
-            progress(0.0, ui.t("rpt.sheet.trends"))
+            progress(0.0, ui.t("report.sheet.trends"))
             trend = _trends(scope, report.month.label, report.area_code, ui.today())
             st.session_state[_trends_key(report.month.label, report.area_code)] = trend
         households = _household_table(scope, report.area_code, ui.today())
@@ -370,28 +373,28 @@ def _build(
 
 def exports(scope: Scope, report: MonthReport) -> None:
     """Workbook and PDF built on request with progress, the HTML print version, all audited."""
-    st.caption(ui.t("rpt.exports_note"))
+    st.caption(ui.t("report.exports_note"))
     unmasked, reason = False, ""
     if scope.can("export.unmasked"):
-        unmasked = st.toggle(ui.t("rpt.unmasked"), key="rpt_unmasked", help=ui.t("rpt.unmasked_help"))
+        unmasked = st.toggle(ui.t("report.unmasked"), key="rpt_unmasked", help=ui.t("report.unmasked_help"))
         if unmasked:
-            reason = st.text_input(ui.t("rpt.reason"), key="rpt_reason", max_chars=200)
+            reason = st.text_input(ui.t("report.reason"), key="rpt_reason", max_chars=200)
     left, right = st.columns(2)
     for column, fmt, mime in (
         (left, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (right, "pdf", "application/pdf"),
     ):
         with column:
-            if st.button(ui.t(f"rpt.build_{fmt}"), key=f"rpt_build_{fmt}", icon=":material/build:"):
+            if st.button(ui.t(f"report.build_{fmt}"), key=f"rpt_build_{fmt}", icon=":material/build:"):
                 built = _build(scope, report, fmt=fmt, unmasked=unmasked and fmt == "xlsx", reason=reason)
                 if built is not None:
                     st.session_state[f"rpt_file_{fmt}"] = built
             kept = st.session_state.get(f"rpt_file_{fmt}")
             if kept is not None:
                 data, rows, meta = kept
-                st.success(ui.t("rpt.built", rows=f"{rows:,}"))
+                st.success(ui.t("report.built", rows=f"{rows:,}"))
                 st.download_button(
-                    ui.t(f"rpt.download_{fmt}"),
+                    ui.t(f"report.download_{fmt}"),
                     data=data,
                     file_name=file_name(meta, "report", fmt),
                     mime=mime,
@@ -401,7 +404,7 @@ def exports(scope: Scope, report: MonthReport) -> None:
                 )
     html_meta = _export_meta(scope, report, unmasked=False)
     st.download_button(
-        ui.t("rpt.download_html"),
+        ui.t("report.download_html"),
         data=_html_builder(scope, report, html_meta),
         file_name=file_name(html_meta, "report", "html"),
         mime="text/html",
@@ -430,9 +433,12 @@ def trends_section(scope: Scope, report: MonthReport) -> None:
     """The last 12 months, computed on request (cached) and drawn as charts."""
     key = _trends_key(report.month.label, report.area_code)
     if key not in st.session_state and st.button(
-        ui.t("rpt.trends_load"), help=ui.t("rpt.trends_help"), key="rpt_trends_button", icon=":material/show_chart:"
+        ui.t("report.trends_load"),
+        help=ui.t("report.trends_help"),
+        key="rpt_trends_button",
+        icon=":material/show_chart:",
     ):
-        with st.spinner(ui.t("rpt.building", step=ui.t("rpt.sheet.trends"))):
+        with st.spinner(ui.t("report.building", step=ui.t("report.sheet.trends"))):
             st.session_state[key] = _trends(scope, report.month.label, report.area_code, ui.today())
     frame = st.session_state.get(key)
     if frame is not None:
@@ -468,19 +474,19 @@ def services_section(scope: Scope, report: MonthReport, area: str | None) -> Non
     for row in (kpis[:5], kpis[5:]):
         for column, (key, value) in zip(st.columns(len(row)), row, strict=True):
             column.metric(ui.t(key), _kpi_text(key, value))
-    st.caption(ui.t("rpt.svc.basis", day=ui.today().isoformat()))
+    st.caption(ui.t("report.service.basis", day=ui.today().isoformat()))
     left, right = st.columns(2)
     with left:
-        st.subheader(ui.t("rpt.svc.by_service"))
+        st.subheader(ui.t("report.service.by_service"))
         table(found.figures.by_service.drop(columns=["service_code"]))
     with right:
-        st.subheader(ui.t("rpt.svc.by_provider"))
+        st.subheader(ui.t("report.service.by_provider"))
         table(found.figures.by_provider)
     name = st.selectbox(
-        ui.t("rpt.list_pick"), SERVICE_LISTS, format_func=lambda n: ui.t(f"rpt.list.{n}"), key="rpt_list_services"
+        ui.t("report.list_pick"), SERVICE_LISTS, format_func=lambda n: ui.t(f"report.list.{n}"), key="rpt_list_services"
     )
     frame = _services(scope, report.month.label, area, ui.today(), (name,)).lists[name]
-    st.caption(ui.t("rpt.list_rows", n=f"{len(frame):,}"))
+    st.caption(ui.t("report.list_rows", n=f"{len(frame):,}"))
     st.dataframe(readable(frame.head(LIST_SHOWN), ui.lang()), hide_index=True, width="stretch")
     if scope.can("export.masked"):
         meta = _export_meta(scope, report, unmasked=False)
@@ -492,7 +498,7 @@ def services_section(scope: Scope, report: MonthReport, area: str | None) -> Non
             return data
 
         st.download_button(
-            ui.t("rpt.list_csv"),
+            ui.t("report.list_csv"),
             data=build,
             file_name=file_name(meta, name, "csv"),
             mime="text/csv",

@@ -23,14 +23,14 @@ def week_picker(key: str) -> dt.date:
     today = ui.today()
     default = schedule.planning_week(today)
     day = st.date_input(
-        ui.t("sched.week"),
+        ui.t("schedule.week"),
         value=default,
         key=key,
         format="YYYY-MM-DD",
-        help=ui.t("sched.week_help", this=schedule.week_start_of(today).isoformat()),
+        help=ui.t("schedule.week_help", this=schedule.week_start_of(today).isoformat()),
     )
     monday = schedule.week_start_of(day if isinstance(day, dt.date) else default)
-    st.caption(ui.t("sched.week_range", start=monday.isoformat(), end=(monday + dt.timedelta(days=4)).isoformat()))
+    st.caption(ui.t("schedule.week_range", start=monday.isoformat(), end=(monday + dt.timedelta(days=4)).isoformat()))
     return monday
 
 
@@ -39,7 +39,7 @@ def _generate(scope: Scope, worker_id: int, monday: dt.date, seen: dict[dt.date,
         with ui.write() as session:
             return generate_week(session, scope, worker_id=worker_id, week_start=monday, seen_versions=seen)
 
-    forms.save(f"week_{worker_id}_{monday}", action, ui.t("sched.generated"))
+    forms.save(f"week_{worker_id}_{monday}", action, ui.t("schedule.generated"))
 
 
 def _audited(scope: Scope, plan: WeekPlan, kind: str, build: Any) -> Any:
@@ -65,14 +65,14 @@ def _stops_table(plan: WeekPlan, day_index: int) -> pd.DataFrame:
     stops = plan.days[day_index].stops
     return pd.DataFrame(
         {
-            ui.t("sched.col_seq"): [s.seq for s in stops],
-            ui.t("col.name"): [members_line(s, ui.lang()) for s in stops],
-            ui.t("sched.col_address"): [f"{s.village} {s.address}" for s in stops],
-            ui.t("col.groups"): [[ui.label("group", g) for g in s.groups] for s in stops],
-            ui.t("col.risk"): [ui.label("risk", s.risk) for s in stops],
-            ui.t("col.next_due"): [s.due_on for s in stops],
-            ui.t("sched.col_check"): [what_to_check(s, ui.lang(), ui.today()) for s in stops],
-            ui.t("sched.col_status"): [ui.label("visit_status", s.status) if s.status else "" for s in stops],
+            ui.t("schedule.col_seq"): [s.seq for s in stops],
+            ui.t("column.name"): [members_line(s, ui.lang()) for s in stops],
+            ui.t("schedule.col_address"): [f"{s.village} {s.address}" for s in stops],
+            ui.t("column.groups"): [[ui.label("group", g) for g in s.groups] for s in stops],
+            ui.t("column.risk"): [ui.label("risk", s.risk) for s in stops],
+            ui.t("column.next_due"): [s.due_on for s in stops],
+            ui.t("schedule.col_check"): [what_to_check(s, ui.lang(), ui.today()) for s in stops],
+            ui.t("schedule.col_status"): [ui.label("visit_status", s.status) if s.status else "" for s in stops],
         }
     )
 
@@ -84,9 +84,11 @@ def _day(scope: Scope, plan: WeekPlan, index: int) -> None:
         "**"
         + ui.md(f"{weekday(day.day, ui.lang())} {day.day:%m-%d}")
         + "** · "
-        + ui.t("sched.day_summary", n=len(day.stops), km=f"{day.distance_km:.1f}")
+        + ui.t("schedule.day_summary", n=len(day.stops), km=f"{day.distance_km:.1f}")
     )
-    fixed = head[1].toggle(ui.t("sched.fix_day"), value=day.fixed, key=f"fix_{plan.worker_id}_{day.day}_{day.version}")
+    fixed = head[1].toggle(
+        ui.t("schedule.fix_day"), value=day.fixed, key=f"fix_{plan.worker_id}_{day.day}_{day.version}"
+    )
     if fixed != day.fixed:
         forms.save(
             f"day_{plan.worker_id}_{day.day}",
@@ -95,10 +97,10 @@ def _day(scope: Scope, plan: WeekPlan, index: int) -> None:
                     s, scope, worker_id=plan.worker_id, day=day.day, fixed=fixed, seen_version=day.version
                 )
             ),
-            ui.t("sched.fixed_saved" if fixed else "sched.released_saved"),
+            ui.t("schedule.fixed_saved" if fixed else "schedule.released_saved"),
         )
     if not day.stops:
-        st.caption(ui.t("sched.no_stops"))
+        st.caption(ui.t("schedule.no_stops"))
         return
     cols = st.columns([1, 2])
     cols[0].image(stops_svg(plan.office, day.stops, ui.lang()), width="stretch")
@@ -119,32 +121,34 @@ def worker_week(scope: Scope, worker_id: int, monday: dt.date) -> None:
         ui.show_error(error)
         return
     st.subheader(
-        ui.t("sched.worker_week", name=ui.md(plan.worker_name), kind=ui.label("worker_kind", plan.worker_kind))
+        ui.t("schedule.worker_week", name=ui.md(plan.worker_name), kind=ui.label("worker_kind", plan.worker_kind))
     )
     if plan.office is None:
-        st.warning(ui.t("sched.no_office"), icon=":material/wrong_location:")
+        st.warning(ui.t("schedule.no_office"), icon=":material/wrong_location:")
     can_edit = scope.can("schedule.edit")
     if not plan.generated:
-        st.info(ui.t("sched.not_generated"))
-        if can_edit and st.button(ui.t("sched.generate"), type="primary", key="gen_week"):
+        st.info(ui.t("schedule.not_generated"))
+        if can_edit and st.button(ui.t("schedule.generate"), type="primary", key="gen_week"):
             _generate(scope, worker_id, monday, None)
         return
     cols = st.columns(4)
-    cols[0].metric(ui.t("sched.households"), plan.stops)
-    cols[1].metric(ui.t("sched.distance"), f"{plan.distance_km:.1f} km")
-    cols[2].metric(ui.t("sched.daily_limit"), plan.daily_limit)
-    cols[3].metric(ui.t("sched.unplaced"), len(plan.unplaced))
+    cols[0].metric(ui.t("schedule.households"), plan.stops)
+    cols[1].metric(ui.t("schedule.distance"), f"{plan.distance_km:.1f} km")
+    cols[2].metric(ui.t("schedule.daily_limit"), plan.daily_limit)
+    cols[3].metric(ui.t("schedule.unplaced"), len(plan.unplaced))
     if plan.unplaced:
-        st.warning(ui.t("sched.unplaced_help", n=len(plan.unplaced)))
+        st.warning(ui.t("schedule.unplaced_help", n=len(plan.unplaced)))
     unlocated = sum(1 for d in plan.days for s in d.stops if not s.located)
     if unlocated:
-        st.warning(ui.t("sched.unlocated", n=unlocated), icon=":material/location_off:")
+        st.warning(ui.t("schedule.unlocated", n=unlocated), icon=":material/location_off:")
     actions = st.columns(3)
-    if can_edit and actions[0].button(ui.t("sched.regenerate"), key="regen_week", help=ui.t("sched.regenerate_help")):
+    if can_edit and actions[0].button(
+        ui.t("schedule.regenerate"), key="regen_week", help=ui.t("schedule.regenerate_help")
+    ):
         _generate(scope, worker_id, monday, {d.day: d.version for d in plan.days})
     name = f"{plan.worker_name}-{monday.isoformat()}"
     actions[1].download_button(
-        ui.t("sched.print_html"),
+        ui.t("schedule.print_html"),
         data=_audited(scope, plan, "html", sheet_html),
         file_name=f"{name}.html",
         mime="text/html",
@@ -152,7 +156,7 @@ def worker_week(scope: Scope, worker_id: int, monday: dt.date) -> None:
         icon=":material/print:",
     )
     actions[2].download_button(
-        ui.t("sched.print_pdf"),
+        ui.t("schedule.print_pdf"),
         data=_audited(scope, plan, "pdf", sheet_pdf),
         file_name=f"{name}.pdf",
         mime="application/pdf",
@@ -169,29 +173,33 @@ def township_overview(scope: Scope, monday: dt.date) -> None:
     with ui.read() as session:
         table = township_weeks(session, scope, week_start=monday, today=ui.today())
     if table.empty:
-        st.info(ui.t("assign.no_workers"))
+        st.info(ui.t("assignment.no_workers"))
         return
     days = schedule.working_days(monday)
     view = pd.DataFrame(
         {
-            ui.t("assign.col_worker"): table["name"],
-            ui.t("assign.col_kind"): table["kind"].map(lambda k: ui.label("worker_kind", k)),
-            ui.t("col.village"): table["area"],
-            ui.t("sched.col_due"): table["due"],
-            ui.t("sched.col_planned"): table["planned"],
-            ui.t("sched.col_km"): table["km"],
+            ui.t("assignment.col_worker"): table["name"],
+            ui.t("assignment.col_kind"): table["kind"].map(lambda k: ui.label("worker_kind", k)),
+            ui.t("column.village"): table["area"],
+            ui.t("schedule.col_due"): table["due"],
+            ui.t("schedule.col_planned"): table["planned"],
+            ui.t("schedule.col_km"): table["km"],
             **{f"{weekday(d, ui.lang())} {d:%m-%d}": table[d.isoformat()] for d in days},
         }
     )
     missing = int(table["planned"].isna().sum())
-    st.caption(ui.t("sched.overview_help", missing=missing))
+    st.caption(ui.t("schedule.overview_help", missing=missing))
     picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="overview_pick")
     rows = picked.selection.rows if picked else []
     if rows:
         # Opens this worker in the next tab (its select box reads this key).
         st.session_state["sched_worker_pick"] = int(table.iloc[rows[0]]["worker_id"])
-        st.caption(ui.t("sched.overview_picked", name=ui.md(table.iloc[rows[0]]["name"])))
-    if missing and scope.can("schedule.edit") and st.button(ui.t("sched.generate_missing", n=missing), key="gen_all"):
+        st.caption(ui.t("schedule.overview_picked", name=ui.md(table.iloc[rows[0]]["name"])))
+    if (
+        missing
+        and scope.can("schedule.edit")
+        and st.button(ui.t("schedule.generate_missing", n=missing), key="gen_all")
+    ):
         todo = [int(w) for w in table.loc[table["planned"].isna(), "worker_id"]]
 
         def action() -> Any:
@@ -200,4 +208,4 @@ def township_overview(scope: Scope, monday: dt.date) -> None:
                     generate_week(session, scope, worker_id=worker_id, week_start=monday)
             return None
 
-        forms.save("week_all", action, ui.t("sched.generated_all", n=len(todo)))
+        forms.save("week_all", action, ui.t("schedule.generated_all", n=len(todo)))

@@ -27,11 +27,11 @@ def _rule_text(group: str, rule: Eligibility) -> str:
     if rule.subtypes:
         parts.append("、".join(ui.label("subtype", s) for s in rule.subtypes))
     if rule.risks:
-        parts.append(ui.t("svc.rule.risks", risks="、".join(ui.label("risk", r) for r in rule.risks)))
+        parts.append(ui.t("service.rule.risks", risks="、".join(ui.label("risk", r) for r in rule.risks)))
     if rule.min_age is not None or rule.max_age is not None:
         parts.append(
             ui.t(
-                "svc.rule.ages",
+                "service.rule.ages",
                 low=rule.min_age if rule.min_age is not None else 0,
                 high=rule.max_age if rule.max_age is not None else "—",
             )
@@ -39,49 +39,49 @@ def _rule_text(group: str, rule: Eligibility) -> str:
     if rule.guardianship:
         parts.append("、".join(ui.label("guardianship", g) for g in rule.guardianship))
     if rule.self_care:
-        parts.append(ui.t("svc.rule.self_care", v="、".join(ui.label("self_care", v) for v in rule.self_care)))
+        parts.append(ui.t("service.rule.self_care", v="、".join(ui.label("self_care", v) for v in rule.self_care)))
     if rule.living:
         parts.append("、".join(ui.label("living_arrangement", v) for v in rule.living))
     if rule.categories:
         parts.append("、".join(ui.label("category", c) for c in rule.categories))
     if rule.max_grade is not None:
-        parts.append(ui.t("svc.rule.grade", grade=rule.max_grade))
-    return "；".join(parts) or ui.t("svc.rule.any")
+        parts.append(ui.t("service.rule.grade", grade=rule.max_grade))
+    return "；".join(parts) or ui.t("service.rule.any")
 
 
 def _table(rows: list[q.ServiceRow]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            ui.t("svc.col.name"): [r.name for r in rows],
-            ui.t("svc.col.group"): [ui.label("group", r.group) for r in rows],
-            ui.t("svc.col.frequency"): [
-                ui.t("svc.frequency", times=r.times, period=ui.label("period", r.period)) for r in rows
+            ui.t("service.col.name"): [r.name for r in rows],
+            ui.t("service.col.group"): [ui.label("group", r.group) for r in rows],
+            ui.t("service.col.frequency"): [
+                ui.t("service.frequency", times=r.times, period=ui.label("period", r.period)) for r in rows
             ],
-            ui.t("svc.col.providers"): [
+            ui.t("service.col.providers"): [
                 "、".join(ui.label("provider_kind", k) for k in r.provider_kinds) for r in rows
             ],
-            ui.t("svc.col.eligibility"): [_rule_text(r.group, r.eligibility) for r in rows],
-            ui.t("svc.col.from"): [r.valid_from for r in rows],
-            ui.t("svc.col.to"): [r.valid_to or "—" for r in rows],
-            ui.t("svc.col.note"): [r.note for r in rows],
+            ui.t("service.col.eligibility"): [_rule_text(r.group, r.eligibility) for r in rows],
+            ui.t("service.col.from"): [r.valid_from for r in rows],
+            ui.t("service.col.to"): [r.valid_to or "—" for r in rows],
+            ui.t("service.col.note"): [r.note for r in rows],
         }
     )
 
 
 def service_list_tab(scope: Scope) -> None:
     """The list in force on a chosen day; for the admin, a change previewed and then saved."""
-    day = st.date_input(ui.t("svc.as_of"), value=ui.today(), key="svc_day")
+    day = st.date_input(ui.t("service.as_of"), value=ui.today(), key="svc_day")
     with ui.read() as session:
         rows = q.service_list(session, day, scope_county(scope))
         latest = q.latest_services(session, scope_county(scope))
     if rows:
         st.dataframe(_table(rows), hide_index=True, width="stretch")
     else:
-        st.info(ui.t("svc.empty"))
+        st.info(ui.t("service.empty"))
     if not scope.can("service.manage"):
         return
-    if not latest and st.button(ui.t("svc.use_default"), icon=":material/playlist_add:", key="svc_default"):
-        forms.save("service_default", lambda: _seed(scope), ui.t("svc.default_done"))
+    if not latest and st.button(ui.t("service.use_default"), icon=":material/playlist_add:", key="svc_default"):
+        forms.save("service_default", lambda: _seed(scope), ui.t("service.default_done"))
     _editor(scope, latest)
 
 
@@ -91,13 +91,13 @@ def _seed(scope: Scope) -> object:
 
 
 def _editor(scope: Scope, latest: list[q.ServiceRow]) -> None:
-    st.subheader(ui.t("svc.edit"))
+    st.subheader(ui.t("service.edit"))
     by_code = {r.code: r for r in latest}
     choice = st.selectbox(
-        ui.t("svc.choose"),
+        ui.t("service.choose"),
         [NEW, *by_code],
         format_func=lambda c: (
-            ui.t("svc.new") if c == NEW else f"{by_code[c].name}（{ui.label('group', by_code[c].group)}）"
+            ui.t("service.new") if c == NEW else f"{by_code[c].name}（{ui.label('group', by_code[c].group)}）"
         ),
         key="svc_choice",
     )
@@ -106,36 +106,36 @@ def _editor(scope: Scope, latest: list[q.ServiceRow]) -> None:
     seen = forms.seen_version(key, row.version if row else 0)
     k = f"{choice}_{seen}"
     c1, c2, c3 = st.columns(3)
-    code = row.code if row else c1.text_input(ui.t("svc.code"), key=f"svc_code_{k}", help=ui.t("svc.code_help"))
+    code = row.code if row else c1.text_input(ui.t("service.code"), key=f"svc_code_{k}", help=ui.t("service.code_help"))
     if row:
-        c1.text_input(ui.t("svc.code"), value=row.code, disabled=True, key=f"svc_code_{k}")
-    name = c2.text_input(ui.t("svc.col.name"), value=row.name if row else "", key=f"svc_name_{k}")
+        c1.text_input(ui.t("service.code"), value=row.code, disabled=True, key=f"svc_code_{k}")
+    name = c2.text_input(ui.t("service.col.name"), value=row.name if row else "", key=f"svc_name_{k}")
     group = c3.selectbox(
-        ui.t("svc.col.group"),
+        ui.t("service.col.group"),
         enums.GROUPS,
         index=enums.GROUPS.index(row.group) if row else 0,
         format_func=ui.labeller("group"),
         key=f"svc_group_{k}",
     )
     kinds = st.multiselect(
-        ui.t("svc.col.providers"),
+        ui.t("service.col.providers"),
         enums.PROVIDER_KINDS,
         default=list(row.provider_kinds) if row else [],
         format_func=ui.labeller("provider_kind"),
         key=f"svc_kinds_{k}",
     )
     f1, f2 = st.columns(2)
-    times = f1.number_input(ui.t("svc.times"), 1, 31, value=row.times if row else 1, step=1, key=f"svc_times_{k}")
+    times = f1.number_input(ui.t("service.times"), 1, 31, value=row.times if row else 1, step=1, key=f"svc_times_{k}")
     period = f2.selectbox(
-        ui.t("svc.period"),
+        ui.t("service.period"),
         enums.SERVICE_PERIODS,
         index=enums.SERVICE_PERIODS.index(row.period) if row else 1,
         format_func=ui.labeller("period"),
         key=f"svc_period_{k}",
     )
     rule = _rule_inputs(group, row.eligibility if row and row.group == group else Eligibility(), f"{k}_{group}")
-    note = st.text_input(ui.t("svc.col.note"), value=row.note if row else "", key=f"svc_note_{k}")
-    effective = st.date_input(ui.t("svc.effective"), value=ui.today(), min_value=ui.today(), key=f"svc_eff_{k}")
+    note = st.text_input(ui.t("service.col.note"), value=row.note if row else "", key=f"svc_note_{k}")
+    effective = st.date_input(ui.t("service.effective"), value=ui.today(), min_value=ui.today(), key=f"svc_eff_{k}")
     values = services.ServiceInput(
         code=(code or "").strip(),
         name=name,
@@ -164,17 +164,17 @@ def _editor(scope: Scope, latest: list[q.ServiceRow]) -> None:
         values.note.strip(),
     )
     if unchanged:
-        st.info(ui.t("svc.unchanged"))
+        st.info(ui.t("service.unchanged"))
         if row is not None and row.valid_to is None:
             _end(scope, row, key, seen, effective)
         return
     if _preview(scope, values.code or (row.code if row else ""), values) and st.button(
-        ui.t("svc.save"), type="primary", key=f"svc_save_{k}"
+        ui.t("service.save"), type="primary", key=f"svc_save_{k}"
     ):
         forms.save(
             key,
             lambda: _save(scope, values, effective, row.version if row else None),
-            ui.t("svc.saved", name=ui.md(values.name), day=effective.isoformat()),
+            ui.t("service.saved", name=ui.md(values.name), day=effective.isoformat()),
         )
 
 
@@ -186,9 +186,9 @@ def _save(scope: Scope, values: services.ServiceInput, effective: dt.date, seen:
 
 
 def _end(scope: Scope, row: q.ServiceRow, key: str, seen: int, effective: dt.date) -> None:
-    with st.expander(ui.t("svc.end")):
+    with st.expander(ui.t("service.end")):
         if _preview(scope, row.code, None) and st.button(
-            ui.t("svc.end_confirm", day=effective.isoformat()), key=f"svc_end_{row.code}"
+            ui.t("service.end_confirm", day=effective.isoformat()), key=f"svc_end_{row.code}"
         ):
 
             def end() -> object:
@@ -197,7 +197,7 @@ def _end(scope: Scope, row: q.ServiceRow, key: str, seen: int, effective: dt.dat
                         session, scope, code=row.code, effective=effective, seen_version=seen, today=ui.today()
                     )
 
-            forms.save(key, end, ui.t("svc.ended", name=ui.md(row.name), day=effective.isoformat()))
+            forms.save(key, end, ui.t("service.ended", name=ui.md(row.name), day=effective.isoformat()))
 
 
 def _preview(scope: Scope, code: str, values: services.ServiceInput | None) -> bool:
@@ -210,7 +210,7 @@ def _preview(scope: Scope, code: str, values: services.ServiceInput | None) -> b
         return False
     st.markdown(
         ui.t(
-            "svc.preview",
+            "service.preview",
             before=f"{preview.before:,}",
             after=f"{preview.after:,}",
             gained=f"{preview.gained:,}",
@@ -220,11 +220,12 @@ def _preview(scope: Scope, code: str, values: services.ServiceInput | None) -> b
     if preview.by_township:
         st.dataframe(
             pd.DataFrame(
-                preview.by_township, columns=[ui.t("svc.col.township"), ui.t("svc.col.gained"), ui.t("svc.col.lost")]
+                preview.by_township,
+                columns=[ui.t("service.col.township"), ui.t("service.col.gained"), ui.t("service.col.lost")],
             ),
             hide_index=True,
         )
-    for names, label in ((preview.gained_names, "svc.gained_names"), (preview.lost_names, "svc.lost_names")):
+    for names, label in ((preview.gained_names, "service.gained_names"), (preview.lost_names, "service.lost_names")):
         if names:
             st.caption(ui.t(label, names=ui.md("、".join(names))))
     return True
@@ -232,30 +233,30 @@ def _preview(scope: Scope, code: str, values: services.ServiceInput | None) -> b
 
 def _rule_inputs(group: str, rule: Eligibility, k: str) -> Eligibility:
     """The eligibility conditions for ``group`` (the other groups' conditions are not offered)."""
-    st.caption(ui.t("svc.rule.help"))
+    st.caption(ui.t("service.rule.help"))
     a, b = st.columns(2)
     subtypes = a.multiselect(
-        ui.t("svc.rule.subtypes"),
+        ui.t("service.rule.subtypes"),
         enums.SUBTYPES[group],
         default=list(rule.subtypes),
         format_func=ui.labeller("subtype"),
         key=f"svc_sub_{k}",
     )
     risks = b.multiselect(
-        ui.t("svc.rule.risk"),
+        ui.t("service.rule.risk"),
         enums.RISKS,
         default=list(rule.risks),
         format_func=ui.labeller("risk"),
         key=f"svc_risk_{k}",
     )
     c, d = st.columns(2)
-    low = c.number_input(ui.t("svc.rule.min_age"), 0, 120, value=rule.min_age, step=1, key=f"svc_min_{k}")
-    high = d.number_input(ui.t("svc.rule.max_age"), 0, 120, value=rule.max_age, step=1, key=f"svc_max_{k}")
+    low = c.number_input(ui.t("service.rule.min_age"), 0, 120, value=rule.min_age, step=1, key=f"svc_min_{k}")
+    high = d.number_input(ui.t("service.rule.max_age"), 0, 120, value=rule.max_age, step=1, key=f"svc_max_{k}")
     extra: dict[str, object] = {}
     if "guardianship" in GROUP_CONDITIONS[group]:
         extra["guardianship"] = tuple(
             st.multiselect(
-                ui.t("svc.rule.guardianship"),
+                ui.t("service.rule.guardianship"),
                 enums.GUARDIANSHIP,
                 default=list(rule.guardianship),
                 format_func=ui.labeller("guardianship"),
@@ -266,7 +267,7 @@ def _rule_inputs(group: str, rule: Eligibility, k: str) -> Eligibility:
         e, f = st.columns(2)
         extra["self_care"] = tuple(
             e.multiselect(
-                ui.t("svc.rule.self_care_label"),
+                ui.t("service.rule.self_care_label"),
                 enums.SELF_CARE,
                 default=list(rule.self_care),
                 format_func=ui.labeller("self_care"),
@@ -275,7 +276,7 @@ def _rule_inputs(group: str, rule: Eligibility, k: str) -> Eligibility:
         )
         extra["living"] = tuple(
             f.multiselect(
-                ui.t("svc.rule.living"),
+                ui.t("service.rule.living"),
                 enums.LIVING,
                 default=list(rule.living),
                 format_func=ui.labeller("living_arrangement"),
@@ -286,7 +287,7 @@ def _rule_inputs(group: str, rule: Eligibility, k: str) -> Eligibility:
         e, f = st.columns(2)
         extra["categories"] = tuple(
             e.multiselect(
-                ui.t("svc.rule.categories"),
+                ui.t("service.rule.categories"),
                 enums.DISABILITY_CATEGORIES,
                 default=list(rule.categories),
                 format_func=ui.labeller("category"),
@@ -294,10 +295,10 @@ def _rule_inputs(group: str, rule: Eligibility, k: str) -> Eligibility:
             )
         )
         grade = f.selectbox(
-            ui.t("svc.rule.max_grade"),
+            ui.t("service.rule.max_grade"),
             [None, *enums.DISABILITY_GRADES],
             index=[None, *enums.DISABILITY_GRADES].index(rule.max_grade),
-            format_func=lambda g: ui.t("svc.rule.any") if g is None else ui.t("svc.rule.grade", grade=g),
+            format_func=lambda g: ui.t("service.rule.any") if g is None else ui.t("service.rule.grade", grade=g),
             key=f"svc_gr_{k}",
         )
         extra["max_grade"] = grade
@@ -318,17 +319,21 @@ def providers_tab(scope: Scope) -> None:
         places = area_options(session, scope)
         county = scope_county(scope) or ""
     if table.empty:
-        st.info(ui.t("svc.providers_empty"))
+        st.info(ui.t("service.providers_empty"))
     else:
         st.dataframe(
             pd.DataFrame(
                 {
-                    ui.t("svc.col.provider"): table["name"],
-                    ui.t("svc.col.kind"): table["kind"].map(ui.labeller("provider_kind")),
-                    ui.t("svc.col.area"): table["area"],
-                    ui.t("svc.col.phone"): table["phone"],
-                    ui.t("svc.col.services"): table["services"].map(lambda cs: "、".join(names.get(c, c) for c in cs)),
-                    ui.t("svc.col.active"): table["active"].map(lambda a: ui.t("svc.yes") if a else ui.t("svc.no")),
+                    ui.t("service.col.provider"): table["name"],
+                    ui.t("service.col.kind"): table["kind"].map(ui.labeller("provider_kind")),
+                    ui.t("service.col.area"): table["area"],
+                    ui.t("service.col.phone"): table["phone"],
+                    ui.t("service.col.services"): table["services"].map(
+                        lambda cs: "、".join(names.get(c, c) for c in cs)
+                    ),
+                    ui.t("service.col.active"): table["active"].map(
+                        lambda a: ui.t("service.yes") if a else ui.t("service.no")
+                    ),
                 }
             ),
             hide_index=True,
@@ -339,9 +344,11 @@ def providers_tab(scope: Scope) -> None:
     mine = table[table["area_code"].map(scope.covers)] if not table.empty else table
     options = [None, *mine["id"].tolist()]
     chosen = st.selectbox(
-        ui.t("svc.provider_choose"),
+        ui.t("service.provider_choose"),
         options,
-        format_func=lambda i: ui.t("svc.provider_new") if i is None else str(mine.loc[mine["id"] == i, "name"].iloc[0]),
+        format_func=lambda i: (
+            ui.t("service.provider_new") if i is None else str(mine.loc[mine["id"] == i, "name"].iloc[0])
+        ),
         key="svc_provider_choice",
     )
     current = mine[mine["id"] == chosen].iloc[0] if chosen is not None else None
@@ -350,31 +357,31 @@ def providers_tab(scope: Scope) -> None:
     codes = list(places["code"])
     if county and scope.covers(county):
         codes = [county, *codes]
-    area_names = {county: ui.t("svc.whole_county"), **dict(zip(places["code"], places["name"], strict=True))}
+    area_names = {county: ui.t("service.whole_county"), **dict(zip(places["code"], places["name"], strict=True))}
     with st.form(f"provider_form_{chosen}_{seen}"):
         kind = st.selectbox(
-            ui.t("svc.col.kind"),
+            ui.t("service.col.kind"),
             enums.PROVIDER_KINDS,
             index=enums.PROVIDER_KINDS.index(current["kind"]) if current is not None else 0,
             format_func=ui.labeller("provider_kind"),
         )
-        name = st.text_input(ui.t("svc.col.provider"), value=current["name"] if current is not None else "")
+        name = st.text_input(ui.t("service.col.provider"), value=current["name"] if current is not None else "")
         area = st.selectbox(
-            ui.t("svc.col.area"),
+            ui.t("service.col.area"),
             codes,
             index=codes.index(current["area_code"]) if current is not None and current["area_code"] in codes else 0,
             format_func=lambda c: area_names.get(c, c),
         )
-        phone = st.text_input(ui.t("svc.col.phone"), value=current["phone"] if current is not None else "")
+        phone = st.text_input(ui.t("service.col.phone"), value=current["phone"] if current is not None else "")
         offered = st.multiselect(
-            ui.t("svc.col.services"),
+            ui.t("service.col.services"),
             list(names),
             default=[c for c in (current["services"] if current is not None else ()) if c in names],
             format_func=lambda c: names.get(c, c),
         )
-        note = st.text_input(ui.t("svc.col.note"), value=current["note"] if current is not None else "")
-        active = st.checkbox(ui.t("svc.col.active"), value=bool(current["active"]) if current is not None else True)
-        submitted = st.form_submit_button(ui.t("svc.provider_save"), type="primary")
+        note = st.text_input(ui.t("service.col.note"), value=current["note"] if current is not None else "")
+        active = st.checkbox(ui.t("service.col.active"), value=bool(current["active"]) if current is not None else True)
+        submitted = st.form_submit_button(ui.t("service.provider_save"), type="primary")
     if submitted:
         values = services.ProviderInput(kind, name, area, phone, tuple(offered), note, active)
 
@@ -388,7 +395,7 @@ def providers_tab(scope: Scope) -> None:
                     seen_version=seen,
                 )
 
-        forms.save(key, save, ui.t("svc.provider_saved", name=ui.md(name)))
+        forms.save(key, save, ui.t("service.provider_saved", name=ui.md(name)))
 
 
 def pairings_tab(scope: Scope) -> None:
@@ -398,18 +405,18 @@ def pairings_tab(scope: Scope) -> None:
         partners = q.providers(session, scope, active_only=True)
     partners = partners[partners["kind"].isin(enums.PAIRING_KINDS)]
     if table.empty:
-        st.info(ui.t("svc.pairings_empty"))
+        st.info(ui.t("service.pairings_empty"))
     else:
         st.dataframe(
             pd.DataFrame(
                 {
-                    ui.t("svc.col.person"): table["person"],
-                    ui.t("svc.col.village"): table["village"],
-                    ui.t("svc.col.partner"): table["provider"],
-                    ui.t("svc.col.kind"): table["provider_kind"].map(ui.labeller("provider_kind")),
-                    ui.t("svc.col.from"): table["start_date"],
-                    ui.t("svc.col.to"): table["end_date"].map(lambda d: d or "—"),
-                    ui.t("svc.col.note"): table["note"],
+                    ui.t("service.col.person"): table["person"],
+                    ui.t("service.col.village"): table["village"],
+                    ui.t("service.col.partner"): table["provider"],
+                    ui.t("service.col.kind"): table["provider_kind"].map(ui.labeller("provider_kind")),
+                    ui.t("service.col.from"): table["start_date"],
+                    ui.t("service.col.to"): table["end_date"].map(lambda d: d or "—"),
+                    ui.t("service.col.note"): table["note"],
                 }
             ),
             hide_index=True,
@@ -417,16 +424,16 @@ def pairings_tab(scope: Scope) -> None:
         )
     if not scope.can("pairing.edit"):
         return
-    st.subheader(ui.t("svc.pair_new"))
+    st.subheader(ui.t("service.pair_new"))
     if partners.empty:
-        st.info(ui.t("svc.no_partners"))
+        st.info(ui.t("service.no_partners"))
         return
-    text = st.text_input(ui.t("svc.find_person"), key="svc_pair_find")
+    text = st.text_input(ui.t("service.find_person"), key="svc_pair_find")
     with ui.read() as session:
         found = q.pairable_persons(session, scope, text)
     labels = dict(found)
     person = st.selectbox(
-        ui.t("svc.col.person"),
+        ui.t("service.col.person"),
         list(labels),
         format_func=labels.get,
         index=None,
@@ -435,11 +442,11 @@ def pairings_tab(scope: Scope) -> None:
     )
     partner_names = dict(zip(partners["id"], partners["name"], strict=True))
     partner = st.selectbox(
-        ui.t("svc.col.partner"), list(partner_names), format_func=partner_names.get, key="svc_pair_partner"
+        ui.t("service.col.partner"), list(partner_names), format_func=partner_names.get, key="svc_pair_partner"
     )
-    start = st.date_input(ui.t("svc.col.from"), value=ui.today(), key="svc_pair_start")
-    note = st.text_input(ui.t("svc.col.note"), key="svc_pair_note")
-    if st.button(ui.t("svc.pair_save"), type="primary", disabled=person is None, key="svc_pair_save"):
+    start = st.date_input(ui.t("service.col.from"), value=ui.today(), key="svc_pair_start")
+    note = st.text_input(ui.t("service.col.note"), key="svc_pair_note")
+    if st.button(ui.t("service.pair_save"), type="primary", disabled=person is None, key="svc_pair_save"):
 
         def save() -> object:
             with ui.write() as session:
@@ -456,24 +463,24 @@ def pairings_tab(scope: Scope) -> None:
         forms.save(
             "pairing_new",
             save,
-            ui.t("svc.paired", person=ui.md(labels.get(person, "")), partner=ui.md(partner_names.get(partner, ""))),
+            ui.t("service.paired", person=ui.md(labels.get(person, "")), partner=ui.md(partner_names.get(partner, ""))),
         )
     if not table.empty:
         _end_pairing(scope, table)
 
 
 def _end_pairing(scope: Scope, table: pd.DataFrame) -> None:
-    st.subheader(ui.t("svc.pair_end"))
+    st.subheader(ui.t("service.pair_end"))
     texts = {int(r.id): f"{r.person} · {r.provider}" for r in table.itertuples()}
-    chosen = st.selectbox(ui.t("svc.pair_choose"), list(texts), format_func=texts.get, key="svc_pair_end_choice")
+    chosen = st.selectbox(ui.t("service.pair_choose"), list(texts), format_func=texts.get, key="svc_pair_end_choice")
     row = table[table["id"] == chosen].iloc[0]
     key = f"pairing_{chosen}"
     seen = forms.seen_version(key, int(row["version"]))
-    end = st.date_input(ui.t("svc.col.to"), value=ui.today(), key=f"svc_pair_end_{chosen}_{seen}")
-    if st.button(ui.t("svc.pair_end_save"), key=f"svc_pair_end_go_{chosen}"):
+    end = st.date_input(ui.t("service.col.to"), value=ui.today(), key=f"svc_pair_end_{chosen}_{seen}")
+    if st.button(ui.t("service.pair_end_save"), key=f"svc_pair_end_go_{chosen}"):
 
         def save() -> object:
             with ui.write() as session:
                 return services.end_pairing(session, scope, pairing_id=int(chosen), end_date=end, seen_version=seen)
 
-        forms.save(key, save, ui.t("svc.pair_ended", text=ui.md(texts[int(chosen)])))
+        forms.save(key, save, ui.t("service.pair_ended", text=ui.md(texts[int(chosen)])))

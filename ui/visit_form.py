@@ -53,26 +53,28 @@ def _facts_line(e: DueEnrollment) -> str:
 
 def _checks(item: VisitItem) -> list[str]:
     found = [ui.t(r) for r in item.risk_reasons]
-    found += [ui.t("mv.check_concern", area=ui.t(f"visit.area.{a}")) for a in item.concerns]
-    found += [ui.t("mv.check_need", kind=ui.label("need_kind", k)) for k in item.open_needs]
+    found += [ui.t("my_visits.check_concern", area=ui.t(f"visit.area.{a}")) for a in item.concerns]
+    found += [ui.t("my_visits.check_need", kind=ui.label("need_kind", k)) for k in item.open_needs]
     return found
 
 
 def card(scope: Scope, item: VisitItem, today: dt.date) -> None:
     """One person to visit: who, where, key facts, what to check, and the visit form."""
     with st.container(border=True, key=f"visit_card_{item.person_id}"):
-        st.markdown(f"**{ui.md(item.name)}** · {ui.label('sex', item.sex)} · {ui.t('pf.age_value', age=item.age)}")
-        st.badge(ui.t(f"mv.state.{item.state}"), color=STATE_BADGE[item.state])
+        st.markdown(
+            f"**{ui.md(item.name)}** · {ui.label('sex', item.sex)} · {ui.t('person_file.age_value', age=item.age)}"
+        )
+        st.badge(ui.t(f"my_visits.state.{item.state}"), color=STATE_BADGE[item.state])
         st.caption(f"{ui.md(item.village)} · {ui.md(item.address) or '—'} · {ui.md(item.phone_masked) or '—'}")
         for e in item.enrollments:
-            st.caption(f"{_facts_line(e)} · {ui.t('pf.risk')}：{ui.label('risk', e.risk)}")
+            st.caption(f"{_facts_line(e)} · {ui.t('person_file.risk')}：{ui.label('risk', e.risk)}")
         due = item.next_due_on.isoformat() if item.next_due_on else "—"
-        st.markdown(f"{ui.t('mv.next_due')}：**{due}**")
+        st.markdown(f"{ui.t('my_visits.next_due')}：**{due}**")
         if item.planned_day is not None:
-            st.caption(ui.t("mv.planned_day", day=item.planned_day.isoformat()))
+            st.caption(ui.t("my_visits.planned_day", day=item.planned_day.isoformat()))
         checks = _checks(item)
         if checks:
-            st.caption(ui.t("mv.what_to_check") + "：" + "；".join(checks))
+            st.caption(ui.t("my_visits.what_to_check") + "：" + "；".join(checks))
         _contact(scope, item)
         _actions(scope, item, today)
 
@@ -109,35 +111,37 @@ def _contact(scope: Scope, item: VisitItem) -> None:
     number = st.session_state.get(_contact_key(pid, "call"), None if item.phone_masked else "")
     if number is None:
         call.button(
-            ui.t("mv.call"),
+            ui.t("my_visits.call"),
             key=f"call_{pid}",
             icon=":material/call:",
             width="stretch",
             on_click=_open_contact,
             args=(scope, pid, "call"),
-            help=ui.t("mv.contact_help"),
+            help=ui.t("my_visits.contact_help"),
         )
     elif number:
-        call.link_button(ui.t("mv.call_number", phone=number), f"tel:{number}", icon=":material/call:", width="stretch")
+        call.link_button(
+            ui.t("my_visits.call_number", phone=number), f"tel:{number}", icon=":material/call:", width="stretch"
+        )
     else:
-        call.caption(ui.t("mv.no_phone"))
+        call.caption(ui.t("my_visits.no_phone"))
     position = st.session_state.get(_contact_key(pid, "navigate"))
     if position is None:
         where.button(
-            ui.t("mv.navigate"),
+            ui.t("my_visits.navigate"),
             key=f"navigate_{pid}",
             icon=":material/directions:",
             width="stretch",
             on_click=_open_contact,
             args=(scope, pid, "navigate"),
-            help=ui.t("mv.contact_help"),
+            help=ui.t("my_visits.contact_help"),
         )
     elif position:
         lat, lon = position.split(",")
-        where.link_button(ui.t("mv.navigate_app"), f"geo:{lat},{lon}?q={lat},{lon}", width="stretch")
-        where.link_button(ui.t("mv.navigate_amap"), AMAP_LINK.format(lat=lat, lon=lon), width="stretch")
+        where.link_button(ui.t("my_visits.navigate_app"), f"geo:{lat},{lon}?q={lat},{lon}", width="stretch")
+        where.link_button(ui.t("my_visits.navigate_amap"), AMAP_LINK.format(lat=lat, lon=lon), width="stretch")
     else:
-        where.caption(ui.t("mv.no_location"))
+        where.caption(ui.t("my_visits.no_location"))
 
 
 OPEN_KEY = "my_visits_open"
@@ -156,10 +160,10 @@ def _actions(scope: Scope, item: VisitItem, today: dt.date) -> None:
     elif opened == ("edit", pid) and item.this_week is not None:
         edit_form(scope, item.this_week, [e.group for e in item.enrollments], key=f"edit_visit_{pid}")
     if opened in (("record", pid), ("edit", pid)):
-        st.button(ui.t("mv.close"), key=f"close_{pid}", width="stretch", on_click=_toggle, args=(None,))
+        st.button(ui.t("my_visits.close"), key=f"close_{pid}", width="stretch", on_click=_toggle, args=(None,))
         return
     st.button(
-        ui.t("mv.record"),
+        ui.t("my_visits.record"),
         key=f"record_{pid}",
         icon=":material/edit_note:",
         type="primary" if item.state != "done" else "secondary",
@@ -169,7 +173,7 @@ def _actions(scope: Scope, item: VisitItem, today: dt.date) -> None:
     )
     if item.this_week is not None and scope.can("visit.edit"):
         st.button(
-            ui.t("mv.edit_this_week"),
+            ui.t("my_visits.edit_this_week"),
             key=f"edit_{pid}",
             icon=":material/history:",
             width="stretch",
@@ -188,23 +192,25 @@ def findings_fields(prefix: str, groups: Sequence[str], defaults: Mapping[str, A
             ui.t(f"visit.area.{area}"),
             options,
             index=options.index(current) if current in options else 0,
-            format_func=lambda v: ui.t("vf.not_checked") if v is None else ui.t(f"enum.finding.{v}"),
+            format_func=lambda v: ui.t("visit_form.not_checked") if v is None else ui.t(f"enum.finding.{v}"),
             key=f"{prefix}_{area}",
         )
         findings[area + NOTE_SUFFIX] = st.text_input(
-            ui.t("vf.area_note"),
+            ui.t("visit_form.area_note"),
             value=str(defaults.get(area + NOTE_SUFFIX, "")),
             max_chars=200,
             key=f"{prefix}_{area}_note",
             label_visibility="collapsed",
-            placeholder=ui.t("vf.area_note"),
+            placeholder=ui.t("visit_form.area_note"),
         )
     return findings
 
 
 def _when(prefix: str, default: dt.datetime) -> dt.datetime:
     day = forms.date_input("form.visited_at", f"{prefix}_day", default.date())
-    time = st.time_input(ui.t("vf.time"), value=default.time().replace(second=0), key=f"{prefix}_time", step=300)
+    time = st.time_input(
+        ui.t("visit_form.time"), value=default.time().replace(second=0), key=f"{prefix}_time", step=300
+    )
     return dt.datetime.combine(day, time)
 
 
@@ -283,10 +289,10 @@ def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
                 key=f"{prefix}_enrollments",
             )
         outcome = _outcome_fields(prefix, status, groups)
-        notes = st.text_area(ui.t("vf.notes"), max_chars=2000, key=f"{prefix}_notes", height=80)
+        notes = st.text_area(ui.t("visit_form.notes"), max_chars=2000, key=f"{prefix}_notes", height=80)
         need = _need_fields(prefix) if status != "cancelled" else None
         situation = _situation_field(prefix, groups) if status == "done" else None
-        submitted = st.form_submit_button(ui.t("vf.save"), type="primary", width="stretch")
+        submitted = st.form_submit_button(ui.t("visit_form.save"), type="primary", width="stretch")
     if submitted:
 
         def run() -> Any:
@@ -311,11 +317,11 @@ def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
 
 
 def _need_fields(prefix: str) -> NeedInput | None:
-    st.markdown(f"**{ui.t('vf.need')}**")
+    st.markdown(f"**{ui.t('visit_form.need')}**")
     kind = st.selectbox(
         ui.t("form.kind"),
         (None, *enums.NEED_KINDS),
-        format_func=lambda k: ui.t("vf.no_need") if k is None else ui.label("need_kind", k),
+        format_func=lambda k: ui.t("visit_form.no_need") if k is None else ui.label("need_kind", k),
         key=f"{prefix}_need_kind",
     )
     department = st.text_input(ui.t("form.department"), max_chars=64, key=f"{prefix}_need_dept")
@@ -328,7 +334,7 @@ def _situation_field(prefix: str, groups: Sequence[str]) -> str | None:
     return st.selectbox(
         ui.t("form.situation"),
         options,
-        format_func=lambda s: ui.t("vf.no_change") if s is None else ui.t(f"enum.situation.{s}"),
+        format_func=lambda s: ui.t("visit_form.no_change") if s is None else ui.t(f"enum.situation.{s}"),
         key=f"{prefix}_situation",
     )
 
@@ -342,7 +348,7 @@ def _save_new(item: VisitItem, run: Any) -> None:
     st.session_state.pop(_token_key(item.person_id), None)
     st.session_state[OPEN_KEY] = None
     extra = "".join(" " + ui.message(k, p) for k, p in saved.warnings)
-    forms.flash("warning" if saved.warnings else "success", ui.t("vf.saved", name=ui.md(item.name)) + extra)
+    forms.flash("warning" if saved.warnings else "success", ui.t("visit_form.saved", name=ui.md(item.name)) + extra)
     st.rerun()
 
 
@@ -353,7 +359,9 @@ def edit_form(scope: Scope, visit: WeekVisit, groups: Sequence[str], *, key: str
     status = _status(prefix, visit.status)
     with st.form(prefix):
         outcome = _outcome_fields(prefix, status, groups, visit)
-        notes = st.text_area(ui.t("vf.notes"), value=visit.notes, max_chars=2000, key=f"{prefix}_notes", height=80)
+        notes = st.text_area(
+            ui.t("visit_form.notes"), value=visit.notes, max_chars=2000, key=f"{prefix}_notes", height=80
+        )
         submitted = st.form_submit_button(ui.t("form.save"), type="primary", width="stretch")
     if submitted:
 
@@ -382,7 +390,7 @@ def readable_visit(values: Mapping[str, Any]) -> dict[str, Any]:
         ui.t("form.status"): ui.label("visit_status", values.get("status")),
         ui.t("form.mode"): ui.label("mode", values.get("mode")) or "—",
         ui.t("form.visited_at"): visited.strftime("%Y-%m-%d %H:%M") if visited else "—",
-        ui.t("vf.notes"): values.get("notes") or "—",
+        ui.t("visit_form.notes"): values.get("notes") or "—",
         ui.t("form.cancel_reason"): values.get("cancel_reason") or "—",
     }
 
@@ -400,7 +408,7 @@ def _save_edit(key: str, run: Any) -> None:
     st.session_state.pop(f"seen_{key}", None)
     st.session_state[OPEN_KEY] = None
     extra = "".join(" " + ui.message(k, p) for k, p in saved.warnings)
-    forms.flash("warning" if saved.warnings else "success", ui.t("vf.updated") + extra)
+    forms.flash("warning" if saved.warnings else "success", ui.t("visit_form.updated") + extra)
     st.rerun()
 
 
@@ -408,25 +416,26 @@ def household_card(scope: Scope, item: HouseholdItem, today: dt.date) -> None:
     """One household to visit: its address, each member due (relation, groups, risk, due) and one form."""
     with st.container(border=True, key=f"household_card_{item.household_id}"):
         st.markdown(
-            f"**{ui.t('hv.title', n=len(item.members))}** · {ui.md(item.village)} · {ui.md(item.address) or '—'}"
+            f"**{ui.t('household_visit.title', n=len(item.members))}** · {ui.md(item.village)}"
+            f" · {ui.md(item.address) or '—'}"
         )
-        st.badge(ui.t(f"mv.state.{item.state}"), color=STATE_BADGE[item.state])
+        st.badge(ui.t(f"my_visits.state.{item.state}"), color=STATE_BADGE[item.state])
         for relation, member in item.members:
             due = member.next_due_on.isoformat() if member.next_due_on else "—"
             st.markdown(
                 f"**{ui.md(member.name)}**（{ui.label('relation', relation)}）· {ui.label('sex', member.sex)} · "
-                f"{ui.t('pf.age_value', age=member.age)} · {ui.t(f'mv.state.{member.state}')}"
+                f"{ui.t('person_file.age_value', age=member.age)} · {ui.t(f'my_visits.state.{member.state}')}"
             )
             for e in member.enrollments:
-                st.caption(f"{_facts_line(e)} · {ui.t('pf.risk')}：{ui.label('risk', e.risk)}")
-            st.caption(f"{ui.t('mv.next_due')}：{due}")
+                st.caption(f"{_facts_line(e)} · {ui.t('person_file.risk')}：{ui.label('risk', e.risk)}")
+            st.caption(f"{ui.t('my_visits.next_due')}：{due}")
             checks = _checks(member)
             if checks:
-                st.caption(ui.t("mv.what_to_check") + "：" + "；".join(checks))
+                st.caption(ui.t("my_visits.what_to_check") + "：" + "；".join(checks))
         if item.others:
-            st.caption(ui.t("hv.others", n=item.others))
+            st.caption(ui.t("household_visit.others", n=item.others))
         if item.planned_day is not None:
-            st.caption(ui.t("mv.planned_day", day=item.planned_day.isoformat()))
+            st.caption(ui.t("my_visits.planned_day", day=item.planned_day.isoformat()))
         _contact(scope, item.members[0][1])
         _household_actions(scope, item, today)
 
@@ -436,7 +445,9 @@ def _household_actions(scope: Scope, item: HouseholdItem, today: dt.date) -> Non
     hid = item.household_id
     if opened == ("household", hid):
         household_form(scope, item)
-        st.button(ui.t("mv.close"), key=f"close_household_{hid}", width="stretch", on_click=_toggle, args=(None,))
+        st.button(
+            ui.t("my_visits.close"), key=f"close_household_{hid}", width="stretch", on_click=_toggle, args=(None,)
+        )
         return
     for _, member in item.members:
         if opened == ("edit", member.person_id) and member.this_week is not None:
@@ -444,11 +455,15 @@ def _household_actions(scope: Scope, item: HouseholdItem, today: dt.date) -> Non
                 scope, member.this_week, [e.group for e in member.enrollments], key=f"edit_visit_{member.person_id}"
             )
             st.button(
-                ui.t("mv.close"), key=f"close_{member.person_id}", width="stretch", on_click=_toggle, args=(None,)
+                ui.t("my_visits.close"),
+                key=f"close_{member.person_id}",
+                width="stretch",
+                on_click=_toggle,
+                args=(None,),
             )
             return
     st.button(
-        ui.t("hv.record"),
+        ui.t("household_visit.record"),
         key=f"record_household_{hid}",
         icon=":material/edit_note:",
         type="primary" if item.state != "done" else "secondary",
@@ -460,7 +475,7 @@ def _household_actions(scope: Scope, item: HouseholdItem, today: dt.date) -> Non
         for _, member in item.members:
             if member.this_week is not None:
                 st.button(
-                    ui.t("hv.edit_member", name=ui.md(member.name)),
+                    ui.t("household_visit.edit_member", name=ui.md(member.name)),
                     key=f"edit_{member.person_id}",
                     icon=":material/history:",
                     width="stretch",
@@ -483,12 +498,12 @@ def household_form(scope: Scope, item: HouseholdItem) -> None:
         members: list[tuple[VisitItem, bool, dict[str, Any], NeedInput | None]] = []
         for relation, member in item.members:
             st.markdown(f"**{ui.md(member.name)}**（{ui.label('relation', relation)}）")
-            missed = st.checkbox(ui.t("hv.not_met"), key=f"{prefix}_{member.person_id}_missed")
+            missed = st.checkbox(ui.t("household_visit.not_met"), key=f"{prefix}_{member.person_id}_missed")
             findings = findings_fields(f"{prefix}_{member.person_id}", [e.group for e in member.enrollments], {})
             need = _need_fields(f"{prefix}_{member.person_id}")
             members.append((member, missed, findings, need))
-        notes = st.text_area(ui.t("vf.notes"), max_chars=2000, key=f"{prefix}_notes", height=80)
-        submitted = st.form_submit_button(ui.t("hv.save"), type="primary", width="stretch")
+        notes = st.text_area(ui.t("visit_form.notes"), max_chars=2000, key=f"{prefix}_notes", height=80)
+        submitted = st.form_submit_button(ui.t("household_visit.save"), type="primary", width="stretch")
     if not submitted:
         return
     visits = [
@@ -523,5 +538,7 @@ def household_form(scope: Scope, item: HouseholdItem) -> None:
     st.session_state.pop(_household_token_key(item.household_id), None)
     st.session_state[OPEN_KEY] = None
     extra = "".join(" " + ui.message(k, p) for k, p in saved.warnings)
-    forms.flash("warning" if saved.warnings else "success", ui.t("hv.saved", names=ui.md(item.name)) + extra)
+    forms.flash(
+        "warning" if saved.warnings else "success", ui.t("household_visit.saved", names=ui.md(item.name)) + extra
+    )
     st.rerun()

@@ -138,7 +138,7 @@ def _show_check(checked: PackCheck) -> None:
         reason = ui.t(f"pack.conflict.{v.conflict}")
         st.warning(ui.t("pack.conflict_line", n=v.visit.number, name=ui.md(v.name), when=when, reason=reason))
         if v.visit.notes:
-            st.caption(ui.t("vf.notes") + "：" + ui.md(v.visit.notes))
+            st.caption(ui.t("visit_form.notes") + "：" + ui.md(v.visit.notes))
 
 
 def _audit_refusal(scope: Scope, data: bytes, key: str) -> None:

@@ -15,6 +15,8 @@
   function t(key, params) {
     var entry = labels[key];
     var text = entry ? entry[lang === "en" ? 1 : 0] : key;
+    // English that depends on a count: [one, other, by], by the count in params[by].
+    if (Array.isArray(text)) text = params && Number(String(params[text[2]]).replace(/,/g, "")) === 1 ? text[0] : text[1];
     if (params) {
       text = text.replace(/\{(\w+)\}/g, function (whole, name) {
         return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole;
@@ -266,8 +268,8 @@
 
   function checks(stop) {
     var found = stop.risk_reasons.map(function (r) { return t(r); });
-    stop.concerns.forEach(function (a) { found.push(t("mv.check_concern", { area: t("visit.area." + a) })); });
-    stop.open_needs.forEach(function (k) { found.push(t("mv.check_need", { kind: t("enum.need_kind." + k) })); });
+    stop.concerns.forEach(function (a) { found.push(t("my_visits.check_concern", { area: t("visit.area." + a) })); });
+    stop.open_needs.forEach(function (k) { found.push(t("my_visits.check_need", { kind: t("enum.need_kind." + k) })); });
     return found;
   }
 
@@ -277,7 +279,7 @@
       var name = fact === "living_arrangement" ? "living_arrangement" : fact;
       parts.push(t("enum." + name + "." + e.facts[fact]));
     });
-    return parts.join(" · ") + " · " + t("pf.risk") + "：" + t("enum.risk." + e.risk);
+    return parts.join(" · ") + " · " + t("person_file.risk") + "：" + t("enum.risk." + e.risk);
   }
 
   function card(stop) {
@@ -286,16 +288,16 @@
       ? el("span", { className: "badge b-" + visit.status, text: t("pack.recorded_as", { status: t("enum.visit_status." + visit.status) }) })
       : el("span", { className: "badge " + (stop.state === "overdue" ? "b-overdue" : "b-todo"), text: t("pack.not_recorded") });
     var box = el("div", { className: "card", id: "card-" + stop.person_id }, [
-      el("h2", { text: stop.n + ". " + stop.name + " · " + t("enum.sex." + stop.sex) + " · " + t("pf.age_value", { age: stop.age }) }),
+      el("h2", { text: stop.n + ". " + stop.name + " · " + t("enum.sex." + stop.sex) + " · " + t("person_file.age_value", { age: stop.age }) }),
       badge,
       el("div", { className: "muted", text: stop.id_masked }),
       el("div", { className: "muted", text: [stop.village, stop.address || "—", stop.phone_masked || "—"].join(" · ") }),
     ]);
     stop.enrollments.forEach(function (e) { box.appendChild(el("div", { className: "muted", text: enrollmentLine(e) })); });
-    box.appendChild(el("div", { text: t("mv.next_due") + "：" + (stop.next_due || "—") }));
-    if (stop.planned_day) box.appendChild(el("div", { className: "muted", text: t("mv.planned_day", { day: stop.planned_day }) }));
+    box.appendChild(el("div", { text: t("my_visits.next_due") + "：" + (stop.next_due || "—") }));
+    if (stop.planned_day) box.appendChild(el("div", { className: "muted", text: t("my_visits.planned_day", { day: stop.planned_day }) }));
     var found = checks(stop);
-    if (found.length) box.appendChild(el("div", { className: "muted", text: t("mv.what_to_check") + "：" + found.join("；") }));
+    if (found.length) box.appendChild(el("div", { className: "muted", text: t("my_visits.what_to_check") + "：" + found.join("；") }));
     if (state.open === stop.person_id) {
       box.appendChild(visitForm(stop, visit));
     } else {
@@ -393,7 +395,7 @@
         var when = draft.visited_at ? { day: draft.visited_at.slice(0, 10), time: draft.visited_at.slice(11, 16) } : now;
         body.appendChild(el("label", { text: t("form.visited_at") }));
         body.appendChild(el("input", { type: "date", name: "day", value: when.day, max: now.day }));
-        body.appendChild(el("label", { text: t("vf.time") }));
+        body.appendChild(el("label", { text: t("visit_form.time") }));
         body.appendChild(el("input", { type: "time", name: "time", value: when.time }));
       }
       if (current === "done") {
@@ -401,19 +403,19 @@
         areasFor(groupsChosen()).forEach(function (area) {
           body.appendChild(el("label", { text: t("visit.area." + area) }));
           body.appendChild(select("finding_" + area, [null].concat(defs.finding_choices[area]), draft.findings[area] || null,
-            function (c) { return c === null ? t("vf.not_checked") : t("enum.finding." + c); }));
-          body.appendChild(el("input", { name: "finding_" + area + "_note", placeholder: t("vf.area_note"), maxlength: String(limits.finding_note),
+            function (c) { return c === null ? t("visit_form.not_checked") : t("enum.finding." + c); }));
+          body.appendChild(el("input", { name: "finding_" + area + "_note", placeholder: t("visit_form.area_note"), maxlength: String(limits.finding_note),
             value: draft.findings[area + defs.note_suffix] || "" }));
         });
       }
-      body.appendChild(el("label", { text: t("vf.notes") }));
+      body.appendChild(el("label", { text: t("visit_form.notes") }));
       body.appendChild(el("textarea", { name: "notes", rows: "3", maxlength: String(limits.notes), value: draft.notes || "" }));
       if (current !== "cancelled") {
         var need = draft.need || {};
-        body.appendChild(el("div", { text: t("vf.need") }));
+        body.appendChild(el("div", { text: t("visit_form.need") }));
         body.appendChild(el("label", { text: t("form.kind") }));
         body.appendChild(select("need_kind", [null].concat(defs.need_kinds), need.kind || null,
-          function (k) { return k === null ? t("vf.no_need") : t("enum.need_kind." + k); }));
+          function (k) { return k === null ? t("visit_form.no_need") : t("enum.need_kind." + k); }));
         body.appendChild(el("label", { text: t("form.department") }));
         body.appendChild(el("input", { name: "need_department", maxlength: String(limits.department), value: need.department || "" }));
         body.appendChild(el("label", { text: t("form.description") }));
@@ -426,7 +428,7 @@
         });
         body.appendChild(el("label", { text: t("form.situation") }));
         body.appendChild(select("situation", [null].concat(situations), draft.situation || null,
-          function (s) { return s === null ? t("vf.no_change") : t("enum.situation." + s); }));
+          function (s) { return s === null ? t("visit_form.no_change") : t("enum.situation." + s); }));
       }
     }
 
@@ -480,13 +482,13 @@
       if (visit.status === "cancelled" && !visit.cancel_reason) return t("visit.cancel_reason_required");
       var notesWithoutChoice = areasFor(groups).filter(function (a) { return visit.findings[a + defs.note_suffix] && !visit.findings[a]; });
       if (notesWithoutChoice.length) return t("visit.finding_note_without_choice", { area: t("visit.area." + notesWithoutChoice[0]) });
-      if (visit.need && defs.need_needs_description.indexOf(visit.need.kind) >= 0 && !visit.need.description) return t("need.description_required");
+      if (visit.need && defs.need_needs_description.indexOf(visit.need.kind) >= 0 && !visit.need.description) return t("needs.description_required");
       return null;
     }
 
     drawBody();
     form.appendChild(message);
-    var save = el("button", { type: "submit", className: "primary", text: t("vf.save") });
+    var save = el("button", { type: "submit", className: "primary", text: t("visit_form.save") });
     form.appendChild(save);
     var cancel = el("button", { type: "button", text: t("pack.close") });
     cancel.onclick = function () { state.open = null; drawWeek(); scrollTo(stop.person_id); };

@@ -223,9 +223,9 @@ def _start_date(values: dict[str, Any], birth_date: dt.date | None) -> dt.date |
     if at is None:
         return None
     if at.date() > clock.today():
-        raise ValidationError("enroll.start_in_future", field="start_date")
+        raise ValidationError("enrollment.start_in_future", field="start_date")
     if birth_date is not None and at.date() < birth_date:
-        raise ValidationError("enroll.start_before_birth", field="start_date")
+        raise ValidationError("enrollment.start_before_birth", field="start_date")
     return at.date()
 
 
@@ -535,7 +535,7 @@ class _RosterCheck:
         if enrolled is not None:
             return None
         if person.status in ("deceased", "moved"):
-            problems.add(ValidationError("enroll.person_not_active", field="care_group"))
+            problems.add(ValidationError("enrollment.person_not_active", field="care_group"))
             return None
         if read.facts is None:
             return None

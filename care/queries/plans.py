@@ -591,16 +591,16 @@ def _review_code(reasons: tuple[str, ...]) -> str:
 def service_kpis(figures: ServiceFigures) -> list[tuple[str, Any]]:
     """The figures as (catalog key, value) pairs in report order; shares as fractions (None: no base)."""
     return [
-        ("rpt.svc.plan_share", figures.plan_share),
-        ("rpt.svc.with_plan", figures.with_plan),
-        ("rpt.svc.reviewed_on_time", figures.reviewed_on_time_share),
-        ("rpt.svc.delivered", figures.delivered),
-        ("rpt.svc.minutes", figures.delivered_minutes),
-        ("rpt.svc.opened", figures.opened),
-        ("rpt.svc.open_now", figures.open_now),
-        ("rpt.svc.overdue_now", figures.overdue_now),
-        ("rpt.svc.satisfied", figures.satisfied_share),
-        ("rpt.svc.paired", figures.paired_share),
+        ("report.service.plan_share", figures.plan_share),
+        ("report.service.with_plan", figures.with_plan),
+        ("report.service.reviewed_on_time", figures.reviewed_on_time_share),
+        ("report.service.delivered", figures.delivered),
+        ("report.service.minutes", figures.delivered_minutes),
+        ("report.service.opened", figures.opened),
+        ("report.service.open_now", figures.open_now),
+        ("report.service.overdue_now", figures.overdue_now),
+        ("report.service.satisfied", figures.satisfied_share),
+        ("report.service.paired", figures.paired_share),
     ]
 
 

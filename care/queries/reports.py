@@ -79,12 +79,16 @@ def check_area(session: Session, scope: Scope, area_code: str | None) -> str:
     require(scope, "report.view")
     code = area_code or scope.area_code
     if not code or not areas.is_code(code):
-        raise ValidationError("rpt.bad_area", field="area_code", code=str(code)[:20])
+        raise ValidationError("report.bad_area", field="area_code", code=str(code)[:20])
     area = session.get(Area, code)
     if area is None or not scope.covers(code) or area.valid_to is not None:
         # Audited as a denied access (by whoever runs the read: the page or the command line).
         raise audit.denied(
-            NotFound("rpt.area_not_found", code=code), scope=scope, action="report.view", entity="area", entity_id=code
+            NotFound("report.area_not_found", code=code),
+            scope=scope,
+            action="report.view",
+            entity="area",
+            entity_id=code,
         )
     return code
 

@@ -88,12 +88,12 @@ def assign_worker(
     """
     require(scope, "assignment.edit")
     if not seen:
-        raise ValidationError("assign.none_selected", field="enrollments")
+        raise ValidationError("assignment.none_selected", field="enrollments")
     if len(seen) > MAX_BULK:
-        raise ValidationError("assign.too_many", field="enrollments", limit=MAX_BULK)
+        raise ValidationError("assignment.too_many", field="enrollments", limit=MAX_BULK)
     worker = worker_in_scope(session, scope, worker_id) if worker_id is not None else None
     if worker is not None and not worker.active:
-        raise ValidationError("assign.worker_inactive", field="worker", name=worker.name)
+        raise ValidationError("assignment.worker_inactive", field="worker", name=worker.name)
     visible = _visible_enrollments(session, scope, list(seen))
     if len(visible) != len(seen):
         raise NotFound()
@@ -128,7 +128,7 @@ def assign_worker(
             "reason": reason,
         },
     )
-    warnings = [("assign.outside_kind", {"name": worker.name, "groups": outside})] if worker and outside else []
+    warnings = [("assignment.outside_kind", {"name": worker.name, "groups": outside})] if worker and outside else []
     return {"moved": moved, "unchanged": len(seen) - moved, "warnings": warnings}
 
 
@@ -144,7 +144,7 @@ def move_caseload(
     """Move the chosen enrollments of one worker's caseload (all or part) to another worker."""
     require(scope, "assignment.edit")
     if from_worker_id == to_worker_id:
-        raise ValidationError("assign.same_worker", field="worker")
+        raise ValidationError("assignment.same_worker", field="worker")
     worker_in_scope(session, scope, from_worker_id)
     if any(w != from_worker_id for w in seen.values()):
         raise StaleRecord({"enrollment_ids": [e for e, w in seen.items() if w != from_worker_id]})

@@ -30,7 +30,7 @@ def _clean_override(scope: Scope, override: str | None, reason: str) -> tuple[st
     enums.check("risk", override, enums.RISKS)
     require(scope, "risk.override")
     if not reason.strip():
-        raise ValidationError("enroll.override_reason_required", field="risk_override_reason")
+        raise ValidationError("enrollment.override_reason_required", field="risk_override_reason")
     return override, reason.strip()[:200]
 
 
@@ -57,20 +57,20 @@ def enroll(
         raise NotFound()
     enums.check("group", group, enums.GROUPS)
     if person.status in ("deceased", "moved"):
-        raise ValidationError("enroll.person_not_active", field="group")
+        raise ValidationError("enrollment.person_not_active", field="group")
     if start_date is None:
         raise ValidationError("error.required", field="start_date")
     if start_date > clock.today():
-        raise ValidationError("enroll.start_in_future", field="start_date")
+        raise ValidationError("enrollment.start_in_future", field="start_date")
     if start_date < person.birth_date:
-        raise ValidationError("enroll.start_before_birth", field="start_date")
+        raise ValidationError("enrollment.start_before_birth", field="start_date")
     already = session.scalar(
         select(Enrollment.id).where(
             Enrollment.person_id == person.id, Enrollment.group == group, Enrollment.end_date.is_(None)
         )
     )
     if already is not None:
-        raise ValidationError("enroll.already_enrolled", field="group")
+        raise ValidationError("enrollment.already_enrolled", field="group")
     cleaned = clean_facts(
         group,
         subtype,
@@ -155,7 +155,7 @@ def update_enrollment(
     require(scope, "enrollment.edit")
     enrollment, person = _load(session, scope, enrollment_id)
     if enrollment.end_date is not None:
-        raise ValidationError("enroll.already_exited", field="group")
+        raise ValidationError("enrollment.already_exited", field="group")
     old = enrollment_values(enrollment)
     cleaned = clean_facts(
         enrollment.group,
@@ -232,16 +232,16 @@ def exit_enrollment(
     require(scope, permission)
     enrollment, person = _load(session, scope, enrollment_id)
     if enrollment.end_date is not None:
-        raise ValidationError("enroll.already_exited", field="reason")
+        raise ValidationError("enrollment.already_exited", field="reason")
     if not reason:
         raise ValidationError("error.required", field="reason")
     enums.check("reason", reason, enums.EXIT_REASONS[enrollment.group])
     if end_date > clock.today():
-        raise ValidationError("enroll.exit_in_future", field="end_date")
+        raise ValidationError("enrollment.exit_in_future", field="end_date")
     if end_date < enrollment.start_date:
-        raise ValidationError("enroll.exit_before_start", field="end_date")
+        raise ValidationError("enrollment.exit_before_start", field="end_date")
     if reason == "other" and not note.strip():
-        raise ValidationError("enroll.exit_note_required", field="note")
+        raise ValidationError("enrollment.exit_note_required", field="note")
     values = {"end_date": end_date, "exit_reason": reason, "exit_note": note.strip()[:200], "next_due_on": None}
     version = versioned_update(session, enrollment, seen_version, values, enrollment_values)
     ended = [enrollment_id]

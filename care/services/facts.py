@@ -86,7 +86,7 @@ def clean_facts(
 
 def _child(subtype: str, facts: Mapping[str, Any], age: int, limit: int) -> dict[str, Any]:
     if age >= limit:
-        raise ValidationError(f"enroll.child_too_old.{subtype}", field="birth_date", age=age, limit=limit)
+        raise ValidationError(f"enrollment.child_too_old.{subtype}", field="birth_date", age=age, limit=limit)
     guardianship = _required(facts, "guardianship", enums.GUARDIANSHIP)
     schooling = facts.get("schooling") or ""
     if schooling:
@@ -125,7 +125,7 @@ def guardianship_between(child_relation: str | None, guardian_relation: str | No
 
 def _elderly(facts: Mapping[str, Any], age: int) -> dict[str, Any]:
     if age < enums.ELDERLY_MIN_AGE:
-        raise ValidationError("enroll.elderly_too_young", field="birth_date", age=age)
+        raise ValidationError("enrollment.elderly_too_young", field="birth_date", age=age)
     living = _required(facts, "living_arrangement", enums.LIVING)
     self_care = _required(facts, "self_care", enums.SELF_CARE)
     return {
@@ -152,7 +152,7 @@ def _disabled(subtype: str, facts: Mapping[str, Any], id_number: str) -> dict[st
             raw_cert, id_number=id_number, category=category, grade=grade
         )
     elif subtype == "certified":
-        raise ValidationError("enroll.certificate_required", field="certificate_no")
+        raise ValidationError("enrollment.certificate_required", field="certificate_no")
     if category is None:
         raise ValidationError("error.required", field="category")
     if grade is None:

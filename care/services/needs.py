@@ -73,7 +73,7 @@ def raise_need(
     if enrollment_id is not None:
         owner = session.scalar(select(Enrollment.person_id).where(Enrollment.id == enrollment_id))
         if owner != person.id:
-            raise ValidationError("need.bad_enrollment", field="enrollment_id")
+            raise ValidationError("needs.bad_enrollment", field="enrollment_id")
     need = check_need(kind, department, description)
     row = add_need(
         session, scope, person_id=person.id, enrollment_id=enrollment_id, visit_id=None, need=need, on=clock.today()

@@ -37,7 +37,7 @@ class WeekResult:
     @property
     def warnings(self) -> list[tuple[str, dict[str, Any]]]:
         """What the user should know: households that did not fit under the daily limit."""
-        return [("sched.left_over", {"n": len(self.left)})] if self.left else []
+        return [("schedule.left_over", {"n": len(self.left)})] if self.left else []
 
 
 def _points(session: Session, person_ids: list[int]) -> dict[int, schedule.Point | None]:
@@ -163,7 +163,7 @@ def fix_day(session: Session, scope: Scope, *, worker_id: int, day: dt.date, fix
     worker = worker_in_scope(session, scope, worker_id)
     row = session.scalar(select(ScheduleDay).where(ScheduleDay.worker_id == worker.id, ScheduleDay.day == day))
     if row is None:
-        raise ValidationError("sched.not_generated_day", field="day")
+        raise ValidationError("schedule.not_generated_day", field="day")
     if row.version != seen_version:
         raise StaleRecord({"day": day.isoformat(), "fixed": row.fixed}, seen=seen_version, now=row.version)
     row.fixed = fixed

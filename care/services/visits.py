@@ -325,7 +325,7 @@ class HouseholdChanged(StaleRecord):
 
     def __init__(self, *, seen: int, now: int) -> None:
         super().__init__({}, seen=seen, now=now)
-        self.key = "hv.stale"
+        self.key = "household_visit.stale"
 
 
 def _earlier_household_save(session: Session, scope: Scope, token: str) -> HouseholdSaved | None:
@@ -356,7 +356,7 @@ def _member_people(
     """Each member named, visible to the user and still in the household, with the enrollments covered."""
     pids = [m.person_id for m in members]
     if not members or len(set(pids)) != len(pids):
-        raise ValidationError("hv.no_members", field="members")
+        raise ValidationError("household_visit.no_members", field="members")
     current = set(
         session.scalars(
             select(HouseholdMember.person_id).where(
@@ -381,7 +381,7 @@ def _member_warnings(
     missed = [p.name for (p, _), c in zip(people, cleans, strict=True) if c.status == "not_met"]
     warnings: list[tuple[str, dict[str, Any]]] = []
     if missed:
-        warnings.append(("hv.not_met_keeps_due", {"names": "、".join(missed)}))
+        warnings.append(("household_visit.not_met_keeps_due", {"names": "、".join(missed)}))
     if any(c.status == "done" for c in cleans):
         done = next(c for c in cleans if c.status == "done")
         county = people[0][0].county_code

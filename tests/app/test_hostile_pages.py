@@ -352,7 +352,7 @@ def test_the_person_file_of_every_payload_shows_it_as_typed(own_app_as, planted)
         at = _open(own_app_as, "admin", "person", person_ref(planted["db"], person_id))
         shown = check(at, f"person file of {text!r}")
         assert text in shown, text
-        assert at.title[0].value == f"{ui.t('pf.title')} · {ui.md(text)}"
+        assert at.title[0].value == f"{ui.t('person_file.title')} · {ui.md(text)}"
 
 
 def test_the_map_side_panel_shows_a_clicked_person_and_village_escaped(own_app_as, planted, monkeypatch):

@@ -33,7 +33,7 @@ def test_the_county_report_drills_down_to_a_township(page: Page, demo_server: De
     expect(page.get_by_text("分区域指标").first).to_be_visible()
     shot(page, "reports_county")
 
-    page.get_by_label(t("reg.township"), exact=True).first.click()
+    page.get_by_label(t("register.township"), exact=True).first.click()
     page.get_by_role("option").nth(1).click()
     wait_idle(page)
     township_persons = int(_metric(page, "在册人数").replace(",", ""))

@@ -194,4 +194,4 @@ def test_a_rehab_coordinator_given_child_enrollments_is_flagged_not_refused(engi
         result = assign_worker(
             session, world.scopes["township_a"], worker_id=world.workers["w3"], seen={eid: world.workers["w1"]}
         )
-    assert result["warnings"] == [("assign.outside_kind", {"name": "李康复", "groups": ["child"]})]
+    assert result["warnings"] == [("assignment.outside_kind", {"name": "李康复", "groups": ["child"]})]

@@ -68,7 +68,7 @@ def test_a_child_in_difficulty_of_16_enrolls_and_a_left_behind_child_of_16_is_re
     left_behind = _person(engine, world, SIXTEEN_TODAY, 52)
     with pytest.raises(ValidationError) as error:
         _enroll(engine, world, left_behind, "left_behind")
-    assert error.value.key == "enroll.child_too_old.left_behind"
+    assert error.value.key == "enrollment.child_too_old.left_behind"
     assert "须未满 16 周岁" in error.value.message("zh")
 
 
@@ -87,7 +87,7 @@ def test_enrolling_on_the_boundary_days(engine, world, subtype, birth, ok):
     else:
         with pytest.raises(ValidationError) as error:
             _enroll(engine, world, pid, subtype)
-        assert error.value.key == f"enroll.child_too_old.{subtype}"
+        assert error.value.key == f"enrollment.child_too_old.{subtype}"
 
 
 def test_each_enrollment_ages_out_at_its_own_sub_types_limit_on_the_home_list(engine, world):

@@ -560,7 +560,7 @@ def test_the_workbook_holds_every_name_as_a_string_never_a_formula(planted, tmp_
     strings = assert_workbook_is_inert(book)
     assert set(TEXTS) <= set(strings)
     assert any(EXPORTER in s for s in strings)  # the title block names who made the file
-    overdue = book[i18n.t("rpt.sheet.list", "zh", name=i18n.t("rpt.list.overdue", "zh"))]
+    overdue = book[i18n.t("report.sheet.list", "zh", name=i18n.t("report.list.overdue", "zh"))]
     names = column(_sheet_rows(overdue), "姓名")
     assert Counter(n for n in names if not n.startswith("测试")) == Counter(expected_persons(planted).values())
 

@@ -139,7 +139,7 @@ def test_a_member_not_met_keeps_their_due_date_while_the_other_moves(engine, wor
         due = session.scalar(select(func.min(Enrollment.next_due_on)).where(Enrollment.id == missed.enrollments[0].id))
     assert statuses[missed.person_id] == "not_met" and statuses[item.people[0].person_id] == "done"
     assert due == before
-    assert [k for k, _ in saved.warnings] == ["hv.not_met_keeps_due"]
+    assert [k for k, _ in saved.warnings] == ["household_visit.not_met_keeps_due"]
 
 
 def test_a_double_submit_records_nothing_twice(engine, world):

@@ -518,7 +518,11 @@ def test_dangerous_files_are_refused_whole_and_the_refusal_is_audited(engine, wo
 
 @pytest.mark.parametrize(
     ("cell", "error"),
-    [("2026-01-15", None), ("2026年7月1日", "enroll.start_in_future"), ("2015-12-31", "enroll.start_before_birth")],
+    [
+        ("2026-01-15", None),
+        ("2026年7月1日", "enrollment.start_in_future"),
+        ("2015-12-31", "enrollment.start_before_birth"),
+    ],
 )
 def test_a_paper_register_keeps_its_enrollment_date_so_earlier_visits_can_follow(engine, world, cell, error):
     rows = [[*roster(world, 1)[0], cell]]

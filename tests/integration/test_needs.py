@@ -72,7 +72,7 @@ def test_a_resolved_need_does_not_move_back(engine, world):
     resolved = _move(engine, world, saved.id, 1, "resolved")
     with pytest.raises(ValidationError) as refused:
         _move(engine, world, saved.id, resolved.version, "open")
-    assert refused.value.key == "need.bad_move"
+    assert refused.value.key == "needs.bad_move"
     assert _need(engine, saved.id).status == "resolved"
 
 
@@ -105,9 +105,9 @@ def test_a_coordinator_cannot_raise_or_move_a_need_of_a_colleagues_resident(engi
 @pytest.mark.parametrize(
     ("values", "key"),
     [
-        ({"kind": "housing"}, "need.bad_kind"),
-        ({"kind": "other", "description": ""}, "need.description_required"),
-        ({"enrollment_id": 999_999}, "need.bad_enrollment"),
+        ({"kind": "housing"}, "needs.bad_kind"),
+        ({"kind": "other", "description": ""}, "needs.description_required"),
+        ({"enrollment_id": 999_999}, "needs.bad_enrollment"),
     ],
 )
 def test_a_bad_need_is_refused_and_nothing_written(engine, world, values, key):

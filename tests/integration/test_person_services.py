@@ -168,16 +168,16 @@ def test_a_point_outside_the_county_is_saved_with_a_warning(engine, world):
             "left_behind",
             {"guardianship": "grandparent"},
             dt.date(2010, 1, 1),
-            "enroll.child_too_old.left_behind",
+            "enrollment.child_too_old.left_behind",
         ),
         (
             "elderly",
             "alone",
             {"living_arrangement": "alone", "self_care": "full"},
             dt.date(1970, 1, 1),
-            "enroll.elderly_too_young",
+            "enrollment.elderly_too_young",
         ),
-        ("disabled", "certified", {"category": 4, "grade": 2}, dt.date(1990, 1, 1), "enroll.certificate_required"),
+        ("disabled", "certified", {"category": 4, "grade": 2}, dt.date(1990, 1, 1), "enrollment.certificate_required"),
         ("child", "left_behind", {"guardianship": "aunt"}, dt.date(2015, 1, 1), "error.bad_choice"),
     ],
 )
@@ -216,7 +216,7 @@ def test_the_certificate_must_be_the_id_plus_category_and_grade(engine, world):
             start_date=TODAY,
             facts={"category": 4, "grade": 2, "certificate_no": id_number + "42"[::-1]},
         )
-    assert error.value.key.startswith("cert.")
+    assert error.value.key.startswith("certificate.")
     with transaction(engine) as session:
         services.enroll(
             session,
@@ -241,7 +241,7 @@ def test_a_risk_override_needs_a_reason_and_wins_over_the_rules(engine, world):
     }
     with pytest.raises(ValidationError) as error, transaction(engine) as session:
         services.update_enrollment(session, world.scopes["township_a"], seen_version=enrollment.version, **args)
-    assert error.value.key == "enroll.override_reason_required"
+    assert error.value.key == "enrollment.override_reason_required"
     with transaction(engine) as session:
         services.update_enrollment(
             session,

@@ -163,7 +163,7 @@ def test_when_the_week_is_full_what_does_not_fit_is_reported_not_dropped(engine,
     with transaction(engine) as session:
         result = generate_week(session, world.scopes["township_a"], worker_id=world.workers["w3"], week_start=WED)
     assert result.placed == 1 and len(result.left) == 1
-    assert result.warnings == [("sched.left_over", {"n": 1})]
+    assert result.warnings == [("schedule.left_over", {"n": 1})]
     with reading(engine) as session:
         plan = week_plan(session, world.scopes["township_a"], worker_id=world.workers["w3"], week_start=WED, today=FRI)
     assert len(plan.unplaced) == 1

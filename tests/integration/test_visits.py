@@ -214,7 +214,7 @@ def test_a_coordinator_records_under_their_own_worker_only(engine, world):
         ({"visited_at": MORNING - dt.timedelta(days=201)}, "visit.before_start"),
         ({"mode": None}, "visit.mode_required"),
         ({"enrollment_ids": []}, "visit.no_enrollment"),
-        ({"needs": [NeedInput("housing")]}, "need.bad_kind"),
+        ({"needs": [NeedInput("housing")]}, "needs.bad_kind"),
         (
             {"status": "cancelled", "cancel_reason": "雨", "visited_at": None, "needs": [NeedInput("medical")]},
             "visit.needs_need_visit",

@@ -74,7 +74,7 @@ def test_a_distressed_child_of_16_enrolls_and_a_left_behind_one_is_refused_namin
     assert _clean("distressed", D(2010, 7, 23), D(2026, 7, 23))["guardianship"] == "grandparent"
     with pytest.raises(ValidationError) as error:
         _clean("left_behind", D(2010, 7, 23), D(2026, 7, 23))
-    assert error.value.key == "enroll.child_too_old.left_behind"
+    assert error.value.key == "enrollment.child_too_old.left_behind"
     assert error.value.field == "birth_date"
     assert "农村留守儿童须未满 16 周岁" in error.value.message("zh")
     assert "under 16" in error.value.message("en")
@@ -88,7 +88,7 @@ def test_the_county_limit_is_the_one_named_in_the_refusal():
 
 def test_every_child_sub_type_has_its_messages():
     for subtype in enums.SUBTYPES["child"]:
-        assert f"enroll.child_too_old.{subtype}" in CATALOG
+        assert f"enrollment.child_too_old.{subtype}" in CATALOG
         assert f"age_limit.bad.{subtype}" in CATALOG
         assert subtype in enums.CHILD_AGE_LIMITS
 

@@ -43,7 +43,7 @@ def _book(report, lang="zh"):
 
 def _by_area_block(sheet, lang="zh"):
     """The by-area table of the overview: its header texts and its rows (cells), title excluded."""
-    title = t("rpt.by_area_title", lang)
+    title = t("report.by_area_title", lang)
     start = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == title) + 1
     head = [c.value for c in sheet[start] if c.value is not None]
     rows = [list(sheet[r])[: len(head)] for r in range(start + 1, sheet.max_row + 1)]
@@ -57,7 +57,7 @@ def test_the_by_area_table_ends_with_a_bold_total_row_under_a_rule(report):
     _head, rows = _by_area_block(_book(report)["概览"])
     *areas, total = rows
     assert [r[0].value for r in areas] == report.by_area["area"].tolist()
-    assert total[0].value == t("rpt.by_area_total")
+    assert total[0].value == t("report.by_area_total")
     assert all(c.font.b for c in total)
     assert all(c.border.top.style is not None for c in total)
     assert not any(c.font.b for row in areas for c in row)
@@ -105,14 +105,14 @@ def test_a_report_without_areas_has_no_total_row(report):
     assert by_area_total(report) is None
     assert report_pdf.area_rows(report, "zh")[1:] == []
     sheet = _book(report)["概览"]
-    assert t("rpt.by_area_total") not in [sheet.cell(r, 1).value for r in range(1, sheet.max_row + 1)]
+    assert t("report.by_area_total") not in [sheet.cell(r, 1).value for r in range(1, sheet.max_row + 1)]
 
 
 def test_the_pdf_and_print_page_end_the_area_table_with_the_total(report):
     total = by_area_total(report)
     rows = report_pdf.area_rows(report, "zh")
     assert len(rows) == 1 + len(report.by_area) + 1
-    assert rows[-1][0] == t("rpt.by_area_total")
+    assert rows[-1][0] == t("report.by_area_total")
     assert rows[-1][1] == f"{total['persons_listed']:,}"
     assert rows[-1][2] == f"{total['visit_rate'] * 100:.1f}%"
     page = report_pdf.report_html(report, None, META)
@@ -141,14 +141,14 @@ def test_every_sheet_prints_on_a4_one_page_wide_with_page_numbers(report, lang):
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
         # One page wide (1 is the format's default, written as nothing), any number of pages tall.
         assert setup.fitToWidth in (None, 1) and setup.fitToHeight == 0, sheet.title
-        assert sheet.oddFooter.center.text == t("rpt.print_footer", lang), sheet.title
+        assert sheet.oddFooter.center.text == t("report.print_footer", lang), sheet.title
         assert "&P" in sheet.oddFooter.center.text and "&N" in sheet.oddFooter.center.text
     assert {s.page_setup.orientation for s in book.worksheets} == {"landscape", "portrait"}
 
 
 def test_each_table_sheet_repeats_and_freezes_its_header_row(report):
     book = _book(report)
-    tables = [s for s in book.worksheets[1:] if s.title != t("rpt.sheet.charts")]
+    tables = [s for s in book.worksheets[1:] if s.title != t("report.sheet.charts")]
     assert len(tables) == len(book.worksheets) - 2
     for sheet in tables:
         assert sheet.print_title_rows == "$1:$1", sheet.title
@@ -161,7 +161,7 @@ def test_each_table_sheet_repeats_and_freezes_its_header_row(report):
 
 def test_the_list_sheets_print_their_gridlines_and_the_summaries_do_not(report):
     book = _book(report)
-    lists = {t("rpt.sheet.list", name=t(f"rpt.list.{n}"))[:31] for n in WORKBOOK_LISTS}
+    lists = {t("report.sheet.list", name=t(f"report.list.{n}"))[:31] for n in WORKBOOK_LISTS}
     for sheet in book.worksheets:
         assert bool(sheet.print_options.gridLines) == (sheet.title in lists), sheet.title
     assert lists <= set(book.sheetnames)

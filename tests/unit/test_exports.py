@@ -109,7 +109,7 @@ def test_the_workbook_has_an_overview_a_sheet_per_view_and_one_per_list():
     views = ["在册构成", "新增与退出", "探访率", "未办结需求", "本月办结需求", "康复服务", "数据质量", "近12个月趋势"]
     assert names[1:9] == views
     assert names[9] == "图表"
-    assert names[10:] == [t("rpt.sheet.list", name=t(f"rpt.list.{n}"))[:31] for n in WORKBOOK_LISTS]
+    assert names[10:] == [t("report.sheet.list", name=t(f"report.list.{n}"))[:31] for n in WORKBOOK_LISTS]
     assert "listed" not in WORKBOOK_LISTS and set(WORKBOOK_LISTS) < set(LIST_ORDER)
 
     overview = book["概览"]
@@ -130,7 +130,7 @@ def test_the_workbook_has_an_overview_a_sheet_per_view_and_one_per_list():
     assert rates.cell(2, 4).number_format == "0.0%" and rates.cell(2, 4).value == pytest.approx(2 / 3)
     assert rates.column_dimensions["A"].width >= 8
 
-    overdue = book[t("rpt.sheet.list", name="当前逾期")]
+    overdue = book[t("report.sheet.list", name="当前逾期")]
     header = [c.value for c in overdue[1]]
     assert header[:4] == ["对象编号", "姓名", "公民身份号码", "性别"]
     assert overdue.max_row == 1 + report.kpis["overdue_now"]
@@ -188,7 +188,7 @@ def test_a_missing_cjk_font_gives_a_clear_message(monkeypatch, tmp_path):
     report, _ = _hostile_report()
     with pytest.raises(CareError) as caught:
         report_pdf.report_pdf(report, None, META)
-    assert caught.value.key == "rpt.font_missing"
+    assert caught.value.key == "report.font_missing"
     assert "fonts-noto-cjk" in caught.value.message("zh")
 
 
@@ -210,5 +210,5 @@ def test_masked_exports_need_the_masked_permission_and_unmasked_ones_a_county_ro
         check_export(Scope(3, "c", "coordinator", "522699101000", 1), unmasked=False)
     with pytest.raises(ValidationError) as caught:
         check_export(COUNTY, unmasked=True, reason="  核  ")
-    assert caught.value.key == "rpt.reason_required"
+    assert caught.value.key == "report.reason_required"
     assert check_export(COUNTY, unmasked=True, reason=" 民政厅  核查 ") == "民政厅 核查"

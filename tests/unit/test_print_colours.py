@@ -83,7 +83,7 @@ def _shares(band: Image.Image) -> tuple[float, float, float]:
 
 def test_the_weekly_sheets_stops_table_prints_white_with_dark_text(plan, tmp_path):  # noqa: F811
     data = sheet_pdf(plan, "zh", dt.date(2026, 6, 10))
-    texts = [t("sched.col_seq", "zh"), *(s.name for s in plan.days[0].stops)]
+    texts = [t("schedule.col_seq", "zh"), *(s.name for s in plan.days[0].stops)]
     dark, vivid, ink = _shares(_band(_render(data, tmp_path), data, texts, row_pt=14))
     assert vivid < 0.01, f"{vivid:.1%} of the stops table is strongly coloured"
     assert dark < 0.12, f"{dark:.1%} of the stops table is dark"
@@ -93,7 +93,7 @@ def test_the_weekly_sheets_stops_table_prints_white_with_dark_text(plan, tmp_pat
 def test_the_reports_area_table_prints_white_with_dark_text(tmp_path):
     report = compute(inputs())
     data = report_pdf.report_pdf(report, None, META)
-    texts = [t("rpt.col.area", "zh"), *(str(a) for a in report.by_area["area"])]
+    texts = [t("report.col.area", "zh"), *(str(a) for a in report.by_area["area"])]
     band = _band(_render(data, tmp_path), data, texts, row_pt=17)
     dark, vivid, ink = _shares(band)
     assert vivid < 0.01, f"{vivid:.1%} of the area table is strongly coloured"

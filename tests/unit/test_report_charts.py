@@ -22,7 +22,7 @@ from care.reports import compute, counted_visits, months_back, trend_rates
 from tests.unit.test_exports import META
 from tests.unit.test_report_kpis import MARCH, enrollments, inputs, visits
 
-LABELS = {g: t(f"rpt.group.{g}") for g in charts.TREND_GROUPS}
+LABELS = {g: t(f"report.group.{g}") for g in charts.TREND_GROUPS}
 
 
 @pytest.fixture
@@ -80,8 +80,12 @@ def test_each_group_keeps_its_colour_on_every_chart(trends):
 def test_the_report_pictures_are_pngs_one_without_trends_three_with(report, trends, lang):
     alone = charts.report_pictures(report.visit_rates, None, lang)
     both = charts.report_pictures(report.visit_rates, trends, lang)
-    assert [h for h, _ in alone] == [t("rpt.pdf_rates", lang)]
-    assert [h for h, _ in both] == [t("rpt.pdf_rates", lang), t("rpt.sheet.trends", lang), t("rpt.trends_listed", lang)]
+    assert [h for h, _ in alone] == [t("report.pdf_rates", lang)]
+    assert [h for h, _ in both] == [
+        t("report.pdf_rates", lang),
+        t("report.sheet.trends", lang),
+        t("report.trends_listed", lang),
+    ]
     for _, png in both:
         width, height = _png_size(png)
         assert width > 400 and height > 100
@@ -93,13 +97,13 @@ def test_the_pdf_prints_the_charts_as_pictures(report, trends):
     assert sum(len(p.images) for p in without.pages) == 1
     assert sum(len(p.images) for p in with_trends.pages) == 3
     text = "".join(p.extract_text() for p in with_trends.pages).replace("\x00", "")
-    assert t("rpt.sheet.trends") in text and t("rpt.pdf_rates") in text
+    assert t("report.sheet.trends") in text and t("report.pdf_rates") in text
 
 
 def test_the_print_page_holds_the_charts_inline(report, trends):
     page = report_html(report, trends, META, "zh")
     images = re.findall(r"<img alt='([^']*)' class='chart' src='data:image/png;base64,([^']+)'>", page)
-    assert [alt for alt, _ in images] == [t("rpt.pdf_rates"), t("rpt.sheet.trends"), t("rpt.trends_listed")]
+    assert [alt for alt, _ in images] == [t("report.pdf_rates"), t("report.sheet.trends"), t("report.trends_listed")]
     for _, data in images:
         _png_size(base64.b64decode(data))
     assert "http" not in page.split("<body>")[1]  # nothing fetched: the page opens offline
@@ -108,11 +112,11 @@ def test_the_print_page_holds_the_charts_inline(report, trends):
 def test_the_workbook_has_a_sheet_of_the_charts(report, trends):
     data, _ = workbook_bytes(report, trends, META, "zh")
     book = openpyxl.load_workbook(io.BytesIO(data))
-    sheet = book[t("rpt.sheet.charts")]
-    assert book.sheetnames.index(sheet.title) == book.sheetnames.index(t("rpt.sheet.trends")) + 1
+    sheet = book[t("report.sheet.charts")]
+    assert book.sheetnames.index(sheet.title) == book.sheetnames.index(t("report.sheet.trends")) + 1
     assert len(sheet._images) == 3
     headings = [sheet.cell(r, 1).value for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value]
-    assert headings == [t("rpt.pdf_rates"), t("rpt.sheet.trends"), t("rpt.trends_listed")]
+    assert headings == [t("report.pdf_rates"), t("report.sheet.trends"), t("report.trends_listed")]
     anchors = [image.anchor._from.row for image in sheet._images]
     assert anchors == sorted(anchors) and len(set(anchors)) == 3  # one under the other, none on another
 
@@ -131,20 +135,20 @@ def test_with_outlines_and_visit_ages_the_files_carry_the_map_and_the_days_since
     )
     pictures = charts.report_pictures(report.visit_rates, trends, "zh", areas=areas, visit_ages=ages)
     assert [h for h, _ in pictures] == [
-        t("rpt.pdf_rates"),
-        t("rpt.map_title"),
-        t("rpt.sheet.trends"),
-        t("rpt.trends_listed"),
-        t("rpt.visit_age_title"),
+        t("report.pdf_rates"),
+        t("report.map_title"),
+        t("report.sheet.trends"),
+        t("report.trends_listed"),
+        t("report.visit_age_title"),
     ]
     pdf = PdfReader(io.BytesIO(report_pdf(report, trends, META, "zh", pictures=pictures)))
     assert sum(len(p.images) for p in pdf.pages) == 5
     text = "".join(p.extract_text() for p in pdf.pages).replace("\x00", "")
-    assert t("rpt.map_title") in text and t("rpt.visit_age_title") in text
+    assert t("report.map_title") in text and t("report.visit_age_title") in text
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(report, trends, META, "zh", pictures=pictures)[0]))
-    assert len(book[t("rpt.sheet.charts")]._images) == 5
+    assert len(book[t("report.sheet.charts")]._images) == 5
     page = report_html(report, trends, META, "zh", pictures=pictures)
     assert page.count("class='chart'") == 5
     # Without outlines there is no map picture (the page says how to import them instead).
     bare = charts.report_pictures(report.visit_rates, None, "zh", areas=charts.map_areas(rows, {}, "visit_rate"))
-    assert [h for h, _ in bare] == [t("rpt.pdf_rates")]
+    assert [h for h, _ in bare] == [t("report.pdf_rates")]

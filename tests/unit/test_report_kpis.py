@@ -400,13 +400,13 @@ def test_a_month_runs_from_its_first_to_its_last_day(text, first, last):
 def test_a_malformed_month_is_refused(text):
     with pytest.raises(ValidationError) as caught:
         parse_month(text)
-    assert caught.value.key == "rpt.bad_month"
+    assert caught.value.key == "report.bad_month"
 
 
 def test_a_future_month_is_refused():
     with pytest.raises(ValidationError) as caught:
         parse_month("2026-05", today=TODAY)
-    assert caught.value.key == "rpt.future_month"
+    assert caught.value.key == "report.future_month"
 
 
 def test_months_back_counts_backwards_over_a_year_end():

@@ -124,6 +124,13 @@ def test_the_pack_carries_every_label_its_form_shows_in_both_languages():
     assert set(visit_pack.BOOT_LABELS) <= set(CATALOG)
 
 
+def test_a_count_dependent_english_label_reaches_the_pack_as_singular_plural_and_count():
+    zh, en = CATALOG["pack.exported"]
+    assert visit_pack.pack_labels()["pack.exported"] == [zh, [en.one, en.other, "n"]]
+    script = visit_pack.SCRIPT.read_text(encoding="utf-8")
+    assert "Array.isArray(text)" in script  # the pack's t() picks one or other by the count
+
+
 def test_a_result_file_is_encrypted_and_signed_under_the_packs_secret():
     secret = b"k" * 32
     data = visit_pack.result_file(secret, "a" * 32, [{"client_token": "t" * 32, "notes": "孩子在家"}])

@@ -164,8 +164,8 @@ def test_every_problem_of_one_row_is_reported_once_per_field():
 @pytest.mark.parametrize(
     ("kind", "department", "description", "key"),
     [
-        ("housing", "", "", "need.bad_kind"),
-        ("other", "民政办", " ", "need.description_required"),
+        ("housing", "", "", "needs.bad_kind"),
+        ("other", "民政办", " ", "needs.description_required"),
         ("medical", "x" * 65, "", "visit.text_too_long"),
     ],
 )
@@ -240,8 +240,8 @@ def test_every_catalog_key_the_visit_and_need_code_names_exists():
         *(f"visit.area.{a}" for a in FINDING_CHOICES),
         *(f"enum.finding.{c}" for choices in FINDING_CHOICES.values() for c in choices),
         *(f"enum.situation.{s}" for s in SITUATIONS),
-        *(f"mv.state.{s}" for s in ("done", "not_met", "overdue", "due")),
-        *(f"mv.show.{s}" for s in ("todo", "all")),
+        *(f"my_visits.state.{s}" for s in ("done", "not_met", "overdue", "due")),
+        *(f"my_visits.show.{s}" for s in ("todo", "all")),
         *(f"needs.show.{s}" for s in ("open", "all")),
     ],
 )

@@ -1,0 +1,180 @@
+"""Schedules, assignments and the printed visit checklist.
+
+Keys: ``schedule.``, ``assignment.``, ``check.``. Each entry is ``key: (zh, en)``; see care/i18n/__init__.py."""
+
+from __future__ import annotations
+
+from care.i18n.entry import Entry, Plural
+
+PREFIXES = ("schedule", "assignment", "check")
+
+ENTRIES: dict[str, Entry] = {
+    "assignment.title": ("服务分配", "Assignments"),
+    "assignment.tab_caseload": ("工作量", "Caseloads"),
+    "assignment.tab_assign": ("分配", "Assign"),
+    "assignment.tab_move": ("整体移交", "Move a caseload"),
+    "assignment.tab_unassigned": ("未分配（{n}）", "Unassigned ({n})"),
+    "assignment.assign_help": (
+        "按村、类别或当前责任人筛选，在表格中勾选对象（或勾选“全部”），再选择新的责任人。原责任记录保留在历史中。",
+        "Filter by village, group or current worker, tick enrollments in the table (or tick “all”), then choose "
+        "the new worker. The previous responsibility stays in the history.",
+    ),
+    "assignment.caseload_help": (
+        "点选一行可将该工作人员标记为外出（不再接受新分配）或恢复在岗。",
+        "Select a row to mark that worker away (no new assignments) or back on duty.",
+    ),
+    "assignment.col_worker": ("工作人员", "Worker"),
+    "assignment.col_kind": ("岗位", "Role"),
+    "assignment.col_active": ("在岗", "On duty"),
+    "assignment.col_persons": ("服务对象（人）", "Persons"),
+    "assignment.col_high_risk": ("高风险（人）", "High-risk persons"),
+    "assignment.col_overdue": ("逾期巡访", "Overdue visits"),
+    "assignment.col_due_week": ("本周到期", "Due this week"),
+    "assignment.on_duty": ("在岗", "On duty"),
+    "assignment.away": ("外出", "Away"),
+    "assignment.mark_away": ("将 {name} 标记为外出", "Mark {name} away"),
+    "assignment.mark_back": ("将 {name} 标记为在岗", "Mark {name} back on duty"),
+    "assignment.saved_active": ("已更新在岗状态。", "Duty status saved."),
+    "assignment.no_workers": ("辖区内没有工作人员。", "There are no workers in your area."),
+    "assignment.any_worker": ("（全部）", "(all)"),
+    "assignment.nobody": ("无人负责", "Nobody"),
+    "assignment.current_worker": ("当前责任人", "Current worker"),
+    "assignment.listed": ("共 {n} 条在册记录。", Plural("{n} enrollment listed.", "{n} enrollments listed.")),
+    "assignment.limited": (
+        "只显示前 {n} 条，请按村或类别缩小范围。",
+        "Only the first {n} are shown; narrow the list by village or group.",
+    ),
+    "assignment.none_listed": ("没有符合条件的在册记录。", "No enrollments match."),
+    "assignment.all_listed": ("选择列表中全部 {n} 条", "Select all {n} listed"),
+    "assignment.to_worker": ("新的责任人", "New worker"),
+    "assignment.from_worker": ("移出的工作人员", "Move from worker"),
+    "assignment.reason": ("原因（可选，如：调岗、外出务工、病假）", "Reason (optional, e.g. transfer, leave)"),
+    "assignment.apply": ("分配所选 {n} 条", "Assign the {n} selected"),
+    "assignment.move": ("移交所选 {n} 条", "Move the {n} selected"),
+    "assignment.move_all": ("移交全部 {n} 条", "Move all {n}"),
+    "assignment.move_help": (
+        "先选择要移出的工作人员，再选择接手的人；可移交全部或在表格中勾选部分。",
+        "Choose the worker to move from, then who takes over; move all or tick some in the table.",
+    ),
+    "assignment.caseload_of": ("该工作人员当前负责 {n} 条在册记录。", Plural("This worker is responsible for {n} enrollment.", "This worker is responsible for {n} enrollments.")),
+    "assignment.done": ("已分配 {moved} 条（{unchanged} 条原本就是该责任人）。", "{moved} assigned ({unchanged} already had that worker)."),
+    "assignment.outside_kind": (
+        "注意：{name} 的岗位通常不负责“{groups}”类对象。",
+        "Note: {name}'s role does not usually look after {groups}.",
+    ),
+    "assignment.stale": (
+        "未保存：所选对象的责任人刚被他人修改。列表已刷新，请核对后重新操作。",
+        "Not saved: someone else just changed the worker of the selected enrollments. The list is refreshed; "
+        "check it and try again.",
+    ),
+    "assignment.only_fitting": (
+        "只列出岗位和负责区域都适合所选记录的工作人员",
+        "List only workers whose post and area fit the selected enrollments",
+    ),
+    "assignment.none_fitting": (
+        "没有岗位和负责区域都适合所选记录的在岗人员；可关闭上面的开关查看全部人员。",
+        "No worker on duty fits the selection by post and area; turn the switch above off to see everyone.",
+    ),
+    "assignment.misfit_groups": (
+        "{name}（{kind}）通常不负责{groups}。",
+        "{name} ({kind}) does not usually look after {groups}.",
+    ),
+    "assignment.misfit_area": (
+        "所选记录中有 {n} 条不在 {area} 的负责区域内。",
+        "{n} of the selected enrollments lie outside {area}, the worker's area.",
+    ),
+    "assignment.misfit_confirm": ("我已核实，仍然分配给此人", "I have checked; assign to this worker anyway"),
+    "assignment.none_selected": ("请至少选择一条在册记录。", "Select at least one enrollment."),
+    "assignment.too_many": ("一次最多分配 {limit} 条，请分批操作。", "At most {limit} at a time; do it in parts."),
+    "assignment.worker_inactive": ("{name} 已标记为外出，不能接受新的分配。", "{name} is marked away and takes no new assignments."),
+    "assignment.same_worker": ("移出和接手的是同一个人。", "The worker to move from and to is the same."),
+    "schedule.title": ("巡访排班", "Patrol schedules"),
+    "schedule.tab_overview": ("乡镇总览", "Township overview"),
+    "schedule.tab_worker": ("工作人员周计划", "A worker's week"),
+    "schedule.week": ("周（选择该周任意一天）", "Week (pick any day of it)"),
+    "schedule.week_range": ("{start} 至 {end}（周一至周五）", "{start} to {end} (Monday to Friday)"),
+    "schedule.week_help": (
+        "从周四起默认排下周；要看本周，请选择本周任意一天（本周一为 {this}）。",
+        "From Thursday on, next week is chosen by default; to see this week, pick any day of it "
+        "(this week's Monday is {this}).",
+    ),
+    "schedule.worker": ("工作人员", "Worker"),
+    "schedule.worker_week": ("{name}（{kind}）的该周巡访", "{name} ({kind}): the week's visits"),
+    "schedule.not_generated": ("该周还没有排班。", "The chosen week has no plan yet."),
+    "schedule.generate": ("生成该周排班", "Plan the week"),
+    "schedule.regenerate": ("重新生成", "Plan again"),
+    "schedule.regenerate_help": (
+        "保留已完成的巡访、今天以前的日子和已固定的日子，其余到期对象重新分配和排序。",
+        "Keeps visits already done, days before today and fixed days; everything else due is spread and routed again.",
+    ),
+    "schedule.generated": ("已生成排班。", "The week is planned."),
+    "schedule.generated_all": ("已为 {n} 名工作人员生成排班。", Plural("Planned the week for {n} worker.", "Planned the week for {n} workers.")),
+    "schedule.generate_missing": ("为尚未排班的 {n} 名工作人员生成该周排班", Plural("Plan the week for the {n} worker without a plan", "Plan the week for the {n} workers without a plan")),
+    "schedule.left_over": (
+        "有 {n} 户超出每日上限，本周排不下，请考虑调整上限或分配。",
+        Plural("{n} household did not fit under the daily limit this week; consider the limit or the assignments.", "{n} households did not fit under the daily limit this week; consider the limit or the assignments."),
+    ),
+    "schedule.households": ("该周户数", "Households in the week"),
+    "schedule.distance": ("路程合计", "Total distance"),
+    "schedule.daily_limit": ("每日上限", "Daily limit"),
+    "schedule.unplaced": ("未排入", "Not placed"),
+    "schedule.unplaced_help": (
+        "有 {n} 户本周到期但不在排班中（超出每日上限或排班后新到期），可重新生成。",
+        Plural("{n} household is due this week but not in the plan (over the daily limit or due since it was made); plan again to place it.", "{n} households are due this week but not in the plan (over the daily limit or due since it was made); "
+        "plan again to place them."),
+    ),
+    "schedule.unlocated": (
+        "{n} 户没有坐标，已排在当天路线最后，请补录位置。",
+        Plural("{n} household has no coordinates; it is last on its day's route. Add its location.", "{n} households have no coordinates; they are last on their day's route. Add their location."),
+    ),
+    "schedule.no_office": (
+        "该工作人员的村委会（办公点）没有坐标：路线从第一户开始计算。",
+        "This worker's office has no coordinates: routes start at the first household.",
+    ),
+    "schedule.day_summary": ("{n} 户 · {km} 公里", Plural("{n} household · {km} km", "{n} households · {km} km")),
+    "schedule.day_title": ("{weekday} {day} · {n} 户 · {km} 公里", Plural("{weekday} {day} · {n} household · {km} km", "{weekday} {day} · {n} households · {km} km")),
+    "schedule.fixed": ("已固定", "Fixed"),
+    "schedule.fix_day": ("固定", "Fix"),
+    "schedule.fixed_saved": ("已固定该日，重新生成时保持不变。", "The day is fixed; planning again leaves it as it is."),
+    "schedule.released_saved": ("已取消固定。", "The day is no longer fixed."),
+    "schedule.not_generated_day": ("该日没有排班。", "That day has no plan."),
+    "schedule.no_stops": ("当天没有安排巡访。", "No visits planned that day."),
+    "schedule.days_without_stops": ("以下日期没有安排巡访：{days}", "No visits planned on: {days}"),
+    "schedule.no_map": ("（没有可显示坐标的点位）", "(no stops with coordinates to draw)"),
+    "schedule.col_seq": ("序号", "No."),
+    "schedule.col_address": ("村 / 地址", "Village / address"),
+    "schedule.col_check": ("重点查看", "What to check"),
+    "schedule.col_result": ("巡访结果", "Result"),
+    "schedule.col_status": ("巡访记录", "Recorded"),
+    "schedule.col_due": ("该周到期（户）", "Due in the week"),
+    "schedule.col_planned": ("已排（户）", "Planned"),
+    "schedule.col_km": ("公里", "km"),
+    "schedule.result_boxes": ("□已访 □未遇 □电话", "□ done □ not met □ phone"),
+    "schedule.open_needs": ("未办结需求 {n} 项", Plural("{n} open need", "{n} open needs")),
+    "schedule.overdue_days": ("已逾期 {n} 天", Plural("{n} day overdue", "{n} days overdue")),
+    "schedule.no_coords": ("无坐标", "no coordinates"),
+    "schedule.overview_help": (
+        "各工作人员本周到期户数、已排户数和每天户数；{missing} 人尚未排班。点选一行后在“工作人员周计划”中查看。",
+        "Each worker's households due this week, planned, and per day; {missing} have no plan yet. "
+        "Select a row, then open “A worker's week”.",
+    ),
+    "schedule.overview_picked": ("已选择 {name}，请打开“工作人员周计划”。", "{name} selected; open “A worker's week”."),
+    "schedule.print_html": ("打印周表（网页）", "Print sheet (web page)"),
+    "schedule.print_pdf": ("下载周表（PDF）", "Download sheet (PDF)"),
+    "schedule.sheet_title": ("巡访周表 · {name} · {week} 周", "Patrol sheet · {name} · week of {week}"),
+    "schedule.sheet_meta": (
+        "{kind} · {area} · 共 {n} 户 · {km} 公里 · 每日上限 {limit} 户 · 打印于 {at}",
+        Plural("{kind} · {area} · {n} household · {km} km · daily limit {limit} · printed {at}", "{kind} · {area} · {n} households · {km} km · daily limit {limit} · printed {at}"),
+    ),
+    "schedule.weekday.0": ("周一", "Mon"),
+    "schedule.weekday.1": ("周二", "Tue"),
+    "schedule.weekday.2": ("周三", "Wed"),
+    "schedule.weekday.3": ("周四", "Thu"),
+    "schedule.weekday.4": ("周五", "Fri"),
+    "schedule.weekday.5": ("周六", "Sat"),
+    "schedule.weekday.6": ("周日", "Sun"),
+    "schedule.member": ("{name}（{relation}；{groups}；风险{risk}）", "{name} ({relation}; {groups}; {risk} risk)"),
+    "check.child": ("人身安全、监护落实、上学（寄宿）情况", "safety, guardianship, schooling (boarding)"),
+    "check.elderly": ("身体健康、生活起居、居住安全", "health, daily living, home safety"),
+    "check.disabled": ("康复进展、辅具使用、生活照料", "rehab progress, assistive devices, daily care"),
+}
