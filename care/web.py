@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from care import auth
-from care.tiles import TileSource, configured_tiles
+from care.domain.tiles import TileSource, configured_tiles
 from db.session import get_engine, reading, transaction
 
 COOKIE = "caremap_session"

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from care import clock
+from care.domain import clock
 from db.migrate import upgrade
 from db.session import get_engine
 
@@ -31,7 +31,7 @@ def _release_clock() -> Iterator[None]:
 
 @pytest.fixture
 def freeze_clock() -> FreezeClock:
-    """Call with a datetime (or a date, meaning 09:00 that day) to fix care.clock there."""
+    """Call with a datetime (or a date, meaning 09:00 that day) to fix care.domain.clock there."""
 
     def _freeze(at: dt.datetime | dt.date) -> dt.datetime:
         if not isinstance(at, dt.datetime):

@@ -13,8 +13,9 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from care import audit, auth, clock, i18n, services, web
-from care.errors import CareError, ValidationError
+from care import audit, auth, i18n, services, web
+from care.domain import clock
+from care.domain.errors import CareError, ValidationError
 from care.scope import Scope
 from db import migrate
 from db.session import get_engine, reading, transaction

@@ -32,8 +32,9 @@ from sqlalchemy.orm import Session
 from streamlit.delta_generator import DeltaGenerator
 
 import ui
-from care import audit, auth, clock
-from care.errors import LoginFailed
+from care import audit, auth
+from care.domain import clock
+from care.domain.errors import LoginFailed
 from db.models import LoginSession, User
 
 CLAIM_ENV = "CARE_SSO_CLAIM"

@@ -1,6 +1,6 @@
 """Roster import (台账导入): new persons and enrollments from a sheet, by the register's own rules.
 
-Every row goes through the same checks as the register forms (care/ids.py, clean_person,
+Every row goes through the same checks as the register forms (care/domain/ids.py, clean_person,
 clean_facts) and is written by the same services (create_person, enroll). A person already
 registered in that group is not new: re-importing a file writes nothing.
 """
@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import clock, enums, ids, rules
-from care.errors import CareError, ValidationError
+from care.domain import clock, enums, ids, rules
+from care.domain.errors import CareError, ValidationError
 from care.i18n import t
 from care.imports.common import (
     Column,

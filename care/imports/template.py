@@ -10,7 +10,7 @@ import xlsxwriter
 from sqlalchemy import distinct, select
 from sqlalchemy.orm import Session, aliased
 
-from care import clock, enums
+from care.domain import clock, enums
 from care.i18n import t
 from care.imports import roster, services, visits
 from care.queries.scoping import in_area, person_conditions

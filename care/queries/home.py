@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from care import areas, enums, ids, policy, rules
+from care.domain import areas, enums, ids, policy, rules
 from care.queries.needs import needs_list, open_needs
 from care.queries.plans import service_alerts
 from care.queries.registers import WORKLISTS, worklist_conditions

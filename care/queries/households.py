@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import ids, rules
-from care.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE, RISK_ORDER
+from care.domain import ids, rules
+from care.domain.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE, RISK_ORDER
 from care.queries.scoping import in_area, person_conditions, visible_person
 from care.scope import Scope
 from db.models import Area, Assignment, ChildDetails, Enrollment, Household, HouseholdMember, Person, Worker

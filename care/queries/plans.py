@@ -13,10 +13,10 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from care import areas, clock, enums, plans
+from care.domain import areas, clock, enums, plans
+from care.domain.reports import Month, ServiceSheets
 from care.queries.scoping import in_area, in_scope, person_conditions
 from care.queries.service_list import service_list, service_names
-from care.reports import Month, ServiceSheets
 from care.scope import Scope
 from db.models import Area, Assignment, CarePlan, Enrollment, Pairing, Person, Provider, ServiceOrder, User
 
@@ -494,9 +494,9 @@ def service_report(
 ) -> ServiceReport:
     """The service figures and the ``lists`` named, for the month and area (default: the user's
     own), scope-checked."""
-    from care import areas
+    from care.domain import areas
+    from care.domain.reports import parse_month
     from care.queries.reports import check_area
-    from care.reports import parse_month
 
     code = check_area(session, scope, area_code)
     chosen = parse_month(month, today=today)

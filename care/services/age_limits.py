@@ -19,8 +19,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, ids, rules
-from care.errors import PermissionDenied, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, enums, ids, rules
+from care.domain.errors import PermissionDenied, StaleRecord, ValidationError
 from care.queries.scoping import person_conditions
 from care.queries.settings import scope_county, setting_value
 from care.scope import Scope

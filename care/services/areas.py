@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from care import area_files, areas, audit, clock
-from care.area_files import RowError
-from care.errors import ValidationError
+from care import audit
+from care.domain import areas, clock
+from care.domain.errors import ValidationError
+from care.files import area_files
+from care.files.area_files import RowError
 from care.queries.scoping import in_area
 from care.scope import Scope
 from care.services.common import require

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, enums
+from care.domain.errors import NotFound, StaleRecord, ValidationError
 from care.queries.scoping import person_conditions, visible_worker
 from care.scope import Scope
 from care.services.common import require

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from care import audit, clock
-from care.errors import PermissionDenied, StaleRecord
+from care import audit
+from care.domain import clock
+from care.domain.errors import PermissionDenied, StaleRecord
 from care.scope import Scope
 
 

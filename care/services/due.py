@@ -23,8 +23,9 @@ from sqlalchemy import (
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, selectinload
 
-from care import audit_anchor, clock, ids, policy, rules
-from care.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE
+from care import audit_anchor
+from care.domain import clock, ids, policy, rules
+from care.domain.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE
 from care.queries.households import LARGE_SELECTION, current_household_ids, family_of, member_ids
 from care.queries.settings import counties, setting_value
 from care.services.facts import facts_of
@@ -34,7 +35,7 @@ _CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 
 def ensure_default_policy(session: Session, *, county_code: str) -> None:
-    """Insert the default intervals (care.policy) for a county where none are set yet."""
+    """Insert the default intervals (care.domain.policy) for a county where none are set yet."""
     have = {
         (g, r)
         for g, r in session.execute(

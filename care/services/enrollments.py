@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, ids, rules
-from care.errors import NotFound, ValidationError
+from care import audit
+from care.domain import clock, enums, ids, rules
+from care.domain.errors import NotFound, ValidationError
 from care.queries.scoping import visible_person
 from care.scope import Scope
 from care.services import households

@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from care import enums, ids, rules
-from care.errors import ValidationError
+from care.domain import enums, ids, rules
+from care.domain.errors import ValidationError
 from db.models import ChildDetails, DisabledDetails, ElderlyDetails, Enrollment
 
 CHILD_FIELDS = (

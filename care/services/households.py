@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, ids
-from care.errors import NotFound, ValidationError
+from care import audit
+from care.domain import clock, enums, ids
+from care.domain.errors import NotFound, ValidationError
 from care.queries.households import current_household_ids, member_ids, same_place
 from care.queries.scoping import visible_person
 from care.scope import Scope

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, plans
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, enums, plans
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.domain.service_rules import provider_fits
 from care.queries.scoping import visible_person
 from care.queries.service_list import service_list
 from care.scope import Scope
-from care.service_rules import provider_fits
 from care.services.common import Saved, require, versioned_update
 from care.services.needs import move_need
 from db.models import CarePlan, Enrollment, Need, Person, PlanService, Provider, ServiceOrder, Visit

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import areas, audit, clock, ids
-from care.errors import NotFound, PermissionDenied, ValidationError
+from care import audit
+from care.domain import areas, clock, ids
+from care.domain.errors import NotFound, PermissionDenied, ValidationError
 from care.queries.scoping import visible_person
 from care.scope import Scope
 from care.services import households

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, plans
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, enums, plans
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.domain.service_rules import provider_fits
 from care.queries.scoping import visible_person
 from care.queries.service_list import service_list
 from care.scope import Scope
-from care.service_rules import provider_fits
 from care.services.common import Saved, require, versioned_update
 from db.models import CarePlan, Enrollment, PlanService, Provider
 
@@ -313,8 +314,9 @@ def print_plan(session: Session, scope: Scope, *, plan_id: int, lang: str, today
     """The plan as a PDF (the ID number masked), its printing audited with the file's hash."""
     import hashlib
 
-    from care import i18n, ids
-    from care.plan_pdf import PlanHeader, plan_pdf
+    from care import i18n
+    from care.domain import ids
+    from care.files.plan_pdf import PlanHeader, plan_pdf
     from care.queries.plans import person_plans
     from db.models import Area
 

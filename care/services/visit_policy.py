@@ -14,8 +14,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, policy
-from care.errors import PermissionDenied, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, enums, policy
+from care.domain.errors import PermissionDenied, StaleRecord, ValidationError
 from care.queries.schedule import daily_limit
 from care.queries.settings import scope_county, setting_value
 from care.scope import Scope

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from care.demo import fixture_id_number
+from care.demo.build import fixture_id_number
 from db.models import Area, Person
 from db.session import get_engine, reading
 from tests.e2e.conftest import expect, login, open_app, open_page, shot, wait_idle

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from care.demo import ScopeFixture, build_scope_fixture
+from care.demo.build import ScopeFixture, build_scope_fixture
 from db.session import transaction
 
 FIXTURE_TODAY = dt.date(2026, 6, 10)

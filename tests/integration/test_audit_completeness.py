@@ -17,10 +17,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from care import audit, auth, policy, services
-from care.demo import ScopeFixture, fixture_id_number
-from care.errors import CareError
-from care.exports import ExportMeta, csv_bytes, record_export
+from care import audit, auth, services
+from care.demo.build import ScopeFixture, fixture_id_number
+from care.domain import policy
+from care.domain.errors import CareError
+from care.files.exports import ExportMeta, csv_bytes, record_export
 from care.imports import run_import
 from care.queries.audit_log import AuditFilter
 from care.services import users

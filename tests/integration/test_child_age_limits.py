@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from care import services
-from care.demo import fixture_id_number
-from care.errors import PermissionDenied, StaleRecord, ValidationError
+from care.demo.build import fixture_id_number
+from care.domain.errors import PermissionDenied, StaleRecord, ValidationError
 from care.queries.home import age_out_list
 from care.queries.reports import month_report
 from care.queries.settings import setting_value

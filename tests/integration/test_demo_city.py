@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, aliased
 
-from care import auth, clock, enums, ids, policy
-from care.bench_reports import naive_inputs
-from care.demo import (
+from care import auth
+from care.bench.reports import naive_inputs
+from care.demo.build import (
     CITY_CODE,
     CITY_USERNAME,
     COUNTY_CODE,
@@ -34,9 +34,10 @@ from care.demo import (
     county_shares,
     demo_accounts,
 )
+from care.domain import clock, enums, ids, policy
+from care.domain.reports import compute
 from care.queries.reports import month_report, trends
 from care.queries.scoping import person_conditions
-from care.reports import compute
 from care.scope import Scope
 from care.services.due import refresh_risks
 from care.services.service_list import DEFAULT_SERVICES

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from care.demo import fixture_id_number
+from care.demo.build import fixture_id_number
 from care.imports import run_import
 from care.services import households
 from db.models import Enrollment, Household, HouseholdMember, Person

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from care import services
-from care.demo import fixture_id_number
-from care.errors import NotFound, StaleRecord, ValidationError
+from care.demo.build import fixture_id_number
+from care.domain.errors import NotFound, StaleRecord, ValidationError
 from care.queries.households import family_of, household_card
 from care.queries.person_file import person_file
 from care.services import households

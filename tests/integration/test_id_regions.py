@@ -8,9 +8,10 @@ import io
 import pytest
 from sqlalchemy import select
 
-from care import ids, services
-from care.demo import fixture_id_number
-from care.errors import ValidationError
+from care import services
+from care.demo.build import fixture_id_number
+from care.domain import ids
+from care.domain.errors import ValidationError
 from care.imports import run_import
 from care.services.persons import CountyRegions
 from db.models import Area, Person

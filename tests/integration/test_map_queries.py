@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from care.demo import build_demo, build_scope_fixture
+from care.demo.build import build_demo, build_scope_fixture
 from care.queries import map as mapq
 from care.queries.registers import RegisterFilter, register_count
 from db.models import Person, User

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from care import enums
+from care.domain import enums
 from care.i18n import CATALOG, t
 from care.scope import ROLE_ACTIONS
 

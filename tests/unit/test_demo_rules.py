@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from care.demo import (
+from care.demo.build import (
     birth_for_age,
     birthday,
     demo_password,
@@ -16,7 +16,7 @@ from care.demo import (
     village_counts,
     years_before,
 )
-from care.ids import age_on, parse_id_number
+from care.domain.ids import age_on, parse_id_number
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from care import ids, rules
+from care.domain import ids, rules
 from care.services.facts import guardianship_between
 
 

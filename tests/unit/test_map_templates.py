@@ -24,7 +24,8 @@ import jinja2
 import pytest
 from streamlit_folium import _get_header, _get_html, _get_map_string
 
-from care.maps import (
+from care.domain.tiles import parse_tiles
+from care.files.maps import (
     CARE_JS,
     AreaShape,
     PersonDot,
@@ -35,7 +36,6 @@ from care.maps import (
     safe_json,
     standalone_html,
 )
-from care.tiles import parse_tiles
 from tests.hostile import PAYLOADS, SPLIT_PAIRS, all_texts, watching_canaries
 
 NONE = parse_tiles("none")
