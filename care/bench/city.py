@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 
 from care.auth import scope_of
+from care.bench.common import line, timed
 from care.domain import areas, clock
 from care.domain.tiles import parse_tiles
 from care.files.maps import build_map
@@ -149,8 +150,6 @@ def _same(left: Any, right: Any) -> bool:
 
 
 def _timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
-    from care.bench.run import timed
-
     return timed(fn, repeat=repeat)
 
 
@@ -230,8 +229,6 @@ def parallel_visits(engine: Engine, county_codes: list[str]) -> dict[str, Any]:
 
 def bench_city(engine: Engine, n: int, alone: Engine | None = None) -> Iterator[dict[str, Any]]:
     """The cases of the module docstring."""
-    from care.bench.run import line
-
     city = _city(engine)
     with reading(engine) as session:
         codes = counties(session, areas.prefix_of(city))

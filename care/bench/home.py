@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from care.bench.visits import _user
+from care.bench.common import active_user, line, timed
 from care.domain import clock
 from care.queries.home import home_page
 from db.session import reading
@@ -23,11 +23,9 @@ TARGET_SECONDS = 1.0
 
 def bench_home(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     """home_coordinator, home_township, home_county, home_admin."""
-    from care.bench.run import line, timed
-
     today = clock.today()
     for role in ROLES:
-        scope = _user(engine, role)
+        scope = active_user(engine, role)
 
         def run(scope: Any = scope) -> Any:
             with reading(engine) as session:

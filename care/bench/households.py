@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from care.bench.visits import _user, copy_database
+from care.bench.common import active_user, copy_database, line
 from care.domain import clock
 from care.queries.households import family_of, household_card
 from care.queries.scoping import in_area
@@ -35,10 +35,8 @@ def _township_persons(engine: Engine, prefix: str) -> list[tuple[int, str]]:
 def bench_households(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     """household_card: one person's household card (target < 0.1 s); family_county: the family facts
     of every person; add_member: a person moved into a neighbour's household, risks re-run (copy)."""
-    from care.bench.run import line
-
     today = clock.today()
-    township = _user(engine, "township")
+    township = active_user(engine, "township")
     persons = _township_persons(engine, township.prefix or "")
     picks = random.Random(SEED).sample(persons, min(30, len(persons)))  # noqa: S311 - a repeatable sample
     times, sizes = [], []

@@ -15,9 +15,11 @@ import folium
 from folium.plugins import MarkerCluster
 from sqlalchemy import Engine
 
+from care.bench.common import line, timed, user_scope
 from care.domain import clock
+from care.domain.map_data import PersonDot
 from care.domain.tiles import parse_tiles
-from care.files.maps import PersonDot, build_map, homes
+from care.files.maps import build_map, homes
 from care.queries import map as mapq
 from db.session import reading
 
@@ -44,9 +46,7 @@ def _view(engine: Engine, scope: Any, area_code: str | None) -> str:
 
 
 def _ten_thousand(engine: Engine) -> list[PersonDot]:
-    from care.bench.run import _user_scope
-
-    county = _user_scope(engine, "county")
+    county = user_scope(engine, "county")
     with reading(engine) as session:
         dots = mapq.person_points(session, county, mapq.MapFilter(), clock.today())
     return dots[:NAIVE_N]
@@ -66,11 +66,8 @@ def _naive(dots: list[PersonDot]) -> str:
 
 def bench_map(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     """county_map, township_map, ours_10k and naive_folium_10k (see the module docstring)."""
-    # care.bench.run imports this module to register it: import its helpers only when running.
-    from care.bench.run import _user_scope, line, timed
-
-    county = _user_scope(engine, "county")
-    township = _user_scope(engine, "township")
+    county = user_scope(engine, "county")
+    township = user_scope(engine, "township")
     for case, scope in (("county_map", county), ("township_map", township)):
 
         def view(scope: Any = scope) -> str:

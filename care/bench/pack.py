@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from care.auth import scope_of
-from care.bench.visits import copy_database
+from care.bench.common import copy_database, line
 from care.domain import clock
 from care.files import visit_pack
 from care.queries.visits import HouseholdItem, VisitItem, my_week
@@ -116,8 +116,6 @@ def _browser_open(path: Path) -> list[float] | None:
 
 def bench_pack(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     """Build a 150-person pack, open it in Chromium, import its 150 results and import them again."""
-    from care.bench.run import line
-
     copy = get_engine(str(copy_database(engine)))
     scope = _busiest_coordinator(copy)
     later = dt.datetime.combine(clock.today() + dt.timedelta(days=400), dt.time(12, 0))

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
-from care.bench.visits import _user, copy_database
+from care.bench.common import active_user, copy_database, line
 from care.domain import clock
 from care.domain.reports import month_of, months_back
 from care.queries.person_file import person_file
@@ -30,11 +30,9 @@ ORDERS = 20
 def bench_plans(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     """person_file_with_plan (target < 0.1 s), service_kpis_county (target < 2 s), the county report with
     every list (the workbook's), order_raise_and_deliver (on a copy)."""
-    from care.bench.run import line
-
     today = clock.today()
-    township = _user(engine, "township")
-    county = _user(engine, "county")
+    township = active_user(engine, "township")
+    county = active_user(engine, "county")
     with reading(engine) as session:
         planned = list(
             session.scalars(

@@ -15,13 +15,14 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from care.bench.common import line, timed, user_scope
 from care.domain import areas, clock
-from care.domain.reports import ReportInputs, compute, month_of
+from care.domain.reports import ReportInputs, compute, month_of, parse_month
 from care.files import charts
 from care.files.exports import ExportMeta, workbook_bytes
+from care.queries.policy import phone_counts, policy_intervals
 from care.queries.reports import area_outlines, check_area, month_report, report_areas, report_meta, trends
 from care.queries.settings import county_of_area
-from care.services.due import phone_counts, policy_intervals
 from db.models import Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
 from db.session import reading
 
@@ -37,8 +38,6 @@ def _table(session: Any, model: Any, *columns: Any) -> pd.DataFrame:
 
 def naive_inputs(engine: Engine, scope: Any, month: str) -> ReportInputs:
     """ReportInputs built by loading whole tables and filtering them in pandas."""
-    from care.domain.reports import parse_month
-
     chosen = parse_month(month)
     with reading(engine) as session:
         code = check_area(session, scope, None)
@@ -88,9 +87,7 @@ def naive_inputs(engine: Engine, scope: Any, month: str) -> ReportInputs:
 
 def bench_reports(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     """county_kpis, county_trends, county_choropleth, county_workbook and naive_pandas (see the module docstring)."""
-    from care.bench.run import _user_scope, line, timed
-
-    county = _user_scope(engine, "county")
+    county = user_scope(engine, "county")
     month = _last_month()
     today = clock.today()
 

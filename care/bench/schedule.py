@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 
 from care.auth import scope_of
+from care.bench.common import line, timed, user_scope
 from care.domain import clock
 from care.domain.policy import SETTING_PHONE_COUNTS
 from care.domain.schedule import week_start_of
@@ -48,7 +49,6 @@ def _busiest(engine: Engine) -> int:
 
 def bench_schedule(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     """due_dates_all (target < 2 s) and worker_week (target < 0.2 s), plus the busiest worker."""
-    from care.bench.run import _user_scope, line, timed
 
     def all_due() -> int:
         # A policy change that moves every interval: every active due date is rewritten.
@@ -69,7 +69,7 @@ def bench_schedule(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
 
     monday = week_start_of(clock.today())
     coordinator, own = _coordinator(engine)
-    admin = _user_scope(engine, "admin")
+    admin = user_scope(engine, "admin")
     for case, scope, worker in (("worker_week", coordinator, own), ("worker_week_busiest", admin, _busiest(engine))):
 
         def plan(scope: Any = scope, worker: int = worker) -> Any:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,43 +23,18 @@ import xlsxwriter
 from sqlalchemy import Engine, and_, select
 from sqlalchemy.engine import make_url
 
-from care.auth import scope_of
+from care.bench.common import active_user, copy_database, line
 from care.domain import clock
 from care.imports import run_import
 from care.imports.visits import TEMPLATE_HEADERS
 from care.scope import Scope
 from care.services.visits import MemberVisit, record_household_visit, record_visit
-from db.models import Assignment, Enrollment, Household, HouseholdMember, Person, User
+from db.models import Assignment, Enrollment, Household, HouseholdMember, Person
 from db.session import get_engine, reading, transaction
 
 SAVES = 30
 IMPORT_ROWS = 10_000
-COPY_NAME = "bench_visits_copy.db"
 GROUP_LABELS = {"child": "儿童", "elderly": "老年人", "disabled": "残疾人"}
-
-
-def copy_database(engine: Engine) -> Path:
-    """A fresh copy of a SQLite database beside it, made with the online backup API."""
-    url = make_url(engine.url)
-    if url.get_backend_name() != "sqlite" or not url.database:
-        raise SystemExit("the visits bench writes, so it runs on a copy of a SQLite database file (--db FILE)")
-    source = Path(url.database)
-    target = source.with_name(COPY_NAME)
-    for stale in (target, target.with_name(COPY_NAME + "-wal"), target.with_name(COPY_NAME + "-shm")):
-        stale.unlink(missing_ok=True)
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
-
-
-def _user(engine: Engine, role: str) -> Scope:
-    with reading(engine) as session:
-        user = session.scalar(select(User).where(User.role == role, User.active.is_(True)).order_by(User.id))
-        if user is None:
-            raise SystemExit(f"no {role} account in this database; build it with python -m care.demo")
-        return scope_of(user)
 
 
 def _coordinator_enrollments(engine: Engine, scope: Scope) -> list[tuple[int, int, dt.date]]:
@@ -83,7 +57,7 @@ def _coordinator_enrollments(engine: Engine, scope: Scope) -> list[tuple[int, in
 
 
 def _save_times(engine: Engine) -> tuple[list[float], Scope]:
-    scope = _user(engine, "coordinator")
+    scope = active_user(engine, "coordinator")
     picks = random.Random(7).sample(_coordinator_enrollments(engine, scope), SAVES)  # noqa: S311 - seeded sample
     times = []
     now = clock.now()
@@ -182,8 +156,6 @@ def visit_file(engine: Engine, scope: Scope, rows: int) -> bytes:
 
 def bench_visits(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     """save_visit and save_household_visit (target < 0.05 s), import_10k_visits (target < 10 s), on a copy."""
-    from care.bench.run import line
-
     started = time.perf_counter()
     copy = get_engine(str(copy_database(engine)))
     copied = round(time.perf_counter() - started, 1)
@@ -195,7 +167,7 @@ def bench_visits(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
             yield line(
                 "visits", "save_household_visit", n, household_times, role=scope.role, members=members, target=0.05
             )
-        admin = _user(copy, "admin")
+        admin = active_user(copy, "admin")
         data = visit_file(copy, admin, IMPORT_ROWS)
         for case in ("import_10k_visits", "reimport_10k_visits"):
             start = time.perf_counter()

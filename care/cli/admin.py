@@ -11,11 +11,14 @@ import getpass
 import os
 import sys
 
-from care.cli import audit_check
+from care import i18n
+from care.cli import audit_check, backup
 from care.cli import pack as pack_cli
 from care.domain import enums
 from care.domain.errors import CareError
-from care.services import backup
+from care.domain.tiles import TIANDITU_KEY_ENV
+from care.services.maps import set_tiles_as_operator
+from care.services.setup import add_county as add
 from care.services.users import create_user_as_operator
 from db.migrate import upgrade
 from db.session import get_engine, transaction
@@ -55,10 +58,6 @@ def create_user(args: argparse.Namespace) -> int:
 
 def set_tiles(args: argparse.Namespace) -> int:
     """Store the basemap the app and every map export use; refused values store nothing."""
-    from care import i18n
-    from care.domain.tiles import TIANDITU_KEY_ENV
-    from care.services.maps import set_tiles_as_operator
-
     engine = get_engine(args.db)
     upgrade(engine)
     try:
@@ -75,9 +74,6 @@ def set_tiles(args: argparse.Namespace) -> int:
 
 def add_county(args: argparse.Namespace) -> int:
     """Another county in this database, under its city and province, with its first administrator."""
-    from care import i18n
-    from care.services.setup import add_county as add
-
     engine = get_engine(args.db)
     upgrade(engine)
     password = _read_password()

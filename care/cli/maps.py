@@ -16,8 +16,9 @@ from care import audit, i18n
 from care.auth import scope_of
 from care.domain import clock
 from care.domain.errors import CareError, NotFound
+from care.domain.map_data import PLACEMENTS
 from care.domain.tiles import TIANDITU_KEY_ENV, TileSource, configured_tiles, tile_hosts, tiles_origin, usable_tiles
-from care.files.maps import PLACEMENTS, build_map, standalone_html
+from care.files.maps import build_map, standalone_html
 from care.queries.map import export_data, shapes_bounds
 from care.services.maps import record_map_export
 from db.models import User

@@ -33,6 +33,7 @@ from care.demo.plans import build_plans_and_orders
 from care.demo.rows import Writer, row_writer
 from care.domain import clock, enums, ids, policy, rules
 from care.i18n import DEFAULT_LANG, LANGS, t
+from care.queries.demo import ACCOUNTS_SETTING, DEMO_SETTING
 from care.queries.households import DISABLED_ELDERLY, LARGE_SELECTION
 from care.scope import Scope
 from care.services.due import SETTING_RISKS_REFRESHED, ensure_default_policy, refresh_due_dates, refresh_risks
@@ -66,8 +67,6 @@ from db.session import get_engine, transaction
 
 COUNTY_CODE = "522699000000"
 COUNTY_NAME = "青山县（演示）"
-DEMO_SETTING = "demo"
-ACCOUNTS_SETTING = "demo.accounts"
 DEMO_USERNAMES = ("county", "township", "coordinator", "admin")
 # A demo city (州) of several counties: county k is 5226(99-k), under the city and its province.
 CITY_CODE = "522600000000"
@@ -2254,27 +2253,6 @@ def _risk_history(session: Session, *, today: dt.date, county_code: str) -> None
             .order_by(Enrollment.id),
         )
     )
-
-
-def is_demo(session: Session) -> bool:
-    """Whether this database is the synthetic demo county."""
-    row = session.get(Setting, DEMO_SETTING)
-    return row is not None and row.value == "1"
-
-
-def demo_accounts(session: Session) -> list[dict[str, str]]:
-    """The demo logins (role, username, password) to show on the login page; empty unless demo."""
-    if not is_demo(session):
-        return []
-    row = session.get(Setting, ACCOUNTS_SETTING)
-    try:
-        accounts = json.loads(row.value) if row is not None else []
-    except ValueError:
-        return []
-    if not isinstance(accounts, list):
-        return []
-    keys = ("role", "username", "password")
-    return [{k: str(a[k]) for k in keys} for a in accounts if isinstance(a, dict) and all(k in a for k in keys)]
 
 
 def main(argv: Iterable[str] | None = None) -> int:

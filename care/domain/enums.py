@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from care.domain.errors import ValidationError
+
 GROUPS = ("child", "elderly", "disabled")
 RISKS = ("high", "medium", "low")
 RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -93,6 +95,4 @@ def group_fits_age(group: str, age: int) -> bool:
 def check(name: str, value: object, allowed: tuple[object, ...]) -> None:
     """Raise a ValidationError when ``value`` is not one of ``allowed`` for field ``name``."""
     if value not in allowed:
-        from care.domain.errors import ValidationError
-
         raise ValidationError("error.bad_choice", field=name, value=str(value))

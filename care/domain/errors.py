@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from care.i18n import t
+
 
 class CareError(Exception):
     """An error a user caused or can act on; ``message(lang)`` renders it from the catalog."""
@@ -18,8 +20,6 @@ class CareError(Exception):
         self.params = params
 
     def message(self, lang: str = "zh") -> str:
-        from care.i18n import t
-
         return t(self.key, lang, **self.params)
 
     def __str__(self) -> str:
@@ -75,6 +75,5 @@ class RowError:
 
     def reason(self, lang: str) -> str:
         """The reason in ``lang``."""
-        from care.i18n import t
 
         return t(self.key, lang, **self.params)

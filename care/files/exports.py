@@ -26,8 +26,8 @@ from care.domain import ids
 from care.domain.errors import ValidationError
 from care.domain.reports import MonthReport, ServiceSheets, by_area_total, household_total
 from care.files import charts
+from care.permissions import require
 from care.scope import Scope
-from care.services.common import require
 
 Progress = Callable[[float, str], None]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")

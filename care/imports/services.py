@@ -35,10 +35,10 @@ from care.imports.common import (
 )
 from care.imports.files import Table
 from care.imports.roster import is_example_id
+from care.permissions import require
 from care.queries.scoping import person_conditions
 from care.queries.service_list import ServiceRow, service_list
 from care.scope import Scope
-from care.services.common import require
 from db.models import Assignment, CarePlan, Enrollment, Person, PlanService, Provider, ServiceOrder
 
 COLUMNS = (

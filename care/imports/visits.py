@@ -40,9 +40,9 @@ from care.imports.common import (
 )
 from care.imports.files import Table
 from care.imports.roster import CARE_GROUPS, is_example_id
+from care.permissions import require
 from care.queries.scoping import in_area, person_conditions
 from care.scope import Scope
-from care.services.common import require
 from care.services.due import refresh_due_dates
 from db.models import Assignment, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
 

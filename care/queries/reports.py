@@ -1,6 +1,6 @@
 """Reads behind the 统计报表 page: one month and one area, in the user's scope, as plain tables.
 
-The tables go to ``care.domain.reports.compute`` (all arithmetic lives there). Areas are chosen by code
+The tables go to ``care.reports.compute`` (all arithmetic lives there). Areas are chosen by code
 among the current areas (``valid_to`` empty) inside the user's area; persons are selected by the
 prefix of their current village code, so persons moved by a re-division count where they are now.
 """
@@ -37,14 +37,13 @@ from care.domain.reports import (
     rate,
     trend_rates,
 )
+from care.permissions import require
 from care.queries import bulk
 from care.queries.households import NO_FIGURES, HouseholdFigures, household_figures, household_figures_by_area
+from care.queries.policy import child_age_limits, phone_counts, policy_intervals
 from care.queries.scoping import in_area, person_conditions
 from care.queries.settings import county_of_area
 from care.scope import Scope
-from care.services.age_limits import child_age_limits
-from care.services.common import require
-from care.services.due import phone_counts, policy_intervals
 from db.models import Area, Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
 
 _AREA_KINDS = {"lat": "float", "lon": "float"}
@@ -148,7 +147,7 @@ def _enrollments(conditions: list[ColumnElement[bool]], month: Month) -> tuple[A
         )
     )
     kinds = {"enrollment_id": "int", "person_id": "int", "certified": "bool", "rehab_needs": "bool", "assigned": "bool"}
-    # Dates as day numbers (see ``care.domain.reports._days``).
+    # Dates as day numbers (see ``care.reports._days``).
     numbers = dict.fromkeys(("start_date", "end_date", "next_due_on", "last_visit_on"), "float")
     return stmt, ENROLLMENT_COLUMNS, {**kinds, **numbers, **dict.fromkeys(_ENUMS, "raw")}
 
@@ -316,7 +315,7 @@ def parts_of(session: Session, area_code: str) -> list[tuple[str, str]]:
 
 
 def _area_report(session: Session, scope: Scope, month: Month, code: str, today: dt.date) -> MonthReport:
-    """One area's report. Above a county it is its parts' reports added up (``care.domain.reports.combine``):
+    """One area's report. Above a county it is its parts' reports added up (``care.reports.combine``):
     each county is read and computed with its own policy, phone setting and age limits, and its row
     is exactly its own report's total."""
     below = parts_of(session, code) if areas.above_county(code) else []
@@ -448,7 +447,7 @@ def area_outlines(session: Session, scope: Scope, codes: list[str]) -> dict[str,
 
 def map_outlines(session: Session, scope: Scope, codes: list[str]) -> tuple[dict[str, str], set[str]]:
     """The outlines of these areas for the report's map: the imported ones, and for the others the
-    union of their villages' cells (care.domain.area_cells); with the codes drawn from cells."""
+    union of their villages' cells (care.area_cells); with the codes drawn from cells."""
     outlines = area_outlines(session, scope, codes)
     missing = [c for c in codes if c and c not in outlines and scope.covers(c)]
     if not missing:

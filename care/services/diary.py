@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from care import audit
 from care.domain import clock, enums
 from care.domain.errors import NotFound, PermissionDenied, ValidationError
+from care.permissions import require
 from care.queries.scoping import visible_person, visible_worker
 from care.scope import Scope
-from care.services.common import Saved, require, versioned_update
+from care.services.common import Saved, versioned_update
 from db.models import DiaryEntry, DiaryPerson
 
 TEXT_MAX = 2000

@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session, selectinload
 from care import audit_anchor
 from care.domain import clock, ids, policy, rules
 from care.domain.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE
+from care.domain.facts import facts_of
 from care.queries.households import LARGE_SELECTION, current_household_ids, family_of, member_ids
-from care.queries.settings import counties, setting_value
-from care.services.facts import facts_of
+from care.queries.policy import county_intervals, phone_counts
+from care.queries.settings import counties
 from db.models import Enrollment, Person, RiskChange, Setting, Visit, VisitEnrollment, VisitPolicy
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
@@ -46,30 +47,6 @@ def ensure_default_policy(session: Session, *, county_code: str) -> None:
         if (group, risk) not in have:
             session.add(VisitPolicy(county_code=county_code, group=group, risk=risk, interval_days=days))
     session.flush()
-
-
-def policy_intervals(session: Session, county_code: str | None) -> dict[tuple[str, str], int]:
-    """The county's interval days by (group, risk); the defaults fill anything its table lacks."""
-    return dict(county_intervals(session, [county_code] if county_code else []).get(county_code or "", {}))
-
-
-def county_intervals(session: Session, county_codes: Collection[str]) -> dict[str, dict[tuple[str, str], int]]:
-    """Each county's interval days by (group, risk), read in one query, the defaults filling gaps."""
-    found = {code: dict(policy.DEFAULT_INTERVALS) for code in county_codes}
-    if not found:
-        return {"": dict(policy.DEFAULT_INTERVALS)}
-    stmt = select(VisitPolicy.county_code, VisitPolicy.group, VisitPolicy.risk, VisitPolicy.interval_days).where(
-        VisitPolicy.county_code.in_(list(found))
-    )
-    for county, group, risk, days in session.execute(stmt):
-        found[county][(group, risk)] = days
-    return found
-
-
-def phone_counts(session: Session, county_code: str | None) -> bool:
-    """Whether phone or video visits reset the clock in this county (a county setting)."""
-    value = setting_value(session, policy.SETTING_PHONE_COUNTS, county_code)
-    return policy.DEFAULT_PHONE_COUNTS if value is None else value == "1"
 
 
 def _chunks(values: list[int]) -> Iterable[list[int]]:

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from care import audit, auth
 from care.domain import areas, enums
 from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.permissions import require
 from care.queries.settings import only_county
 from care.scope import Scope
-from care.services.common import Saved, require
+from care.services.common import Saved
 from db.models import Area, User, Worker
 
 ACCESS_FIELDS = ("role", "area_code", "worker_id")

@@ -27,9 +27,9 @@ from care.domain.errors import NotFound, ValidationError
 from care.domain.visits import check_need, visit_problems
 from care.files import visit_pack
 from care.files.maps import VENDOR_DIR, inline_css, inline_js
+from care.permissions import require
 from care.queries.visits import HouseholdItem, VisitItem, my_week
 from care.scope import Scope
-from care.services.common import require
 from care.services.visits import NeedInput, record_visit
 from db.models import Assignment, Enrollment, Person, Visit, VisitPack, Worker
 

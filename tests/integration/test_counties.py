@@ -22,12 +22,13 @@ from care.domain.errors import NotFound, PermissionDenied, ValidationError
 from care.domain.reports import by_area_total
 from care.queries.home import home_summary
 from care.queries.map import MapFilter, area_shapes, tiles_setting, village_view
+from care.queries.policy import phone_counts, policy_intervals
 from care.queries.registers import RegisterFilter, area_options, register_page
 from care.queries.reports import check_area, month_report, trends
 from care.queries.service_list import service_list
 from care.queries.settings import counties, setting_value
 from care.scope import Scope
-from care.services.due import ensure_default_policy, phone_counts, policy_intervals
+from care.services.due import ensure_default_policy
 from care.services.enrollments import enroll
 from care.services.maps import set_tiles_as_operator
 from care.services.persons import create_person

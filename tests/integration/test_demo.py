@@ -18,12 +18,13 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from care import auth
-from care.demo.build import COUNTY_CODE, DemoRefused, build_demo, demo_accounts, is_demo
+from care.demo.build import COUNTY_CODE, DemoRefused, build_demo
 from care.domain import enums, ids, rules
+from care.domain.facts import facts_of
+from care.queries.demo import demo_accounts, is_demo
 from care.queries.households import family_of
 from care.queries.scoping import person_conditions
 from care.services.due import refresh_risks
-from care.services.facts import facts_of
 from db.migrate import upgrade
 from db.models import (
     Area,

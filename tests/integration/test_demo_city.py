@@ -32,10 +32,10 @@ from care.demo.build import (
     build_city,
     build_demo,
     county_shares,
-    demo_accounts,
 )
 from care.domain import clock, enums, ids, policy
 from care.domain.reports import compute
+from care.queries.demo import demo_accounts
 from care.queries.reports import month_report, trends
 from care.queries.scoping import person_conditions
 from care.scope import Scope

@@ -8,9 +8,9 @@ import pytest
 
 from care.domain import enums, rules
 from care.domain.errors import ValidationError
+from care.domain.facts import clean_facts
 from care.i18n import CATALOG
 from care.services.age_limits import check_age_limits
-from care.services.facts import clean_facts
 
 D = dt.date
 FACTS = {"guardianship": "grandparent"}

@@ -7,15 +7,7 @@ import random
 
 import pytest
 
-from care.demo.build import (
-    birth_for_age,
-    birthday,
-    demo_password,
-    demo_rng,
-    id_number,
-    village_counts,
-    years_before,
-)
+from care.demo.build import birth_for_age, birthday, demo_password, demo_rng, id_number, village_counts, years_before
 from care.domain.ids import age_on, parse_id_number
 
 

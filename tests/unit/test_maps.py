@@ -11,14 +11,12 @@ from html.parser import HTMLParser
 import pytest
 from streamlit_folium import _get_html, _get_map_string
 
+from care.domain.map_data import AreaShape, PersonDot, VillageDot
 from care.domain.tiles import parse_tiles
 from care.files.maps import (
     CARE_JS,
     RISK_COLORS,
     STATUS_COLORS,
-    AreaShape,
-    PersonDot,
-    VillageDot,
     build_map,
     leaflet_safe,
     map_data,
