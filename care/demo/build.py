@@ -32,13 +32,11 @@ from care.auth import hash_password
 from care.demo.plans import build_plans_and_orders
 from care.demo.rows import Writer, row_writer
 from care.domain import clock, enums, ids, policy, rules
+from care.domain.rules import years_before
 from care.i18n import DEFAULT_LANG, LANGS, t
 from care.queries.demo import ACCOUNTS_SETTING, DEMO_SETTING
 from care.queries.households import DISABLED_ELDERLY, LARGE_SELECTION
-from care.scope import Scope
 from care.services.due import SETTING_RISKS_REFRESHED, ensure_default_policy, refresh_due_dates, refresh_risks
-from care.services.enrollments import enroll
-from care.services.persons import create_person, soft_delete_person
 from care.services.service_list import seed_default_services
 from db.migrate import upgrade
 from db.models import (
@@ -409,14 +407,6 @@ class DemoRefused(ValueError):
 def demo_rng(seed: int, part: str) -> random.Random:
     """A random stream for one part of the demo, fixed by the seed alone."""
     return random.Random(f"caremap-demo:{seed}:{part}")
-
-
-def years_before(day: dt.date, years: int) -> dt.date:
-    """The same calendar day ``years`` earlier (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def birthday(birth: dt.date, age: int) -> dt.date:
@@ -2318,164 +2308,3 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 2
     print(json.dumps(summary, ensure_ascii=False))
     return 0
-
-
-# --- the small hand-made fixture the scope and register tests use ------------------------------
-
-
-@dataclass(frozen=True)
-class ScopeFixture:
-    """Two townships, three villages, two child directors sharing village A1; persons by role."""
-
-    county: str
-    township_a: str
-    township_b: str
-    village_a1: str
-    village_a2: str
-    village_b1: str
-    scopes: dict[str, Scope]
-    persons: dict[str, int]
-    workers: dict[str, int]
-
-
-def fixture_id_number(birth: dt.date, serial: int, sex: str) -> str:
-    """A valid ID number from the demo county's region (odd sequence digit for men)."""
-    seq = serial * 2 + (1 if sex == "M" else 0)
-    body = f"522699{birth:%Y%m%d}{seq % 1000:03d}"
-    return body + ids.check_digit(body)
-
-
-def build_scope_fixture(session: Session, *, today: dt.date) -> ScopeFixture:
-    """Areas, workers, users and seven persons laid out so that every scope rule shows."""
-    county, ta, tb = "522699000000", "522699101000", "522699102000"
-    a1, a2, b1 = "522699101201", "522699101202", "522699102201"
-    session.add_all(
-        [
-            Area(code=county, name="青山县", level="county", lat=26.4, lon=108.2),
-            Area(code=ta, name="丹江镇", level="township", parent_code=county, lat=26.45, lon=108.1),
-            Area(code=tb, name="西江镇", level="township", parent_code=county, lat=26.35, lon=108.3),
-            Area(code=a1, name="羊排村", level="village", parent_code=ta, lat=26.46, lon=108.11),
-            Area(code=a2, name="乌东村", level="village", parent_code=ta, lat=26.44, lon=108.09),
-            Area(code=b1, name="南猛村", level="village", parent_code=tb, lat=26.36, lon=108.31),
-        ]
-    )
-    session.flush()
-    ensure_default_policy(session, county_code=county)
-    workers = {
-        "w1": Worker(name="吴儿主", kind="child_director", area_code=a1, office_lat=26.46, office_lon=108.11),
-        "w2": Worker(name="杨儿主", kind="child_director", area_code=a1, office_lat=26.46, office_lon=108.11),
-        "w3": Worker(name="李康复", kind="rehab_coordinator", area_code=ta, office_lat=26.45, office_lon=108.1),
-        "w4": Worker(name="潘儿主", kind="child_director", area_code=b1, office_lat=26.36, office_lon=108.31),
-    }
-    session.add_all(workers.values())
-    session.flush()
-    users = [
-        ("admin", "admin", county, None),
-        ("county", "county", county, None),
-        ("township_a", "township", ta, None),
-        ("township_b", "township", tb, None),
-        ("coord_1", "coordinator", ta, workers["w1"].id),
-        ("coord_2", "coordinator", ta, workers["w2"].id),
-        ("coord_b", "coordinator", tb, workers["w4"].id),
-        ("no_area", "township", None, None),
-    ]
-    scopes = {}
-    for username, role, area, worker_id in users:
-        user = User(
-            username=username,
-            display_name=username,
-            password_hash="!",  # noqa: S106 - no password hashes to "!", so nobody logs in
-            role=role,
-            area_code=area,
-            worker_id=worker_id,
-            created_at=clock.now(),
-            active=True,
-            failed_logins=0,
-            version=1,
-            must_change_password=False,
-        )
-        session.add(user)
-        session.flush()
-        scopes[username] = Scope(user.id, username, role, area, worker_id)
-    admin = scopes["admin"]
-    plan: list[tuple[str, str, dt.date, str, list[tuple[str, str, dict[str, Any], str | None]]]] = [
-        # key, village, birth, sex, [(group, subtype, facts, worker)]
-        (
-            "a1_child_w1",
-            a1,
-            dt.date(2016, 3, 1),
-            "M",
-            [("child", "left_behind", {"guardianship": "grandparent", "schooling": "primary"}, "w1")],
-        ),
-        (
-            "a1_child_w2",
-            a1,
-            dt.date(2015, 7, 9),
-            "F",
-            [("child", "left_behind", {"guardianship": "relative", "schooling": "primary"}, "w2")],
-        ),
-        (
-            "a1_elder_unassigned",
-            a1,
-            dt.date(1950, 1, 5),
-            "F",
-            [("elderly", "empty_nest", {"living_arrangement": "with_spouse", "self_care": "full"}, None)],
-        ),
-        (
-            "a2_disabled_w3",
-            a2,
-            dt.date(1980, 11, 20),
-            "M",
-            [("disabled", "uncertified", {"category": 4, "grade": 3}, "w3")],
-        ),
-        (
-            "a1_child_disabled",
-            a1,
-            dt.date(2014, 2, 2),
-            "M",
-            [
-                ("child", "distressed", {"guardianship": "none", "schooling": "primary"}, "w1"),
-                ("disabled", "uncertified", {"category": 5, "grade": 2}, "w3"),
-            ],
-        ),
-        (
-            "b1_child_w4",
-            b1,
-            dt.date(2017, 8, 8),
-            "F",
-            [("child", "left_behind", {"guardianship": "grandparent", "schooling": "primary"}, "w4")],
-        ),
-        (
-            "a1_deleted",
-            a1,
-            dt.date(2013, 4, 4),
-            "F",
-            [("child", "left_behind", {"guardianship": "grandparent", "schooling": "junior"}, "w1")],
-        ),
-    ]
-    persons: dict[str, int] = {}
-    start = today - dt.timedelta(days=200)
-    for serial, (key, village, birth, sex, enrollments) in enumerate(plan, start=1):
-        saved = create_person(
-            session,
-            admin,
-            values={
-                "id_number": fixture_id_number(birth, serial, sex),
-                "name": f"测试{key}",
-                "village_code": village,
-                "address": f"{village}组{serial}号",
-                "phone": f"1380000{serial:04d}",
-                "lat": 26.4 + serial / 1000,
-                "lon": 108.2 + serial / 1000,
-            },
-        )
-        persons[key] = saved.id
-        for group, subtype, facts, worker in enrollments:
-            enrolled = enroll(
-                session, admin, person_id=saved.id, group=group, subtype=subtype, start_date=start, facts=facts
-            )
-            if worker is not None:
-                session.add(Assignment(enrollment_id=enrolled.id, worker_id=workers[worker].id, start_date=start))
-    session.flush()
-    soft_delete_person(session, admin, person_id=persons["a1_deleted"], seen_version=1, reason="重复录入")
-    return ScopeFixture(county, ta, tb, a1, a2, b1, scopes, persons, {k: w.id for k, w in workers.items()})

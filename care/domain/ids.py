@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 from stdnum.cn.ric import calc_check_digit
 
 from care.domain import clock
@@ -97,6 +98,17 @@ def check_digit(first17: str) -> str:
         raise ValueError("check_digit needs exactly 17 ASCII digits")
     # stdnum's function takes a whole number and ignores its last character.
     return calc_check_digit(first17 + "0")
+
+
+# The same check for many numbers at once (the report checks every person on the register): the
+# weights of the first 17 digits, 2^(17-i) mod 11, and the check character of each remainder.
+_CHECK_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
+_CHECK_CHARACTERS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+
+
+def check_bytes(digits: np.ndarray) -> np.ndarray:
+    """The check character, as an ASCII byte, of each row of 17 digit values (0-9): check_digit by rows."""
+    return _CHECK_CHARACTERS[(digits @ _CHECK_WEIGHTS) % 11]
 
 
 def legacy_to_18(number15: str) -> str:

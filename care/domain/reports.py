@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from care.domain import areas, enums, policy
+from care.domain import areas, enums, ids, policy
 from care.domain.errors import ValidationError
 
 EPOCH = dt.date(1970, 1, 1)
@@ -52,8 +52,6 @@ NEED_AGE_BUCKETS = ((30, "d0_30"), (90, "d31_90"), (180, "d91_180"), (None, "d18
 REHAB_NEED_KINDS = ("rehab", "assistive_device")
 TREND_MONTHS = 12
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_ID_CHECK_BYTES = np.frombuffer(b"10X98765432", dtype=np.uint8)
 
 ENROLLMENT_COLUMNS = [
     "enrollment_id",
@@ -203,7 +201,7 @@ def id_problems(id_numbers: pd.Series, sexes: pd.Series, births: pd.Series) -> p
         # One byte per character: 18 ASCII characters per row.
         raw = np.array(good.tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
         digits = raw[:, :17].astype(np.int64) - 48
-        ok_check = _ID_CHECK_BYTES[(digits @ _ID_WEIGHTS) % 11] == raw[:, 17]
+        ok_check = ids.check_bytes(digits) == raw[:, 17]
         coded, valid_date = _coded_birth_days(digits)
         given = _days(births[shaped_mask]).to_numpy()
         given_sex = sexes[shaped_mask].astype(object).to_numpy()

@@ -137,12 +137,17 @@ def reaches_age_on(birth: dt.date, age: int) -> dt.date:
         return dt.date(birth.year + age, 3, 1)
 
 
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # on 29 February: in a common year, the 28th has reached the age, 1 March not
+        return dt.date(day.year - years, 2, 28)
+
+
 def latest_birth_at_age(on: dt.date, age: int) -> dt.date:
     """The latest birth date of someone who is ``age`` or older on ``on`` (for date-range queries)."""
-    try:
-        return on.replace(year=on.year - age)
-    except ValueError:  # on 29 February: in a common year, the 28th has reached the age, 1 March not
-        return dt.date(on.year - age, 2, 28)
+    return years_before(on, age)
 
 
 def child_aged_out(subtype: str, birth: dt.date, on: dt.date, limits: Mapping[str, int] | None = None) -> bool:

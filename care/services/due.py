@@ -185,13 +185,6 @@ RISK_AGE_THRESHOLDS = (6, rules.SCHOOL_LEAVING_AGE, 80, ADULT_AGE, FRAIL_GUARDIA
 SETTING_RISKS_REFRESHED = "risk.refreshed_on"
 
 
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return dt.date(day.year - years, 2, 28)
-
-
 def record_risk_changes(
     session: Session, changes: Iterable[tuple[int, int, str | None, str]], *, cause: str, day: dt.date
 ) -> None:
@@ -222,7 +215,9 @@ def refresh_risks(
     today = today or clock.today()
     if since is not None:
         crossed = [
-            Person.birth_date.between(_years_before(since, age) + dt.timedelta(days=1), _years_before(today, age))
+            Person.birth_date.between(
+                rules.years_before(since, age) + dt.timedelta(days=1), rules.years_before(today, age)
+            )
             for age in RISK_AGE_THRESHOLDS
         ]
         found = set(session.scalars(select(Person.id).where(or_(*crossed))))

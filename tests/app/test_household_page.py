@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from care import services
 from care.auth import scope_of
-from care.demo.build import fixture_id_number
 from care.services import households
 from db.models import Area, Enrollment, HouseholdMember, User
 from db.session import get_engine, reading, transaction
 from tests.app.conftest import person_ref
+from tests.fixtures.scope import fixture_id_number
 
 HOSTILE = "{{7*7}}<img src=x onerror=alert(1)>"
 

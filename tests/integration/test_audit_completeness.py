@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import func, select
 
 from care import audit, auth, services
-from care.demo.build import ScopeFixture, fixture_id_number
 from care.domain import policy
 from care.domain.errors import CareError
 from care.files.exports import ExportMeta, csv_bytes, record_export
@@ -35,6 +34,7 @@ from care.services.visit_policy import save_policy
 from care.services.visits import record_visit, update_visit
 from db.models import AuditEvent, Enrollment, Need, Person, ScheduleDay, User, Visit
 from db.session import reading, transaction
+from tests.fixtures.scope import ScopeFixture, fixture_id_number
 
 PASSWORD = "Known-Pass-2026"
 FULL_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import func, select
 
 from care import audit
-from care.demo.build import ScopeFixture, fixture_id_number
 from care.domain import areas, clock, ids
 from care.domain.enums import GROUPS, RISK_ORDER
 from care.domain.errors import NotFound, PermissionDenied, ValidationError
@@ -40,6 +39,7 @@ from care.services.visits import record_visit
 from db.migrate import upgrade
 from db.models import Area, Assignment, AuditEvent, Enrollment, Person, User, Visit, VisitEnrollment, Worker
 from db.session import get_engine, reading, transaction
+from tests.fixtures.scope import ScopeFixture, fixture_id_number
 from tests.integration.conftest import FIXTURE_TODAY
 
 TODAY = FIXTURE_TODAY

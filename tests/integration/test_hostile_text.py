@@ -41,7 +41,6 @@ from sqlalchemy import Engine, func, select
 
 from care import auth, i18n
 from care.cli import report as care_report
-from care.demo.build import ScopeFixture, build_scope_fixture
 from care.domain import clock, ids
 from care.files import maps as care_maps
 from care.files.exports import FORMULA_STARTS, LIST_ORDER, csv_bytes, inert, workbook_bytes
@@ -65,6 +64,7 @@ from care.services.schedule import generate_week
 from db.models import Area, Enrollment, Person, Setting, User, Worker
 from db.session import reading, transaction
 from tests.conftest import _postgres_engine, _sqlite_engine
+from tests.fixtures.scope import ScopeFixture, build_scope_fixture
 from tests.hostile import PAYLOADS, all_texts, watching_canaries
 from tests.integration.conftest import FIXTURE_TODAY
 
