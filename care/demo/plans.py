@@ -92,7 +92,7 @@ def build_plans_and_orders(
     """Fill one county's plans, planned services and orders (ids after those already written, by
     the county's own providers and logins); how many of each were written. ``write`` takes the
     rows (default: Core inserts)."""
-    rng = random.Random(f"{seed}:plans")  # noqa: S311 - a repeatable demo
+    rng = random.Random(f"{seed}:plans")
     services = list(service_list(session, today, county_code))
     if not services:
         return {"plans": 0, "orders": 0}

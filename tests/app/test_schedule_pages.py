@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from care.demo.build import COUNTY_CODE
+from care.demo.common import COUNTY_CODE
 from care.domain import areas, clock
 from care.domain.schedule import planning_week, working_days
 from care.queries.settings import setting_value

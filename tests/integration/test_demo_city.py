@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session, aliased
 
 from care import auth
 from care.bench.reports import naive_inputs
-from care.demo.build import (
+from care.demo.build import build_city, build_demo
+from care.demo.city import county_shares
+from care.demo.common import (
     CITY_CODE,
     CITY_USERNAME,
     COUNTY_CODE,
@@ -29,9 +31,6 @@ from care.demo.build import (
     COUNTY_STEPS,
     PROVINCE_CODE,
     DemoRefused,
-    build_city,
-    build_demo,
-    county_shares,
 )
 from care.domain import clock, enums, ids, policy
 from care.domain.reports import compute

@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 
-from care.demo.build import COUNTY_CODE as FIXTURE_COUNTY
+from care.demo.common import COUNTY_CODE as FIXTURE_COUNTY
 from care.domain.errors import NotFound, PermissionDenied, ValidationError
 from care.files.exports import ExportMeta, record_export, workbook_bytes
 from care.queries.policy import policy_intervals

@@ -692,6 +692,6 @@ def test_the_region_list_is_large_and_holds_only_six_digit_codes() -> None:
 
 
 def test_the_demo_county_people_born_elsewhere_have_real_region_codes() -> None:
-    from care.demo.build import OTHER_REGIONS
+    from care.demo.common import OTHER_REGIONS
 
     assert set(OTHER_REGIONS) <= known_regions()

@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 TOOLS = ("care.demo", "care.bench")
 # The first-run page offers to build the demo county into an empty database: the demo's one door in the app.
-BUILDS_THE_DEMO = {("pages.setup", "care.demo.build")}
+BUILDS_THE_DEMO = {("pages.setup", "care.demo.build"), ("pages.setup", "care.demo.common")}
 
 
 def _module_name(path: Path) -> str:
