@@ -40,9 +40,9 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
 from care import auth, i18n
+from care.cli import maps as care_maps
 from care.cli import report as care_report
 from care.domain import clock, ids
-from care.files import maps as care_maps
 from care.files.exports import FORMULA_STARTS, LIST_ORDER, csv_bytes, inert, workbook_bytes
 from care.files.report_pdf import report_html, report_pdf
 from care.files.schedule_sheet import sheet_html, sheet_pdf

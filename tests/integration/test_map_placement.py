@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import update
 
 from care import i18n
+from care.cli.maps import export_area
 from care.domain.tiles import parse_tiles
-from care.files.maps import WORLD_CENTRE, build_map, export_area, leaflet_safe, map_data
+from care.files.maps import WORLD_CENTRE, build_map, leaflet_safe, map_data
 from care.queries import map as mapq
 from care.queries.registers import RegisterFilter, register_count
 from db.models import Area, Person
