@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from care import areas, audit_anchor, clock
-from care.errors import CareError
-from care.ids import mask_id_number, mask_phone
+from care import audit_anchor
+from care.domain import areas, clock
+from care.domain.errors import CareError
+from care.domain.ids import mask_id_number, mask_phone
 from care.scope import Scope
 from db.models import AuditEvent
 from db.session import transaction

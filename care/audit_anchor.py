@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import clock
-from care.config import ROOT
+from care.domain import clock
+from db.config import ROOT
 from db.models import AuditCheckpoint, AuditEvent
 
 KEY_ENV = "CARE_AUDIT_KEY"

@@ -14,7 +14,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from care import audit, clock
+from care import audit
+from care.domain import clock
+from care.domain.enums import ROLES, check
+from care.domain.errors import ValidationError
 from care.scope import Scope
 from db.models import LoginSession, User
 
@@ -105,7 +108,6 @@ COMMON_WORDS = (
 def check_password_policy(password: str, *, username: str, personal: tuple[str, ...] = ()) -> None:
     """At least 10 characters of three kinds (lower, upper, digit, other), without the username,
     an ID number or a phone number in it; ValidationError says which rule failed."""
-    from care.errors import ValidationError
 
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError("password.too_short", field="password", n=MIN_PASSWORD_LENGTH)
@@ -280,9 +282,6 @@ def create_user(
     must_change_password: bool = False,
 ) -> User:
     """Add a login; the username must be new."""
-    from care.enums import ROLES, check
-    from care.errors import ValidationError
-
     check("role", role, ROLES)
     username = username.strip()
     if not username or len(username) > 64:

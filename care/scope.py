@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from care import areas
+from care.domain import areas
 
 # Pages each role may open (the navigation shows these and each page checks again).
 ROLE_PAGES: dict[str, tuple[str, ...]] = {

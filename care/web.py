@@ -25,7 +25,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from care import auth
-from care.tiles import TileSource, configured_tiles
+from care.domain.tiles import TileSource, configured_tiles
+from care.queries.map import every_tiles_setting
 from db.session import get_engine, reading, transaction
 
 COOKIE = "caremap_session"
@@ -250,7 +251,6 @@ def build_policy(tile_hosts: Iterable[str], frame_scripts: Mapping[str, Sequence
 
 
 def _tile_settings() -> list[str | None]:
-    from care.queries.map import every_tiles_setting
 
     try:
         with reading(get_engine()) as session:

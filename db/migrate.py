@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from care.config import ROOT
+from db.config import ROOT
 
 
 def alembic_config(url: str | None = None) -> Config:

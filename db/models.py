@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models for every table CareMap keeps.
 
-Codes and enum values are stored as short strings (see care/enums.py for the allowed values);
-dates and times are naive county-local time (care/clock.py). Overdue is never stored: it is
+Codes and enum values are stored as short strings (see care/domain/enums.py for the allowed values);
+dates and times are naive county-local time (care/domain/clock.py). Overdue is never stored: it is
 derived from ``Enrollment.next_due_on`` at query time.
 """
 
@@ -624,7 +624,7 @@ class ServiceItem(Base):
     # Expected frequency: this many times per period (enums.SERVICE_PERIODS).
     times: Mapped[int] = mapped_column(Integer, default=1)
     period: Mapped[str] = mapped_column(String(8), default="month")
-    # The facts that make an enrollment of ``group`` eligible (care.service_rules.Eligibility).
+    # The facts that make an enrollment of ``group`` eligible (care.domain.service_rules.Eligibility).
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(String(200), default="")
     valid_from: Mapped[dt.date] = mapped_column(Date)

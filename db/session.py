@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
 
-from care.config import database_url, normalise_url
+from db.config import database_url, normalise_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "care_write"

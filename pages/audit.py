@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 import ui
-from care.audit_text import action_label, readable_rows
+from care.domain.audit_text import action_label, readable_rows
 from care.queries.audit_log import (
     COLUMNS,
     AuditFilter,

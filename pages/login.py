@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care.demo import demo_accounts
-from care.errors import LoginFailed
+from care.domain.errors import LoginFailed
+from care.queries.demo import demo_accounts
 from ui import sso
 
 st.title(ui.t("login.title"))

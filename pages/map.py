@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from care import enums
-from care.maps import circle_level
+from care.domain import enums
+from care.files.maps import circle_level
 from care.queries.map import VISIT_STATES, MapFilter, worker_options
 from care.queries.registers import area_options
 from ui import map_view

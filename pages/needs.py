@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from care import enums
+from care.domain import enums
 from care.queries.needs import OPEN_STATUSES, needs_list
 from ui import forms
 from ui import needs as view

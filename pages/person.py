@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from care import services
-from care.errors import CareError
+from care.domain.errors import CareError
 from care.queries.households import guardian_choices, household_card
 from care.queries.person_file import full_id_number, person_file
 from care.queries.registers import area_options

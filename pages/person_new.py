@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from care import services
-from care.errors import CareError
+from care.domain.errors import CareError
 from care.queries.registers import area_options
 from care.services.persons import EDITABLE_BY_ROLE
 from ui import forms, location_picker

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums
-from care.errors import CareError
+from care.domain import enums
+from care.domain.errors import CareError
 from care.queries.settings import scope_county
 from care.services.visit_policy import policy_settings, preview_policy, save_policy
 from ui import age_limits_view, forms

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums
+from care.domain import enums
 from care.queries.registers import WORKLISTS, RegisterFilter, area_options, register_page, register_status_counts
 
 scope = ui.require_page("registers")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from care.demo import BUILD_STEPS, build_demo
-from care.errors import CareError
+from care.demo.build import build_demo
+from care.demo.common import BUILD_STEPS
+from care.domain.errors import CareError
 from care.services.setup import has_users, initialise_county
 
 st.title(ui.t("setup.title"))

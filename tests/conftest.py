@@ -17,7 +17,8 @@ from sqlalchemy import Engine, create_engine, text
 os.environ["CARE_I18N_STRICT"] = "1"
 from sqlalchemy.exc import DBAPIError
 
-from care import clock, i18n
+from care import i18n
+from care.domain import clock
 from db.migrate import upgrade
 from db.session import get_engine
 
@@ -37,7 +38,7 @@ def _release_clock() -> Iterator[None]:
 
 @pytest.fixture
 def freeze_clock() -> FreezeClock:
-    """Call with a datetime (or a date, meaning 09:00 that day) to fix care.clock there."""
+    """Call with a datetime (or a date, meaning 09:00 that day) to fix care.domain.clock there."""
 
     def _freeze(at: dt.datetime | dt.date) -> dt.datetime:
         if not isinstance(at, dt.datetime):

@@ -106,7 +106,7 @@ def watching_canaries(*workdirs: Path) -> Iterator[None]:
 
 def person_values(i: int, text: str, village: Any, spread: float = 0.002) -> dict[str, Any]:
     """Form values of the ``i``-th hostile person in ``village``: ``text`` as name, address and notes."""
-    from care import ids
+    from care.domain import ids
 
     birth = dt.date(2015, 1, 1) + dt.timedelta(days=i)
     body = f"522699{birth:%Y%m%d}{900 + 2 * (i % 50):03d}"

@@ -4,42 +4,42 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from care import audit, auth, clock, i18n, services, web
-from care.errors import CareError, ValidationError
+from care import audit, auth, i18n, web
+from care.domain import clock
+from care.domain.errors import CareError, ValidationError
 from care.scope import Scope
-from db import migrate
-from db.session import get_engine, reading, transaction
-
-LANG_KEY = "lang"
-TOKEN_KEY = "login_token"  # noqa: S105 - the session-state key, not a secret
-CLAIM_KEY = "cookie_claim"
-END_KEY = "cookie_end"
-DEAD_COOKIE_KEY = "cookie_dead"
-
+from ui import sso
+from ui.base import (  # the helpers every page calls as ui.t, ui.read, ui.write ...
+    CLAIM_KEY,
+    DEAD_COOKIE_KEY,
+    END_KEY,
+    LANG_KEY,
+    TOKEN_KEY,
+    cookie_token,
+    read,
+    t,
+    write,
+)
+from ui.base import (
+    daily_upkeep as daily_upkeep,
+)
+from ui.base import (
+    engine as engine,
+)
+from ui.base import (
+    lang as lang,
+)
 
 # Table columns of counts (thousands separators, as the tiles) and of percentages (one decimal,
 # values already times 100), the same on every page.
 COUNT_COLUMN = st.column_config.NumberColumn(format="localized")
 PERCENT_COLUMN = st.column_config.NumberColumn(format="%.1f%%")
-
-
-def lang() -> str:
-    """The user's language: Chinese unless they switched."""
-    return str(st.session_state.get(LANG_KEY, i18n.DEFAULT_LANG))
-
-
-def t(key: str, **params: Any) -> str:
-    """A catalog text in the user's language."""
-    return i18n.t(key, lang(), **params)
 
 
 def label(name: str, value: object) -> str:
@@ -67,55 +67,6 @@ def is_phone() -> bool:
     return bool(_PHONE_AGENT.search(agent)) and "iPad" not in agent
 
 
-@st.cache_resource
-def engine() -> Engine:
-    """The process's engine, migrated to the newest schema once per process."""
-    eng = get_engine()
-    migrate.upgrade(eng)
-    return eng
-
-
-@st.cache_resource(max_entries=2)
-def _upkeep(day: str) -> int:
-    with transaction(engine()) as session:
-        return len(services.daily_upkeep(session, today=dt.date.fromisoformat(day)))
-
-
-def daily_upkeep() -> None:
-    """Run the day's upkeep once per process and day (idempotent across processes)."""
-    _upkeep(clock.today().isoformat())
-
-
-@contextmanager
-def write(*, changes_data: bool = True) -> Iterator[Session]:
-    """A write transaction on the app's database.
-
-    After a commit that changed register data, the cached reads (st.cache_data, shared by every
-    user) are cleared so no page shows the old values; session and audit-only writes keep them.
-    """
-    with audit.denials_survive(engine()), transaction(engine()) as session:
-        yield session
-    if changes_data:
-        st.cache_data.clear()
-
-
-@contextmanager
-def read() -> Iterator[Session]:
-    """A read session on the app's database (a refusal raised inside is audited, as for writes)."""
-    with audit.denials_survive(engine()), reading(engine()) as session:
-        yield session
-
-
-def _cookie_token() -> str | None:
-    """The login token of this browser's cookie, as it was when this tab connected."""
-    try:
-        cookies = st.context.cookies
-    except Exception:  # noqa: BLE001 - no HTTP request behind the session (scripted runs)
-        return None
-    token = web.cookie_token(cookies)
-    return token if token and token != st.session_state.get(DEAD_COOKIE_KEY) else None
-
-
 def current_scope() -> Scope | None:
     """The logged-in user's scope, re-read from the server each run (None when logged out).
 
@@ -123,13 +74,11 @@ def current_scope() -> Scope | None:
     reconnected to another app process finds it in the HttpOnly cookie.
     """
     # Single sign-on (ui/sso.py): an identity the provider has just vouched for starts a local session.
-    from ui import sso
-
     sso.sign_in()
     token = st.session_state.get(TOKEN_KEY)
     from_cookie = not token
     if from_cookie:
-        token = _cookie_token()
+        token = cookie_token()
     if not token:
         return None
     with write(changes_data=False) as session:
@@ -246,8 +195,6 @@ def logout() -> None:
         st.session_state[END_KEY] = auth.token_tag(token)
         st.session_state[DEAD_COOKIE_KEY] = token
     # Single sign-on (ui/sso.py): clear Streamlit's identity too, or it would log straight back in.
-    from ui import sso
-
     sso.sign_out()
 
 

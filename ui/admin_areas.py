@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care.area_files import DATUMS
-from care.errors import CareError
+from care.domain.errors import CareError
+from care.files.area_files import DATUMS
 from care.i18n import CATALOG
 from care.imports.common import inert
 from care.queries.areas import area_changes, county_areas

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import backup
-from care.errors import CareError
+from care.domain.errors import CareError
 from care.scope import Scope
+from care.services import backup
 
 SUMMARY_KEY = "backup_summary"
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums
+from care.domain import enums
 from care.queries.users import access_choices, users_table
 from care.scope import Scope
 from care.services import users as services

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from care import enums
-from care.errors import CareError
+from care.domain import enums
+from care.domain.errors import CareError
 from care.queries.settings import scope_county
 from care.scope import Scope
 from care.services.age_limits import CHILD_SUBTYPES, age_limit_settings, preview_age_limits, save_age_limits

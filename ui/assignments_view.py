@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums
-from care.errors import CareError, StaleRecord
+from care.domain import enums
+from care.domain.errors import CareError, StaleRecord
 from care.queries.assignments import EnrollmentFilter, caseloads, enrollments, fitting_workers, misfit, workers
 from care.queries.registers import area_options
 from care.scope import Scope

@@ -14,8 +14,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums
-from care.errors import CareError, StaleRecord
+from care.domain import enums
+from care.domain.errors import CareError, StaleRecord
 from care.queries import diary as q
 from care.scope import Scope
 from care.services import diary as services

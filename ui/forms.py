@@ -13,9 +13,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums
-from care.errors import CareError, StaleRecord
-from care.ids import mask_certificate
+from care.domain import enums
+from care.domain.errors import CareError, StaleRecord
+from care.domain.ids import mask_certificate
 from care.queries.households import GuardianChoice
 from ui import location_picker
 

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import areas as area_codes
+from care.domain import areas as area_codes
 from care.queries.home import AreaFigures
 from care.scope import Scope
 

@@ -166,7 +166,7 @@ def _pick(label_key: str, choices: list[Choice], key: str) -> Choice | None:
 
 
 def _relation_choice(key: str, allow_head: bool) -> str | None:
-    from care.enums import HOUSEHOLD_RELATIONS
+    from care.domain.enums import HOUSEHOLD_RELATIONS
 
     options = [r for r in HOUSEHOLD_RELATIONS if allow_head or r != "head"]
     return st.selectbox(

@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care.maps import map_data_json, pick_map, unshift
+from care.domain.tiles import configured_tiles
+from care.files.maps import map_data_json, pick_map, unshift
 from care.queries import map as mapq
 from care.scope import Scope
-from care.tiles import configured_tiles
 
 PICK_HEIGHT = 360
 _NOTHING = object()

@@ -21,13 +21,14 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import ui
-from care import areas
-from care.maps import HOME_MARK, AreaShape, PersonDot, VillageDot, build_map, map_data_json, standalone_html
+from care.domain import areas
+from care.domain.map_data import AreaShape, PersonDot, VillageDot
+from care.domain.tiles import TileSource, configured_tiles
+from care.files.maps import HOME_MARK, build_map, map_data_json, standalone_html
 from care.queries import map as mapq
 from care.queries.households import household_card
 from care.scope import Scope
 from care.services.maps import record_map_export
-from care.tiles import TileSource, configured_tiles
 
 PICK_KEY = "map_pick"
 SEEN_KEY = "map_seen_click"

@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums
-from care.errors import CareError, StaleRecord
+from care.domain import enums
+from care.domain.errors import CareError, StaleRecord
+from care.domain.visits import NEED_MOVES
 from care.scope import Scope
 from care.services.needs import move_need, raise_need
-from care.visits import NEED_MOVES
 from ui import forms
 
 

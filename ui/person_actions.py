@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums, services
+from care import services
+from care.domain import enums
 from care.queries.person_file import EnrollmentView, PersonFile
 from care.scope import Scope
 from care.services.persons import EDITABLE_BY_ROLE

@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care.ids import mask_certificate, mask_phone
+from care.domain.facts import FIELDS
+from care.domain.ids import mask_certificate, mask_phone
 from care.queries.person_file import EnrollmentView, GuardianView, PersonFile
 from care.queries.timeline import Event, person_timeline
 from care.scope import Scope
-from care.services.facts import FIELDS
 
 LABELLED_FACTS = {
     "guardianship": "guardianship",

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import areas, enums, plans
+from care.domain import areas, enums, plans
 from care.queries.plans import EnrollmentPlans, PersonPlans, PlanView, order_sources, person_plans, plans_to_act_on
 from care.queries.plans import orders as orders_list
 from care.queries.service_list import providers, service_list

@@ -10,9 +10,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import charts, clock, enums, i18n
-from care.errors import CareError
-from care.exports import (
+from care import i18n
+from care.domain import clock, enums
+from care.domain.errors import CareError
+from care.domain.reports import MonthReport, month_of, months_back
+from care.files import charts
+from care.files.exports import (
     LIST_ORDER,
     ExportMeta,
     check_export,
@@ -22,6 +25,7 @@ from care.exports import (
     record_export,
     workbook_bytes,
 )
+from care.files.report_pdf import report_html, report_pdf
 from care.queries.households import HouseholdFigures
 from care.queries.plans import SERVICE_LISTS, ServiceReport, service_kpis, service_report, service_sheets
 from care.queries.reports import (
@@ -33,8 +37,6 @@ from care.queries.reports import (
     report_meta,
     trends,
 )
-from care.report_pdf import report_html, report_pdf
-from care.reports import MonthReport, month_of, months_back
 from care.scope import Scope
 
 LIST_SHOWN = 500

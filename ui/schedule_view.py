@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import audit, schedule
-from care.errors import CareError
+from care import audit
+from care.domain import schedule
+from care.domain.errors import CareError
+from care.files.schedule_sheet import members_line, sheet_html, sheet_pdf, stops_svg, weekday, what_to_check
 from care.queries.schedule import WeekPlan, township_weeks, week_plan
-from care.schedule_sheet import members_line, sheet_html, sheet_pdf, stops_svg, weekday, what_to_check
 from care.scope import Scope
 from care.services.schedule import fix_day, generate_week
 from ui import forms

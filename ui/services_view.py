@@ -8,13 +8,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from care import enums
-from care.errors import CareError
+from care.domain import enums
+from care.domain.errors import CareError
+from care.domain.service_rules import GROUP_CONDITIONS, Eligibility
 from care.queries import service_list as q
 from care.queries.registers import area_options
 from care.queries.settings import scope_county
 from care.scope import Scope
-from care.service_rules import GROUP_CONDITIONS, Eligibility
 from care.services import service_list as services
 from ui import forms
 

@@ -31,10 +31,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from streamlit.delta_generator import DeltaGenerator
 
-import ui
-from care import audit, auth, clock
-from care.errors import LoginFailed
+from care import audit, auth
+from care.domain import clock
+from care.domain.errors import LoginFailed
 from db.models import LoginSession, User
+from ui import base
 
 CLAIM_ENV = "CARE_SSO_CLAIM"
 DEFAULT_CLAIM = "preferred_username"
@@ -165,19 +166,19 @@ def start_session(session: Session, claims: Mapping[str, Any], *, now: float | N
 
 def _sign_on(claims: Mapping[str, Any]) -> SignOn:
     try:
-        with ui.write(changes_data=False) as session:
+        with base.write(changes_data=False) as session:
             return start_session(session, claims)
     except IntegrityError:
         # Another tab started a session from this very identity a moment ago.
-        with ui.write(changes_data=False) as session:
+        with base.write(changes_data=False) as session:
             return refuse(session, claims, reason="reused")
 
 
 def _has_live_session() -> bool:
-    token = st.session_state.get(ui.TOKEN_KEY) or ui._cookie_token()
+    token = st.session_state.get(base.TOKEN_KEY) or base.cookie_token()
     if not token:
         return False
-    with ui.write(changes_data=False) as session:
+    with base.write(changes_data=False) as session:
         return auth.resume_session(session, token=token) is not None
 
 
@@ -212,10 +213,10 @@ def sign_in() -> None:
         return
     # As after a password login: nothing of the logged-out browser session is carried over.
     for key in list(st.session_state.keys()):
-        if key != ui.LANG_KEY:
+        if key != base.LANG_KEY:
             del st.session_state[key]
-    st.session_state[ui.TOKEN_KEY] = outcome.token
-    st.session_state[ui.CLAIM_KEY] = outcome.code
+    st.session_state[base.TOKEN_KEY] = outcome.token
+    st.session_state[base.CLAIM_KEY] = outcome.code
     st.session_state[SEEN_KEY] = seen
 
 
@@ -246,12 +247,12 @@ def login_button(container: DeltaGenerator) -> None:
         return
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice == "refused":
-        container.error(LoginFailed().message(ui.lang()))
+        container.error(LoginFailed().message(base.lang()))
     elif notice == "expired":
-        container.warning(ui.t("shell.session_ended"))
+        container.warning(base.t("shell.session_ended"))
     if st.session_state.get(FORGET_KEY):
         with st.sidebar:
             st.iframe(_identity_logout_url(), height=1)
-    if container.button(ui.t("login.sso"), icon=":material/verified_user:", width="stretch", key="login_sso"):
+    if container.button(base.t("login.sso"), icon=":material/verified_user:", width="stretch", key="login_sso"):
         st.session_state.pop(FORGET_KEY, None)
         st.login()

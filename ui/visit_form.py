@@ -11,13 +11,13 @@ from typing import Any
 import streamlit as st
 
 import ui
-from care import clock, enums
-from care.errors import CareError, StaleRecord
+from care.domain import clock, enums
+from care.domain.errors import CareError, StaleRecord
+from care.domain.visits import FINDING_CHOICES, NOTE_SUFFIX, SITUATIONS, areas_for
 from care.queries.visits import DueEnrollment, HouseholdItem, VisitItem, WeekVisit
 from care.scope import Scope
 from care.services.persons import open_contact
 from care.services.visits import MemberVisit, NeedInput, record_household_visit, record_visit, update_visit
-from care.visits import FINDING_CHOICES, NOTE_SUFFIX, SITUATIONS, areas_for
 from ui import forms
 
 STATE_BADGE = {"done": "green", "not_met": "orange", "overdue": "red", "due": "blue"}

@@ -7,7 +7,8 @@ import hashlib
 import streamlit as st
 
 import ui
-from care.errors import CareError, ValidationError
+from care.domain.errors import CareError, ValidationError
+from care.files.visit_pack import PACK_DAYS, PIN_MAX
 from care.scope import Scope
 from care.services.visit_packs import (
     CONFLICT_CHOICES,
@@ -17,7 +18,6 @@ from care.services.visit_packs import (
     issue_pack,
     record_refused_upload,
 )
-from care.visit_pack import PACK_DAYS, PIN_MAX
 from ui import forms
 
 FILE_KEY = "visit_pack_file"

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from care import audit
-from care.errors import CareError, PermissionDenied
+from care.domain.errors import CareError, PermissionDenied
 from care.imports import roster, services, visits
 from care.imports.common import ImportReport, Progress, RowError, errors_csv
 from care.imports.files import read_table

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from care import enums
-from care.errors import CareError, RowError, ValidationError
+from care.domain import enums
+from care.domain.errors import CareError, RowError, ValidationError
 from care.i18n import t
 from care.imports.files import FILE_FIELD, Table, clean_header
 

@@ -4,7 +4,7 @@ Nothing is parsed until the raw bytes have passed every check: a workbook is a z
 members are measured (sizes and compression ratio) before openpyxl opens it, macro-enabled and
 encrypted workbooks (an OLE compound file instead of a zip) are refused, and a CSV is decoded as
 UTF-8 (with or without BOM) or GB18030/GBK only. Cells are returned exactly as stored, so an ID
-number kept in a numeric cell reaches care/ids.py as a number and is rejected there.
+number kept in a numeric cell reaches care/domain/ids.py as a number and is rejected there.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, Any
 
-from care.errors import ValidationError
+from care.domain.errors import ValidationError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 150 * 1024 * 1024

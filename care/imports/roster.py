@@ -1,6 +1,6 @@
 """Roster import (台账导入): new persons and enrollments from a sheet, by the register's own rules.
 
-Every row goes through the same checks as the register forms (care/ids.py, clean_person,
+Every row goes through the same checks as the register forms (care/domain/ids.py, clean_person,
 clean_facts) and is written by the same services (create_person, enroll). A person already
 registered in that group is not new: re-importing a file writes nothing.
 """
@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import clock, enums, ids, rules
-from care.errors import CareError, ValidationError
+from care.domain import clock, enums, ids, rules
+from care.domain.errors import CareError, ValidationError
+from care.domain.facts import clean_facts
 from care.i18n import t
 from care.imports.common import (
     Column,
@@ -35,14 +36,13 @@ from care.imports.common import (
 )
 from care.imports.files import Table
 from care.imports.villages import VillageLookup, shown, village_lookup
+from care.permissions import require
+from care.queries.policy import child_age_limits
 from care.queries.scoping import visible_person
 from care.queries.settings import scope_county
 from care.scope import Scope
-from care.services import households
-from care.services.age_limits import child_age_limits
-from care.services.common import require
+from care.services import households, membership
 from care.services.enrollments import enroll
-from care.services.facts import clean_facts
 from care.services.persons import clean_person, create_person
 from db.models import Enrollment, Person
 
@@ -707,4 +707,4 @@ def _write_households(session: Session, planned: list[_Planned], created: dict[s
         report.created.setdefault("households", []).append(hid)
         moved.extend(members)
     if moved:
-        households.refresh_family(session, moved)
+        membership.refresh_family(session, moved)

@@ -18,8 +18,9 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from care import areas, clock, enums, ids
-from care.errors import CareError, ValidationError
+from care.domain import areas, clock, enums, ids
+from care.domain.errors import CareError, ValidationError
+from care.domain.service_rules import provider_fits
 from care.imports.common import (
     Column,
     ImportReport,
@@ -34,11 +35,10 @@ from care.imports.common import (
 )
 from care.imports.files import Table
 from care.imports.roster import is_example_id
+from care.permissions import require
 from care.queries.scoping import person_conditions
 from care.queries.service_list import ServiceRow, service_list
 from care.scope import Scope
-from care.service_rules import provider_fits
-from care.services.common import require
 from db.models import Assignment, CarePlan, Enrollment, Person, PlanService, Provider, ServiceOrder
 
 COLUMNS = (

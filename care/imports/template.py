@@ -10,12 +10,12 @@ import xlsxwriter
 from sqlalchemy import distinct, select
 from sqlalchemy.orm import Session, aliased
 
-from care import clock, enums
+from care.domain import clock, enums
 from care.i18n import t
 from care.imports import roster, services, visits
+from care.permissions import require
 from care.queries.scoping import in_area, person_conditions
 from care.scope import Scope
-from care.services.common import require
 from db.models import Area, Person
 
 # Columns whose digits must stay text in Excel (an ID in a number cell loses its last digits).

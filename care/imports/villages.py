@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import areas, clock
-from care.errors import ValidationError
+from care.domain import areas, clock
+from care.domain.errors import ValidationError
 from care.scope import Scope
 from db.models import Area
 

@@ -1,6 +1,6 @@
 """Visit import (巡访导入): many visits checked by the visit form's rules and written in bulk.
 
-Each row goes through care/visits.py (the same checks record_visit makes) against the person's
+Each row goes through care/domain/visits.py (the same checks record_visit makes) against the person's
 enrollment in the user's scope; the writes are the ones record_visit makes (the visit and its
 enrollment link, needs, a completed planned visit, the next due date by policy) done as a few
 set-based statements, with one audit event for the whole file. A visit identical in person,
@@ -22,8 +22,9 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from care import clock, enums, ids
-from care.errors import CareError, ValidationError
+from care.domain import clock, enums, ids
+from care.domain.errors import CareError, ValidationError
+from care.domain.visits import NOTES_MAX, CleanNeed, CleanVisit, check_need, visit_problems
 from care.i18n import t
 from care.imports.common import (
     Column,
@@ -39,11 +40,10 @@ from care.imports.common import (
 )
 from care.imports.files import Table
 from care.imports.roster import CARE_GROUPS, is_example_id
+from care.permissions import require
 from care.queries.scoping import in_area, person_conditions
 from care.scope import Scope
-from care.services.common import require
 from care.services.due import refresh_due_dates
-from care.visits import NOTES_MAX, CleanNeed, CleanVisit, check_need, visit_problems
 from db.models import Assignment, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
 
 COLUMNS = (

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from care import areas, enums
+from care.domain import areas, enums
 from care.queries.scoping import in_area, person_conditions
 from care.scope import Scope
 from db.models import Area, Assignment, Enrollment, Person, Worker

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import Session
 
-from care import audit
+from care import audit, audit_anchor
 from care.scope import Scope
 from db.models import AuditEvent
 
@@ -120,8 +120,6 @@ def broken_links(session: Session, scope: Scope) -> list[int] | None:
 
 def anchor_problems(session: Session, scope: Scope) -> list[tuple[str, dict[str, object]]] | None:
     """The log checked against its signed checkpoints: cut-off tail, forged checkpoint (None: may not check)."""
-    from care import audit_anchor
-
     if not scope.can("audit.view"):
         return None
     return audit_anchor.verify_anchor(session)

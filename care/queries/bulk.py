@@ -137,7 +137,7 @@ class day_number(FunctionElement[int]):
     """Days from 1970-01-01 to a date or timestamp column's calendar day, as an integer.
 
     Read that way, a date costs the driver a small integer instead of a string, and pandas nothing
-    to parse; ``care.reports`` takes a numeric date column as day numbers already.
+    to parse; ``care.domain.reports`` takes a numeric date column as day numbers already.
     """
 
     type = Integer()

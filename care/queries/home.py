@@ -10,15 +10,15 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from care import areas, enums, ids, policy, rules
+from care.domain import areas, enums, ids, policy, rules
 from care.queries.needs import needs_list, open_needs
 from care.queries.plans import service_alerts
+from care.queries.policy import child_age_limits
 from care.queries.registers import WORKLISTS, worklist_conditions
 from care.queries.scoping import in_area, person_conditions
 from care.queries.settings import scope_county
 from care.queries.visits import MyWeek, my_week
 from care.scope import Scope
-from care.services.age_limits import child_age_limits
 from db.models import Area, Enrollment, Person
 
 # The figures of one pass over the active enrollments, in their order: per group the enrollments,

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import ids, rules
-from care.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE, RISK_ORDER
+from care.domain import ids, rules
+from care.domain.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE, RISK_ORDER
+from care.domain.facts import guardianship_between
 from care.queries.scoping import in_area, person_conditions, visible_person
 from care.scope import Scope
 from db.models import Area, Assignment, ChildDetails, Enrollment, Household, HouseholdMember, Person, Worker
@@ -440,8 +441,6 @@ class GuardianChoice:
 
 def guardian_choices(session: Session, scope: Scope, child_id: int, today: dt.date) -> list[GuardianChoice]:
     """The current adult members of the child's household the user may see (the child excluded)."""
-    from care.services.facts import guardianship_between
-
     hid = session.scalar(
         select(HouseholdMember.household_id).where(
             HouseholdMember.person_id == child_id, HouseholdMember.end_date.is_(None)

@@ -14,16 +14,25 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, distinct, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from care import areas, audit, ids, policy
-from care.enums import RISK_ORDER
-from care.maps import AreaShape, PersonDot, VillageDot, boundary_centroid, fit_bounds, shape_centre
+from care import audit
+from care.domain import areas, ids, policy
+from care.domain.enums import RISK_ORDER
+from care.domain.errors import NotFound
+from care.domain.map_data import (
+    VISIT_STATES,
+    AreaShape,
+    PersonDot,
+    VillageDot,
+    boundary_centroid,
+    fit_bounds,
+    shape_centre,
+)
+from care.domain.tiles import TILES_SETTING
 from care.queries.scoping import in_area, in_county_of, person_conditions, visible_person
 from care.queries.settings import county_of_area, setting_value
 from care.scope import Scope
-from care.tiles import TILES_SETTING
 from db.models import Area, Assignment, CountySetting, Enrollment, HouseholdMember, Person, Worker
 
-VISIT_STATES = ("overdue", "due_soon", "on_time", "never")
 LIST_LIMIT = 300
 LIST_COLUMNS = ["person_id", "name", "id_masked", "village", "groups", "risk", "state", "next_due_on", "worker"]
 
@@ -564,8 +573,6 @@ class ExportData:
 
 def export_data(session: Session, scope: Scope, area_code: str, today: dt.date) -> ExportData:
     """Persons individually for a township or village (or a coordinator), village aggregates above."""
-    from care.errors import NotFound
-
     if not areas.is_code(area_code) or not scope.covers(area_code):
         raise audit.denied(NotFound(), scope=scope, action="map.export", entity="area", entity_id=str(area_code)[:20])
     shown, shapes = area_shapes(session, scope, area_code)

@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from care import ids, policy, rules
-from care.enums import FRAIL_GUARDIAN_AGE, RISK_ORDER
+from care.domain import ids, policy, rules
+from care.domain.enums import FRAIL_GUARDIAN_AGE, RISK_ORDER
+from care.domain.facts import facts_of
+from care.domain.visits import concerns_of
 from care.queries.households import current_household_ids, disabled_persons, family_of
+from care.queries.policy import policy_intervals
 from care.queries.scoping import visible_person
 from care.scope import Scope
-from care.services.due import policy_intervals
-from care.services.facts import facts_of
-from care.visits import concerns_of
 from db.models import Area, Assignment, Enrollment, HouseholdMember, Need, Person, Visit, VisitEnrollment, Worker
 
 VISIT_HISTORY_LIMIT = 50

@@ -13,12 +13,13 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from care import areas, clock, enums, plans
+from care.domain import areas, clock, enums, plans
+from care.domain.reports import Month, ServiceSheets, parse_month
+from care.queries.reports import check_area
 from care.queries.scoping import in_area, in_scope, person_conditions
 from care.queries.service_list import service_list, service_names
-from care.reports import Month, ServiceSheets
 from care.scope import Scope
-from db.models import Area, Assignment, CarePlan, Enrollment, Pairing, Person, Provider, ServiceOrder, User
+from db.models import Area, Assignment, CarePlan, Enrollment, Need, Pairing, Person, Provider, ServiceOrder, User, Visit
 
 _CHUNK = 900  # under SQLite's bound-parameter limit
 
@@ -494,9 +495,6 @@ def service_report(
 ) -> ServiceReport:
     """The service figures and the ``lists`` named, for the month and area (default: the user's
     own), scope-checked."""
-    from care import areas
-    from care.queries.reports import check_area
-    from care.reports import parse_month
 
     code = check_area(session, scope, area_code)
     chosen = parse_month(month, today=today)
@@ -648,8 +646,6 @@ class OrderSources:
 
 def order_sources(session: Session, scope: Scope, person_id: int, *, visits: int = 5) -> OrderSources:
     """The person's open needs (oldest first) and latest visits made; nothing for anyone hidden."""
-    from db.models import Need, Visit
-
     visible = session.scalar(select(Person.id).where(Person.id == person_id, *person_conditions(scope)))
     if visible is None:
         return OrderSources()

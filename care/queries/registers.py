@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from care import areas, ids
-from care.enums import RISK_ORDER
+from care.domain import areas, ids
+from care.domain.enums import RISK_ORDER
 from care.queries.scoping import in_area, in_county_of, person_conditions
 from care.scope import Scope
 from db.models import Area, Assignment, CarePlan, Enrollment, Person

@@ -17,13 +17,10 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from care import area_cells, areas, audit, policy
-from care.errors import NotFound, ValidationError
-from care.queries import bulk
-from care.queries.households import NO_FIGURES, HouseholdFigures, household_figures, household_figures_by_area
-from care.queries.scoping import in_area, person_conditions
-from care.queries.settings import county_of_area
-from care.reports import (
+from care import audit
+from care.domain import area_cells, areas, policy
+from care.domain.errors import NotFound, ValidationError
+from care.domain.reports import (
     AREA_COLUMNS,
     BOUNDARY_COLUMNS,
     ENROLLMENT_COLUMNS,
@@ -43,10 +40,13 @@ from care.reports import (
     rate,
     trend_rates,
 )
+from care.permissions import require
+from care.queries import bulk
+from care.queries.households import NO_FIGURES, HouseholdFigures, household_figures, household_figures_by_area
+from care.queries.policy import child_age_limits, phone_counts, policy_intervals
+from care.queries.scoping import in_area, person_conditions
+from care.queries.settings import county_of_area
 from care.scope import Scope
-from care.services.age_limits import child_age_limits
-from care.services.common import require
-from care.services.due import phone_counts, policy_intervals
 from db.models import Area, Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
 from db.session import reading
 

@@ -11,13 +11,13 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import areas, enums, policy, schedule
-from care.errors import NotFound
+from care.domain import areas, enums, policy, schedule
+from care.domain.errors import NotFound
+from care.domain.schedule import working_days
 from care.queries.assignments import workers
 from care.queries.households import RELATION_ORDER
 from care.queries.scoping import person_conditions, visible_worker
 from care.queries.settings import setting_value
-from care.schedule import working_days
 from care.scope import Scope
 from db.models import (
     Area,

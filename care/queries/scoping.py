@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, select
 from sqlalchemy.orm import Session
 
-from care import areas, clock
+from care.domain import areas, clock
 from care.scope import Scope
 from db.models import Assignment, Enrollment, Person, Worker
 

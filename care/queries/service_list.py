@@ -9,10 +9,10 @@ import pandas as pd
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from care import areas, ids
+from care.domain import areas, ids
+from care.domain.service_rules import Eligibility, EnrollmentFacts
 from care.queries.scoping import person_conditions
 from care.scope import Scope
-from care.service_rules import Eligibility, EnrollmentFacts
 from db.models import (
     Area,
     ChildDetails,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import areas
+from care.domain import areas
 from care.scope import Scope
 from db.models import Area, CountySetting, Setting
 

@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
-from care import clock
+from care.domain import clock
 from care.queries.scoping import in_area
 from care.scope import Scope
 from db.models import Area, User, Worker

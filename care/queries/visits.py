@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from care import ids, rules
+from care.domain import ids, rules
+from care.domain.facts import facts_of
+from care.domain.visits import concerns_of
 from care.queries.households import RELATION_ORDER, family_of
 from care.queries.schedule import stop_persons
 from care.queries.scoping import person_conditions, visible_person
 from care.scope import Scope
-from care.services.facts import facts_of
-from care.visits import concerns_of
 from db.models import (
     Area,
     Assignment,

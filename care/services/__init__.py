@@ -1,13 +1,7 @@
 """Writes: one verb-named function per user action. Each takes the session first and never commits."""
 
-from care.services.due import (
-    daily_upkeep,
-    ensure_default_policy,
-    phone_counts,
-    policy_intervals,
-    refresh_due_dates,
-    refresh_risks,
-)
+from care.queries.policy import phone_counts, policy_intervals
+from care.services.due import daily_upkeep, ensure_default_policy, refresh_due_dates, refresh_risks
 from care.services.enrollments import enroll, exit_enrollment, update_enrollment
 from care.services.persons import (
     create_person,

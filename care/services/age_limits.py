@@ -19,16 +19,17 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, ids, rules
-from care.errors import PermissionDenied, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, enums, ids, rules
+from care.domain.errors import PermissionDenied, StaleRecord, ValidationError
+from care.permissions import require
+from care.queries.policy import SETTING_LIMITS, child_age_limits, valid_limit
 from care.queries.scoping import person_conditions
 from care.queries.settings import scope_county, setting_value
 from care.scope import Scope
-from care.services.common import require
 from care.services.settings import put_setting
 from db.models import Enrollment, Person
 
-SETTING_LIMITS = "child_age.limits"
 SETTING_VERSION = "child_age.version"
 CHILD_SUBTYPES = enums.SUBTYPES["child"]
 
@@ -57,29 +58,6 @@ class AgeLimitPreview:
     by_subtype: pd.DataFrame
 
 
-def _valid_limit(value: object) -> bool:
-    return (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and enums.CHILD_AGE_LIMIT_MIN <= value <= enums.CHILD_AGE_LIMIT_MAX
-    )
-
-
-def child_age_limits(session: Session, county_code: str | None) -> dict[str, int]:
-    """The county's age limit for each child sub-type; the national one where none is set."""
-    limits = dict(enums.CHILD_AGE_LIMITS)
-    value = setting_value(session, SETTING_LIMITS, county_code)
-    if value is None:
-        return limits
-    try:
-        stored = json.loads(value)
-    except ValueError:
-        return limits
-    if isinstance(stored, dict):
-        limits.update({k: v for k, v in stored.items() if k in limits and _valid_limit(v)})
-    return limits
-
-
 def age_limit_settings(session: Session, county_code: str | None) -> AgeLimitSettings:
     """The county's limits in force and the version of the setting."""
     version = setting_value(session, SETTING_VERSION, county_code)
@@ -91,7 +69,7 @@ def check_age_limits(limits: Mapping[str, Any]) -> dict[str, int]:
     for subtype in limits:
         enums.check("subtype", subtype, CHILD_SUBTYPES)
     for subtype in CHILD_SUBTYPES:
-        if not _valid_limit(limits.get(subtype)):
+        if not valid_limit(limits.get(subtype)):
             raise ValidationError(
                 f"age_limit.bad.{subtype}",
                 field=subtype,

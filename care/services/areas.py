@@ -16,12 +16,15 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from care import area_files, areas, audit, clock
-from care.area_files import RowError
-from care.errors import ValidationError
+from care import audit
+from care.domain import areas, clock
+from care.domain.errors import ValidationError
+from care.files import area_files
+from care.files.area_files import RowError
+from care.i18n import t
+from care.permissions import require
 from care.queries.scoping import in_area
 from care.scope import Scope
-from care.services.common import require
 from db.models import Area, AreaChange, Household, Person, PersonAreaHistory, User, Worker
 
 MERGE_LEVELS = ("township", "village")
@@ -439,15 +442,11 @@ def merge_areas(
 
 def describe_errors(errors: Sequence[RowError], lang: str) -> list[dict[str, Any]]:
     """Row errors as plain rows (row, column, message) in the user's language, for a table or CSV."""
-    from care.i18n import t
-
     return [{"row": e.row, "column": e.column, "message": t(e.key, lang, **e.params)} for e in errors]
 
 
 def describe_skipped(result: AreaImport, lang: str, *, features: bool = False) -> str | None:
     """One sentence counting the rows (or features) skipped as other areas', by level; None when none were."""
-    from care.i18n import t
-
     if not result.skipped_total:
         return None
     order = [*area_files.LEVELS, "header"]

@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, enums
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.permissions import require
 from care.queries.scoping import person_conditions, visible_worker
 from care.scope import Scope
-from care.services.common import require
 from db.models import Assignment, Enrollment, Person, Worker
 
 MAX_BULK = 20_000

@@ -7,9 +7,9 @@ import hashlib
 from sqlalchemy.orm import Session
 
 from care import audit
+from care.permissions import require
 from care.queries.audit_log import AuditFilter, audit_csv
 from care.scope import Scope
-from care.services.common import require
 
 
 def export_audit_csv(session: Session, scope: Scope, *, flt: AuditFilter, headers: list[str]) -> bytes:

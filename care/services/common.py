@@ -1,4 +1,4 @@
-"""What every write shares: the role check, the saved-record result and the version check."""
+"""What every write shares: the saved-record result and the version check (the role check is care.permissions)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from care import audit, clock
-from care.errors import PermissionDenied, StaleRecord
-from care.scope import Scope
+from care.domain import clock
+from care.domain.errors import StaleRecord
 
 
 @dataclass
@@ -21,14 +20,6 @@ class Saved:
     id: int
     version: int
     warnings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-
-def require(scope: Scope, action: str) -> None:
-    """Refuse unless the user's role allows ``action``; the refusal is audited as denied access."""
-    if not scope.can(action):
-        error = PermissionDenied()
-        error.denial = audit.Denial(scope=scope, action=action)
-        raise error
 
 
 def versioned_update(

@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums
-from care.errors import NotFound, PermissionDenied, ValidationError
+from care import audit
+from care.domain import clock, enums
+from care.domain.errors import NotFound, PermissionDenied, ValidationError
+from care.permissions import require
 from care.queries.scoping import visible_person, visible_worker
 from care.scope import Scope
-from care.services.common import Saved, require, versioned_update
+from care.services.common import Saved, versioned_update
 from db.models import DiaryEntry, DiaryPerson
 
 TEXT_MAX = 2000

@@ -23,18 +23,20 @@ from sqlalchemy import (
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, selectinload
 
-from care import audit_anchor, clock, ids, policy, rules
-from care.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE
+from care import audit_anchor
+from care.domain import clock, ids, policy, rules
+from care.domain.enums import ADULT_AGE, FRAIL_GUARDIAN_AGE
+from care.domain.facts import facts_of
 from care.queries.households import LARGE_SELECTION, current_household_ids, family_of, member_ids
-from care.queries.settings import counties, setting_value
-from care.services.facts import facts_of
+from care.queries.policy import county_intervals, phone_counts
+from care.queries.settings import counties
 from db.models import Enrollment, Person, RiskChange, Setting, Visit, VisitEnrollment, VisitPolicy
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 
 def ensure_default_policy(session: Session, *, county_code: str) -> None:
-    """Insert the default intervals (care.policy) for a county where none are set yet."""
+    """Insert the default intervals (care.domain.policy) for a county where none are set yet."""
     have = {
         (g, r)
         for g, r in session.execute(
@@ -45,30 +47,6 @@ def ensure_default_policy(session: Session, *, county_code: str) -> None:
         if (group, risk) not in have:
             session.add(VisitPolicy(county_code=county_code, group=group, risk=risk, interval_days=days))
     session.flush()
-
-
-def policy_intervals(session: Session, county_code: str | None) -> dict[tuple[str, str], int]:
-    """The county's interval days by (group, risk); the defaults fill anything its table lacks."""
-    return dict(county_intervals(session, [county_code] if county_code else []).get(county_code or "", {}))
-
-
-def county_intervals(session: Session, county_codes: Collection[str]) -> dict[str, dict[tuple[str, str], int]]:
-    """Each county's interval days by (group, risk), read in one query, the defaults filling gaps."""
-    found = {code: dict(policy.DEFAULT_INTERVALS) for code in county_codes}
-    if not found:
-        return {"": dict(policy.DEFAULT_INTERVALS)}
-    stmt = select(VisitPolicy.county_code, VisitPolicy.group, VisitPolicy.risk, VisitPolicy.interval_days).where(
-        VisitPolicy.county_code.in_(list(found))
-    )
-    for county, group, risk, days in session.execute(stmt):
-        found[county][(group, risk)] = days
-    return found
-
-
-def phone_counts(session: Session, county_code: str | None) -> bool:
-    """Whether phone or video visits reset the clock in this county (a county setting)."""
-    value = setting_value(session, policy.SETTING_PHONE_COUNTS, county_code)
-    return policy.DEFAULT_PHONE_COUNTS if value is None else value == "1"
 
 
 def _chunks(values: list[int]) -> Iterable[list[int]]:
@@ -212,13 +190,6 @@ RISK_AGE_THRESHOLDS = (6, rules.SCHOOL_LEAVING_AGE, 80, ADULT_AGE, FRAIL_GUARDIA
 SETTING_RISKS_REFRESHED = "risk.refreshed_on"
 
 
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return dt.date(day.year - years, 2, 28)
-
-
 def record_risk_changes(
     session: Session, changes: Iterable[tuple[int, int, str | None, str]], *, cause: str, day: dt.date
 ) -> None:
@@ -249,7 +220,9 @@ def refresh_risks(
     today = today or clock.today()
     if since is not None:
         crossed = [
-            Person.birth_date.between(_years_before(since, age) + dt.timedelta(days=1), _years_before(today, age))
+            Person.birth_date.between(
+                rules.years_before(since, age) + dt.timedelta(days=1), rules.years_before(today, age)
+            )
             for age in RISK_AGE_THRESHOLDS
         ]
         found = set(session.scalars(select(Person.id).where(or_(*crossed))))

@@ -9,15 +9,17 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, ids, rules
-from care.errors import NotFound, ValidationError
+from care import audit
+from care.domain import clock, enums, ids, rules
+from care.domain.errors import NotFound, ValidationError
+from care.domain.facts import FIELDS, clean_facts, details_row, facts_of
+from care.permissions import require
+from care.queries.policy import child_age_limits
 from care.queries.scoping import visible_person
 from care.scope import Scope
-from care.services import households
-from care.services.age_limits import child_age_limits
-from care.services.common import Saved, require, versioned_update
+from care.services import households, membership
+from care.services.common import Saved, versioned_update
 from care.services.due import record_risk_changes, refresh_due_dates
-from care.services.facts import FIELDS, clean_facts, details_row, facts_of
 from db.models import Assignment, Enrollment, Person
 
 # Exit reasons that change the person, not just this enrollment.
@@ -108,7 +110,7 @@ def enroll(
         person.status = "active"
     session.flush()
     refresh_due_dates(session, enrollment_ids=[enrollment.id])
-    households.refresh_family(session, [person.id])
+    membership.refresh_family(session, [person.id])
     if audited:
         audit.record(
             session,
@@ -200,7 +202,7 @@ def update_enrollment(
         setattr(details, name, cleaned[name])
     session.flush()
     refresh_due_dates(session, enrollment_ids=[enrollment_id])
-    households.refresh_family(session, [person.id])
+    membership.refresh_family(session, [person.id])
     new = {"subtype": subtype, "facts": cleaned, "risk_override": override, "risk_override_reason": reason}
     changed = {k: v for k, v in new.items() if old.get(k) != v}
     audit.record(
@@ -268,9 +270,9 @@ def exit_enrollment(
     session.flush()
     if person.status in ("deceased", "moved"):
         # Gone from home: their membership ends (kept as history); the others' family rules change.
-        households.left_home(session, person, on=end_date)
+        membership.left_home(session, person, on=end_date)
     else:
-        households.refresh_family(session, [person.id])
+        membership.refresh_family(session, [person.id])
     audit.record(
         session,
         scope=scope,

@@ -6,21 +6,31 @@ stays). Every change re-runs the family risk rules for the members of the househ
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, ids
-from care.errors import NotFound, ValidationError
-from care.queries.households import current_household_ids, member_ids, same_place
+from care import audit
+from care.domain import clock, enums, ids
+from care.domain.errors import NotFound, ValidationError
+from care.permissions import require
+from care.queries.households import same_place
 from care.queries.scoping import visible_person
 from care.scope import Scope
-from care.services.common import Saved, require, versioned_update
-from care.services.due import refresh_risks
-from db.models import Area, Household, HouseholdMember, Person
+from care.services.common import Saved, versioned_update
+from care.services.membership import (
+    current_members,
+    current_membership,
+    join,
+    leave,
+    new_head,
+    new_household,
+    refresh_family,
+)
+from care.services.persons import _clean_coords, create_person, person_values
+from db.models import Area, Household, Person
 
 HUKOU_NO_MAX = 32
 
@@ -36,72 +46,12 @@ def household_values(household: Household) -> dict[str, Any]:
     }
 
 
-def refresh_family(session: Session, person_ids: Collection[int], *, also: Collection[int] = ()) -> list[int]:
-    """Re-run the risk rules for everyone in these persons' households (and in households ``also``)."""
-    households = current_household_ids(session, person_ids) | set(also)
-    members = set(member_ids(session, households)) | set(person_ids)
-    return refresh_risks(session, person_ids=members)
-
-
-def new_household(session: Session, person: Person, *, on: dt.date | None = None) -> Household:
-    """A one-person household for ``person`` (their village, address and location), with them as head."""
-    now = clock.now()
-    household = Household(
-        village_code=person.village_code,
-        hukou_no="",
-        address=person.address,
-        lat=person.lat,
-        lon=person.lon,
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(household)
-    session.flush()
-    _join(session, household.id, person.id, "head", on or clock.today())
-    return household
-
-
-def _join(session: Session, household_id: int, person_id: int, relation: str, on: dt.date) -> None:
-    session.add(
-        HouseholdMember(household_id=household_id, person_id=person_id, relation=relation, start_date=on, end_date=None)
-    )
-    session.flush()
-
-
-def _current(session: Session, person_id: int) -> HouseholdMember | None:
-    return session.scalar(
-        select(HouseholdMember).where(HouseholdMember.person_id == person_id, HouseholdMember.end_date.is_(None))
-    )
-
-
-def _members(session: Session, household_id: int) -> list[HouseholdMember]:
-    return list(
-        session.scalars(
-            select(HouseholdMember)
-            .where(HouseholdMember.household_id == household_id, HouseholdMember.end_date.is_(None))
-            .order_by(HouseholdMember.id)
-        )
-    )
-
-
-def _leave(session: Session, membership: HouseholdMember, on: dt.date) -> None:
-    """End a membership; a household left with nobody ends too."""
-    membership.end_date = on
-    session.flush()
-    if not _members(session, membership.household_id):
-        household = session.get(Household, membership.household_id)
-        if household is not None and household.ended_on is None:
-            household.ended_on = on
-            session.flush()
-
-
 def _load(session: Session, scope: Scope, household_id: int) -> Household:
     """A current household with at least one member the user may see."""
     household = session.get(Household, household_id) if isinstance(household_id, int) else None
     if household is None or household.ended_on is not None:
         raise NotFound()
-    if not any(visible_person(session, scope, m.person_id) for m in _members(session, household.id)):
+    if not any(visible_person(session, scope, m.person_id) for m in current_members(session, household.id)):
         raise NotFound()
     return household
 
@@ -122,16 +72,6 @@ def _bump(session: Session, household: Household, seen_version: int, values: Map
     return versioned_update(session, household, seen_version, dict(values or {}), household_values)
 
 
-def _new_head(session: Session, household_id: int, head_id: int) -> None:
-    """``head_id`` becomes 户主; a former head stays a member, as 其他 until someone says otherwise."""
-    for member in _members(session, household_id):
-        if member.person_id == head_id:
-            member.relation = "head"
-        elif member.relation == "head":
-            member.relation = "other"
-    session.flush()
-
-
 def update_household(
     session: Session, scope: Scope, *, household_id: int, seen_version: int, values: Mapping[str, Any]
 ) -> Saved:
@@ -142,8 +82,6 @@ def update_household(
     their own keeps it. Members outside the user's list are never changed.
     """
     # The person form's own checks and messages (imported here: persons imports this module).
-    from care.services.persons import _clean_coords
-
     require(scope, "person.edit")
     household = _load(session, scope, household_id)
     old = household_values(household)
@@ -186,12 +124,10 @@ def _follow_home(
     after: tuple[float | None, float | None],
 ) -> list[int]:
     """Move the visible members whose place is none or the old home's to the new home; their ids."""
-    from care.services.persons import person_values
-
     if after[0] is None or after[1] is None:
         return []  # a home location cleared: nobody loses the place they have
     moved = []
-    for member in _members(session, household.id):
+    for member in current_members(session, household.id):
         person = visible_person(session, scope, member.person_id)
         if person is None:
             continue
@@ -225,7 +161,7 @@ def add_member(
     relation = _relation(relation)
     if person.village_code != household.village_code:
         raise ValidationError("household.other_village", field="person")
-    current = _current(session, person.id)
+    current = current_membership(session, person.id)
     if current is not None and current.household_id == household.id:
         raise ValidationError("household.already_member", field="person")
     if relation == "head":
@@ -234,8 +170,8 @@ def add_member(
     version = _bump(session, household, seen_version)
     left = current.household_id if current is not None else None
     if current is not None:
-        _leave(session, current, today)
-    _join(session, household.id, person.id, relation, today)
+        leave(session, current, today)
+    join(session, household.id, person.id, relation, today)
     audit.record(
         session,
         scope=scope,
@@ -259,8 +195,6 @@ def add_new_member(
 ) -> Saved:
     """Register a new person (the register's own checks) straight into this household: its village,
     and its address unless another is given. Returns the new person's id."""
-    from care.services.persons import create_person
-
     require(scope, "person.create")
     household = _load(session, scope, household_id)
     relation = _relation(relation)
@@ -283,13 +217,13 @@ def set_relation(
     require(scope, "person.edit")
     household = _load(session, scope, household_id)
     relation = _relation(relation)
-    member = next((m for m in _members(session, household.id) if m.person_id == person_id), None)
+    member = next((m for m in current_members(session, household.id) if m.person_id == person_id), None)
     if member is None or visible_person(session, scope, person_id) is None:
         raise NotFound()
     old = member.relation
     version = _bump(session, household, seen_version)
     if relation == "head":
-        _new_head(session, household.id, person_id)
+        new_head(session, household.id, person_id)
     else:
         if old == "head":
             raise ValidationError("household.head_by_change", field="relation")
@@ -312,7 +246,7 @@ def split_household(
     """Move these members into a new household at the same address; the first is its head."""
     require(scope, "person.edit")
     household = _load(session, scope, household_id)
-    members = {m.person_id: m for m in _members(session, household.id)}
+    members = {m.person_id: m for m in current_members(session, household.id)}
     chosen = list(dict.fromkeys(person_ids))
     if not chosen:
         raise ValidationError("household.split_none", field="members")
@@ -339,11 +273,11 @@ def split_household(
         relation = (
             "head" if pid == chosen[0] else ("other" if members[pid].relation == "head" else members[pid].relation)
         )
-        _leave(session, members[pid], today)
-        _join(session, new.id, pid, relation, today)
-    remaining = _members(session, household.id)
+        leave(session, members[pid], today)
+        join(session, new.id, pid, relation, today)
+    remaining = current_members(session, household.id)
     if not any(m.relation == "head" for m in remaining):
-        _new_head(session, household.id, remaining[0].person_id)
+        new_head(session, household.id, remaining[0].person_id)
     audit.record(
         session,
         scope=scope,
@@ -371,9 +305,9 @@ def merge_households(
     _bump(session, other, other_version, {"merged_into": household.id})
     today = clock.today()
     moved = []
-    for member in _members(session, other.id):
-        _leave(session, member, today)
-        _join(session, household.id, member.person_id, "other" if member.relation == "head" else member.relation, today)
+    for member in current_members(session, other.id):
+        leave(session, member, today)
+        join(session, household.id, member.person_id, "other" if member.relation == "head" else member.relation, today)
         moved.append(member.person_id)
     audit.record(
         session,
@@ -385,39 +319,6 @@ def merge_households(
     )
     refresh_family(session, moved)
     return Saved(household.id, version)
-
-
-def moved_village(session: Session, person: Person) -> None:
-    """A person whose village changed: alone, their household moves with them; otherwise they leave
-    it for a household of their own in the new village."""
-    current = _current(session, person.id)
-    if current is None:
-        new_household(session, person)
-        return
-    others = [m for m in _members(session, current.household_id) if m.person_id != person.id]
-    if not others:
-        household = session.get(Household, current.household_id)
-        if household is not None:
-            household.village_code = person.village_code
-            session.flush()
-        return
-    _leave(session, current, clock.today())
-    if current.relation == "head":
-        _new_head(session, current.household_id, others[0].person_id)
-    new_household(session, person)
-    refresh_family(session, [person.id], also=[current.household_id])
-
-
-def left_home(session: Session, person: Person, *, on: dt.date) -> None:
-    """A person who died or moved away leaves their household (the membership stays as history)."""
-    current = _current(session, person.id)
-    if current is None:
-        return
-    others = [m for m in _members(session, current.household_id) if m.person_id != person.id]
-    _leave(session, current, max(on, current.start_date))
-    if current.relation == "head" and others:
-        _new_head(session, current.household_id, others[0].person_id)
-    refresh_family(session, [m.person_id for m in others], also=[current.household_id])
 
 
 def gather(
@@ -435,7 +336,7 @@ def gather(
         )
     if target is None:
         anchor = head_id if head_id is not None else next(iter(members))
-        current = _current(session, anchor)
+        current = current_membership(session, anchor)
         target = session.get(Household, current.household_id) if current is not None else None
         if target is None:
             person = session.get(Person, anchor)
@@ -449,24 +350,24 @@ def gather(
     if head_id is not None:
         everyone.setdefault(head_id, "head")
     for pid, relation in everyone.items():
-        current = _current(session, pid)
+        current = current_membership(session, pid)
         if current is not None and current.household_id == target.id:
             if relation and relation != "head" and current.relation != "head":
                 current.relation = relation
             continue
         if current is not None:
-            _leave(session, current, today)
-        _join(session, target.id, pid, "other" if relation in (None, "head") else relation, today)
+            leave(session, current, today)
+        join(session, target.id, pid, "other" if relation in (None, "head") else relation, today)
     if head_id is not None:
-        _new_head(session, target.id, head_id)
-    elif not any(m.relation == "head" for m in _members(session, target.id)):
-        _new_head(session, target.id, next(iter(everyone)))
+        new_head(session, target.id, head_id)
+    elif not any(m.relation == "head" for m in current_members(session, target.id)):
+        new_head(session, target.id, next(iter(everyone)))
     return target.id
 
 
 def household_of_person(session: Session, person_id: int) -> int | None:
     """The id of the person's current household, if any."""
-    current = _current(session, person_id)
+    current = current_membership(session, person_id)
     return current.household_id if current is not None else None
 
 
@@ -481,8 +382,8 @@ def guardian_facts(
     if guardian_id is None or guardian_id == previous:
         return cleaned
     guardian = visible_person(session, scope, guardian_id) if guardian_id != child.id else None
-    home = _current(session, child.id)
-    theirs = _current(session, guardian_id) if guardian is not None else None
+    home = current_membership(session, child.id)
+    theirs = current_membership(session, guardian_id) if guardian is not None else None
     if (
         guardian is None
         or home is None

@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from care import areas, audit
-from care.errors import ValidationError
+from care import audit
+from care.domain import areas
+from care.domain.errors import ValidationError
+from care.domain.tiles import TILES_SETTING, TileSource, usable_tiles
 from care.queries.settings import setting_value
 from care.scope import Scope
 from care.services.settings import put_setting
-from care.tiles import TILES_SETTING, TileSource, usable_tiles
 from db.models import Area
 
 

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.domain.visits import CleanNeed, check_need, check_need_move, need_dates
+from care.permissions import require
 from care.queries.scoping import visible_person
 from care.scope import Scope
-from care.services.common import Saved, require, versioned_update
-from care.visits import CleanNeed, check_need, check_need_move, need_dates
+from care.services.common import Saved, versioned_update
 from db.models import Enrollment, Need
 
 

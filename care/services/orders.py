@@ -16,13 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, plans
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, enums, plans
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.domain.service_rules import provider_fits
+from care.permissions import require
+from care.queries.plans import assigned_enrollments
 from care.queries.scoping import visible_person
 from care.queries.service_list import service_list
 from care.scope import Scope
-from care.service_rules import provider_fits
-from care.services.common import Saved, require, versioned_update
+from care.services.common import Saved, versioned_update
 from care.services.needs import move_need
 from db.models import CarePlan, Enrollment, Need, Person, PlanService, Provider, ServiceOrder, Visit
 
@@ -152,11 +155,8 @@ def raise_order(
     if row is None:
         raise ValidationError("order.error.service", field="service_code", code=str(values.service_code))
     enrollment = _enrollment_for(session, person, row.group, values.enrollment_id)
-    if scope.assigned_only:
-        from care.queries.plans import assigned_enrollments
-
-        if enrollment.id not in assigned_enrollments(session, scope, [enrollment.id]):
-            raise NotFound()
+    if scope.assigned_only and enrollment.id not in assigned_enrollments(session, scope, [enrollment.id]):
+        raise NotFound()
     links = _check_source(session, person, enrollment, values)
     due = values.due_on or today + dt.timedelta(days=plans.ORDER_DUE_DAYS)
     if not isinstance(due, dt.date) or isinstance(due, dt.datetime) or due < today:
@@ -283,11 +283,12 @@ def move_order(
     person = visible_person(session, scope, order.person_id) if order is not None else None
     if order is None or person is None:
         raise NotFound()
-    if scope.assigned_only and order.enrollment_id is not None:
-        from care.queries.plans import assigned_enrollments
-
-        if order.enrollment_id not in assigned_enrollments(session, scope, [order.enrollment_id]):
-            raise NotFound()
+    if (
+        scope.assigned_only
+        and order.enrollment_id is not None
+        and order.enrollment_id not in assigned_enrollments(session, scope, [order.enrollment_id])
+    ):
+        raise NotFound()
     if order.version != seen_version:
         raise StaleRecord(order_values(order), seen=seen_version, now=order.version)
     fields = _move_fields(session, order, person, move, today)

@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import areas, audit, clock, ids
-from care.errors import NotFound, PermissionDenied, ValidationError
+from care import audit
+from care.domain import areas, clock, ids
+from care.domain.errors import NotFound, PermissionDenied, ValidationError
+from care.permissions import require
 from care.queries.scoping import visible_person
 from care.scope import Scope
-from care.services import households
-from care.services.common import Saved, require, versioned_update
+from care.services import membership
+from care.services.common import Saved, versioned_update
 from db.models import Area, Person
 
 EDITABLE_BY_ROLE: dict[str, tuple[str, ...]] = {
@@ -159,7 +161,7 @@ def create_person(session: Session, scope: Scope, *, values: Mapping[str, Any], 
     person = Person(**cleaned, datum="WGS84", status="active", deleted=False, version=1, created_at=now, updated_at=now)
     session.add(person)
     session.flush()
-    households.new_household(session, person)
+    membership.new_household(session, person)
     if audited:
         audit.record(
             session, scope=scope, action="person.create", entity="person", entity_id=person.id, detail={"new": cleaned}
@@ -196,7 +198,7 @@ def update_person(
         return Saved(person.id, person.version, warnings)
     version = versioned_update(session, person, seen_version, changes, person_values)
     if "village_code" in changes:
-        households.moved_village(session, person)
+        membership.moved_village(session, person)
     audit.record(
         session,
         scope=scope,
@@ -233,7 +235,7 @@ def restore_person(session: Session, scope: Scope, *, person_id: int, seen_versi
     require(scope, "person.restore")
     person = _load_for_write(session, scope, person_id, deleted=True)
     version = versioned_update(session, person, seen_version, {"deleted": False, "deleted_at": None}, person_values)
-    households.refresh_family(session, [person_id])
+    membership.refresh_family(session, [person_id])
     audit.record(session, scope=scope, action="person.restore", entity="person", entity_id=person_id)
     return Saved(person_id, version)
 

@@ -15,14 +15,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, plans
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit, i18n
+from care.domain import clock, enums, ids, plans
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.domain.service_rules import provider_fits
+from care.files.plan_pdf import PlanHeader, plan_pdf
+from care.permissions import require
+from care.queries.plans import assigned_enrollments, person_plans
 from care.queries.scoping import visible_person
 from care.queries.service_list import service_list
 from care.scope import Scope
-from care.service_rules import provider_fits
-from care.services.common import Saved, require, versioned_update
-from db.models import CarePlan, Enrollment, PlanService, Provider
+from care.services.common import Saved, versioned_update
+from db.models import Area, CarePlan, Enrollment, PlanService, Provider
 
 UNDER_WAY = ("draft", "submitted", "returned")
 
@@ -58,11 +62,8 @@ def _enrollment(session: Session, scope: Scope, enrollment_id: int) -> Enrollmen
     enrollment = session.get(Enrollment, enrollment_id)
     if enrollment is None or visible_person(session, scope, enrollment.person_id) is None:
         raise NotFound()
-    if scope.assigned_only:
-        from care.queries.plans import assigned_enrollments
-
-        if enrollment.id not in assigned_enrollments(session, scope, [enrollment.id]):
-            raise NotFound()
+    if scope.assigned_only and enrollment.id not in assigned_enrollments(session, scope, [enrollment.id]):
+        raise NotFound()
     return enrollment
 
 
@@ -312,11 +313,6 @@ def return_plan(session: Session, scope: Scope, *, plan_id: int, seen_version: i
 def print_plan(session: Session, scope: Scope, *, plan_id: int, lang: str, today: dt.date | None = None) -> bytes:
     """The plan as a PDF (the ID number masked), its printing audited with the file's hash."""
     import hashlib
-
-    from care import i18n, ids
-    from care.plan_pdf import PlanHeader, plan_pdf
-    from care.queries.plans import person_plans
-    from db.models import Area
 
     today = today or clock.today()
     plan, enrollment = _plan(session, scope, plan_id)

@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import areas, audit, clock, schedule
-from care.errors import StaleRecord, ValidationError
+from care import audit
+from care.domain import areas, clock, schedule
+from care.domain.errors import StaleRecord, ValidationError
+from care.permissions import require
 from care.queries.schedule import daily_limit, due_stops, office_point, stop_persons, visited_on
 from care.scope import Scope
 from care.services.assignments import worker_in_scope
-from care.services.common import require
 from db.models import Person, ScheduleDay
 
 

@@ -16,14 +16,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import areas, audit, clock, enums
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit
+from care.domain import areas, clock, enums
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.domain.service_rules import Eligibility, check_eligibility, is_eligible
+from care.permissions import require
 from care.queries.scoping import visible_person
 from care.queries.service_list import ServiceRow, enrollment_facts, service_history
 from care.queries.settings import scope_county
 from care.scope import Scope
-from care.service_rules import Eligibility, check_eligibility, is_eligible
-from care.services.common import Saved, require, versioned_update
+from care.services.common import Saved, versioned_update
 from db.models import Area, Pairing, Person, Provider, ServiceItem
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from care import areas, audit, auth, clock
-from care.errors import ValidationError
+from care import audit, auth
+from care.domain import areas, clock
+from care.domain.errors import ValidationError
 from care.services.due import ensure_default_policy
 from care.services.service_list import seed_default_services
 from db.models import Area, User

@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from care import areas, audit, auth, enums
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit, auth
+from care.domain import areas, enums
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.permissions import require
 from care.queries.settings import only_county
 from care.scope import Scope
-from care.services.common import Saved, require
+from care.services.common import Saved
 from db.models import Area, User, Worker
 
 ACCESS_FIELDS = ("role", "area_code", "worker_id")

@@ -21,14 +21,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, ids, visit_pack
-from care.errors import NotFound, ValidationError
-from care.maps import VENDOR_DIR, inline_css, inline_js
+from care import audit
+from care.domain import clock, ids
+from care.domain.errors import NotFound, ValidationError
+from care.domain.visits import check_need, visit_problems
+from care.files import visit_pack
+from care.files.maps import VENDOR_DIR, inline_css, inline_js
+from care.permissions import require
 from care.queries.visits import HouseholdItem, VisitItem, my_week
 from care.scope import Scope
-from care.services.common import require
 from care.services.visits import NeedInput, record_visit
-from care.visits import check_need, visit_problems
 from db.models import Assignment, Enrollment, Person, Visit, VisitPack, Worker
 
 # The facts of each group the pack shows beside a person (as on the online card).

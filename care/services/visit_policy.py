@@ -14,13 +14,15 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import audit, clock, enums, policy
-from care.errors import PermissionDenied, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, enums, policy
+from care.domain.errors import PermissionDenied, StaleRecord, ValidationError
+from care.permissions import require
+from care.queries.policy import phone_counts, policy_intervals
 from care.queries.schedule import daily_limit
 from care.queries.settings import scope_county, setting_value
 from care.scope import Scope
-from care.services.common import require
-from care.services.due import last_counted_visits, phone_counts, policy_intervals, refresh_due_dates
+from care.services.due import last_counted_visits, refresh_due_dates
 from care.services.settings import put_setting
 from db.models import Enrollment, VisitPolicy
 

@@ -11,15 +11,18 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from care import audit, clock, policy
-from care.errors import NotFound, StaleRecord, ValidationError
+from care import audit
+from care.domain import clock, policy
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.domain.visits import SITUATION_EXIT_REASON, CleanVisit, check_need, check_visit
+from care.permissions import require
+from care.queries.policy import phone_counts
 from care.queries.scoping import visible_person
 from care.scope import Scope
-from care.services.common import Saved, require
-from care.services.due import phone_counts, refresh_due_dates
+from care.services.common import Saved
+from care.services.due import refresh_due_dates
 from care.services.enrollments import exit_enrollment
 from care.services.needs import add_need
-from care.visits import SITUATION_EXIT_REASON, CleanVisit, check_need, check_visit
 from db.models import (
     Assignment,
     Enrollment,

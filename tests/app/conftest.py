@@ -13,7 +13,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from care import auth
-from care.demo import build_demo
+from care.demo.build import build_demo
 from db.models import User
 from db.session import get_engine, transaction
 

@@ -10,8 +10,9 @@ import streamlit as st
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from care import auth, clock, ids
-from care.demo import build_demo
+from care import auth
+from care.demo.build import build_demo
+from care.domain import clock, ids
 from care.scope import Scope
 from care.services.enrollments import enroll
 from care.services.persons import create_person

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 import ui
-from care import clock
 from care.auth import scope_of
+from care.domain import clock
 from care.queries import diary as q
 from care.services import diary as svc
 from db.models import DiaryEntry, DiaryPerson, Person, User, Worker

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 import ui
-from care import clock, services
+from care import services
 from care.auth import scope_of
+from care.domain import clock
 from care.scope import ROLE_PAGES
 from care.services.areas import import_area_codes
 from care.services.assignments import assign_worker

@@ -9,13 +9,14 @@ import re
 from sqlalchemy import select
 
 import ui
-from care import ids, services
+from care import services
 from care.auth import scope_of
-from care.demo import fixture_id_number
+from care.domain import ids
 from care.services import households
 from db.models import Area, ChildDetails, DisabledDetails, Enrollment, Household, Person, User
 from db.session import get_engine, reading, transaction
 from tests.app.conftest import person_ref
+from tests.fixtures.scope import fixture_id_number
 
 HOSTILE = "{{7*7}}<img src=x onerror=alert(1)>"
 

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from care import services
 from care.auth import scope_of
-from care.demo import fixture_id_number
 from care.services import households
 from db.models import Area, Enrollment, HouseholdMember, User
 from db.session import get_engine, reading, transaction
 from tests.app.conftest import person_ref
+from tests.fixtures.scope import fixture_id_number
 
 HOSTILE = "{{7*7}}<img src=x onerror=alert(1)>"
 
@@ -141,7 +141,7 @@ def _two_new_persons_again(db: dict) -> tuple[int, int]:
 
 
 def test_the_reports_page_shows_the_household_figures_of_the_users_area(own_app_as, own_demo_db):
-    from care import clock
+    from care.domain import clock
     from care.queries.reports import household_report
 
     engine = get_engine(str(own_demo_db["path"]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from care import clock
 from care.auth import scope_of
+from care.domain import clock
 from care.queries.visits import HouseholdItem, VisitItem, my_week
 from care.services import households
 from db.models import Household, Need, User, Visit

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from care import ids
+from care.domain import ids
 from db.models import Area, AuditEvent, Person, User
 from db.session import get_engine, reading
 

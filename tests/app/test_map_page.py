@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from care import clock
 from care.auth import scope_of
+from care.domain import clock
 from care.queries import map as mapq
 from db.models import User
 from db.session import get_engine, reading
@@ -110,7 +110,7 @@ def test_a_click_on_a_village_lists_its_persons(app_as, demo_db, monkeypatch):
 
 
 def _multi_homes(demo_db: dict, role: str):
-    from care.maps import homes
+    from care.files.maps import homes
 
     scope = _scope(demo_db, role)
     with reading(get_engine(str(demo_db["path"]))) as session:

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, func, select
 
-from care import clock
 from care.auth import scope_of
+from care.domain import clock
 from care.queries.visits import my_week
 from care.services.due import refresh_due_dates
 from care.services.needs import move_need, raise_need

@@ -87,7 +87,7 @@ def test_a_stale_save_is_refused_and_the_newer_values_are_shown(app_as, demo_db)
 
 
 def test_a_saved_location_shows_on_the_map_at_once(app_as, demo_db):
-    from care import clock
+    from care.domain import clock
     from care.queries.map import MapFilter
     from ui import map_view
 
@@ -134,7 +134,7 @@ def _full_id_events(demo_db, person_id: int) -> int:
 
 
 def test_the_edit_form_shows_the_id_masked_and_the_full_number_only_through_the_audited_toggle(app_as, demo_db):
-    from care import ids
+    from care.domain import ids
 
     engine = get_engine(str(demo_db["path"]))
     with reading(engine) as session:

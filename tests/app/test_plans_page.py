@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from care import clock
 from care.auth import scope_of
+from care.domain import clock
 from care.queries.visits import VisitItem, my_week
 from db.models import CarePlan, ServiceOrder, User
 from db.session import get_engine, reading

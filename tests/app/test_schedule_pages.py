@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from care import areas, clock
-from care.demo import COUNTY_CODE
+from care.demo.common import COUNTY_CODE
+from care.domain import areas, clock
+from care.domain.schedule import planning_week, working_days
 from care.queries.settings import setting_value
-from care.schedule import planning_week, working_days
 from db.models import Assignment, CountySetting, Enrollment, Person, ScheduleDay, User, Worker
 from db.session import get_engine, reading, transaction
 

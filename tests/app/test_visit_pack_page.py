@@ -9,7 +9,8 @@ import uuid
 
 from sqlalchemy import func, select
 
-from care import clock, visit_pack
+from care.domain import clock
+from care.files import visit_pack
 from db.models import Assignment, AuditEvent, Enrollment, User, Visit, VisitPack
 from db.session import get_engine, reading
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from care import clock
 from care.auth import scope_of
+from care.domain import clock
 from care.queries.registers import WORKLISTS, RegisterFilter, register_count
 from db.models import User
 from db.session import get_engine, reading

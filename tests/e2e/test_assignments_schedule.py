@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import func, select
 
-from care import clock
+from care.domain import clock
 from db.models import Assignment, AuditEvent, Enrollment, User, Worker
 from db.session import get_engine, reading
 from tests.e2e.conftest import SCREENSHOTS, DemoServer, expect, login, open_page, shot, wait_idle

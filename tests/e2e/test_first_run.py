@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from care.demo import demo_accounts
+from care.queries.demo import demo_accounts
 from db.session import get_engine, reading
 from tests.e2e.conftest import DemoServer, expect, open_app, shot, submit_login, wait_idle
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import func, select
 
-from care import ids
+from care.domain import ids
 from db.models import Area, Person, User
 from db.session import get_engine, reading
 from tests.e2e.conftest import DemoServer, expect, login, open_page, shot, wait_idle

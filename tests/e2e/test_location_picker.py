@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from care.demo import fixture_id_number
 from db.models import Area, Person
 from db.session import get_engine, reading
 from tests.e2e.conftest import expect, login, open_app, open_page, shot, wait_idle
 from tests.e2e.test_map import MAP_FRAME, _offline, _watch_csp
+from tests.fixtures.scope import fixture_id_number
 
 PICK_FRAME = MAP_FRAME
 

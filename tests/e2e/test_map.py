@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from care import clock
 from care.auth import scope_of
+from care.domain import clock
 from care.services.enrollments import enroll
 from care.services.persons import create_person
 from db.models import Area, User
@@ -446,7 +446,7 @@ def test_a_household_is_one_marker_listing_its_members_and_a_group_switched_off_
     homes = [h for h in frame.evaluate(HOMES) if h["persons"] >= 2]
     assert homes, "the demo township has households of two or more on the map"
     # A household with members in two groups (a grandparent and a grandchild): one marker, all listed.
-    words_per_group = 4  # care.maps: word = group index × 4 + state index
+    words_per_group = 4  # care.files.maps: word = group index × 4 + state index
     mixed = [h for h in homes if len({w // words_per_group for w in h["words"]}) >= 2]
     assert mixed, homes[:5]
     home = mixed[0]

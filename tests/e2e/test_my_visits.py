@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select
 
-from care import clock
 from care.auth import scope_of
+from care.domain import clock
 from care.queries.visits import my_week
 from care.services.needs import raise_need
 from db.models import AuditEvent, Person, User

@@ -28,7 +28,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from care import auth, clock
+from care import auth
+from care.domain import clock
 from db.models import AuditEvent, LoginSession, User
 from db.session import get_engine, reading, transaction
 from tests.e2e.conftest import (

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select
 
-from care import visit_pack
+from care.files import visit_pack
 from care.i18n import CATALOG
 from db.models import AuditEvent, Need, Visit, VisitPack
 from db.session import get_engine, reading

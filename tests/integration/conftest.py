@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from care.demo import ScopeFixture, build_scope_fixture
 from db.session import transaction
+from tests.fixtures.scope import ScopeFixture, build_scope_fixture
 
 FIXTURE_TODAY = dt.date(2026, 6, 10)
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from care import auth, clock
-from care.area_files import gcj02_to_wgs84
-from care.errors import PermissionDenied, ValidationError
+from care import auth
+from care.domain import clock
+from care.domain.errors import PermissionDenied, ValidationError
+from care.files.area_files import gcj02_to_wgs84
 from care.queries.areas import county_areas
 from care.queries.map import area_shapes
 from care.scope import Scope

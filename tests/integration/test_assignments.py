@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from care.queries.assignments import EnrollmentFilter, caseloads, enrollments, unassigned_count
 from care.services.assignments import assign_worker, move_caseload, set_worker_active
 from db.models import Assignment, AuditEvent, Enrollment

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from care import audit, auth, policy, services
-from care.demo import ScopeFixture, fixture_id_number
-from care.errors import CareError
-from care.exports import ExportMeta, csv_bytes, record_export
+from care import audit, auth, services
+from care.domain import policy
+from care.domain.errors import CareError
+from care.files.exports import ExportMeta, csv_bytes, record_export
 from care.imports import run_import
 from care.queries.audit_log import AuditFilter
 from care.services import users
@@ -34,6 +34,7 @@ from care.services.visit_policy import save_policy
 from care.services.visits import record_visit, update_visit
 from db.models import AuditEvent, Enrollment, Need, Person, ScheduleDay, User, Visit
 from db.session import reading, transaction
+from tests.fixtures.scope import ScopeFixture, fixture_id_number
 
 PASSWORD = "Known-Pass-2026"
 FULL_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from care import admin, audit, auth, services
-from care.errors import PermissionDenied
+from care import audit, auth, services
+from care.cli import admin
+from care.domain.errors import PermissionDenied
 from care.queries.audit_log import AuditFilter, audit_choices, audit_csv, audit_page, broken_links
 from care.services.audit_log import export_audit_csv
 from db.models import AuditEvent

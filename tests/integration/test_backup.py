@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from care import audit_anchor, backup
-from care.errors import CareError
+from care import audit_anchor
+from care.domain.errors import CareError
+from care.services import backup
 from db.models import AuditEvent, Person, Visit
 from db.session import get_engine, reading, transaction
 
@@ -175,7 +176,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_backup_and_restore_commands_print_a_summary_and_refuse_a_non_empty_target(tmp_path):
-    from care.demo import build_demo
+    from care.demo.build import build_demo
 
     source = tmp_path / "care.db"
     build_demo(get_engine(str(source)), residents=40, seed=4)

@@ -9,20 +9,15 @@ import pytest
 from sqlalchemy import select
 
 from care import services
-from care.demo import fixture_id_number
-from care.errors import PermissionDenied, StaleRecord, ValidationError
+from care.domain.errors import PermissionDenied, StaleRecord, ValidationError
 from care.queries.home import age_out_list
+from care.queries.policy import SETTING_LIMITS, child_age_limits
 from care.queries.reports import month_report
 from care.queries.settings import setting_value
-from care.services.age_limits import (
-    SETTING_LIMITS,
-    age_limit_settings,
-    child_age_limits,
-    preview_age_limits,
-    save_age_limits,
-)
+from care.services.age_limits import age_limit_settings, preview_age_limits, save_age_limits
 from db.models import AuditEvent
 from db.session import reading, transaction
+from tests.fixtures.scope import fixture_id_number
 from tests.integration.conftest import FIXTURE_TODAY
 
 TODAY = FIXTURE_TODAY  # 2026-06-10

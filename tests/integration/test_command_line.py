@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from care import auth
-from care.demo import build_demo
+from care.demo.build import build_demo
 from db.models import AuditEvent, User
 from db.session import get_engine, reading
 

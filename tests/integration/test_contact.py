@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from care import audit
-from care.errors import NotFound, PermissionDenied, ValidationError
+from care.domain.errors import NotFound, PermissionDenied, ValidationError
 from care.services.persons import dialable, open_contact
 from db.models import AuditEvent, Person
 from db.session import reading, transaction

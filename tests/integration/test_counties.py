@@ -14,19 +14,20 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from care import areas, audit, clock, ids
-from care.demo import ScopeFixture, fixture_id_number
-from care.enums import GROUPS, RISK_ORDER
-from care.errors import NotFound, PermissionDenied, ValidationError
+from care import audit
+from care.domain import areas, clock, ids
+from care.domain.enums import GROUPS, RISK_ORDER
+from care.domain.errors import NotFound, PermissionDenied, ValidationError
+from care.domain.reports import by_area_total
 from care.queries.home import home_summary
 from care.queries.map import MapFilter, area_shapes, tiles_setting, village_view
+from care.queries.policy import phone_counts, policy_intervals
 from care.queries.registers import RegisterFilter, area_options, register_page
 from care.queries.reports import check_area, month_report, trends
 from care.queries.service_list import service_list
 from care.queries.settings import counties, setting_value
-from care.reports import by_area_total
 from care.scope import Scope
-from care.services.due import ensure_default_policy, phone_counts, policy_intervals
+from care.services.due import ensure_default_policy
 from care.services.enrollments import enroll
 from care.services.maps import set_tiles_as_operator
 from care.services.persons import create_person
@@ -38,6 +39,7 @@ from care.services.visits import record_visit
 from db.migrate import upgrade
 from db.models import Area, Assignment, AuditEvent, Enrollment, Person, User, Visit, VisitEnrollment, Worker
 from db.session import get_engine, reading, transaction
+from tests.fixtures.scope import ScopeFixture, fixture_id_number
 from tests.integration.conftest import FIXTURE_TODAY
 
 TODAY = FIXTURE_TODAY

@@ -17,12 +17,15 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from care import auth, enums, ids, rules
-from care.demo import COUNTY_CODE, DemoRefused, build_demo, demo_accounts, is_demo
+from care import auth
+from care.demo.build import build_demo
+from care.demo.common import COUNTY_CODE, DemoRefused
+from care.domain import enums, ids, rules
+from care.domain.facts import facts_of
+from care.queries.demo import demo_accounts, is_demo
 from care.queries.households import family_of
 from care.queries.scoping import person_conditions
 from care.services.due import refresh_risks
-from care.services.facts import facts_of
 from db.migrate import upgrade
 from db.models import (
     Area,
@@ -458,7 +461,7 @@ def test_the_demo_builds_on_a_database_the_app_has_already_opened(tmp_path):
 
 
 def test_building_the_demo_reports_each_step_in_order_and_each_step_has_a_label(tmp_path):
-    from care.demo import BUILD_STEPS
+    from care.demo.common import BUILD_STEPS
     from care.i18n import CATALOG
 
     steps: list[str] = []

@@ -19,9 +19,11 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, aliased
 
-from care import auth, clock, enums, ids, policy
-from care.bench_reports import naive_inputs
-from care.demo import (
+from care import auth
+from care.bench.reports import naive_inputs
+from care.demo.build import build_city, build_demo
+from care.demo.city import county_shares
+from care.demo.common import (
     CITY_CODE,
     CITY_USERNAME,
     COUNTY_CODE,
@@ -29,14 +31,12 @@ from care.demo import (
     COUNTY_STEPS,
     PROVINCE_CODE,
     DemoRefused,
-    build_city,
-    build_demo,
-    county_shares,
-    demo_accounts,
 )
+from care.domain import clock, enums, ids, policy
+from care.domain.reports import compute
+from care.queries.demo import demo_accounts
 from care.queries.reports import month_report, trends
 from care.queries.scoping import person_conditions
-from care.reports import compute
 from care.scope import Scope
 from care.services.due import refresh_risks
 from care.services.service_list import DEFAULT_SERVICES

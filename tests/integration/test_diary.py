@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from care import clock
-from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.domain import clock
+from care.domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from care.queries import diary as q
 from care.services import diary as svc
 from db.models import AuditEvent, DiaryEntry, DiaryPerson, Visit

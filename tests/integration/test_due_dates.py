@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from care import policy, services
+from care import services
+from care.domain import policy
 from db.models import Enrollment, Setting, Visit, VisitEnrollment
 from db.session import reading, transaction
 from tests.integration.conftest import FIXTURE_TODAY
@@ -70,8 +71,8 @@ def test_refreshing_everything_gives_the_same_dates_as_refreshing_one(engine, wo
 
 
 def test_a_child_turning_six_drops_from_medium_to_low_risk_in_the_daily_upkeep(engine, world, freeze_clock):
-    from care.demo import fixture_id_number
     from care.services.due import SETTING_RISKS_REFRESHED
+    from tests.fixtures.scope import fixture_id_number
 
     admin = world.scopes["admin"]
     birth = dt.date(2020, 6, 12)  # six on 2026-06-12

@@ -39,31 +39,32 @@ from argon2 import PasswordHasher
 from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
-from care import auth, clock, i18n, ids
-from care import maps as care_maps
-from care import report as care_report
-from care.backup import create_backup
-from care.demo import ScopeFixture, build_scope_fixture
-from care.exports import FORMULA_STARTS, LIST_ORDER, csv_bytes, inert, workbook_bytes
+from care import auth, i18n
+from care.cli import maps as care_maps
+from care.cli import report as care_report
+from care.domain import clock, ids
+from care.files.exports import FORMULA_STARTS, LIST_ORDER, csv_bytes, inert, workbook_bytes
+from care.files.report_pdf import report_html, report_pdf
+from care.files.schedule_sheet import sheet_html, sheet_pdf
 from care.imports import ImportReport, build_template, errors_csv, run_import
 from care.queries.audit_log import COLUMNS as AUDIT_COLUMNS
 from care.queries.audit_log import AuditFilter
 from care.queries.person_file import person_file
 from care.queries.schedule import week_plan
 from care.queries.users import users_table
-from care.report_pdf import report_html, report_pdf
-from care.schedule_sheet import sheet_html, sheet_pdf
 from care.scope import Scope
 from care.services import users
 from care.services.areas import import_area_codes
 from care.services.assignments import assign_worker
 from care.services.audit_log import export_audit_csv
+from care.services.backup import create_backup
 from care.services.enrollments import enroll
 from care.services.persons import create_person, update_person
 from care.services.schedule import generate_week
 from db.models import Area, Enrollment, Person, Setting, User, Worker
 from db.session import reading, transaction
 from tests.conftest import _postgres_engine, _sqlite_engine
+from tests.fixtures.scope import ScopeFixture, build_scope_fixture
 from tests.hostile import PAYLOADS, all_texts, watching_canaries
 from tests.integration.conftest import FIXTURE_TODAY
 

@@ -11,16 +11,16 @@ import pytest
 from sqlalchemy import select
 
 from care import services
-from care.demo import fixture_id_number
-from care.errors import StaleRecord, ValidationError
-from care.exports import ExportMeta, workbook_bytes
+from care.domain.errors import StaleRecord, ValidationError
+from care.files.exports import ExportMeta, workbook_bytes
+from care.files.report_pdf import report_html, report_pdf
 from care.queries.households import guardian_choices, household_card
 from care.queries.person_file import person_file
 from care.queries.reports import household_report, household_table, month_report
-from care.report_pdf import report_html, report_pdf
 from care.services import households
 from db.models import Area, AuditEvent, ChildDetails, Enrollment, Household, Person
 from db.session import reading, transaction
+from tests.fixtures.scope import fixture_id_number
 from tests.integration.conftest import FIXTURE_TODAY
 from tests.integration.test_hostile_text import flat, pdf_text
 

@@ -6,11 +6,11 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from care.demo import fixture_id_number
 from care.imports import run_import
 from care.services import households
 from db.models import Enrollment, Household, HouseholdMember, Person
 from db.session import reading
+from tests.fixtures.scope import fixture_id_number
 from tests.integration.test_imports import as_csv, counts, new_id
 
 HEADERS = [

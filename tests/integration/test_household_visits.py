@@ -8,11 +8,11 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from care import policy
-from care.errors import NotFound, StaleRecord, ValidationError
+from care.domain import policy
+from care.domain.errors import NotFound, StaleRecord, ValidationError
+from care.files.schedule_sheet import sheet_html
 from care.queries.schedule import week_plan
 from care.queries.visits import HouseholdItem, VisitItem, my_week
-from care.schedule_sheet import sheet_html
 from care.services import households
 from care.services.schedule import generate_week
 from care.services.visits import MemberVisit, record_household_visit

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from care import services
-from care.demo import fixture_id_number
-from care.errors import NotFound, StaleRecord, ValidationError
+from care.domain.errors import NotFound, StaleRecord, ValidationError
 from care.queries.households import family_of, household_card
 from care.queries.person_file import person_file
 from care.services import households
 from db.models import AuditEvent, Enrollment, Household, HouseholdMember, Person
 from db.session import reading, transaction
+from tests.fixtures.scope import fixture_id_number
 from tests.integration.conftest import FIXTURE_TODAY
 
 TODAY = FIXTURE_TODAY

@@ -8,13 +8,14 @@ import io
 import pytest
 from sqlalchemy import select
 
-from care import ids, services
-from care.demo import fixture_id_number
-from care.errors import ValidationError
+from care import services
+from care.domain import ids
+from care.domain.errors import ValidationError
 from care.imports import run_import
 from care.services.persons import CountyRegions
 from db.models import Area, Person
 from db.session import reading, transaction
+from tests.fixtures.scope import fixture_id_number
 
 ROSTER_HEADERS = ["姓名", "公民身份号码", "村(社区)代码", "现住址", "经度", "纬度", "关爱类别", "监护类型"]
 

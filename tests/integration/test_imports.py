@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from care import ids
+from care.domain import ids
 from care.imports import run_import
 from care.imports.template import build_template
 from db.models import AuditEvent, Enrollment, Need, Person, Visit

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from care import audit, ids
+from care import audit
+from care.domain import ids
 from db.models import AuditEvent, Enrollment, Person
 from db.session import reading
 

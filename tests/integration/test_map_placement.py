@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy import update
 
 from care import i18n
-from care.demo import ScopeFixture
-from care.maps import WORLD_CENTRE, build_map, export_area, leaflet_safe, map_data
+from care.cli.maps import export_area
+from care.domain.tiles import parse_tiles
+from care.files.maps import WORLD_CENTRE, build_map, leaflet_safe, map_data
 from care.queries import map as mapq
 from care.queries.registers import RegisterFilter, register_count
-from care.tiles import parse_tiles
 from db.models import Area, Person
 from db.session import reading, transaction
+from tests.fixtures.scope import ScopeFixture
 from tests.integration.conftest import FIXTURE_TODAY
 
 TODAY = FIXTURE_TODAY

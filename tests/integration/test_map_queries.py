@@ -6,11 +6,12 @@ import datetime as dt
 
 import pytest
 
-from care.demo import build_demo, build_scope_fixture
+from care.demo.build import build_demo
 from care.queries import map as mapq
 from care.queries.registers import RegisterFilter, register_count
 from db.models import Person, User
 from db.session import reading, transaction
+from tests.fixtures.scope import build_scope_fixture
 
 TODAY = dt.date(2026, 11, 20)
 

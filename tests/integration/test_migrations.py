@@ -176,7 +176,7 @@ def test_counties_migration_moves_the_settings_and_keys_every_row_by_county_and_
     and return; every person's, enrollment's and visit's county is found again from its village."""
     from sqlalchemy import func, select, text
 
-    from care.demo import build_demo
+    from care.demo.build import build_demo
     from care.services.settings import put_setting
     from db.models import Area, Enrollment, Person, Visit, VisitEnrollment
     from db.session import reading, transaction

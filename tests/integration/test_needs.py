@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from care.queries.needs import needs_list, person_needs
 from care.services.needs import move_need, raise_need
 from db.models import AuditEvent, Need

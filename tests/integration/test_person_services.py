@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from care import services
-from care.demo import fixture_id_number
-from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from care.queries.person_file import person_file
 from care.queries.registers import RegisterFilter, register_page
 from db.models import AuditEvent, Enrollment, Person
 from db.session import reading, transaction
+from tests.fixtures.scope import fixture_id_number
 from tests.integration.conftest import FIXTURE_TODAY
 
 TODAY = FIXTURE_TODAY

@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from care import plans
-from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.domain import plans
+from care.domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.domain.reports import parse_month
 from care.queries import plans as q
-from care.reports import parse_month
 from care.services import orders as order_service
 from care.services import plans as plan_service
 from care.services import service_list as svc
@@ -447,7 +447,7 @@ def test_the_service_report_lists_its_figures_and_the_workbook_carries_them_iner
 
     import openpyxl
 
-    from care.exports import ExportMeta, workbook_bytes
+    from care.files.exports import ExportMeta, workbook_bytes
     from care.queries.plans import service_report, service_sheets
     from care.queries.reports import month_report
 
@@ -501,7 +501,7 @@ def test_the_service_report_lists_its_figures_and_the_workbook_carries_them_iner
 
 
 def test_the_printed_plan_carries_the_goals_as_text_and_a_masked_id_and_is_audited(engine, world, county):
-    from care import ids
+    from care.domain import ids
     from db.models import Person
     from tests.integration.test_hostile_text import flat, pdf_text
 

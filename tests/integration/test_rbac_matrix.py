@@ -1,6 +1,6 @@
 """Every role x every page x every action on the scope fixture: each user sees exactly their scope.
 
-The scope fixture (care/demo.py build_scope_fixture): township A with villages A1 and A2,
+The scope fixture (tests/fixtures/scope.py build_scope_fixture): township A with villages A1 and A2,
 township B with village B1; child directors w1 and w2 share village A1, w3 is A's rehab
 coordinator, w4 is B1's child director. ``VISIBLE`` says, by hand, whom each login must see;
 every read (list, search, counts, map, detail, export, report) must return exactly that set, and
@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from care import services
-from care.demo import ScopeFixture
-from care.errors import CareError, NotFound, PermissionDenied
+from care.domain.errors import CareError, NotFound, PermissionDenied
+from care.domain.reports import month_of
 from care.queries.assignments import EnrollmentFilter, enrollments
 from care.queries.home import home_summary
 from care.queries.map import MapFilter, export_data, person_list, person_points, person_summary
@@ -28,12 +28,12 @@ from care.queries.registers import RegisterFilter, register_count, register_page
 from care.queries.reports import check_area, report_inputs
 from care.queries.schedule import week_plan
 from care.queries.visits import my_week
-from care.reports import month_of
 from care.scope import ROLE_PAGES
 from care.services.assignments import assign_worker
 from care.services.schedule import generate_week
 from db.models import Enrollment, Person
 from db.session import reading, transaction
+from tests.fixtures.scope import ScopeFixture
 
 TODAY = dt.date(2026, 6, 10)
 EVERYONE = {"a1_child_w1", "a1_child_w2", "a1_elder_unassigned", "a2_disabled_w3", "a1_child_disabled", "b1_child_w4"}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from care import audit
-from care.errors import ValidationError
+from care.domain.errors import ValidationError
 from care.queries.areas import area_changes, successor, village_on
 from care.queries.reports import month_report
 from care.services.areas import merge_areas, plan_merge
@@ -234,7 +234,7 @@ def test_a_merge_is_refused_when_the_areas_changed_since_the_preview_and_twice_i
 
 @pytest.mark.parametrize("role", ["county", "township_a", "coord_1", "no_area"])
 def test_only_the_admin_may_merge_areas(world, engine, role):
-    from care.errors import CareError
+    from care.domain.errors import CareError
 
     with pytest.raises(CareError):
         with transaction(engine) as session:

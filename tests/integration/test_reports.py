@@ -20,11 +20,11 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 
-from care.demo import COUNTY_CODE as FIXTURE_COUNTY
-from care.errors import NotFound, PermissionDenied, ValidationError
-from care.exports import ExportMeta, record_export, workbook_bytes
+from care.demo.common import COUNTY_CODE as FIXTURE_COUNTY
+from care.domain.errors import NotFound, PermissionDenied, ValidationError
+from care.files.exports import ExportMeta, record_export, workbook_bytes
+from care.queries.policy import policy_intervals
 from care.queries.reports import check_area, month_report, report_areas, trends
-from care.services.due import policy_intervals
 from db.models import Area, AuditEvent, Enrollment, Need, Visit, VisitEnrollment
 from db.session import reading, transaction
 

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from care import ids
+from care.domain import ids
 from care.imports import roster as roster_sheet
 from care.imports import run_import
 from care.imports.template import build_template

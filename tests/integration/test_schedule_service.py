@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from care import services
-from care.errors import NotFound, StaleRecord
+from care.domain.errors import NotFound, StaleRecord
 from care.queries.schedule import week_plan
 from care.services.assignments import assign_worker
 from care.services.schedule import fix_day, generate_week

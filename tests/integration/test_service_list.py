@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.domain.service_rules import Eligibility
 from care.queries import service_list as q
-from care.service_rules import Eligibility
 from care.services import service_list as svc
 from db.models import AuditEvent, Pairing, ServiceItem
 from db.session import reading, transaction

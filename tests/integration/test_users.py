@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from care import audit, auth
-from care.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from care.domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from care.queries.users import access_choices, users_table
 from care.services import users
 from db.models import AuditEvent, User

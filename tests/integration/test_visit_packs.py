@@ -11,8 +11,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from care import admin, audit, visit_pack
-from care.errors import ValidationError
+from care import audit
+from care.cli import admin
+from care.domain.errors import ValidationError
+from care.files import visit_pack
 from care.services.enrollments import exit_enrollment
 from care.services.visit_packs import apply_results, check_results, issue_pack
 from care.services.visits import record_visit

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from care import policy, services
-from care.errors import PermissionDenied, StaleRecord, ValidationError
+from care import services
+from care.domain import policy
+from care.domain.errors import PermissionDenied, StaleRecord, ValidationError
 from care.queries.settings import setting_value
 from care.services.visit_policy import policy_settings, preview_policy, save_policy
 from db.models import Enrollment, Setting, Visit, VisitEnrollment

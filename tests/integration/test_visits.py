@@ -8,8 +8,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from care import policy
-from care.errors import NotFound, StaleRecord, ValidationError
+from care.domain import policy
+from care.domain.errors import NotFound, StaleRecord, ValidationError
 from care.queries.person_file import person_file
 from care.queries.visits import my_week
 from care.services.visits import NeedInput, record_visit, update_visit

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from care import areas
+from care.domain import areas
 from db.models import Area, Setting
 from db.session import reading, transaction
 

@@ -1,4 +1,4 @@
-"""Village cells (care.area_cells): where no outline is imported, each village gets the part of the
+"""Village cells (care.domain.area_cells): where no outline is imported, each village gets the part of the
 county nearest to it, and a township the union of its villages' cells."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from shapely import union_all
 from shapely.geometry import Point, shape
 
-from care.area_cells import VillagePoint, area_cells, to_geojson, village_cells
+from care.domain.area_cells import VillagePoint, area_cells, to_geojson, village_cells
 
 
 def _villages(n: int, seed: int = 3) -> list[VillagePoint]:

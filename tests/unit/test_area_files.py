@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from care import area_files
-from care.errors import ValidationError
-from care.tiles import wgs84_to_gcj02
+from care.domain.errors import ValidationError
+from care.domain.tiles import wgs84_to_gcj02
+from care.files import area_files
 
 COUNTY = "522699000000"
 STORED = {COUNTY: None, "522699101000": None, "522699101201": None, "522699101299": dt.date(2026, 1, 1)}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from care import areas
-from care.errors import ValidationError
+from care.domain import areas
+from care.domain.errors import ValidationError
 from care.scope import ROLE_ACTIONS, ROLE_PAGES, Scope
 
 
@@ -137,6 +137,6 @@ def test_an_unknown_role_may_do_nothing():
     ],
 )
 def test_each_group_admits_its_ages(group, age, fits):
-    from care.enums import group_fits_age
+    from care.domain.enums import group_fits_age
 
     assert group_fits_age(group, age) is fits

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from care.audit_text import action_label, detail_text, entity_label, readable_rows
+from care.domain.audit_text import action_label, detail_text, entity_label, readable_rows
 from care.i18n import has
 from care.scope import ROLE_ACTIONS
 

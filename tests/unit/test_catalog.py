@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from care import enums, i18n
+from care import i18n
+from care.domain import enums
 from care.i18n import CATALOG, Plural, t
 from care.scope import ROLE_ACTIONS
 

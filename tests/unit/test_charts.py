@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from care import charts
+from care.files import charts
 
 SQUARE = json.dumps(
     {"type": "Polygon", "coordinates": [[[108, 26], [108.1, 26], [108.1, 26.1], [108, 26.1], [108, 26]]]}

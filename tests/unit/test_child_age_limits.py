@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from care import enums, rules
-from care.errors import ValidationError
+from care.domain import enums, rules
+from care.domain.errors import ValidationError
+from care.domain.facts import clean_facts
 from care.i18n import CATALOG
 from care.services.age_limits import check_age_limits
-from care.services.facts import clean_facts
 
 D = dt.date
 FACTS = {"guardianship": "grandparent"}

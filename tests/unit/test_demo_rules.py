@@ -7,16 +7,10 @@ import random
 
 import pytest
 
-from care.demo import (
-    birth_for_age,
-    birthday,
-    demo_password,
-    demo_rng,
-    id_number,
-    village_counts,
-    years_before,
-)
-from care.ids import age_on, parse_id_number
+from care.demo.accounts import demo_password
+from care.demo.common import birth_for_age, birthday, demo_rng, id_number, village_counts
+from care.domain.ids import age_on, parse_id_number
+from care.domain.rules import years_before
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from care import policy
+from care.domain import policy
 
 D = dt.date
 START = D(2026, 1, 5)

@@ -14,10 +14,10 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfReader
 
-from care import report_pdf
-from care.exports import PORTRAIT_MAX_COLUMNS, WORKBOOK_LISTS, header, workbook_bytes
+from care.domain.reports import AREA_COUNT_COLUMNS, AREA_RATE_PARTS, by_area_total, compute
+from care.files import report_pdf
+from care.files.exports import PORTRAIT_MAX_COLUMNS, WORKBOOK_LISTS, header, workbook_bytes
 from care.i18n import t
-from care.reports import AREA_COUNT_COLUMNS, AREA_RATE_PARTS, by_area_total, compute
 from tests.unit.test_exports import META
 from tests.unit.test_report_kpis import inputs
 

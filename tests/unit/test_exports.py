@@ -11,9 +11,11 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from care import ids, report_pdf
-from care.errors import CareError, PermissionDenied, ValidationError
-from care.exports import (
+from care.domain import ids
+from care.domain.errors import CareError, PermissionDenied, ValidationError
+from care.domain.reports import compute, counted_visits, trend_rates
+from care.files import report_pdf
+from care.files.exports import (
     LIST_ORDER,
     WORKBOOK_LISTS,
     ExportMeta,
@@ -23,7 +25,6 @@ from care.exports import (
     workbook_bytes,
 )
 from care.i18n import t
-from care.reports import compute, counted_visits, trend_rates
 from care.scope import Scope
 from tests.unit.test_report_kpis import inputs, persons
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from care import ids, rules
-from care.services.facts import guardianship_between
+from care.domain import ids, rules
+from care.domain.facts import guardianship_between
 
 
 @pytest.mark.parametrize(

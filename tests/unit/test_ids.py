@@ -1,4 +1,4 @@
-"""Citizen ID numbers and disability certificate numbers (care.ids)."""
+"""Citizen ID numbers and disability certificate numbers (care.domain.ids)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from care import clock
-from care.errors import ValidationError
-from care.i18n import CATALOG, t
-from care.ids import (
+from care.domain import clock
+from care.domain.errors import ValidationError
+from care.domain.ids import (
     IdInfo,
     age_on,
     check_digit,
@@ -29,11 +28,12 @@ from care.ids import (
     require_known_region,
     sex_and_birth_agree,
 )
+from care.i18n import CATALOG, t
 
 TODAY = date(2025, 6, 1)
 
 # GB 11643-1999 weights 2^(17-i) mod 11, written out as the standard prints them; this is
-# deliberately a different computation from the one in care.ids.
+# deliberately a different computation from the one in care.domain.ids.
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 
@@ -692,6 +692,6 @@ def test_the_region_list_is_large_and_holds_only_six_digit_codes() -> None:
 
 
 def test_the_demo_county_people_born_elsewhere_have_real_region_codes() -> None:
-    from care.demo import OTHER_REGIONS
+    from care.demo.common import OTHER_REGIONS
 
     assert set(OTHER_REGIONS) <= known_regions()

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from care.errors import ValidationError
+from care.domain.errors import ValidationError
 from care.i18n import CATALOG
 from care.imports.common import Column, ImportReport, RowError, choice, errors_csv, inert, text, when
 from care.imports.files import Table

@@ -8,8 +8,8 @@ import zipfile
 import openpyxl
 import pytest
 
-from care import ids
-from care.errors import ValidationError
+from care.domain import ids
+from care.domain.errors import ValidationError
 from care.imports import files
 from care.imports.files import read_table
 

@@ -24,18 +24,9 @@ import jinja2
 import pytest
 from streamlit_folium import _get_header, _get_html, _get_map_string
 
-from care.maps import (
-    CARE_JS,
-    AreaShape,
-    PersonDot,
-    VillageDot,
-    build_map,
-    leaflet_safe,
-    map_data_json,
-    safe_json,
-    standalone_html,
-)
-from care.tiles import parse_tiles
+from care.domain.map_data import AreaShape, PersonDot, VillageDot
+from care.domain.tiles import parse_tiles
+from care.files.maps import CARE_JS, build_map, leaflet_safe, map_data_json, safe_json, standalone_html
 from tests.hostile import PAYLOADS, SPLIT_PAIRS, all_texts, watching_canaries
 
 NONE = parse_tiles("none")

@@ -11,13 +11,12 @@ from html.parser import HTMLParser
 import pytest
 from streamlit_folium import _get_html, _get_map_string
 
-from care.maps import (
+from care.domain.map_data import AreaShape, PersonDot, VillageDot
+from care.domain.tiles import parse_tiles
+from care.files.maps import (
     CARE_JS,
     RISK_COLORS,
     STATUS_COLORS,
-    AreaShape,
-    PersonDot,
-    VillageDot,
     build_map,
     leaflet_safe,
     map_data,
@@ -27,7 +26,6 @@ from care.maps import (
     share_color,
     standalone_html,
 )
-from care.tiles import parse_tiles
 from ui import map_view
 
 PAYLOADS = (
@@ -346,7 +344,7 @@ def test_the_standalone_export_inlines_leaflet_and_caremap_and_links_nothing():
 
 
 def _pick(tiles: str, **kw):
-    from care.maps import pick_map
+    from care.files.maps import pick_map
 
     args = {"shapes": [], "centre": (26.5, 108.1), "chosen": None, "fallback_bounds": None}
     return pick_map(tiles=parse_tiles(tiles), lang="zh", height=360, **{**args, **kw})
@@ -359,7 +357,7 @@ def test_the_location_picker_runs_the_one_map_script_its_hash_allows():
 
 
 def test_the_location_picker_frames_the_chosen_place_else_the_village_centre_else_the_fallback():
-    from care.maps import PICK_SPAN, map_data
+    from care.files.maps import PICK_SPAN, map_data
 
     chosen = map_data(_pick("none", chosen=(26.6, 108.3)))
     assert chosen["bounds"] == [
@@ -381,8 +379,8 @@ def test_the_location_picker_frames_the_chosen_place_else_the_village_centre_els
 
 
 def test_a_click_on_amap_tiles_is_stored_in_wgs84():
-    from care.maps import map_data, unshift
-    from care.tiles import wgs84_to_gcj02
+    from care.domain.tiles import wgs84_to_gcj02
+    from care.files.maps import map_data, unshift
 
     tiles = parse_tiles("amap")
     place = (26.512345, 108.123456)
@@ -395,7 +393,7 @@ def test_a_click_on_amap_tiles_is_stored_in_wgs84():
 
 
 def test_a_village_name_in_a_marker_label_is_inert():
-    from care.maps import Mark, _marks_layer
+    from care.files.maps import Mark, _marks_layer
 
     layer = _marks_layer([Mark(26.5, 108.1, "<img src=x onerror=alert(1)>{{ 7*7 }}", "centre")], "zh", False)
     label = layer["rows"][0][3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from care.auth import check_password_policy
-from care.errors import ValidationError
+from care.domain.errors import ValidationError
 
 
 @pytest.mark.parametrize(

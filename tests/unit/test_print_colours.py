@@ -20,10 +20,10 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from care import report_pdf
+from care.domain.reports import compute
+from care.files import report_pdf
+from care.files.schedule_sheet import sheet_pdf
 from care.i18n import t
-from care.reports import compute
-from care.schedule_sheet import sheet_pdf
 from tests.unit.test_exports import META
 from tests.unit.test_report_kpis import inputs
 from tests.unit.test_schedule_sheet import plan  # noqa: F401 (fixture)

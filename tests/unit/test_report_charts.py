@@ -1,4 +1,4 @@
-"""The report's charts (care.charts): each figure a chart draws equals the report's table, and the
+"""The report's charts (care.files.charts): each figure a chart draws equals the report's table, and the
 same charts go into the PDF, the print page and the workbook as pictures."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from care import charts
-from care.exports import workbook_bytes
+from care.domain.reports import compute, counted_visits, months_back, trend_rates
+from care.files import charts
+from care.files.exports import workbook_bytes
+from care.files.report_pdf import report_html, report_pdf
 from care.i18n import t
-from care.report_pdf import report_html, report_pdf
-from care.reports import compute, counted_visits, months_back, trend_rates
 from tests.unit.test_exports import META
 from tests.unit.test_report_kpis import MARCH, enrollments, inputs, visits
 

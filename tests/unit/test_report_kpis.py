@@ -25,10 +25,9 @@ import pickle
 import pandas as pd
 import pytest
 
-from care import ids, policy
-from care.errors import ValidationError
-from care.exports import LIST_ORDER
-from care.reports import (
+from care.domain import ids, policy
+from care.domain.errors import ValidationError
+from care.domain.reports import (
     ReportInputs,
     compute,
     counted_visits,
@@ -40,6 +39,7 @@ from care.reports import (
     prior_visits,
     trend_rates,
 )
+from care.files.exports import LIST_ORDER
 
 D = dt.date
 T1, T2 = "522699101000", "522699102000"

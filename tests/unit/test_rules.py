@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from care.rules import compute_risk, effective_risk
+from care.domain.rules import compute_risk, effective_risk
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_a_manual_override_wins_over_the_rules(auto, override, expected):
 
 
 def test_the_family_adds_its_reasons_after_the_groups_own_and_can_raise_the_level():
-    from care.rules import Family
+    from care.domain.rules import Family
 
     plain = {"guardianship": "grandparent", "schooling": "primary"}
     frail = compute_risk("child", "left_behind", plain, 9, Family(frail_guardians=True))

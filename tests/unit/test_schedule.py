@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from care.schedule import (
+from care.domain.schedule import (
     Due,
     haversine_km,
     nearest_neighbour,

@@ -9,9 +9,9 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from care import clock
+from care.domain import clock
+from care.files.schedule_sheet import project, sheet_html, sheet_pdf, stops_svg, what_to_check
 from care.queries.schedule import DayView, StopView, WeekPlan
-from care.schedule_sheet import project, sheet_html, sheet_pdf, stops_svg, what_to_check
 
 MON = dt.date(2026, 6, 8)
 EVIL = '<script>alert(1)</script>`${x}`=HYPERLINK("http://x")'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from care.tiles import configured_tiles, out_of_china, parse_tiles, wgs84_to_gcj02
+from care.domain.tiles import configured_tiles, out_of_china, parse_tiles, wgs84_to_gcj02
 
 # Published pairs (WGS-84 lat, lon -> GCJ-02 lat, lon):
 # - Tiananmen (39.915, 116.404) -> (39.91640428, 116.41024449): the widely quoted example pair.

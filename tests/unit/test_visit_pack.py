@@ -9,8 +9,9 @@ import re
 
 import pytest
 
-from care import enums, visit_pack, visits
-from care.errors import ValidationError
+from care.domain import enums, visits
+from care.domain.errors import ValidationError
+from care.files import visit_pack
 from care.i18n import CATALOG
 from tests.hostile import all_texts
 

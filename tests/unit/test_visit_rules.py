@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from care.errors import ValidationError
-from care.i18n import CATALOG
-from care.scope import ROLE_ACTIONS
-from care.visits import (
+from care.domain.errors import ValidationError
+from care.domain.visits import (
     FINDING_CHOICES,
     SITUATIONS,
     CleanNeed,
@@ -22,6 +20,8 @@ from care.visits import (
     need_dates,
     visit_problems,
 )
+from care.i18n import CATALOG
+from care.scope import ROLE_ACTIONS
 
 NOW = dt.datetime(2026, 6, 10, 15, 30)
 START = dt.date(2026, 1, 5)
@@ -213,7 +213,7 @@ def test_moving_a_need_writes_its_dates(target, started, expected):
 
 
 VISIT_FILES = (
-    "care/visits.py",
+    "care/domain/visits.py",
     "care/services/visits.py",
     "care/services/needs.py",
     "care/queries/visits.py",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from care import web
-from care.tiles import parse_tiles
+from care.domain.tiles import parse_tiles
 
 
 def _directives(headers: tuple[tuple[bytes, bytes], ...]) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The command lines (``python -m care.admin`` and the rest): parse, call services or queries, print."""

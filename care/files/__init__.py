@@ -1,0 +1,1 @@
+"""What reads or writes files: workbooks, CSV, PDF, HTML, GeoJSON."""
