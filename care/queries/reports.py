@@ -14,7 +14,21 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, String, and_, case, cast, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from care import audit
@@ -128,11 +142,15 @@ def _person_ids(conditions: list[ColumnElement[bool]]) -> Any:
 
 
 def _enrollments(
-    conditions: list[ColumnElement[bool]], month: Month, *, visits: dict[str, Any] | None = None
+    conditions: list[ColumnElement[bool]], month: Month, county: str | None, *, visits: dict[str, Any] | None = None
 ) -> tuple[Any, list[str], dict[str, str]]:
-    """The read of the enrollments listed in ``month`` or active now, with ``visits`` (named
-    correlated columns, see ``_visits_column``) beside them: statement, columns and their kinds."""
-    assigned = Enrollment.id.in_(select(Assignment.enrollment_id).where(Assignment.end_date.is_(None)))
+    """The read of the enrollments of ``county`` listed in ``month`` or active now, with ``visits``
+    (named correlated columns, see ``_visits_column``) beside them: statement, columns and their
+    kinds. The county is the range of its index, whatever other counties the database holds (None:
+    an area above the counties with none below it yet, so none)."""
+    # A correlated EXISTS through (enrollment_id, end_date): an IN over every open assignment is
+    # rescanned row by row on PostgreSQL once the assignments outgrow its hash memory (a city's).
+    assigned = exists().where(Assignment.enrollment_id == Enrollment.id, Assignment.end_date.is_(None))
     certified = and_(DisabledDetails.certificate_no.is_not(None), DisabledDetails.certificate_no != "")
     visits = visits or {}
     stmt = (
@@ -154,6 +172,7 @@ def _enrollments(
         )
         .outerjoin(DisabledDetails, DisabledDetails.enrollment_id == Enrollment.id)
         .where(
+            Enrollment.county_code == county if county else false(),
             Enrollment.person_id.in_(_person_ids(conditions)),
             or_(
                 Enrollment.end_date.is_(None),
@@ -267,24 +286,30 @@ def _month_visits(
     modes: list[str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The month's counted visits (enrollment_id, visited_on as a day number; one row per day) and
-    each enrollment's last counted visit in [since, month start) (enrollment_id, day)."""
+    each enrollment's last counted visit in [since, month start) (enrollment_id, day).
+
+    One read of [since, month end]: grouped by enrollment and by the day when inside the month, or
+    by nothing before it (its latest day then), so the county's visits and links are joined once.
+    """
     day = bulk.day_number(Visit.visited_at)
-    following = month.last + dt.timedelta(days=1)
-    in_month = _counted_visits(conditions, area_code, month.first, following, modes)
-    visits = bulk.frame(
-        session,
-        in_month.with_only_columns(VisitEnrollment.enrollment_id, day).distinct(),
-        ["enrollment_id", "visited_on"],
-        {"enrollment_id": "int", "visited_on": "float"},
+    in_month = case((day >= day_number(month.first), day), else_=None)
+    stmt = (
+        _counted_visits(conditions, area_code, since, month.last + dt.timedelta(days=1), modes)
+        .with_only_columns(VisitEnrollment.enrollment_id, in_month, func.max(day))
+        .group_by(VisitEnrollment.enrollment_id, in_month)
     )
-    before = _counted_visits(conditions, area_code, since, month.first, modes)
-    prior = bulk.frame(
+    rows = bulk.frame(
         session,
-        before.with_only_columns(VisitEnrollment.enrollment_id, func.max(day)).group_by(VisitEnrollment.enrollment_id),
-        ["enrollment_id", "day"],
-        {"enrollment_id": "int", "day": "float"},
+        stmt,
+        ["enrollment_id", "in_month", "day"],
+        {"enrollment_id": "int", "in_month": "float", "day": "float"},
     )
-    return visits, prior
+    earlier = rows["in_month"].isna()
+    visits = pd.DataFrame(
+        {"enrollment_id": rows.loc[~earlier, "enrollment_id"], "visited_on": rows.loc[~earlier, "day"]}
+    )
+    prior = rows.loc[earlier, ["enrollment_id", "day"]]
+    return visits.reset_index(drop=True), prior.reset_index(drop=True)
 
 
 def _people(session: Session, conditions: list[ColumnElement[bool]]) -> pd.DataFrame:
@@ -320,9 +345,9 @@ def _needs(session: Session, conditions: list[ColumnElement[bool]]) -> pd.DataFr
     return bulk.frame(session, stmt, NEED_COLUMNS, {"need_id": "int", "person_id": "int"})
 
 
-def _workers(session: Session, prefix: str) -> pd.DataFrame:
-    # Counted from the active enrollments (a small covering index) rather than per worker.
-    active = select(Enrollment.id).where(Enrollment.end_date.is_(None))
+def _workers(session: Session, prefix: str, county: str | None) -> pd.DataFrame:
+    # Counted from the county's active enrollments (a small covering index) rather than per worker.
+    active = select(Enrollment.id).where(Enrollment.county_code == county, Enrollment.end_date.is_(None))
     caseload = (
         select(Assignment.worker_id, func.count().label("caseload"))
         .where(Assignment.end_date.is_(None), Assignment.enrollment_id.in_(active))
@@ -355,15 +380,15 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
             "days": _visits_column(func.sum(day_bit.distinct()), month.first, following, modes),
             "prior": _visits_column(bulk.day_number(func.max(Visit.visited_at)), since, month.first, modes),
         }
-        pending = bulk.read_beside(session, *_enrollments(conditions, month, visits=visits))
+        pending = bulk.read_beside(session, *_enrollments(conditions, month, county_of_area(area_code), visits=visits))
     else:
-        pending = bulk.read_beside(session, *_enrollments(conditions, month))
+        pending = bulk.read_beside(session, *_enrollments(conditions, month, county_of_area(area_code)))
         month_visits, prior = _month_visits(session, conditions, area_code, month, since, modes)
     persons = _people(session, conditions)
     # Checked here, while the database is still busy with the enrollments (see compute's _quality).
     persons["id_problem"] = person_id_problems(persons)
     needs = _needs(session, conditions)
-    workers = _workers(session, prefix)
+    workers = _workers(session, prefix, county_of_area(area_code))
     area_rows = _areas_with_history(session, prefix)
     boundaries = _boundaries(session, area_code)
     if _per_enrollment(session):
@@ -470,7 +495,9 @@ def _trends(session: Session, scope: Scope, months: list[Month], code: str) -> p
         bit = case({m.label: 1 << i for i, m in enumerate(months)}, value=label)
         visited = _visits_column(func.sum(bit.distinct()), span.first, following, modes)
         with bulk.collection_paused():
-            enrollments = bulk.frame(session, *_enrollments(conditions, span, visits={"months": visited}))
+            enrollments = bulk.frame(
+                session, *_enrollments(conditions, span, county_of_area(code), visits={"months": visited})
+            )
         bits = enrollments.pop("months").fillna(0).to_numpy(dtype="int64")
         ids = enrollments["enrollment_id"].to_numpy(dtype="int64")
         counted = pd.concat(
@@ -485,7 +512,7 @@ def _trends(session: Session, scope: Scope, months: list[Month], code: str) -> p
     first_day = {m.label: day_number(m.first) for m in months}
     in_span = _counted_visits(conditions, code, span.first, following, modes)
     with bulk.collection_paused():
-        enrollments = bulk.frame(session, *_enrollments(conditions, span))
+        enrollments = bulk.frame(session, *_enrollments(conditions, span, county_of_area(code)))
         counted = bulk.frame(
             session,
             in_span.with_only_columns(VisitEnrollment.enrollment_id, case(first_day, value=label)).distinct(),
