@@ -40,6 +40,7 @@ from tests.e2e.conftest import (
     _serve,
     expect,
     open_app,
+    poll_until,
     shot,
     wait_idle,
 )
@@ -140,17 +141,13 @@ def _identity_cookies(context: BrowserContext) -> list[str]:
     return [c["name"] for c in context.cookies() if c["name"].startswith(IDENTITY_COOKIE)]
 
 
-def _wait_until(page: Page, check: Any, message: str, tries: int = 60) -> None:
-    for _ in range(tries):
-        if check():
-            return
-        page.wait_for_timeout(250)
-    pytest.fail(message, pytrace=False)
+def _wait_until(page: Page, check: Any, message: str) -> None:
+    poll_until(check, message, timeout_s=15.0)
 
 
 def _settle(page: Page) -> None:
     page.wait_for_selector('[data-testid="stAppViewContainer"]', state="attached", timeout=APP_TIMEOUT_MS)
-    wait_idle(page, 500)
+    wait_idle(page)
 
 
 def sign_on(page: Page, server: SsoServer, username: str | None) -> None:
