@@ -1,7 +1,10 @@
 """Browser tests: a seeded demo county served by `streamlit run`, driven by Debian's Chromium.
 
 Helpers for the tests (import them: ``from tests.e2e.conftest import login, shot``):
-``open_app``, ``submit_login``, ``login``, ``open_page``, ``wait_idle``, ``shot``.
+``open_app``, ``submit_login``, ``login``, ``open_page``, ``wait_for_rerun`` (``wait_idle``), ``shot``.
+
+No test sleeps a fixed time: each waits for the script run its action asked for (``wait_for_rerun``)
+and then for what it expects to see.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +62,81 @@ EXPECT_TIMEOUT_MS = 15_000
 APP_CONNECTED = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 NAV_LINKS = '[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]'
+
+# Installed in every page before its own scripts: counts, in one sequence, each request for a script
+# run the page sends (a BackMsg whose first field is rerun_script, protobuf field 11: tag byte 0x5A)
+# and each run the server reports finished for good (a ForwardMsg whose script_finished, field 6, is
+# not FINISHED_EARLY_FOR_RERUN = 2). A page watched only after it connected (``blind``) cannot see
+# the server's messages: there the end of a run is stApp's data-test-script-state turning back to
+# "notRunning". ``wait_for_rerun`` reads the counts.
+RERUN_WATCH = """
+(() => {
+    if (window.__careRuns) return;
+    const runs = window.__careRuns = {seq: 0, sent: 0, finished: 0, idle: 0, state: null, blind: false};
+    const bytes = (data) => data instanceof ArrayBuffer ? new Uint8Array(data)
+        : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+    // Whether a ForwardMsg reports a run finished for good: its top-level fields, read one by one.
+    const finishedForGood = (b) => {
+        let i = 0;
+        const varint = () => {
+            let value = 0, shift = 0, byte;
+            do { byte = b[i++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80 && i < b.length);
+            return value;
+        };
+        while (i < b.length) {
+            const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
+            if (wire === 0) { const value = varint(); if (field === 6) return value !== 2; }
+            else if (wire === 2) i += varint();
+            else if (wire === 5) i += 4;
+            else if (wire === 1) i += 8;
+            else return false;
+        }
+        return false;
+    };
+    const Native = window.WebSocket;
+    const send = Native.prototype.send;
+    Native.prototype.send = function (data) {
+        const b = bytes(data);
+        if (b && b[0] === 0x5a) runs.sent = ++runs.seq;
+        return send.call(this, data);
+    };
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener("message", (event) => {
+                const b = bytes(event.data);
+                if (b && finishedForGood(b)) runs.finished = ++runs.seq;
+            });
+        }
+    };
+    const look = () => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        const state = app ? app.getAttribute("data-test-script-state") : null;
+        if (state === runs.state) return;
+        if (state === "notRunning" && runs.state !== null) runs.idle = ++runs.seq;
+        runs.state = state;
+    };
+    new MutationObserver(look).observe(document, {
+        subtree: true, childList: true, attributes: true, attributeFilter: ["data-test-script-state"],
+    });
+    look();
+    // Watched late: the app's connection was opened before, its messages are out of sight.
+    runs.blind = document.querySelector('[data-testid="stApp"]') !== null;
+})();
+"""
+# Settled: connected, no run going, and since the last run asked for, the server has reported a run
+# finished for good or the page has shown one end (a run that starts and ends between two frames
+# shows none; a request the server folds into the run going reports none); with ``since``, also a
+# run asked for after that point of the sequence.
+RERUN_DONE = """(since) => {
+    const runs = window.__careRuns;
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!runs || !app || app.getAttribute("data-test-connection-state") !== "CONNECTED") return false;
+    if (app.getAttribute("data-test-script-state") !== "notRunning") return false;
+    if (since !== null && runs.sent <= since) return false;
+    return runs.sent === 0 || runs.idle > runs.sent || (!runs.blind && runs.finished > runs.sent);
+}"""
+
 
 _FAILED = pytest.StashKey[bool]()
 
@@ -299,6 +377,7 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         timezone_id="Asia/Shanghai",
     )
     context.set_default_timeout(APP_TIMEOUT_MS)
+    watch_reruns(context)
     page = context.new_page()
     try:
         yield page
@@ -313,12 +392,56 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 # --- helpers for the tests --------------------------------------------------------------------
 
 
-def wait_idle(page: Page, delay_ms: int = 250) -> None:
-    """Wait until the script run a click or a page load started has finished."""
-    # The rerun a click triggers starts a moment later; without the delay this sees the old idle.
-    page.wait_for_timeout(delay_ms)
-    page.wait_for_selector(APP_CONNECTED, state="attached", timeout=APP_TIMEOUT_MS)
-    page.wait_for_selector(APP_IDLE, state="attached", timeout=APP_TIMEOUT_MS)
+def watch_reruns(context: BrowserContext) -> None:
+    """Count script runs in every page of ``context`` from its next navigation on (see RERUN_WATCH)."""
+    if not getattr(context, "_care_watched", False):
+        context.add_init_script(RERUN_WATCH)
+        context._care_watched = True  # type: ignore[attr-defined]
+
+
+def rerun_mark(page: Page) -> int:
+    """The point in the page's sequence of runs now: pass it to ``wait_for_rerun`` after an action
+    whose run is asked for a moment later (a map click goes through the component's frame first)."""
+    page.evaluate(RERUN_WATCH)
+    return int(page.evaluate("window.__careRuns.seq"))
+
+
+def wait_for_rerun(page: Page, since: int | None = None, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    """Wait until the script runs the page asked for (a click, a page load) have run to the end.
+
+    With ``since`` (from ``rerun_mark``), first wait for the action to ask for its run at all.
+    """
+    # A page that was never watched (a context made by the test itself) is watched from now on.
+    page.evaluate(RERUN_WATCH)
+    try:
+        page.wait_for_function(RERUN_DONE, arg=since, timeout=timeout_ms, polling="raf")
+    except PlaywrightError:
+        runs = page.evaluate("JSON.stringify(window.__careRuns)")
+        pytest.fail(f"the app did not finish the run asked for ({page.url}, since {since}): {runs}", pytrace=False)
+
+
+def wait_idle(page: Page, since: int | None = None) -> None:
+    """The script run a click or a page load asked for has finished (``wait_for_rerun``)."""
+    wait_for_rerun(page, since)
+
+
+def flush_page_events(page: Page) -> None:
+    """Let every frame of the page run the tasks it has queued (reports of blocked scripts, dialogs)."""
+    for frame in page.frames:
+        with contextlib.suppress(PlaywrightError):
+            frame.evaluate("() => new Promise((done) => setTimeout(done, 0))")
+
+
+def poll_until(check: Callable[[], Any], message: str, timeout_s: float = 10.0) -> Any:
+    """The first true value of ``check()`` (state outside the page: cookies, rows), or fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail(message, pytrace=False)
+        time.sleep(0.05)
 
 
 def shot(page: Page, name: str) -> Path:
@@ -331,6 +454,7 @@ def shot(page: Page, name: str) -> Path:
 
 def open_app(page: Page, server: DemoServer, path: str = "") -> None:
     """Load the app (a fresh context lands on the login page) and wait for it to settle."""
+    watch_reruns(page.context)
     page.goto(f"{server.url}/{path.lstrip('/')}")
     page.wait_for_selector('[data-testid="stAppViewContainer"]', state="attached", timeout=APP_TIMEOUT_MS)
     wait_idle(page)
@@ -365,12 +489,7 @@ def session_cookies(context: BrowserContext) -> list[dict[str, Any]]:
 
 def wait_cookie(context: BrowserContext, page: Page) -> dict[str, Any]:
     """The login cookie, once the browser has it (10 s at most)."""
-    for _ in range(40):
-        found = session_cookies(context)
-        if found:
-            return found[0]
-        page.wait_for_timeout(250)
-    pytest.fail("the login set no session cookie", pytrace=False)
+    return poll_until(lambda: session_cookies(context), "the login set no session cookie")[0]
 
 
 def nav_link(page: Page, title: str) -> Locator:

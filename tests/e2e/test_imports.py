@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from care.domain import ids
 from db.models import Area, Person, User
 from db.session import get_engine, reading
-from tests.e2e.conftest import DemoServer, expect, login, open_page, shot, wait_idle
+from tests.e2e.conftest import DemoServer, expect, login, open_page, rerun_mark, shot, wait_idle
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -39,10 +39,12 @@ def _id(seq: int) -> str:
 
 
 def _upload(page: Page, path: Path) -> None:
+    # The file is sent first; the run that shows it is asked for once it has arrived.
+    mark = rerun_mark(page)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
-    wait_idle(page, 600)
+    wait_idle(page, since=mark)
     page.get_by_role("button", name="开始导入").click()
-    wait_idle(page, 600)
+    wait_idle(page)
 
 
 def test_a_supervisor_imports_a_roster_after_fixing_the_row_the_page_pointed_at(

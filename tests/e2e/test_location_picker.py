@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.models import Area, Person
 from db.session import get_engine, reading
-from tests.e2e.conftest import expect, login, open_app, open_page, shot, wait_idle
+from tests.e2e.conftest import expect, login, open_app, open_page, rerun_mark, shot, wait_idle
 from tests.e2e.test_map import MAP_FRAME, _offline, _watch_csp
 from tests.fixtures.scope import fixture_id_number
 
@@ -32,10 +32,21 @@ def _choose(page, label: str, option: str) -> None:
     # As a user does: bring the box into view, let the page settle, then open it. Opened while the page
     # still scrolls (a phone-width page scrolls a long way), the list closes again before the tap.
     box.scroll_into_view_if_needed()
-    wait_idle(page, 400)
+    wait_idle(page)
+    _wait_still(box)
     box.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
+
+
+def _wait_still(locator) -> None:
+    """Wait until ``locator`` stays where it is from one drawn frame to the next (the page stopped scrolling)."""
+    still = """(el) => new Promise((done) => { const y = el.getBoundingClientRect().y;
+        requestAnimationFrame(() => requestAnimationFrame(() => done(el.getBoundingClientRect().y === y))); })"""
+    for _ in range(300):
+        if locator.evaluate(still):
+            return
+    pytest.fail("the page never stopped scrolling", pytrace=False)
 
 
 @pytest.mark.parametrize("width", [1400, 390])
@@ -61,9 +72,11 @@ def test_an_admin_places_a_new_person_by_a_click_near_the_village_centre(page, d
     # Click a little north-east of the village centre.
     page.locator(PICK_FRAME).scroll_into_view_if_needed()
     box = page.locator(PICK_FRAME).bounding_box()
+    # The click reaches the app through the picker's frame: wait for the run it asks for.
+    mark = rerun_mark(page)
     page.mouse.click(box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2 - 30)
+    wait_idle(page, since=mark)
     expect(page.get_by_text("已选位置：纬度")).to_be_visible(timeout=15_000)
-    wait_idle(page, 600)
     got_lat = float(page.get_by_role("spinbutton", name="纬度（WGS-84）").input_value())
     got_lon = float(page.get_by_role("spinbutton", name="经度（WGS-84）").input_value())
     assert got_lat > lat and got_lon > lon, (got_lat, got_lon, lat, lon)
@@ -76,7 +89,7 @@ def test_an_admin_places_a_new_person_by_a_click_near_the_village_centre(page, d
     page.get_by_role("textbox", name="公民身份号码").fill(fixture_id_number(dt.date(1971, 3, 4), 400 + width % 97, "M"))
     _choose(page, "村（社区）", label)
     page.get_by_role("button", name="创建").click()
-    wait_idle(page, 800)
+    wait_idle(page)
     with reading(get_engine(str(demo_server.db_path))) as session:
         saved = session.scalar(select(Person).where(Person.name == person_name))
     assert saved is not None, demo_server.log_tail()

@@ -6,6 +6,7 @@ script, allowed by its hash): the map page and its frame must draw with no viola
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -22,16 +23,20 @@ from care.services.persons import create_person
 from db.models import Area, User
 from db.session import get_engine, transaction
 from tests.e2e.conftest import (
+    EXPECT_TIMEOUT_MS,
     ROOT,
     DemoServer,
+    PlaywrightError,
     _accounts_by_role,
     _seed_demo,
     _serve,
     expect,
+    flush_page_events,
     login,
     open_page,
+    rerun_mark,
     shot,
-    wait_idle,
+    wait_for_rerun,
 )
 from tests.e2e.test_roles import MENUS
 from tests.hostile import all_texts, person_values, watching_canaries
@@ -151,7 +156,8 @@ def _watch_csp(page) -> tuple[list[str], dict[str, str]]:
 
 def _assert_no_csp_violation(page, violations: list[str], policies: dict[str, str]) -> None:
     """The map page and its frame ran under the strict policy, and nothing on them broke it."""
-    page.wait_for_timeout(300)
+    wait_for_rerun(page)
+    flush_page_events(page)
     for name in ("top", "frame"):
         scripts = next((d for d in policies.get(name, "").split(";") if d.strip().startswith("script-src")), "")
         assert scripts and "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts, (name, policies)
@@ -194,17 +200,24 @@ def _dot_position(frame, person_id: int) -> dict[str, float] | None:
     )
 
 
-def _headings(locator, timeout_s: float = 15.0) -> list[str]:
-    """The texts of the headings ``locator`` finds once there are any, as a reader sees them.
+def _headings(page, selector: str, shown: str, *, ending: bool = False) -> list[str]:
+    """The texts of the headings ``selector`` finds, as a reader sees them, once one of them holds
+    ``shown`` (or ends with it): the run a click asked for may be followed by the one it caused.
 
     The word joiners that keep a name's colons from starting a Streamlit shortcode are invisible.
     """
-    deadline = time.monotonic() + timeout_s
-    while True:
-        texts = [t.replace("\u2060", "").strip() for t in locator.all_inner_texts()]
-        if texts or time.monotonic() > deadline:
-            return texts
-        time.sleep(0.2)
+    read = """(sel) => [...document.querySelectorAll(sel)].map((h) => h.innerText.replaceAll("\\u2060", "").trim())"""
+    with contextlib.suppress(PlaywrightError):
+        page.wait_for_function(
+            f"([sel, shown, ending]) => ({read})(sel).some((t) => ending ? t.endsWith(shown) : t.includes(shown))",
+            arg=[selector, shown, ending],
+            timeout=EXPECT_TIMEOUT_MS,
+        )
+    return page.evaluate(read, selector)
+
+
+# Resolves once the map has drawn the view it was just given (two frames: the redraw is queued for the next).
+DRAWN = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 def _click_person(page, person_id: int) -> None:
@@ -215,15 +228,17 @@ def _click_person(page, person_id: int) -> None:
                   window.map.setView(l.getLatLng(), 16, {animate: false}); } } }""",
         person_id,
     )
-    page.wait_for_timeout(400)
+    frame.evaluate(DRAWN)
     where = _dot_position(frame, person_id)
     assert where is not None, f"person {person_id} is not drawn on the map"
     # Click with the mouse at page coordinates: the iframe's box plus the map's place inside it.
     page.locator(MAP_FRAME).scroll_into_view_if_needed()
     box = page.locator(MAP_FRAME).bounding_box()
     inner = frame.evaluate("() => { const r = window.map.getContainer().getBoundingClientRect(); return [r.x, r.y]; }")
+    # The click reaches the app through the component's frame: wait for the run it asks for.
+    mark = rerun_mark(page)
     page.mouse.click(box["x"] + inner[0] + where["x"], box["y"] + inner[1] + where["y"])
-    wait_idle(page, 600)
+    wait_for_rerun(page, since=mark)
 
 
 def test_a_supervisor_sees_the_township_offline_and_a_click_opens_a_summary(page, map_server):
@@ -241,14 +256,14 @@ def test_a_supervisor_sees_the_township_offline_and_a_click_opens_a_summary(page
     expect(page.get_by_text("未标注位置").first).to_be_visible()
 
     page.set_viewport_size({"width": 1400, "height": 1250})
-    wait_idle(page)
+    wait_for_rerun(page)
     shot(page, "21-map-township")
     person_id = payload_ids["<img src=x onerror=alert(1)>"]
     _click_person(page, person_id)
     panel = page.get_by_test_id("stMainBlockContainer")
     expect(panel.get_by_text("522699********", exact=False).first).to_be_visible()
     expect(panel.get_by_role("button", name="打开档案")).to_be_visible()
-    wait_idle(page)
+    wait_for_rerun(page)
     shot(page, "22-map-township-person")
     assert outside == [], outside
     assert dialogs == []
@@ -281,13 +296,13 @@ def test_names_and_notes_holding_script_payloads_stay_text_and_the_map_still_dra
     for payload, text in zip(payload_ids, texts, strict=True):
         assert text == payload, (payload, text)
     assert frame.locator(".leaflet-tooltip-pane img, .leaflet-tooltip-pane script").count() == 0
-    panel = page.get_by_test_id("stMainBlockContainer")
     for payload in CLICKED:
         _click_person(page, payload_ids[payload])
         # The side panel's heading is the name as typed (Markdown-escaped, not rendered).
-        assert payload in _headings(panel.locator("h3")), payload
+        assert payload in _headings(page, '[data-testid="stMainBlockContainer"] h3', payload), payload
     expect(page.locator(MAP_FRAME)).to_be_visible()
-    page.wait_for_timeout(500)
+    wait_for_rerun(page)
+    flush_page_events(page)
     counts = [f.evaluate("() => window.__dialogs || 0") for f in page.frames]
     assert counts and sum(counts) == 0, counts
     assert dialogs == []
@@ -307,7 +322,7 @@ def test_the_county_map_shows_villages_and_a_legend(page, map_server):
     assert villages > 100
     expect(frame.locator(".care-legend")).to_contain_text("逾期")
     page.set_viewport_size({"width": 1400, "height": 1250})
-    wait_idle(page)
+    wait_for_rerun(page)
     shot(page, "20-map-county")
     assert outside == [], outside
     _assert_no_csp_violation(page, violations, policies)
@@ -325,7 +340,7 @@ def test_a_new_filter_draws_a_new_map_and_a_click_keeps_the_one_drawn(page, map_
     assert _map_frame(page).evaluate("() => window.careSameFrame === true"), "a click must not redraw the map"
     # 着色依据 → 风险等级 (the segmented control, not the risk filter of the same name).
     page.get_by_role("radio", name="风险等级", exact=True).click()
-    wait_idle(page)
+    wait_for_rerun(page)
     frame = page.frame_locator(MAP_FRAME)
     expect(frame.locator(".care-legend")).to_contain_text("风险等级")
     assert _map_frame(page).evaluate("() => window.careSameFrame === undefined"), "new data, a new frame"
@@ -343,7 +358,7 @@ def test_with_hostile_names_planted_every_page_opens_without_an_error_a_dialog_o
     login(page, server, "admin")
     for title in MENUS["admin"]:
         open_page(page, title)
-        page.wait_for_timeout(300)
+        expect(page.get_by_test_id("stHeading").first).to_be_visible()
         errors = page.locator('[data-testid="stException"]')
         assert errors.count() == 0, (title, errors.first.inner_text())
     # The person file of the most hostile names (from the township map): the heading shows the name exactly.
@@ -353,9 +368,12 @@ def test_with_hostile_names_planted_every_page_opens_without_an_error_a_dialog_o
     _open_map(page)
     for payload in CLICKED[:3]:
         _click_person(page, payload_ids[payload])
+        # The panel shows this person (not the one before) before its button is pressed.
+        assert payload in _headings(page, '[data-testid="stMainBlockContainer"] h3', payload), payload
         page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="打开档案").click()
-        wait_idle(page)
-        assert any(h.endswith(" · " + payload) for h in _headings(page.locator("h1"))), payload
+        wait_for_rerun(page)
+        headings = _headings(page, "h1", " · " + payload, ending=True)
+        assert any(h.endswith(" · " + payload) for h in headings), (payload, headings)
         assert page.locator('[data-testid="stException"]').count() == 0
         open_page(page, "总览地图")
         _open_map(page)
@@ -387,7 +405,7 @@ def test_at_1400_px_the_selects_show_all_and_a_new_village_filter_clears_the_pan
     # Another village: the person shown before may not be on the new map, so the panel starts over.
     page.get_by_role("combobox", name="村（社区）", exact=True).click()
     page.get_by_role("option").nth(1).click()
-    wait_idle(page)
+    wait_for_rerun(page)
     expect(panel.get_by_text("点击地图上的人员或村庄圆圈，在此查看详情。")).to_be_visible()
     expect(panel.get_by_role("button", name="打开档案")).to_have_count(0)
     shot(page, "24-map-village-changed")
@@ -405,7 +423,7 @@ def test_on_a_phone_the_filters_fold_away_and_the_map_is_on_the_first_screen(bro
         login(phone, server, "township")
         phone.goto(f"{server.url}/map")
         phone.wait_for_selector(MAP_FRAME, timeout=60_000)
-        wait_idle(phone)
+        wait_for_rerun(phone)
         more = phone.get_by_test_id("stExpander").filter(has_text="更多筛选")
         expect(more).to_be_visible()
         expect(phone.get_by_role("combobox", name="巡访状态", exact=True)).not_to_be_visible()
@@ -431,8 +449,9 @@ def _click_at(page, where: dict[str, float]) -> None:
     box = page.locator(MAP_FRAME).bounding_box()
     frame = _map_frame(page)
     inner = frame.evaluate("() => { const r = window.map.getContainer().getBoundingClientRect(); return [r.x, r.y]; }")
+    mark = rerun_mark(page)
     page.mouse.click(box["x"] + inner[0] + where["x"], box["y"] + inner[1] + where["y"])
-    wait_idle(page, 600)
+    wait_for_rerun(page, since=mark)
 
 
 def test_a_household_is_one_marker_listing_its_members_and_a_group_switched_off_redraws_it(page, map_server):
@@ -459,7 +478,7 @@ def test_a_household_is_one_marker_listing_its_members_and_a_group_switched_off_
                   window.map.setView(l.getLatLng(), 16, {animate: false}); } } }""",
         home["click"],
     )
-    page.wait_for_timeout(400)
+    frame.evaluate(DRAWN)
     (where,) = [h for h in frame.evaluate(HOMES) if h["click"] == home["click"]]
     _click_at(page, where)
     panel = page.get_by_test_id("stMainBlockContainer")
@@ -472,13 +491,17 @@ def test_a_household_is_one_marker_listing_its_members_and_a_group_switched_off_
     label = ("儿童", "老年人", "残疾人")[first_group]
     frame_locator = page.frame_locator(MAP_FRAME)
     frame_locator.locator(".leaflet-control-layers-overlays label", has_text=label).locator("input").click()
-    page.wait_for_timeout(300)
+    frame.wait_for_function(
+        f"() => ({HOMES})().some(h => h.click === {home['click']!r} && h.rows < {home['rows']})", polling="raf"
+    )
     after = [h for h in frame.evaluate(HOMES) if h["click"] == home["click"]]
     assert len(after) == 1 and 0 < after[0]["rows"] < home["rows"], (home, after)
     assert all(w // words_per_group != first_group for w in after[0]["words"])
     # On again: the marker lists every member once more.
     frame_locator.locator(".leaflet-control-layers-overlays label", has_text=label).locator("input").click()
-    page.wait_for_timeout(300)
+    frame.wait_for_function(
+        f"() => ({HOMES})().some(h => h.click === {home['click']!r} && h.rows === {home['rows']})", polling="raf"
+    )
     (again,) = [h for h in frame.evaluate(HOMES) if h["click"] == home["click"]]
     assert again["rows"] == home["rows"] and again["colour"] == home["colour"]
     assert outside == [], outside

@@ -31,9 +31,11 @@ from tests.e2e.conftest import (
     _seed_demo,
     _serve,
     expect,
+    flush_page_events,
     login,
     open_app,
     open_page,
+    poll_until,
     session_cookies,
     shot,
     submit_login,
@@ -223,11 +225,7 @@ def test_logout_in_one_tab_ends_the_other_tab_at_its_next_click_and_clears_the_c
     page.get_by_role("button", name="退出登录").click()
     wait_idle(page)
     expect(page.get_by_label("密码", exact=True)).to_be_visible()
-    for _ in range(40):
-        if not session_cookies(page.context):
-            break
-        page.wait_for_timeout(250)
-    assert not session_cookies(page.context), "the logout clears the cookie"
+    poll_until(lambda: not session_cookies(page.context), "the logout clears the cookie")
     with reading(get_engine(str(demo_server.db_path))) as session:
         row = session.get(LoginSession, auth._token_hash(token))
     assert row is not None and row.ended_at is not None, "the token is dead on the server"
@@ -371,13 +369,17 @@ def test_no_page_breaks_the_content_security_policy(page: Page, demo_server):
     for title in TOUR:
         open_page(page, title)
         expect(page.get_by_test_id("stHeading").first).to_be_visible()
-        page.wait_for_timeout(600)
+        flush_page_events(page)
     # A person file with its map frame.
     with reading(get_engine(str(demo_server.db_path))) as session:
         ref = session.scalar(select(Person.ref).where(Person.lat.is_not(None)).order_by(Person.id).limit(1))
     page.goto(f"{demo_server.url}/person?ref={ref}")
     wait_idle(page)
-    page.wait_for_timeout(1500)
+    expect(page.get_by_test_id("stHeading").first).to_be_visible()
+    # Every frame on it (the location picker's map) has loaded and run what it queued.
+    for frame in page.frames:
+        frame.wait_for_load_state()
+    flush_page_events(page)
     violations = page.evaluate("window.__cspViolations || []")
     assert violations == [] and console == [], (violations, console)
 

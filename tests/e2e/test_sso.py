@@ -41,6 +41,7 @@ from tests.e2e.conftest import (
     _serve,
     expect,
     open_app,
+    poll_until,
     shot,
     wait_idle,
 )
@@ -141,17 +142,13 @@ def _identity_cookies(context: BrowserContext) -> list[str]:
     return [c["name"] for c in context.cookies() if c["name"].startswith(IDENTITY_COOKIE)]
 
 
-def _wait_until(page: Page, check: Any, message: str, tries: int = 60) -> None:
-    for _ in range(tries):
-        if check():
-            return
-        page.wait_for_timeout(250)
-    pytest.fail(message, pytrace=False)
+def _wait_until(page: Page, check: Any, message: str, timeout_s: float = 15.0) -> None:
+    poll_until(check, message, timeout_s=timeout_s)
 
 
 def _settle(page: Page) -> None:
     page.wait_for_selector('[data-testid="stAppViewContainer"]', state="attached", timeout=APP_TIMEOUT_MS)
-    wait_idle(page, 500)
+    wait_idle(page)
 
 
 def sign_on(page: Page, server: SsoServer, username: str | None) -> None:
@@ -253,7 +250,7 @@ def test_after_logout_the_browser_stays_logged_out_and_the_identity_is_cleared(p
     page.get_by_role("button", name="退出登录").click()
     # Two redirects and a new app session: on a loaded machine this takes longer than a page change.
     _wait_until(
-        page, lambda: len(sso_server.provider.logouts) > logouts, "the provider never saw the end of session", tries=160
+        page, lambda: len(sso_server.provider.logouts) > logouts, "the provider never saw the end of session", timeout_s=40.0
     )
     page.wait_for_url(f"{sso_server.url}/**", timeout=APP_TIMEOUT_MS)
     _settle(page)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 
 from db.models import Base
@@ -257,3 +258,117 @@ def test_the_counted_visits_index_and_the_links_county_go_down_and_up_again(engi
             ).scalar()
         assert "INCLUDE (id)" in str(definition)
     engine.dispose()
+
+
+# --- every migration down and up again, one revision at a time --------------------------------
+
+
+def _revisions() -> list[str]:
+    """Every revision, newest first (the chain has no branches)."""
+    from alembic.script import ScriptDirectory
+
+    from db.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1, script.get_heads()
+    return [rev.revision for rev in script.walk_revisions()]
+
+
+def _step(engine, direction: str) -> None:
+    """One revision down (``-1``) or up (``+1``) on one connection of ``engine``, as db.migrate upgrades."""
+    from alembic import command
+
+    from db.migrate import alembic_config
+
+    cfg = alembic_config()
+    with engine.execution_options(care_write=True).connect() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if direction == "-1" else command.upgrade)(cfg, direction)
+        conn.commit()
+
+
+def _current(engine) -> str | None:
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _schema(engine) -> dict[str, tuple]:
+    """Each table's columns, primary key, indexes, foreign keys, unique and check constraints, as reflected."""
+    with engine.connect() as conn:
+        found = inspect(conn)
+        return {
+            table: (
+                sorted(
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in found.get_columns(table)
+                ),
+                tuple(found.get_pk_constraint(table)["constrained_columns"]),
+                sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found.get_indexes(table)),
+                sorted(
+                    (f["name"], tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                    for f in found.get_foreign_keys(table)
+                ),
+                sorted((u["name"], tuple(u["column_names"])) for u in found.get_unique_constraints(table)),
+                sorted((c["name"], str(c["sqltext"])) for c in found.get_check_constraints(table)),
+            )
+            for table in found.get_table_names()
+            if table != "alembic_version"
+        }
+
+
+def _rows(engine) -> dict[str, int]:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+        return {t: int(conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()) for t in tables}
+
+
+@pytest.mark.slow
+def test_every_migration_goes_down_and_up_again_one_at_a_time_on_a_filled_database(engine):
+    """From head down to the first revision one step at a time over the rows of a small demo, then
+    back up one step at a time: no downgrade loses a row of a table it keeps, no upgrade loses one,
+    and each revision comes back with the schema it had on the way down. Then the first revision's
+    own downgrade to an empty database, `alembic upgrade head` from nothing, and `alembic check`."""
+    from sqlalchemy import func, select
+
+    from care.demo import build_demo
+    from db.models import Person
+
+    build_demo(engine, residents=60, seed=3)
+    revisions = _revisions()  # newest first
+    assert _current(engine) == revisions[0]
+    rows = _rows(engine)
+    assert rows["persons"] == 60 and rows["visits"] > 0 and rows["households"] > 0, rows
+    schemas = {revisions[0]: _schema(engine)}
+    for revision in revisions[1:]:
+        _step(engine, "-1")
+        assert _current(engine) == revision
+        schemas[revision] = _schema(engine)
+        kept = _rows(engine)
+        assert kept == {t: rows[t] for t in kept}, f"the downgrade to {revision} lost rows"
+    first = set(schemas[revisions[-1]])  # the tables of the first revision, there all the way up
+    for revision in reversed(revisions[:-1]):
+        _step(engine, "+1")
+        assert _current(engine) == revision
+        assert _schema(engine) == schemas[revision], f"the upgrade to {revision} builds another schema"
+        kept = _rows(engine)
+        assert {t: kept[t] for t in first} == {t: rows[t] for t in first}, f"the upgrade to {revision} lost rows"
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Person)) == 60
+
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    down = _alembic(url, "downgrade", "base")
+    assert down.returncode == 0, down.stderr
+    assert _current(engine) is None
+    assert _schema(engine) == {}
+    engine.dispose()
+    up = _alembic(url, "upgrade", "head")
+    assert up.returncode == 0, up.stderr
+    assert _schema(engine) == schemas[revisions[0]]
+    engine.dispose()
+    checked = _alembic(url, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No new upgrade operations detected" in checked.stdout + checked.stderr
