@@ -250,7 +250,10 @@ def test_after_logout_the_browser_stays_logged_out_and_the_identity_is_cleared(p
     page.get_by_role("button", name="退出登录").click()
     # Two redirects and a new app session: on a loaded machine this takes longer than a page change.
     _wait_until(
-        page, lambda: len(sso_server.provider.logouts) > logouts, "the provider never saw the end of session", timeout_s=40.0
+        page,
+        lambda: len(sso_server.provider.logouts) > logouts,
+        "the provider never saw the end of session",
+        timeout_s=40.0,
     )
     page.wait_for_url(f"{sso_server.url}/**", timeout=APP_TIMEOUT_MS)
     _settle(page)

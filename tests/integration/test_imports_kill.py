@@ -49,7 +49,7 @@ import sys
 
 from sqlalchemy import Engine, event
 
-import care.imports.__main__ as cli
+import care.cli.imports as cli
 
 where, count = sys.argv[1], int(sys.argv[2])
 written_all = False
