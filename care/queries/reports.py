@@ -1,6 +1,6 @@
 """Reads behind the 统计报表 page: one month and one area, in the user's scope, as plain tables.
 
-The tables go to ``care.reports.compute`` (all arithmetic lives there). Areas are chosen by code
+The tables go to ``care.domain.reports.compute`` (all arithmetic lives there). Areas are chosen by code
 among the current areas (``valid_to`` empty) inside the user's area; persons are selected by the
 prefix of their current village code, so persons moved by a re-division count where they are now.
 """
@@ -181,7 +181,7 @@ def _enrollments(
         )
     )
     kinds = {"enrollment_id": "int", "person_id": "int", "certified": "bool", "rehab_needs": "bool", "assigned": "bool"}
-    # Dates as day numbers (see ``care.reports._days``).
+    # Dates as day numbers (see ``care.domain.reports._days``).
     numbers = dict.fromkeys(("start_date", "end_date", "next_due_on", "last_visit_on", *visits), "float")
     return stmt, ENROLLMENT_COLUMNS + list(visits), {**kinds, **numbers, **dict.fromkeys(_ENUMS, "raw")}
 
@@ -454,7 +454,7 @@ def _each_part(session: Session, codes: list[str], read: Callable[[Session, str]
 
 
 def _area_report(session: Session, scope: Scope, month: Month, code: str, today: dt.date) -> MonthReport:
-    """One area's report. Above a county it is its parts' reports added up (``care.reports.combine``):
+    """One area's report. Above a county it is its parts' reports added up (``care.domain.reports.combine``):
     each county is read and computed with its own policy, phone setting and age limits, and its row
     is exactly its own report's total."""
     below = parts_of(session, code) if areas.above_county(code) else []
@@ -595,7 +595,7 @@ def area_outlines(session: Session, scope: Scope, codes: list[str]) -> dict[str,
 
 def map_outlines(session: Session, scope: Scope, codes: list[str]) -> tuple[dict[str, str], set[str]]:
     """The outlines of these areas for the report's map: the imported ones, and for the others the
-    union of their villages' cells (care.area_cells); with the codes drawn from cells."""
+    union of their villages' cells (care.domain.area_cells); with the codes drawn from cells."""
     outlines = area_outlines(session, scope, codes)
     missing = [c for c in codes if c and c not in outlines and scope.covers(c)]
     if not missing:
