@@ -333,7 +333,7 @@ def test_every_migration_goes_down_and_up_again_one_at_a_time_on_a_filled_databa
     own downgrade to an empty database, `alembic upgrade head` from nothing, and `alembic check`."""
     from sqlalchemy import func, select
 
-    from care.demo import build_demo
+    from care.demo.build import build_demo
     from db.models import Person
 
     build_demo(engine, residents=60, seed=3)
