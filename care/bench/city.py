@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 
 from care.auth import scope_of
-from care.bench.common import line, timed
+from care.bench.common import last_month, line, timed
 from care.domain import areas, clock
 from care.domain.tiles import parse_tiles
 from care.files.maps import build_map
@@ -74,11 +74,6 @@ def _city(engine: Engine) -> str:
     return code
 
 
-def _last_month() -> str:
-    first = clock.today().replace(day=1)
-    return f"{first - dt.timedelta(days=1):%Y-%m}"
-
-
 def _map_html(engine: Engine, scope: Scope) -> str:
     """The map page's reads for the user's own area, the folium map and its HTML."""
     today = clock.today()
@@ -103,7 +98,7 @@ def _map_html(engine: Engine, scope: Scope) -> str:
 def _county_cases(engine: Engine, county: str) -> dict[str, Callable[[], Any]]:
     """The one-county reads, each as a function of nothing (scopes looked up in ``engine``)."""
     today = clock.today()
-    month = _last_month()
+    month = last_month()
     township = _scope(engine, "township", county)
     official = _scope(engine, "county", county)
     with reading(engine) as session:
@@ -250,7 +245,7 @@ def bench_city(engine: Engine, n: int, alone: Engine | None = None) -> Iterator[
             }
         yield line("city", case, n, times, **extra)
     official = _scope(engine, "city", city)
-    month = _last_month()
+    month = last_month()
     today = clock.today()
 
     def city_kpis() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import statistics
 import time
@@ -13,6 +14,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
 from care.auth import scope_of
+from care.domain.clock import today
+from care.domain.reports import month_of
 from care.scope import Scope
 from db.models import User
 from db.session import reading
@@ -77,3 +80,8 @@ def active_user(engine: Engine, role: str) -> Scope:
         if user is None:
             raise SystemExit(f"no {role} account in this database; build it with python -m care.demo")
         return scope_of(user)
+
+
+def last_month() -> str:
+    """The label (YYYY-MM) of the month before this one: the month a report is usually read for."""
+    return month_of(month_of(today()).first - dt.timedelta(days=1)).label

@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from care.bench.common import line, timed, user_scope
+from care.bench.common import last_month, line, timed, user_scope
 from care.domain import areas, clock
-from care.domain.reports import ReportInputs, compute, month_of, parse_month
+from care.domain.reports import ReportInputs, compute, parse_month
 from care.files import charts
 from care.files.exports import ExportMeta, workbook_bytes
 from care.queries.policy import phone_counts, policy_intervals
@@ -25,10 +25,6 @@ from care.queries.reports import area_outlines, check_area, month_report, report
 from care.queries.settings import county_of_area
 from db.models import Assignment, DisabledDetails, Enrollment, Need, Person, Visit, VisitEnrollment, Worker
 from db.session import reading
-
-
-def _last_month() -> str:
-    return month_of(month_of(clock.today()).first - pd.Timedelta(days=1)).label
 
 
 def _table(session: Any, model: Any, *columns: Any) -> pd.DataFrame:
@@ -88,7 +84,7 @@ def naive_inputs(engine: Engine, scope: Any, month: str) -> ReportInputs:
 def bench_reports(engine: Engine, n: int) -> Iterator[dict[str, Any]]:
     """county_kpis, county_trends, county_choropleth, county_workbook and naive_pandas (see the module docstring)."""
     county = user_scope(engine, "county")
-    month = _last_month()
+    month = last_month()
     today = clock.today()
 
     def kpis() -> Any:

@@ -369,9 +369,10 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
     modes = _counted_modes(session, area_code)
     # A visit older than the longest interval cannot keep anything on time (see reports.on_time).
     since = month.first - dt.timedelta(days=max(intervals.values()) + 1)
+    per_enrollment = _per_enrollment(session)
     # Enrollments starting inside the month get a prior visit too; their own start is later, so it
     # never matters (see reports.on_time).
-    if _per_enrollment(session):
+    if per_enrollment:
         following = month.last + dt.timedelta(days=1)
         # Bit k set: a counted visit on the month's day k + 1 (DISTINCT: two visits that day are one).
         day_bit = literal(1).op("<<")(bulk.day_number(Visit.visited_at) - day_number(month.first))
@@ -390,7 +391,7 @@ def report_inputs(session: Session, scope: Scope, *, month: Month, area_code: st
     workers = _workers(session, prefix, county_of_area(area_code))
     area_rows = _areas_with_history(session, prefix)
     boundaries = _boundaries(session, area_code)
-    if _per_enrollment(session):
+    if per_enrollment:
         enrollments, month_visits, prior = _split_visits(pending.result(), month)
     else:
         enrollments = pending.result()
