@@ -88,9 +88,7 @@ class Area(Base):
     # NBS 城乡分类代码 of a village: 1xx urban (111 主城区 … 123 特殊区域), 2xx rural (210 乡中心区, 220 村庄).
     urban_rural: Mapped[str | None] = mapped_column(String(3))
 
-    __table_args__ = (
-        CheckConstraint("level IN ('province', 'city', 'county', 'township', 'village')", name="level"),
-    )
+    __table_args__ = (CheckConstraint("level IN ('province', 'city', 'county', 'township', 'village')", name="level"),)
 
 
 class AreaChange(Base):
@@ -462,9 +460,7 @@ class Visit(Base):
         Index("ix_visits_visited_at", "visited_at"),
         # One county's visits of a period, without reading the other counties'; covers the month
         # report's and the due-date recount's counted-visit reads (SQLite: the rowid is the id).
-        Index(
-            "ix_visits_county_counted", "county_code", "visited_at", "status", "mode", postgresql_include=["id"]
-        ),
+        Index("ix_visits_county_counted", "county_code", "visited_at", "status", "mode", postgresql_include=["id"]),
         # One visit per member in a household visit: a double submit cannot save a member twice.
         UniqueConstraint("household_visit", "person_id", name="uq_visits_household_visit_person"),
         CheckConstraint("status IN ('planned', 'done', 'not_met', 'cancelled')", name="status"),

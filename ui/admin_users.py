@@ -106,9 +106,7 @@ def _create(scope: Scope, areas: pd.DataFrame, workers: pd.DataFrame) -> None:
         c1, c2 = st.columns(2)
         username = c1.text_input(ui.t("form.username"), max_chars=64, key="new_user_username")
         display_name = c2.text_input(ui.t("user.display_name"), max_chars=64, key="new_user_name")
-        role = c1.selectbox(
-            ui.t("form.role"), enums.COUNTY_ROLES, format_func=ui.labeller("role"), key="new_user_role"
-        )
+        role = c1.selectbox(ui.t("form.role"), enums.COUNTY_ROLES, format_func=ui.labeller("role"), key="new_user_role")
         with c2:
             area = _area_picker(areas, "new_user_area", None)
         worker = _worker_picker(workers, "new_user_worker", None)

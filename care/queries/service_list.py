@@ -94,9 +94,7 @@ def service_names(session: Session, day: dt.date, prefix: str) -> dict[str, str]
 def latest_services(session: Session, county_code: str | None) -> list[ServiceRow]:
     """Each service's newest version (in force, scheduled or ended): what an edit starts from."""
     newest: dict[str, ServiceRow] = {}
-    stmt = (
-        select(ServiceItem).where(ServiceItem.county_code == (county_code or "")).order_by(ServiceItem.valid_from)
-    )
+    stmt = select(ServiceItem).where(ServiceItem.county_code == (county_code or "")).order_by(ServiceItem.valid_from)
     for item in session.scalars(stmt):
         newest[item.code] = _row(item)
     return sorted(newest.values(), key=lambda r: (r.group, r.code))

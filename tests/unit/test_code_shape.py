@@ -21,6 +21,11 @@ def test_ruff_finds_nothing():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_ruff_format_would_change_nothing():
+    done = _run("ruff", "format", "--check", ".")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_mypy_finds_nothing_in_care_and_db():
     done = _run("mypy")
     assert done.returncode == 0, done.stdout + done.stderr

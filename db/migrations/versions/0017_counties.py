@@ -68,7 +68,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_enrollments_county_active_due", "enrollments", ["county_code", "end_date", "next_due_on"], unique=False
     )
-    op.create_index("ix_enrollments_county_group_end", "enrollments", ["county_code", "group", "end_date"], unique=False)
+    op.create_index(
+        "ix_enrollments_county_group_end", "enrollments", ["county_code", "group", "end_date"], unique=False
+    )
     op.create_index("ix_visits_county_visited_at", "visits", ["county_code", "visited_at"], unique=False)
     op.create_index("ix_audit_events_county_at", "audit_events", ["county_code", "at"], unique=False)
 
