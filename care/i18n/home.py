@@ -45,7 +45,7 @@ ENTRIES: dict[str, Entry] = {
     "home.col_ages_out_on": ("达到上限日期", "Reaches the limit on"),
     "home.go_assign": ("去服务分配", "Go to assignments"),
     "home.go_schedule": ("去巡访排班", "Go to patrol schedules"),
-    "home.alert_orders": ("有 {n} 张服务工单已过完成期限。", "{n} service order(s) are past their due date."),
+    "home.alert_orders": ("有 {n} 张服务工单已过完成期限。", Plural("{n} service order is past its due date.", "{n} service orders are past their due date.")),
     "home.worklist": ("待办清单", "Worklist"),
     "home.go_overdue": ("查看逾期对象名单", "See who is overdue"),
     "home.my_week": ("本周巡访（{start} 至 {end}）", "This week's visits ({start} to {end})"),
@@ -88,6 +88,6 @@ ENTRIES: dict[str, Entry] = {
     "home.needs_col.status": ("状态", "Status"),
     "home.needs_col.days": ("已等待（天）", "Waiting (days)"),
     "home.go_needs": ("查看全部需求", "All needs"),
-    "home.alert_plans": ("有 {n} 份服务计划等待审批。", "{n} care plan(s) wait for approval."),
+    "home.alert_plans": ("有 {n} 份服务计划等待审批。", Plural("{n} care plan waits for approval.", "{n} care plans wait for approval.")),
     "home.go_services": ("去处理服务工单和计划", "Go to service orders and plans"),
 }

@@ -14,7 +14,7 @@ ENTRIES: dict[str, Entry] = {
     "household.no_hukou": ("未登记", "not recorded"),
     "household.address": ("家庭住址", "Home address"),
     "household.none": ("此人尚未编入家庭户。", "This person is in no household."),
-    "household.hidden": ("另有 {n} 名成员不在您的名单中，未显示。", "{n} more member(s) outside your list are not shown."),
+    "household.hidden": ("另有 {n} 名成员不在您的名单中，未显示。", Plural("{n} more member outside your list is not shown.", "{n} more members outside your list are not shown.")),
     "household.col_name": ("姓名", "Name"),
     "household.col_relation": ("与户主关系", "Relation to the head"),
     "household.col_age": ("性别 年龄", "Sex, age"),

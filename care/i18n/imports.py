@@ -103,9 +103,15 @@ ENTRIES: dict[str, Entry] = {
     "import.file_merged_cells": (
         "第一个工作表有 {count} 处合并单元格（如 {ranges}）。合并后只有左上角的格子有值，其余格子读出来是空的。"
         "请选中整张表，取消合并单元格，在每一行填好各列后再导入。",
-        "The first sheet has {count} merged cell range(s) (e.g. {ranges}). A merged range keeps its value in its "
-        "top-left cell only; the others read as empty. Select the whole sheet, unmerge the cells, fill every row "
-        "and import again.",
+        Plural(
+            "The first sheet has {count} merged cell range (e.g. {ranges}). A merged range keeps its value in its "
+            "top-left cell only; the others read as empty. Select the whole sheet, unmerge the cells, fill every row "
+            "and import again.",
+            "The first sheet has {count} merged cell ranges (e.g. {ranges}). A merged range keeps its value in its "
+            "top-left cell only; the others read as empty. Select the whole sheet, unmerge the cells, fill every row "
+            "and import again.",
+            by="count",
+        ),
     ),
     "import.csv_encoding": (
         "无法识别 CSV 文件的编码（可能是 UTF-16“Unicode 文本”等格式）。请在 Excel 中“另存为” CSV UTF-8（逗号分隔）(*.csv)，或在 WPS 中保存为 GBK 编码的 CSV，再导入。",

@@ -4,7 +4,7 @@ Keys: ``plan.``, ``order.``. Each entry is ``key: (zh, en)``; see care/i18n/__in
 
 from __future__ import annotations
 
-from care.i18n.entry import Entry
+from care.i18n.entry import Entry, Plural
 
 PREFIXES = ("plan", "order")
 
@@ -23,7 +23,7 @@ ENTRIES: dict[str, Entry] = {
     "plan.print.date": ("日期", "Date"),
     "plan.print.footer": ("由 {by} 于 {at} 打印。身份证号已脱敏。", "Printed by {by} at {at}. The ID number is masked."),
     "plan.no_enrollment": ("没有在册的类别，无需服务计划。", "No current enrollment, so no care plan."),
-    "plan.revisions": ("共 {n} 版", "{n} revision(s)"),
+    "plan.revisions": ("共 {n} 版", Plural("{n} revision", "{n} revisions")),
     "plan.none_in_force": ("尚无生效的服务计划。", "No care plan in force yet."),
     "plan.in_force": ("第 {revision} 版生效中：{by} 于 {day} 批准，复核日期 {review}。", "Revision {revision} in force: approved by {by} on {day}; review by {review}."),
     "plan.review.date": ("已到复核日期，请复核服务计划。", "The review date has come: review the plan."),
@@ -75,7 +75,7 @@ ENTRIES: dict[str, Entry] = {
     "order.title": ("服务工单", "Service orders"),
     "order.none": ("暂无服务工单。", "No service order."),
     "order.overdue": ("已逾期", "overdue"),
-    "order.overdue_count": ("有 {n} 张工单已过期限仍未完成。", "{n} order(s) are past their due date."),
+    "order.overdue_count": ("有 {n} 张工单已过期限仍未完成。", Plural("{n} order is past its due date.", "{n} orders are past their due date.")),
     "order.overdue_only": ("只看逾期", "Overdue only"),
     "order.new": ("登记服务工单", "Raise a service order"),
     "order.raise": ("登记工单", "Raise the order"),

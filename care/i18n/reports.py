@@ -59,7 +59,7 @@ ENTRIES: dict[str, Entry] = {
     "report.map_figure": ("地图着色指标", "Colour the map by"),
     "report.map_no_data": ("无数据", "no data"),
     "report.map_no_outlines": ("这些区域既没有导入边界，各村也没有坐标，暂无法绘制地图。管理员可在“系统管理 → 区划”中导入 GeoJSON 边界或各村坐标。", "These areas have no imported outlines and their villages no coordinates, so there is no map. The administrator imports GeoJSON outlines or the villages' coordinates under Administration → Areas."),
-    "report.map_missing": ("{n} 个区域没有边界，未画在图上：{names}", "{n} area(s) without an outline are not drawn: {names}"),
+    "report.map_missing": ("{n} 个区域没有边界，未画在图上：{names}", Plural("{n} area without an outline is not drawn: {names}", "{n} areas without an outline are not drawn: {names}")),
     "report.sheet.services": ("服务与计划", "Services and plans"),
     "report.service.plan_share": ("有生效计划的在册比例", "Enrollments with a plan in force"),
     "report.service.with_plan": ("生效服务计划", "Plans in force"),

@@ -378,3 +378,9 @@ def test_counted_english_messages_have_a_singular():
         if isinstance(en, str) and PLURAL_NOUN.search(en) and k not in never_one_or_several
     )
     assert plain == []
+
+
+def test_no_english_text_hedges_its_plural():
+    # "3 order(s)" reads as a form, not a sentence: a counted message says one or the other by the count.
+    hedged = sorted(k for k, (_, en) in CATALOG.items() if any("(s)" in text for text in _english(en)))
+    assert hedged == []
