@@ -228,16 +228,7 @@ def build_city(
         accounts = [account for summary in built for account in summary["accounts"]]
         if counties > 1:
             accounts.insert(0, _city_account(session, write, seed))
-        write(
-            Setting,
-            [
-                {"key": DEMO_SETTING, "value": "1"},
-                {"key": ACCOUNTS_SETTING, "value": json.dumps(accounts, ensure_ascii=False)},
-            ],
-        )
-        # The app's daily upkeep may already have marked an empty database.
-        session.merge(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
-        session.flush()
+        _write_settings(session, write, accounts=accounts, today=today)
         if engine.dialect.name == "postgresql":
             _reset_sequences(session)
     # Fresh statistics, so the planners pick the per-person indexes for correlated lookups.
@@ -245,7 +236,28 @@ def build_city(
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
-    if counties == 1:
+    return _summary(built, plan, residents=residents, accounts=accounts)
+
+
+def _write_settings(session: Session, write: Writer, *, accounts: list[dict[str, str]], today: dt.date) -> None:
+    """Mark the database as the demo's, keep its logins to show, and its risks as refreshed today."""
+    write(
+        Setting,
+        [
+            {"key": DEMO_SETTING, "value": "1"},
+            {"key": ACCOUNTS_SETTING, "value": json.dumps(accounts, ensure_ascii=False)},
+        ],
+    )
+    # The app's daily upkeep may already have marked an empty database.
+    session.merge(Setting(key=SETTING_RISKS_REFRESHED, value=today.isoformat()))
+    session.flush()
+
+
+def _summary(
+    built: list[dict[str, Any]], plan: list[DemoCounty], *, residents: int, accounts: list[dict[str, str]]
+) -> dict[str, Any]:
+    """The county's summary with every login, or the city's: its counties' figures added up."""
+    if len(plan) == 1:
         return {**built[0], "accounts": accounts}
     return {
         "persons": residents,
@@ -300,6 +312,15 @@ def _services(session: Session, *, today: dt.date, county_code: str) -> None:
     if county is None:
         return
     now = clock.now()
+    partners = _providers(session, county, now)
+    session.flush()
+    _pairings(session, partners, county_code=county.code, today=today, now=now)
+    session.flush()
+
+
+def _providers(session: Session, county: Area, now: dt.datetime) -> list[tuple[Provider, str]]:
+    """The county's departments and social organisation, and in every township a mutual-aid team,
+    a volunteer team and a cadre; the volunteers and cadres (pairing partners) with their township."""
     short = county.name.split("（")[0]
 
     def provider(kind: str, name: str, area: str, services: list[str]) -> Provider:
@@ -332,14 +353,20 @@ def _services(session: Session, *, today: dt.date, county_code: str) -> None:
                 township.code,
             )
         )
-    session.flush()
+    return partners
+
+
+def _pairings(
+    session: Session, partners: list[tuple[Provider, str]], *, county_code: str, today: dt.date, now: dt.datetime
+) -> None:
+    """Each partner paired with the township's highest-risk children (two for a volunteer team, one for a cadre)."""
     for partner, code in partners:
         # The two highest-risk children of the township who have a pairing partner there.
         children = session.scalars(
             select(Enrollment.person_id)
             .join(Person, Person.id == Enrollment.person_id)
             .where(
-                Enrollment.county_code == county.code,
+                Enrollment.county_code == county_code,
                 Enrollment.group == "child",
                 Enrollment.end_date.is_(None),
                 Enrollment.risk == "high",
@@ -359,12 +386,10 @@ def _services(session: Session, *, today: dt.date, county_code: str) -> None:
                     updated_at=now,
                 )
             )
-    session.flush()
 
 
-def main(argv: Iterable[str] | None = None) -> int:
-    """Command line: build the demo county (or city), report each step on standard error and print
-    the summary as the last line."""
+def _parser() -> argparse.ArgumentParser:
+    """The command line's options."""
     parser = argparse.ArgumentParser(
         prog="python -m care.demo", description="Build the synthetic demo county (or city) into an empty database."
     )
@@ -384,6 +409,13 @@ def main(argv: Iterable[str] | None = None) -> int:
         help="build as of this date, YYYY-MM-DD (default: today in county time)",
     )
     parser.add_argument("--lang", choices=LANGS, default=DEFAULT_LANG, help="language of the progress lines")
+    return parser
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    """Command line: build the demo county (or city), report each step on standard error and print
+    the summary as the last line."""
+    parser = _parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     if not 1 <= args.counties <= MAX_COUNTIES:
         parser.error(t("setup.cli.bad_counties", args.lang, most=MAX_COUNTIES))

@@ -157,6 +157,63 @@ def _room_for(home: _Household, child: _Person) -> bool:
     )
 
 
+def _with_grandparents(rng: random.Random, people: list[_Person], elders: list[_Person]) -> None:
+    """Children in a grandparent's care at home with one or two grandparents, siblings together."""
+    with_grandchildren: list[_Household] = []
+    for child in people:
+        enrollment = _active(child, "child")
+        if enrollment is None or enrollment.facts.get("guardianship") != "grandparent":
+            continue
+        siblings = next((h for h in with_grandchildren if _room_for(h, child)), None)
+        if siblings is not None:
+            _join(siblings, child, "grandchild")
+            siblings.room -= 1
+            if not siblings.room:
+                with_grandchildren.remove(siblings)
+            continue
+        if rng.random() >= GRANDPARENT_REGISTERED_SHARE:
+            continue
+        # The youngest grandparent who fits: the oldest elders seldom raise a small child.
+        head = _take_youngest(
+            elders,
+            [p for p in elders if _subtype(p) in GRANDPARENT_SUBTYPES and _gap_in(p, child, GRANDPARENT_GAP)],
+        )
+        if head is None:
+            continue
+        grandparents = [head]
+        if _living(head) == "with_spouse" and rng.random() < SECOND_GRANDPARENT_SHARE:
+            spouse = _take(
+                elders,
+                (
+                    p
+                    for p in elders
+                    if _spouses(head, p)
+                    and _subtype(p) in GRANDPARENT_SUBTYPES
+                    and _older_by(p, child) >= GRANDPARENT_GAP[0]
+                ),
+            )
+            if spouse is not None:
+                grandparents.append(spouse)
+        home = _new_home(grandparents)
+        _join(home, child, "grandchild")
+        home.room = _weighted(rng, GRANDCHILDREN) - 1
+        if home.room:
+            with_grandchildren.append(home)
+
+
+def _couples(rng: random.Random, elders: list[_Person]) -> None:
+    """Some elderly husbands and wives living together, in one household."""
+    for husband in list(elders):
+        if husband.home is not None or husband.sex != "M" or _living(husband) != "with_spouse":
+            continue
+        if rng.random() >= COUPLE_SHARE:
+            continue
+        wife = _take(elders, (p for p in elders if _spouses(husband, p) and _living(p) == "with_spouse"))
+        if wife is not None:
+            elders.remove(husband)
+            _new_home([husband, wife])
+
+
 class _PersonsPart(_BuilderBase):
     """The builder's persons."""
 
@@ -441,6 +498,12 @@ class _PersonsPart(_BuilderBase):
         elderly couples; only persons on a register today, all of one village."""
         elders = [p for p in people if _living(p) in FAMILY_LIVING]
         rng.shuffle(elders)
+        self._with_parents(rng, people, elders)
+        _with_grandparents(rng, people, elders)
+        _couples(rng, elders)
+
+    def _with_parents(self, rng: random.Random, people: list[_Person], elders: list[_Person]) -> None:
+        """Some disabled adults of working age at home with one or both of their elderly parents."""
         for adult in people:
             if adult.kind != "disabled" or _active(adult, "disabled") is None:
                 continue
@@ -460,57 +523,6 @@ class _PersonsPart(_BuilderBase):
                     parents.append(other)
             home = _new_home(parents)
             _join(home, adult, "child")
-
-        with_grandchildren: list[_Household] = []
-        for child in people:
-            enrollment = _active(child, "child")
-            if enrollment is None or enrollment.facts.get("guardianship") != "grandparent":
-                continue
-            siblings = next((h for h in with_grandchildren if _room_for(h, child)), None)
-            if siblings is not None:
-                _join(siblings, child, "grandchild")
-                siblings.room -= 1
-                if not siblings.room:
-                    with_grandchildren.remove(siblings)
-                continue
-            if rng.random() >= GRANDPARENT_REGISTERED_SHARE:
-                continue
-            # The youngest grandparent who fits: the oldest elders seldom raise a small child.
-            head = _take_youngest(
-                elders,
-                [p for p in elders if _subtype(p) in GRANDPARENT_SUBTYPES and _gap_in(p, child, GRANDPARENT_GAP)],
-            )
-            if head is None:
-                continue
-            grandparents = [head]
-            if _living(head) == "with_spouse" and rng.random() < SECOND_GRANDPARENT_SHARE:
-                spouse = _take(
-                    elders,
-                    (
-                        p
-                        for p in elders
-                        if _spouses(head, p)
-                        and _subtype(p) in GRANDPARENT_SUBTYPES
-                        and _older_by(p, child) >= GRANDPARENT_GAP[0]
-                    ),
-                )
-                if spouse is not None:
-                    grandparents.append(spouse)
-            home = _new_home(grandparents)
-            _join(home, child, "grandchild")
-            home.room = _weighted(rng, GRANDCHILDREN) - 1
-            if home.room:
-                with_grandchildren.append(home)
-
-        for husband in list(elders):
-            if husband.home is not None or husband.sex != "M" or _living(husband) != "with_spouse":
-                continue
-            if rng.random() >= COUPLE_SHARE:
-                continue
-            wife = _take(elders, (p for p in elders if _spouses(husband, p) and _living(p) == "with_spouse"))
-            if wife is not None:
-                elders.remove(husband)
-                _new_home([husband, wife])
 
     def _family_risks(self, households: list[_Household]) -> None:
         """The family rules (care.queries.households.family_of) on the active enrollments of every

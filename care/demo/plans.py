@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from care.demo.rows import Writer, row_writer
 from care.domain import areas, clock, plans
 from care.domain.service_rules import EnrollmentFacts, is_eligible, provider_fits
-from care.queries.service_list import service_list
+from care.queries.service_list import ServiceRow, service_list
 from db.models import (
     CarePlan,
     ChildDetails,
@@ -96,45 +96,142 @@ def build_plans_and_orders(
     services = list(service_list(session, today, county_code))
     if not services:
         return {"plans": 0, "orders": 0}
-    write = write or row_writer(session)
-    low, high = areas.prefix_bounds(areas.prefix_of(county_code))
-    in_county = (Provider.area_code >= low) & (Provider.area_code < high)
-    providers = session.scalars(
-        select(Provider).where(Provider.active.is_(True), in_county).order_by(Provider.id)
-    ).all()
-    users: dict[str, int] = dict(
-        session.execute(
-            select(User.role, User.id).where(User.area_code >= low, User.area_code < high).order_by(User.id.desc())
-        ).all()
-    )
-    drafter, approver = users.get("coordinator"), users.get("township")
-    now = clock.now()
-    plan_rows: list[dict[str, Any]] = []
-    item_rows: list[dict[str, Any]] = []
-    order_rows: list[dict[str, Any]] = []
-    next_plan, next_item, next_order = (
-        (session.scalar(select(func.max(model.id))) or 0) + 1 for model in (CarePlan, PlanService, ServiceOrder)
-    )
+    rows = _PlanRows(session, rng=rng, today=today, county_code=county_code, write=write or row_writer(session))
+    for facts, pid, village in _facts(session, today, county_code):
+        if rng.random() >= PLAN_SHARE.get(facts.risk, 0):
+            continue
+        eligible = [s for s in services if s.group == facts.group and is_eligible(s.group, s.eligibility, facts)]
+        if not eligible:
+            continue
+        rows.add_plan(facts, pid, village, eligible)
+        rows.flush()
+    rows.flush(force=True)
+    return rows.counts()
 
-    def flush(force: bool = False) -> None:
+
+class _PlanRows:
+    """One county's plan, planned-service and order rows as they are drawn, written CHUNK at a time."""
+
+    def __init__(
+        self, session: Session, *, rng: random.Random, today: dt.date, county_code: str, write: Writer
+    ) -> None:
+        self.rng = rng
+        self.today = today
+        self.write = write
+        low, high = areas.prefix_bounds(areas.prefix_of(county_code))
+        in_county = (Provider.area_code >= low) & (Provider.area_code < high)
+        self.providers = session.scalars(
+            select(Provider).where(Provider.active.is_(True), in_county).order_by(Provider.id)
+        ).all()
+        users: dict[str, int] = dict(
+            session.execute(
+                select(User.role, User.id).where(User.area_code >= low, User.area_code < high).order_by(User.id.desc())
+            ).all()
+        )
+        self.drafter, self.approver = users.get("coordinator"), users.get("township")
+        self.now = clock.now()
+        self.plan_rows: list[dict[str, Any]] = []
+        self.item_rows: list[dict[str, Any]] = []
+        self.order_rows: list[dict[str, Any]] = []
+        self.next_plan, self.next_item, self.next_order = (
+            (session.scalar(select(func.max(model.id))) or 0) + 1 for model in (CarePlan, PlanService, ServiceOrder)
+        )
+        self.first_plan, self.first_order = self.next_plan, self.next_order
+
+    def counts(self) -> dict[str, int]:
+        """How many plans and orders were drawn."""
+        return {"plans": self.next_plan - self.first_plan, "orders": self.next_order - self.first_order}
+
+    def flush(self, force: bool = False) -> None:
+        """Write the rows drawn so far once a kind reaches CHUNK (all of them when ``force``)."""
         # Plans before their items and orders, all at once: the orders point at the plans.
-        if not force and max(len(plan_rows), len(item_rows), len(order_rows)) < CHUNK:
+        if not force and max(len(self.plan_rows), len(self.item_rows), len(self.order_rows)) < CHUNK:
             return
-        for model, rows in ((CarePlan, plan_rows), (PlanService, item_rows), (ServiceOrder, order_rows)):
+        for model, rows in ((CarePlan, self.plan_rows), (PlanService, self.item_rows), (ServiceOrder, self.order_rows)):
             if rows:
-                write(model, rows)
+                self.write(model, rows)
                 rows.clear()
 
-    first_plan, first_order = next_plan, next_order
+    def add_plan(self, facts: EnrollmentFacts, pid: int, village: str, eligible: list[ServiceRow]) -> None:
+        """An approved plan of some of the ``eligible`` services with their deliveries; sometimes a
+        revision under way, sometimes an order still open."""
+        rng = self.rng
+        chosen = rng.sample(eligible, min(len(eligible), rng.choice((1, 2, 2, 3))))
+        approved = self.today - dt.timedelta(days=rng.randint(5, 215))
+        plan_id = self.next_plan
+        self.next_plan += 1
+        self.plan_rows.append(self._plan_row(plan_id, facts, pid, 1, "approved", approved))
+        for row in chosen:
+            self._planned_service(plan_id, row, facts, pid, village, approved)
+        if rng.random() < UNDER_WAY_SHARE:
+            self._revision_under_way(facts, pid, chosen[0])
+        if rng.random() < OPEN_SHARE:
+            self._open_order(facts, pid, village, chosen[0])
 
-    def reaching(code: str, kinds: tuple[str, ...], village: str) -> list[Provider]:
-        return [p for p in providers if provider_fits(p, code, kinds, village)]
+    def _planned_service(
+        self, plan_id: int, row: ServiceRow, facts: EnrollmentFacts, pid: int, village: str, approved: dt.date
+    ) -> None:
+        rng = self.rng
+        providers_here = self._reaching(row.code, row.provider_kinds, village)
+        provider = rng.choice(providers_here) if providers_here else None
+        times = min(row.times, 4) if row.period in ("week", "month") else row.times
+        self._item(plan_id, row.code, times, row.period, provider)
+        for day in _deliveries(rng, self.today, approved, row.period, times):
+            self._order(pid, facts.enrollment_id, plan_id, row.code, provider, **_delivered(rng, day, provider))
 
-    def order(pid: int, eid: int, plan_id: int | None, code: str, provider: Provider | None, **values: Any) -> None:
-        nonlocal next_order
-        order_rows.append(
+    def _revision_under_way(self, facts: EnrollmentFacts, pid: int, first: ServiceRow) -> None:
+        status = self.rng.choice(("draft", "submitted", "submitted", "returned"))
+        self.plan_rows.append(self._plan_row(self.next_plan, facts, pid, 2, status, self.today))
+        self._item(self.next_plan, first.code, 1, first.period, None)
+        self.next_plan += 1
+
+    def _open_order(self, facts: EnrollmentFacts, pid: int, village: str, row: ServiceRow) -> None:
+        rng = self.rng
+        raised = self.today - dt.timedelta(days=rng.randint(0, 30))
+        here = self._reaching(row.code, row.provider_kinds, village)
+        provider = rng.choice(here) if here and rng.random() < 0.6 else None
+        due_on = raised + dt.timedelta(days=plans.ORDER_DUE_DAYS)
+        if rng.random() < 0.15:
+            self._order(
+                pid,
+                facts.enrollment_id,
+                None,
+                row.code,
+                provider,
+                status="declined",
+                requested_on=raised,
+                due_on=due_on,
+                decline_reason="家属表示暂不需要",
+            )
+        else:
+            status = "assigned" if provider else "open"
+            self._order(
+                pid, facts.enrollment_id, None, row.code, provider, status=status, requested_on=raised, due_on=due_on
+            )
+
+    def _reaching(self, code: str, kinds: tuple[str, ...], village: str) -> list[Provider]:
+        return [p for p in self.providers if provider_fits(p, code, kinds, village)]
+
+    def _item(self, plan_id: int, code: str, times: int, period: str, provider: Provider | None) -> None:
+        self.item_rows.append(
             {
-                "id": next_order,
+                "id": self.next_item,
+                "plan_id": plan_id,
+                "service_code": code,
+                "times": times,
+                "period": period,
+                "provider_id": provider.id if provider else None,
+                "note": "",
+            }
+        )
+        self.next_item += 1
+
+    def _order(
+        self, pid: int, eid: int, plan_id: int | None, code: str, provider: Provider | None, **values: Any
+    ) -> None:
+        self.order_rows.append(
+            {
+                "id": self.next_order,
                 "person_id": pid,
                 "enrollment_id": eid,
                 "service_code": code,
@@ -152,126 +249,39 @@ def build_plans_and_orders(
                 "decline_reason": "",
                 "satisfaction": None,
                 "client_token": None,
-                "created_by": drafter,
-                "updated_by": drafter,
+                "created_by": self.drafter,
+                "updated_by": self.drafter,
                 "version": 1,
-                "created_at": now,
-                "updated_at": now,
+                "created_at": self.now,
+                "updated_at": self.now,
                 **values,
             }
         )
-        next_order += 1
+        self.next_order += 1
 
-    for facts, pid, village in _facts(session, today, county_code):
-        if rng.random() >= PLAN_SHARE.get(facts.risk, 0):
-            continue
-        eligible = [s for s in services if s.group == facts.group and is_eligible(s.group, s.eligibility, facts)]
-        if not eligible:
-            continue
-        chosen = rng.sample(eligible, min(len(eligible), rng.choice((1, 2, 2, 3))))
-        approved = today - dt.timedelta(days=rng.randint(5, 215))
-        plan_id = next_plan
-        next_plan += 1
-        plan_rows.append(_plan_row(plan_id, facts, pid, 1, "approved", rng, approved, drafter, approver, now))
-        for row in chosen:
-            providers_here = reaching(row.code, row.provider_kinds, village)
-            provider = rng.choice(providers_here) if providers_here else None
-            times = min(row.times, 4) if row.period in ("week", "month") else row.times
-            item_rows.append(
-                {
-                    "id": next_item,
-                    "plan_id": plan_id,
-                    "service_code": row.code,
-                    "times": times,
-                    "period": row.period,
-                    "provider_id": provider.id if provider else None,
-                    "note": "",
-                }
-            )
-            next_item += 1
-            for day in _deliveries(rng, today, approved, row.period, times):
-                order(pid, facts.enrollment_id, plan_id, row.code, provider, **_delivered(rng, day, provider))
-        if rng.random() < UNDER_WAY_SHARE:
-            status = rng.choice(("draft", "submitted", "submitted", "returned"))
-            plan_rows.append(_plan_row(next_plan, facts, pid, 2, status, rng, today, drafter, approver, now))
-            item_rows.append(
-                {
-                    "id": next_item,
-                    "plan_id": next_plan,
-                    "service_code": chosen[0].code,
-                    "times": 1,
-                    "period": chosen[0].period,
-                    "provider_id": None,
-                    "note": "",
-                }
-            )
-            next_plan += 1
-            next_item += 1
-        if rng.random() < OPEN_SHARE:
-            row = chosen[0]
-            raised = today - dt.timedelta(days=rng.randint(0, 30))
-            here = reaching(row.code, row.provider_kinds, village)
-            provider = rng.choice(here) if here and rng.random() < 0.6 else None
-            if rng.random() < 0.15:
-                order(
-                    pid,
-                    facts.enrollment_id,
-                    None,
-                    row.code,
-                    provider,
-                    status="declined",
-                    requested_on=raised,
-                    due_on=raised + dt.timedelta(days=plans.ORDER_DUE_DAYS),
-                    decline_reason="家属表示暂不需要",
-                )
-            else:
-                order(
-                    pid,
-                    facts.enrollment_id,
-                    None,
-                    row.code,
-                    provider,
-                    status="assigned" if provider else "open",
-                    requested_on=raised,
-                    due_on=raised + dt.timedelta(days=plans.ORDER_DUE_DAYS),
-                )
-        flush()
-    flush(force=True)
-    return {"plans": next_plan - first_plan, "orders": next_order - first_order}
-
-
-def _plan_row(
-    plan_id: int,
-    facts: EnrollmentFacts,
-    pid: int,
-    revision: int,
-    status: str,
-    rng: random.Random,
-    day: dt.date,
-    drafter: int | None,
-    approver: int | None,
-    now: dt.datetime,
-) -> dict[str, Any]:
-    decided = status in ("approved", "returned")
-    at = dt.datetime.combine(day, dt.time(10, 0))
-    return {
-        "id": plan_id,
-        "enrollment_id": facts.enrollment_id,
-        "person_id": pid,
-        "revision": revision,
-        "status": status,
-        "goals": rng.choice(GOALS[facts.group]),
-        "review_on": plans.latest_review(day),
-        "risk_at_approval": facts.risk if status == "approved" else None,
-        "return_reason": "请写明每项服务的具体频次" if status == "returned" else "",
-        "drafted_by": drafter,
-        "submitted_at": at if status != "draft" else None,
-        "decided_by": approver if decided else None,
-        "decided_at": at if decided else None,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
+    def _plan_row(
+        self, plan_id: int, facts: EnrollmentFacts, pid: int, revision: int, status: str, day: dt.date
+    ) -> dict[str, Any]:
+        decided = status in ("approved", "returned")
+        at = dt.datetime.combine(day, dt.time(10, 0))
+        return {
+            "id": plan_id,
+            "enrollment_id": facts.enrollment_id,
+            "person_id": pid,
+            "revision": revision,
+            "status": status,
+            "goals": self.rng.choice(GOALS[facts.group]),
+            "review_on": plans.latest_review(day),
+            "risk_at_approval": facts.risk if status == "approved" else None,
+            "return_reason": "请写明每项服务的具体频次" if status == "returned" else "",
+            "drafted_by": self.drafter,
+            "submitted_at": at if status != "draft" else None,
+            "decided_by": self.approver if decided else None,
+            "decided_at": at if decided else None,
+            "version": 1,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
 
 
 def _deliveries(rng: random.Random, today: dt.date, since: dt.date, period: str, times: int) -> list[dt.date]:

@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from db.models import Base
 
@@ -135,9 +136,9 @@ class _CopyWriter:
         for column in table.columns:
             if column.name in rows[0] or column.default is None:
                 continue
-            if not column.default.is_scalar:
+            if not isinstance(column.default, ScalarElementColumnDefault):
                 raise ValueError(f"{table.name}.{column.name} has a computed default: give it in the rows")
-            fixed[column.name] = column.default.arg  # type: ignore[attr-defined]
+            fixed[column.name] = column.default.arg
         columns = names + list(fixed)
         extra = tuple(fixed.values())
         as_json = [i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)]

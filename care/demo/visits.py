@@ -39,6 +39,33 @@ from db.models import (
 )
 
 
+def _covering_worker(members: list[_Enrollment], day: dt.date) -> tuple[int | None, list[int]]:
+    """The worker responsible on ``day`` for these enrollments, and those of them it covers."""
+    worker: int | None = None
+    covered: list[int] = []
+    for e in members:
+        if day < e.start or (e.end is not None and day > e.end):
+            continue
+        for who, start, end in e.segments:
+            if start <= day and (end is None or day <= end):
+                worker = who
+                covered.append(e.id)
+                break
+    return worker, covered
+
+
+def _due_date(
+    rng: random.Random, enrollment: _Enrollment, previous: dt.date | None, day: dt.date, first: dt.date, interval: int
+) -> dt.date:
+    """When the visit on ``day`` was due: an interval after the one before it, or after the
+    enrollment started, or (when the history begins after that) a little after ``day``."""
+    if previous is not None:
+        return previous + dt.timedelta(days=interval)
+    if enrollment.start >= first - dt.timedelta(days=1):
+        return enrollment.start + dt.timedelta(days=interval)
+    return day + dt.timedelta(days=rng.randint(0, interval // 4))
+
+
 def _current_worker(enrollment: _Enrollment) -> int | None:
     """The worker responsible for an enrollment today (its open last segment), if any."""
     if enrollment.segments and enrollment.segments[-1][2] is None:
@@ -163,40 +190,9 @@ class _VisitsPart(_BuilderBase):
         counted: list[dict[str, Any]] = []
         previous: dt.date | None = None
         for n, day in enumerate(days):
-            if previous is not None:
-                due = previous + dt.timedelta(days=interval)
-            elif members[0].start >= first - dt.timedelta(days=1):
-                due = members[0].start + dt.timedelta(days=interval)
-            else:
-                due = day + dt.timedelta(days=rng.randint(0, interval // 4))
+            due = _due_date(rng, members[0], previous, day, first, interval)
             previous = day
-            roll = rng.random()
-            if roll < 0.02:
-                self._add_visit(
-                    rng,
-                    person,
-                    members,
-                    day - dt.timedelta(days=rng.randint(1, 3)),
-                    first,
-                    visits,
-                    links,
-                    status="cancelled",
-                    due=due,
-                    group=group,
-                )
-            elif roll < 0.07:
-                self._add_visit(
-                    rng,
-                    person,
-                    members,
-                    day - dt.timedelta(days=rng.randint(1, 3)),
-                    first,
-                    visits,
-                    links,
-                    status="not_met",
-                    due=due,
-                    group=group,
-                )
+            self._missed_attempt(rng, person, members, day, first, visits, links, due=due, group=group)
             mode = _weighted(rng, (("home", 88), ("third_party", 6), ("volunteer", 6)))
             row = self._add_visit(
                 rng, person, members, day, first, visits, links, status="done", mode=mode, due=due, group=group
@@ -213,6 +209,27 @@ class _VisitsPart(_BuilderBase):
                     rng, person, members, call, first, visits, links, status="done", mode="phone", due=None, group=group
                 )
         return counted
+
+    def _missed_attempt(
+        self,
+        rng: random.Random,
+        person: _Person,
+        members: list[_Enrollment],
+        day: dt.date,
+        first: dt.date,
+        visits: list[dict[str, Any]],
+        links: list[dict[str, Any]],
+        *,
+        due: dt.date,
+        group: str,
+    ) -> None:
+        """Now and then a cancelled or not-met attempt a few days before the visit on ``day``."""
+        roll = rng.random()
+        if roll >= 0.07:
+            return
+        status = "cancelled" if roll < 0.02 else "not_met"
+        tried = day - dt.timedelta(days=rng.randint(1, 3))
+        self._add_visit(rng, person, members, tried, first, visits, links, status=status, due=due, group=group)
 
     def _add_visit(
         self,
@@ -231,34 +248,12 @@ class _VisitsPart(_BuilderBase):
     ) -> dict[str, Any] | None:
         if day < first:
             return None
-        worker: int | None = None
-        covered: list[int] = []
-        for e in members:
-            if day < e.start or (e.end is not None and day > e.end):
-                continue
-            for who, start, end in e.segments:
-                if start <= day and (end is None or day <= end):
-                    worker = who
-                    covered.append(e.id)
-                    break
+        worker, covered = _covering_worker(members, day)
         if worker is None:
             return None
         vid = self.ids["visits"].take()
         at = _at(day, _working_minutes(rng))
-        findings: dict[str, Any] = {}
-        notes = ""
-        cancel_reason = ""
-        if status == "done":
-            findings = self._findings(rng, group, members[0].facts, phone=mode == "phone")
-            if mode == "phone":
-                notes = rng.choice(PHONE_NOTES)
-            elif rng.random() < 0.25:
-                notes = rng.choice(VISIT_NOTES[group])
-        elif status == "not_met":
-            mode = "home"
-            notes = rng.choice(NOT_MET_NOTES)
-        else:
-            cancel_reason = rng.choice(CANCEL_REASONS)
+        mode, findings, notes, cancel_reason = self._outcome(rng, status, mode, group, members[0].facts)
         row = {
             "id": vid,
             "person_id": person.id,
@@ -280,6 +275,26 @@ class _VisitsPart(_BuilderBase):
         visits.append(row)
         links.extend({"visit_id": vid, "enrollment_id": eid, "county_code": self.code} for eid in covered)
         return row if status == "done" and mode != "phone" else None
+
+    def _outcome(
+        self, rng: random.Random, status: str, mode: str | None, group: str, facts: dict[str, Any]
+    ) -> tuple[str | None, dict[str, Any], str, str]:
+        """A visit's mode, findings, notes and cancel reason for its status."""
+        findings: dict[str, Any] = {}
+        notes = ""
+        cancel_reason = ""
+        if status == "done":
+            findings = self._findings(rng, group, facts, phone=mode == "phone")
+            if mode == "phone":
+                notes = rng.choice(PHONE_NOTES)
+            elif rng.random() < 0.25:
+                notes = rng.choice(VISIT_NOTES[group])
+        elif status == "not_met":
+            mode = "home"
+            notes = rng.choice(NOT_MET_NOTES)
+        else:
+            cancel_reason = rng.choice(CANCEL_REASONS)
+        return mode, findings, notes, cancel_reason
 
     @staticmethod
     def _findings(rng: random.Random, group: str, facts: dict[str, Any], *, phone: bool) -> dict[str, Any]:
