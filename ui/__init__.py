@@ -13,6 +13,7 @@ import streamlit as st
 from care import audit, auth, i18n, web
 from care.domain import clock
 from care.domain.errors import CareError, ValidationError
+from care.queries.person_file import ref_of
 from care.scope import Scope
 from ui import sso
 from ui.base import (  # the helpers every page calls as ui.t, ui.read, ui.write ...
@@ -155,8 +156,6 @@ def today() -> dt.date:
 
 def open_person(person_id: int) -> None:
     """Go to the person file of ``person_id``: /person?ref=…, a link that can be shared."""
-    from care.queries.person_file import ref_of
-
     with read() as session:
         ref = ref_of(session, int(person_id))
     st.switch_page("pages/person.py", query_params={"ref": ref or ""})

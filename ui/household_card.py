@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from care.domain.enums import HOUSEHOLD_RELATIONS
 from care.queries.households import Choice, HouseholdCard, addable_persons, other_households
 from care.scope import Scope
 from care.services import households
@@ -182,8 +183,6 @@ def _pick(label_key: str, choices: list[Choice], key: str) -> Choice | None:
 
 
 def _relation_choice(key: str, allow_head: bool) -> str | None:
-    from care.domain.enums import HOUSEHOLD_RELATIONS
-
     options = [r for r in HOUSEHOLD_RELATIONS if allow_head or r != "head"]
     return st.selectbox(
         ui.t("form.relation"),

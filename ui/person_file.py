@@ -13,6 +13,7 @@ from care.domain.ids import mask_certificate, mask_phone
 from care.queries.person_file import EnrollmentView, GuardianView, PersonFile
 from care.queries.timeline import Event, person_timeline
 from care.scope import Scope
+from ui import diary_view
 
 LABELLED_FACTS = {
     "guardianship": "guardianship",
@@ -186,8 +187,6 @@ def needs(pf: PersonFile) -> None:
 
 def diary(pf: PersonFile) -> None:
     """The diary entries (民情日记) naming the person that the user may see."""
-    from ui import diary_view
-
     diary_view.person_section(ui.current_scope(), pf.id)
 
 
