@@ -37,6 +37,37 @@ from ui.base import (
     lang as lang,
 )
 
+# What the pages and the other helpers call as ui.<name>.
+__all__ = [
+    "COUNT_COLUMN",
+    "LANG_KEY",
+    "PERCENT_COLUMN",
+    "WORD_JOINER",
+    "area_picker",
+    "cookie_frames",
+    "current_scope",
+    "daily_upkeep",
+    "engine",
+    "is_phone",
+    "label",
+    "labeller",
+    "lang",
+    "login",
+    "logout",
+    "md",
+    "message",
+    "open_person",
+    "picker_columns",
+    "read",
+    "require_page",
+    "show_error",
+    "show_warnings",
+    "t",
+    "today",
+    "village_choices",
+    "write",
+]
+
 # Table columns of counts (thousands separators, as the tiles) and of percentages (one decimal,
 # values already times 100), the same on every page.
 COUNT_COLUMN = st.column_config.NumberColumn(format="localized")
