@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -27,6 +27,9 @@ LABELLED_FACTS = {
 
 # Facts shown by a block of their own, not as a row of the facts table.
 OWN_BLOCK_FACTS = ("guardian_person_id",)
+
+
+RISK_BADGE: dict[str, Literal["red", "orange", "green"]] = {"high": "red", "medium": "orange", "low": "green"}
 
 
 def _fact_text(name: str, value: Any, full_ids: bool = False) -> str:
@@ -79,7 +82,7 @@ def enrollment(e: EnrollmentView, today: Any, *, full_ids: bool = False) -> None
             )
             return
         head.caption(ui.t("person_file.enrolled_since", start=e.start_date))
-        colour = {"high": "red", "medium": "orange", "low": "green"}[e.risk]
+        colour = RISK_BADGE[e.risk]
         risk.badge(f"{ui.t('person_file.risk')}：{ui.label('risk', e.risk)}", color=colour)
         reasons = "、".join(ui.t(r) for r in e.risk_reasons)
         st.caption(

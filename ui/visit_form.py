@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -20,7 +20,8 @@ from care.services.persons import open_contact
 from care.services.visits import MemberVisit, NeedInput, record_household_visit, record_visit, update_visit
 from ui import forms
 
-STATE_BADGE = {"done": "green", "not_met": "orange", "overdue": "red", "due": "blue"}
+BadgeColour = Literal["green", "orange", "red", "blue"]
+STATE_BADGE: dict[str, BadgeColour] = {"done": "green", "not_met": "orange", "overdue": "red", "due": "blue"}
 FACTS_SHOWN = {
     "child": (("guardianship", "guardianship"), ("schooling", "schooling")),
     "elderly": (("living_arrangement", "living_arrangement"), ("self_care", "self_care")),
