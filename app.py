@@ -15,6 +15,7 @@ from streamlit.navigation.page import StreamlitPage
 import ui
 from care import logs
 from care.queries.registers import area_name
+from care.scope import Scope
 from care.services.setup import has_users
 
 # name: (page file, title key, icon). The name is the page's URL: /map, /person?ref=…
@@ -56,7 +57,7 @@ def language_switch() -> None:
         st.rerun()
 
 
-def sidebar_user(scope: ui.Scope) -> None:
+def sidebar_user(scope: Scope) -> None:
     st.sidebar.caption(ui.t("shell.signed_in_as", name=ui.md(scope.username), role=ui.label("role", scope.role)))
     with ui.read() as session:
         area = area_name(session, scope.area_code)
@@ -82,7 +83,7 @@ def gate(path: str, title: str) -> StreamlitPage:
     return st.navigation(pages, position="hidden")
 
 
-def menu(scope: ui.Scope) -> StreamlitPage:
+def menu(scope: Scope) -> StreamlitPage:
     """The role's pages in the sidebar; the others still have their URL, where the page refuses and audits."""
     pages = [
         st.Page(
@@ -106,7 +107,7 @@ LANDED_KEY = "landed"
 LANDING = {"coordinator": "my_visits"}
 
 
-def land(scope: ui.Scope, navigation: StreamlitPage) -> None:
+def land(scope: Scope, navigation: StreamlitPage) -> None:
     """Open the role's own first page once per sign-in, unless the address asked for another page."""
     if st.session_state.get(LANDED_KEY):
         return

@@ -6,8 +6,9 @@ import streamlit as st
 
 import ui
 from care.domain import enums
+from care.domain.map_data import VISIT_STATES
 from care.files.maps import circle_level
-from care.queries.map import VISIT_STATES, MapFilter, worker_options
+from care.queries.map import MapFilter, worker_options
 from care.queries.registers import area_options
 from ui import map_view
 

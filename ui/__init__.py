@@ -13,6 +13,7 @@ import streamlit as st
 from care import audit, auth, i18n, web
 from care.domain import clock
 from care.domain.errors import CareError, ValidationError
+from care.queries.person_file import ref_of
 from care.scope import Scope
 from ui import sso
 from ui.base import (  # the helpers every page calls as ui.t, ui.read, ui.write ...
@@ -35,6 +36,37 @@ from ui.base import (
 from ui.base import (
     lang as lang,
 )
+
+# What the pages and the other helpers call as ui.<name>.
+__all__ = [
+    "COUNT_COLUMN",
+    "LANG_KEY",
+    "PERCENT_COLUMN",
+    "WORD_JOINER",
+    "area_picker",
+    "cookie_frames",
+    "current_scope",
+    "daily_upkeep",
+    "engine",
+    "is_phone",
+    "label",
+    "labeller",
+    "lang",
+    "login",
+    "logout",
+    "md",
+    "message",
+    "open_person",
+    "picker_columns",
+    "read",
+    "require_page",
+    "show_error",
+    "show_warnings",
+    "t",
+    "today",
+    "village_choices",
+    "write",
+]
 
 # Table columns of counts (thousands separators, as the tiles) and of percentages (one decimal,
 # values already times 100), the same on every page.
@@ -155,8 +187,6 @@ def today() -> dt.date:
 
 def open_person(person_id: int) -> None:
     """Go to the person file of ``person_id``: /person?ref=…, a link that can be shared."""
-    from care.queries.person_file import ref_of
-
     with read() as session:
         ref = ref_of(session, int(person_id))
     st.switch_page("pages/person.py", query_params={"ref": ref or ""})

@@ -152,9 +152,18 @@ def person_fields(
     values["address"] = st.text_input(
         ui.t("form.address"), value=defaults.get("address", ""), max_chars=200, key=f"{prefix}_address"
     )
+    values["lat"], values["lon"] = _coordinates(prefix, defaults)
+    values["notes"] = st.text_area(
+        ui.t("form.notes"), value=defaults.get("notes", ""), max_chars=2000, key=f"{prefix}_notes", height=80
+    )
+    return {k: v for k, v in values.items() if k in editable}
+
+
+def _coordinates(prefix: str, defaults: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """The home's latitude and longitude side by side, filled by the map picker when it chose a place."""
     c3, c4 = st.columns(2)
     location_picker.apply_pending(prefix)
-    values["lat"] = c3.number_input(
+    lat = c3.number_input(
         ui.t("form.lat"),
         **_initial(f"{prefix}_lat", defaults.get("lat")),
         min_value=-90.0,
@@ -163,7 +172,7 @@ def person_fields(
         key=f"{prefix}_lat",
         help=ui.t("form.coords_help"),
     )
-    values["lon"] = c4.number_input(
+    lon = c4.number_input(
         ui.t("form.lon"),
         **_initial(f"{prefix}_lon", defaults.get("lon")),
         min_value=-180.0,
@@ -171,10 +180,7 @@ def person_fields(
         format="%.6f",
         key=f"{prefix}_lon",
     )
-    values["notes"] = st.text_area(
-        ui.t("form.notes"), value=defaults.get("notes", ""), max_chars=2000, key=f"{prefix}_notes", height=80
-    )
-    return {k: v for k, v in values.items() if k in editable}
+    return lat, lon
 
 
 def _initial(key: str, value: Any) -> dict[str, Any]:
@@ -219,60 +225,82 @@ def facts_fields(
         placeholder=placeholder(),
         key=f"{prefix}_subtype",
     )
+    if group == "child":
+        facts = _child_facts(prefix, defaults)
+    elif group == "elderly":
+        facts = _elderly_facts(prefix, defaults)
+    else:
+        facts = _disability_facts(prefix, defaults)
+    return chosen or "", facts
+
+
+def _child_facts(prefix: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A child's facts: guardianship and the guardian, schooling, the parents' workplace, boarding."""
     facts: dict[str, Any] = {}
     c1, c2 = st.columns(2)
-    if group == "child":
-        with c1:
-            facts["guardianship"] = _choice("guardianship", "guardianship", enums.GUARDIANSHIP, defaults, prefix)
-            facts["guardian_name"] = st.text_input(
-                ui.t("form.guardian_name"), defaults.get("guardian_name", ""), max_chars=64, key=f"{prefix}_gname"
-            )
-            facts["guardian_person_id"] = _guardian_member(prefix, defaults)
-            facts["parents_workplace"] = st.text_input(
-                ui.t("form.parents_workplace"),
-                defaults.get("parents_workplace", ""),
-                max_chars=100,
-                key=f"{prefix}_work",
-            )
-        with c2:
-            facts["schooling"] = _choice("schooling", "schooling", enums.SCHOOLING, defaults, prefix, required=False)
-            facts["guardian_phone"] = st.text_input(
-                ui.t("form.guardian_phone"), defaults.get("guardian_phone", ""), max_chars=20, key=f"{prefix}_gphone"
-            )
-            facts["local_subtype"] = st.text_input(
-                ui.t("form.local_subtype"), defaults.get("local_subtype", ""), max_chars=32, key=f"{prefix}_local"
-            )
-        facts["poor_guardianship"] = st.checkbox(
-            ui.t("form.poor_guardianship"), bool(defaults.get("poor_guardianship")), key=f"{prefix}_poor"
+    with c1:
+        facts["guardianship"] = _choice("guardianship", "guardianship", enums.GUARDIANSHIP, defaults, prefix)
+        facts["guardian_name"] = st.text_input(
+            ui.t("form.guardian_name"), defaults.get("guardian_name", ""), max_chars=64, key=f"{prefix}_gname"
         )
-        facts["boarding"] = st.checkbox(ui.t("form.boarding"), bool(defaults.get("boarding")), key=f"{prefix}_board")
-        chosen_guardian = _guardian_choice(facts["guardian_person_id"])
-        if chosen_guardian is not None and facts["guardianship"] is None:
-            # The member's place in the household says which guardianship it is, when that is sure.
-            facts["guardianship"] = chosen_guardian.guardianship
-    elif group == "elderly":
-        with c1:
-            facts["living_arrangement"] = _choice(
-                "living_arrangement", "living_arrangement", enums.LIVING, defaults, prefix
-            )
-        with c2:
-            facts["self_care"] = _choice("self_care", "self_care", enums.SELF_CARE, defaults, prefix)
-        facts["children_contact"] = st.text_input(
-            ui.t("form.children_contact"), defaults.get("children_contact", ""), max_chars=100, key=f"{prefix}_kids"
+        facts["guardian_person_id"] = _guardian_member(prefix, defaults)
+        facts["parents_workplace"] = st.text_input(
+            ui.t("form.parents_workplace"),
+            defaults.get("parents_workplace", ""),
+            max_chars=100,
+            key=f"{prefix}_work",
         )
-    else:
-        with c1:
-            facts["category"] = _choice("category", "category", enums.DISABILITY_CATEGORIES, defaults, prefix)
-        with c2:
-            facts["grade"] = _choice("grade", "grade", enums.DISABILITY_GRADES, defaults, prefix)
-        facts["certificate_no"] = _certificate(prefix, defaults.get("certificate_no") or "")
-        facts["rehab_needs"] = st.text_input(
-            ui.t("form.rehab_needs"), defaults.get("rehab_needs", ""), max_chars=200, key=f"{prefix}_rehab"
+    with c2:
+        facts["schooling"] = _choice("schooling", "schooling", enums.SCHOOLING, defaults, prefix, required=False)
+        facts["guardian_phone"] = st.text_input(
+            ui.t("form.guardian_phone"), defaults.get("guardian_phone", ""), max_chars=20, key=f"{prefix}_gphone"
         )
-        facts["assistive_devices"] = st.text_input(
-            ui.t("form.assistive_devices"), defaults.get("assistive_devices", ""), max_chars=200, key=f"{prefix}_aids"
+        facts["local_subtype"] = st.text_input(
+            ui.t("form.local_subtype"), defaults.get("local_subtype", ""), max_chars=32, key=f"{prefix}_local"
         )
-    return chosen or "", facts
+    facts["poor_guardianship"] = st.checkbox(
+        ui.t("form.poor_guardianship"), bool(defaults.get("poor_guardianship")), key=f"{prefix}_poor"
+    )
+    facts["boarding"] = st.checkbox(ui.t("form.boarding"), bool(defaults.get("boarding")), key=f"{prefix}_board")
+    chosen_guardian = _guardian_choice(facts["guardian_person_id"])
+    if chosen_guardian is not None and facts["guardianship"] is None:
+        # The member's place in the household says which guardianship it is, when that is sure.
+        facts["guardianship"] = chosen_guardian.guardianship
+    return facts
+
+
+def _elderly_facts(prefix: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """An elderly person's facts: how they live, how far they care for themselves, their children's contact."""
+    facts: dict[str, Any] = {}
+    c1, c2 = st.columns(2)
+    with c1:
+        facts["living_arrangement"] = _choice(
+            "living_arrangement", "living_arrangement", enums.LIVING, defaults, prefix
+        )
+    with c2:
+        facts["self_care"] = _choice("self_care", "self_care", enums.SELF_CARE, defaults, prefix)
+    facts["children_contact"] = st.text_input(
+        ui.t("form.children_contact"), defaults.get("children_contact", ""), max_chars=100, key=f"{prefix}_kids"
+    )
+    return facts
+
+
+def _disability_facts(prefix: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A disabled person's facts: category, grade, certificate number, rehabilitation needs, assistive devices."""
+    facts: dict[str, Any] = {}
+    c1, c2 = st.columns(2)
+    with c1:
+        facts["category"] = _choice("category", "category", enums.DISABILITY_CATEGORIES, defaults, prefix)
+    with c2:
+        facts["grade"] = _choice("grade", "grade", enums.DISABILITY_GRADES, defaults, prefix)
+    facts["certificate_no"] = _certificate(prefix, defaults.get("certificate_no") or "")
+    facts["rehab_needs"] = st.text_input(
+        ui.t("form.rehab_needs"), defaults.get("rehab_needs", ""), max_chars=200, key=f"{prefix}_rehab"
+    )
+    facts["assistive_devices"] = st.text_input(
+        ui.t("form.assistive_devices"), defaults.get("assistive_devices", ""), max_chars=200, key=f"{prefix}_aids"
+    )
+    return facts
 
 
 def _guardian_choice(person_id: Any) -> GuardianChoice | None:

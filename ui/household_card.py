@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from care.domain.enums import HOUSEHOLD_RELATIONS
 from care.queries.households import Choice, HouseholdCard, addable_persons, other_households
 from care.scope import Scope
 from care.services import households
@@ -31,51 +32,67 @@ def card(scope: Scope, hc: HouseholdCard | None) -> None:
         st.text(f"{ui.t('household.location')}：{home}")
         for flag in hc.flags:
             st.warning(ui.t(flag), icon=":material/family_restroom:")
+        _members_table(hc)
+        if hc.hidden_members:
+            st.caption(ui.t("household.hidden", n=hc.hidden_members))
+        _open_member(hc)
+        if hc.former:
+            _former_members(hc)
+
+
+def _members_table(hc: HouseholdCard) -> None:
+    """Each member (★ the person of this file): relation, age, groups, risk, worker, last visit, location."""
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("household.col_name"): [m.name + (" ★" if m.is_self else "") for m in hc.members],
+                ui.t("household.col_relation"): [ui.label("relation", m.relation) for m in hc.members],
+                ui.t("household.col_age"): [f"{ui.label('sex', m.sex)} {m.age}" for m in hc.members],
+                ui.t("household.col_groups"): [
+                    "、".join(ui.label("group", g) for g in m.groups) or "—" for m in hc.members
+                ],
+                ui.t("household.col_risk"): [ui.label("risk", m.risk) or "—" for m in hc.members],
+                ui.t("household.col_worker"): ["、".join(m.workers) or "—" for m in hc.members],
+                ui.t("household.col_last_visit"): [str(m.last_visit_on or "—") for m in hc.members],
+                ui.t("household.col_location"): [ui.t(f"household.location_{m.location}") for m in hc.members],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _open_member(hc: HouseholdCard) -> None:
+    """A choice of the other members, and a button that opens the one chosen."""
+    others = [m for m in hc.members if not m.is_self]
+    if not others:
+        return
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = c1.selectbox(
+        ui.t("household.open_member"),
+        [m.person_id for m in others],
+        format_func={m.person_id: m.name for m in others}.get,
+        key=f"hh_open_{hc.id}",
+    )
+    if c2.button(ui.t("household.open"), key=f"hh_open_go_{hc.id}") and chosen is not None:
+        ui.open_person(chosen)
+
+
+def _former_members(hc: HouseholdCard) -> None:
+    """The members who have left, folded away: relation, when they joined and when they left."""
+    with st.expander(ui.t("household.former")):
         st.dataframe(
             pd.DataFrame(
                 {
-                    ui.t("household.col_name"): [m.name + (" ★" if m.is_self else "") for m in hc.members],
-                    ui.t("household.col_relation"): [ui.label("relation", m.relation) for m in hc.members],
-                    ui.t("household.col_age"): [f"{ui.label('sex', m.sex)} {m.age}" for m in hc.members],
-                    ui.t("household.col_groups"): [
-                        "、".join(ui.label("group", g) for g in m.groups) or "—" for m in hc.members
-                    ],
-                    ui.t("household.col_risk"): [ui.label("risk", m.risk) or "—" for m in hc.members],
-                    ui.t("household.col_worker"): ["、".join(m.workers) or "—" for m in hc.members],
-                    ui.t("household.col_last_visit"): [str(m.last_visit_on or "—") for m in hc.members],
-                    ui.t("household.col_location"): [ui.t(f"household.location_{m.location}") for m in hc.members],
+                    ui.t("household.col_name"): [f["name"] for f in hc.former],
+                    ui.t("household.col_relation"): [ui.label("relation", f["relation"]) for f in hc.former],
+                    ui.t("household.col_joined"): [f["start_date"] for f in hc.former],
+                    ui.t("household.col_left"): [f["end_date"] for f in hc.former],
                 }
             ),
             hide_index=True,
             width="stretch",
         )
-        if hc.hidden_members:
-            st.caption(ui.t("household.hidden", n=hc.hidden_members))
-        others = [m for m in hc.members if not m.is_self]
-        if others:
-            c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-            chosen = c1.selectbox(
-                ui.t("household.open_member"),
-                [m.person_id for m in others],
-                format_func={m.person_id: m.name for m in others}.get,
-                key=f"hh_open_{hc.id}",
-            )
-            if c2.button(ui.t("household.open"), key=f"hh_open_go_{hc.id}") and chosen is not None:
-                ui.open_person(chosen)
-        if hc.former:
-            with st.expander(ui.t("household.former")):
-                st.dataframe(
-                    pd.DataFrame(
-                        {
-                            ui.t("household.col_name"): [f["name"] for f in hc.former],
-                            ui.t("household.col_relation"): [ui.label("relation", f["relation"]) for f in hc.former],
-                            ui.t("household.col_joined"): [f["start_date"] for f in hc.former],
-                            ui.t("household.col_left"): [f["end_date"] for f in hc.former],
-                        }
-                    ),
-                    hide_index=True,
-                    width="stretch",
-                )
 
 
 def manage(scope: Scope, hc: HouseholdCard | None) -> None:
@@ -166,8 +183,6 @@ def _pick(label_key: str, choices: list[Choice], key: str) -> Choice | None:
 
 
 def _relation_choice(key: str, allow_head: bool) -> str | None:
-    from care.domain.enums import HOUSEHOLD_RELATIONS
-
     options = [r for r in HOUSEHOLD_RELATIONS if allow_head or r != "head"]
     return st.selectbox(
         ui.t("form.relation"),

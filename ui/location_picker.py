@@ -101,6 +101,7 @@ def _around(point: tuple[float, float] | None) -> list[list[float]] | None:
 
 def _show(m: Any, prefix: str) -> tuple[float, float] | None:
     """Draw the picker; a new click's (lat, lon) as shown on the map, else None (also under AppTest)."""
+    # Imported in a session only: the package declares its component on import (ui/map_view.py, _streamlit_folium).
     from streamlit_folium import st_folium
 
     key = f"{prefix}_pick_" + hashlib.sha256(map_data_json(m).encode("utf-8")).hexdigest()[:16]

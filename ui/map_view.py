@@ -27,6 +27,7 @@ from care.domain.tiles import TileSource, configured_tiles
 from care.files.maps import HOME_MARK, build_map, map_data_json, standalone_html
 from care.queries import map as mapq
 from care.queries.households import household_card
+from care.queries.registers import area_name
 from care.scope import Scope
 from care.services.maps import record_map_export
 
@@ -122,6 +123,7 @@ def map_key(m: folium.Map) -> str:
 
 def show_map(m: folium.Map) -> str | None:
     """Draw the map; the tooltip text of the last clicked dot (None before a click, and under AppTest)."""
+    # Imported in a session only: the package declares its component on import (see _streamlit_folium).
     from streamlit_folium import st_folium
 
     # Only the click comes back: panning and zooming never rerun the script.
@@ -299,8 +301,6 @@ def village_panel(scope: Scope, flt: mapq.MapFilter, code: str, mode: str) -> No
     village_flt = mapq.MapFilter(code, flt.groups, flt.risk, flt.state, flt.worker_id, flt.unassigned)
     rows, total = listed(scope, village_flt, ui.today(), False)
     with ui.read() as session:
-        from care.queries.registers import area_name
-
         name = area_name(session, code) or code
     st.subheader(ui.t("map.village_list", village=ui.md(name), total=total))
     label = ui.t("map.show_village") if areas.level_of(code) == "village" else ui.t("map.show_area")

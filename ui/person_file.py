@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +13,7 @@ from care.domain.ids import mask_certificate, mask_phone
 from care.queries.person_file import EnrollmentView, GuardianView, PersonFile
 from care.queries.timeline import Event, person_timeline
 from care.scope import Scope
+from ui import diary_view
 
 LABELLED_FACTS = {
     "guardianship": "guardianship",
@@ -26,6 +27,9 @@ LABELLED_FACTS = {
 
 # Facts shown by a block of their own, not as a row of the facts table.
 OWN_BLOCK_FACTS = ("guardian_person_id",)
+
+
+RISK_BADGE: dict[str, Literal["red", "orange", "green"]] = {"high": "red", "medium": "orange", "low": "green"}
 
 
 def _fact_text(name: str, value: Any, full_ids: bool = False) -> str:
@@ -78,7 +82,7 @@ def enrollment(e: EnrollmentView, today: Any, *, full_ids: bool = False) -> None
             )
             return
         head.caption(ui.t("person_file.enrolled_since", start=e.start_date))
-        colour = {"high": "red", "medium": "orange", "low": "green"}[e.risk]
+        colour = RISK_BADGE[e.risk]
         risk.badge(f"{ui.t('person_file.risk')}：{ui.label('risk', e.risk)}", color=colour)
         reasons = "、".join(ui.t(r) for r in e.risk_reasons)
         st.caption(
@@ -186,8 +190,6 @@ def needs(pf: PersonFile) -> None:
 
 def diary(pf: PersonFile) -> None:
     """The diary entries (民情日记) naming the person that the user may see."""
-    from ui import diary_view
-
     diary_view.person_section(ui.current_scope(), pf.id)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -12,9 +13,18 @@ import streamlit as st
 
 import ui
 from care.domain import areas, enums, plans
-from care.queries.plans import EnrollmentPlans, PersonPlans, PlanView, order_sources, person_plans, plans_to_act_on
+from care.queries.plans import (
+    EnrollmentPlans,
+    ItemView,
+    OrderSources,
+    PersonPlans,
+    PlanView,
+    order_sources,
+    person_plans,
+    plans_to_act_on,
+)
 from care.queries.plans import orders as orders_list
-from care.queries.service_list import providers, service_list
+from care.queries.service_list import ServiceRow, providers, service_list
 from care.scope import Scope
 from care.services import orders as order_service
 from care.services import plans as plan_service
@@ -195,33 +205,7 @@ def _draft_form(
             format_func=lambda c: services[c].name,
             key=f"{key}_services",
         )
-        items = []
-        for code in chosen:
-            row = services[code]
-            before = planned.get(code)
-            st.markdown(f"**{ui.md(row.name)}**")
-            a, b, c = st.columns(3)
-            times = a.number_input(
-                ui.t("service.times"), 1, 31, value=before.times if before else row.times, key=f"{key}_{code}_times"
-            )
-            period = b.selectbox(
-                ui.t("service.period"),
-                enums.SERVICE_PERIODS,
-                index=enums.SERVICE_PERIODS.index(before.period if before else row.period),
-                format_func=ui.labeller("period"),
-                key=f"{key}_{code}_period",
-            )
-            choices = _provider_choices(known, code, row.provider_kinds)
-            provider = c.selectbox(
-                ui.t("plan.col.provider"), list(choices), format_func=choices.__getitem__, key=f"{key}_{code}_provider"
-            )
-            note = st.text_input(
-                ui.t("plan.col.note"),
-                value=before.note if before else "",
-                max_chars=plans.NOTE_MAX,
-                key=f"{key}_{code}_note",
-            )
-            items.append(plan_service.PlannedService(code, int(times), str(period), provider, note))
+        items = [_planned_service(key, services[code], planned.get(code), known) for code in chosen]
         if st.button(ui.t("plan.save_draft"), key=f"{key}_save", type="primary", icon=":material/save:"):
             seen = forms.seen_version(key, pending.version) if pending is not None else 0
             forms.save(
@@ -239,6 +223,36 @@ def _draft_form(
                 ),
                 ui.t("plan.draft_saved"),
             )
+
+
+def _planned_service(
+    key: str, row: ServiceRow, before: ItemView | None, known: pd.DataFrame
+) -> plan_service.PlannedService:
+    """One service of the drafted plan: how often, by which provider, with a note."""
+    code = row.code
+    st.markdown(f"**{ui.md(row.name)}**")
+    a, b, c = st.columns(3)
+    times = a.number_input(
+        ui.t("service.times"), 1, 31, value=before.times if before else row.times, key=f"{key}_{code}_times"
+    )
+    period = b.selectbox(
+        ui.t("service.period"),
+        enums.SERVICE_PERIODS,
+        index=enums.SERVICE_PERIODS.index(before.period if before else row.period),
+        format_func=ui.labeller("period"),
+        key=f"{key}_{code}_period",
+    )
+    choices = _provider_choices(known, code, row.provider_kinds)
+    provider = c.selectbox(
+        ui.t("plan.col.provider"), list(choices), format_func=choices.__getitem__, key=f"{key}_{code}_provider"
+    )
+    note = st.text_input(
+        ui.t("plan.col.note"),
+        value=before.note if before else "",
+        max_chars=plans.NOTE_MAX,
+        key=f"{key}_{code}_note",
+    )
+    return plan_service.PlannedService(code, int(times), str(period), provider, note)
 
 
 ORDER_SHOWN = (
@@ -323,41 +337,7 @@ def _new_order(
             horizontal=True,
             key=f"{key}_source",
         )
-        plan_id = need_id = visit_id = None
-        requested_by = ""
-        if source == "need":
-            needs = {n[0]: n for n in sources.needs}
-            need_id = st.selectbox(
-                ui.t("order.need"),
-                list(needs),
-                format_func=lambda i: (
-                    f"{needs[i][3].isoformat()} {ui.label('need_kind', needs[i][1])} {needs[i][2][:40]}"
-                ),
-                key=f"{key}_need",
-            )
-        elif source == "visit":
-            visits = dict(sources.visits)
-            visit_id = st.selectbox(
-                ui.t("order.visit"),
-                list(visits),
-                format_func=lambda i: visits[i].strftime("%Y-%m-%d %H:%M"),
-                key=f"{key}_visit",
-            )
-        elif source == "plan":
-            plan_id = next(
-                (
-                    s.current.id
-                    for s in found.plans
-                    if s.group == row.group
-                    and s.current is not None
-                    and code in {i.service_code for i in s.current.items}
-                ),
-                None,
-            )
-            if plan_id is None:
-                st.caption(ui.t("order.not_in_plan"))
-        else:
-            requested_by = st.text_input(ui.t("order.requested_by"), max_chars=64, key=f"{key}_caller")
+        link = _source_link(key, source, sources, found, row)
         due = st.date_input(
             ui.t("order.col.due_on"),
             value=today + dt.timedelta(days=plans.ORDER_DUE_DAYS),
@@ -373,27 +353,81 @@ def _new_order(
             values = order_service.OrderInput(
                 service_code=code,
                 source=source,
-                plan_id=plan_id,
-                need_id=need_id,
-                visit_id=visit_id,
-                requested_by=requested_by,
+                plan_id=link.plan_id,
+                need_id=link.need_id,
+                visit_id=link.visit_id,
+                requested_by=link.requested_by,
                 due_on=due,
                 provider_id=provider,
                 note=note,
             )
-            st.session_state.pop(f"{key}_token", None)
-            forms.save(
-                key,
-                lambda: _run(
-                    order_service.raise_order,
-                    scope=scope,
-                    person_id=person_id,
-                    values=values,
-                    client_token=token,
-                    today=ui.today(),
-                ),
-                ui.t("order.raised", service=ui.md(row.name)),
-            )
+            _raise_order(scope, person_id, key, token, row, values)
+
+
+@dataclass(frozen=True)
+class _SourceLink:
+    """What a new order is raised from: at most one of the need, the visit and the plan, or who called."""
+
+    plan_id: int | None = None
+    need_id: int | None = None
+    visit_id: int | None = None
+    requested_by: str = ""
+
+
+def _source_link(key: str, source: str, sources: OrderSources, found: PersonPlans, row: ServiceRow) -> _SourceLink:
+    """The need or the visit the order answers, the plan in force that holds the service, or who called."""
+    if source == "need":
+        needs = {n[0]: n for n in sources.needs}
+        need_id = st.selectbox(
+            ui.t("order.need"),
+            list(needs),
+            format_func=lambda i: f"{needs[i][3].isoformat()} {ui.label('need_kind', needs[i][1])} {needs[i][2][:40]}",
+            key=f"{key}_need",
+        )
+        return _SourceLink(need_id=need_id)
+    if source == "visit":
+        visits = dict(sources.visits)
+        visit_id = st.selectbox(
+            ui.t("order.visit"),
+            list(visits),
+            format_func=lambda i: visits[i].strftime("%Y-%m-%d %H:%M"),
+            key=f"{key}_visit",
+        )
+        return _SourceLink(visit_id=visit_id)
+    if source == "plan":
+        plan_id = next(
+            (
+                s.current.id
+                for s in found.plans
+                if s.group == row.group
+                and s.current is not None
+                and row.code in {i.service_code for i in s.current.items}
+            ),
+            None,
+        )
+        if plan_id is None:
+            st.caption(ui.t("order.not_in_plan"))
+        return _SourceLink(plan_id=plan_id)
+    return _SourceLink(requested_by=st.text_input(ui.t("order.requested_by"), max_chars=64, key=f"{key}_caller"))
+
+
+def _raise_order(
+    scope: Scope, person_id: int, key: str, token: str, row: ServiceRow, values: order_service.OrderInput
+) -> None:
+    """Raise the order once under this form's token; the next form is a new one."""
+    st.session_state.pop(f"{key}_token", None)
+    forms.save(
+        key,
+        lambda: _run(
+            order_service.raise_order,
+            scope=scope,
+            person_id=person_id,
+            values=values,
+            client_token=token,
+            today=ui.today(),
+        ),
+        ui.t("order.raised", service=ui.md(row.name)),
+    )
 
 
 def move_form(scope: Scope, frame: pd.DataFrame, *, key: str, known: pd.DataFrame) -> None:

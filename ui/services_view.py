@@ -105,6 +105,25 @@ def _editor(scope: Scope, latest: list[q.ServiceRow]) -> None:
     key = f"service_{choice}"
     seen = forms.seen_version(key, row.version if row else 0)
     k = f"{choice}_{seen}"
+    values = _service_fields(row, k)
+    effective = st.date_input(ui.t("service.effective"), value=ui.today(), min_value=ui.today(), key=f"svc_eff_{k}")
+    if _unchanged(row, values):
+        st.info(ui.t("service.unchanged"))
+        if row is not None and row.valid_to is None:
+            _end(scope, row, key, seen, effective)
+        return
+    if _preview(scope, values.code or (row.code if row else ""), values) and st.button(
+        ui.t("service.save"), type="primary", key=f"svc_save_{k}"
+    ):
+        forms.save(
+            key,
+            lambda: _save(scope, values, effective, row.version if row else None),
+            ui.t("service.saved", name=ui.md(values.name), day=effective.isoformat()),
+        )
+
+
+def _service_fields(row: q.ServiceRow | None, k: str) -> services.ServiceInput:
+    """The service's code, name, group, providers, frequency, eligibility and note (a new one's empty)."""
     c1, c2, c3 = st.columns(3)
     code = row.code if row else c1.text_input(ui.t("service.code"), key=f"svc_code_{k}", help=ui.t("service.code_help"))
     if row:
@@ -135,8 +154,7 @@ def _editor(scope: Scope, latest: list[q.ServiceRow]) -> None:
     )
     rule = _rule_inputs(group, row.eligibility if row and row.group == group else Eligibility(), f"{k}_{group}")
     note = st.text_input(ui.t("service.col.note"), value=row.note if row else "", key=f"svc_note_{k}")
-    effective = st.date_input(ui.t("service.effective"), value=ui.today(), min_value=ui.today(), key=f"svc_eff_{k}")
-    values = services.ServiceInput(
+    return services.ServiceInput(
         code=(code or "").strip(),
         name=name,
         group=group,
@@ -146,7 +164,11 @@ def _editor(scope: Scope, latest: list[q.ServiceRow]) -> None:
         eligibility=rule,
         note=note,
     )
-    unchanged = row is not None and (
+
+
+def _unchanged(row: q.ServiceRow | None, values: services.ServiceInput) -> bool:
+    """Whether the form holds the service exactly as it is in force (nothing to save)."""
+    return row is not None and (
         row.name,
         row.group,
         row.provider_kinds,
@@ -163,19 +185,6 @@ def _editor(scope: Scope, latest: list[q.ServiceRow]) -> None:
         values.eligibility,
         values.note.strip(),
     )
-    if unchanged:
-        st.info(ui.t("service.unchanged"))
-        if row is not None and row.valid_to is None:
-            _end(scope, row, key, seen, effective)
-        return
-    if _preview(scope, values.code or (row.code if row else ""), values) and st.button(
-        ui.t("service.save"), type="primary", key=f"svc_save_{k}"
-    ):
-        forms.save(
-            key,
-            lambda: _save(scope, values, effective, row.version if row else None),
-            ui.t("service.saved", name=ui.md(values.name), day=effective.isoformat()),
-        )
 
 
 def _save(scope: Scope, values: services.ServiceInput, effective: dt.date, seen: int | None) -> object:
@@ -254,54 +263,11 @@ def _rule_inputs(group: str, rule: Eligibility, k: str) -> Eligibility:
     high = d.number_input(ui.t("service.rule.max_age"), 0, 120, value=rule.max_age, step=1, key=f"svc_max_{k}")
     extra: dict[str, object] = {}
     if "guardianship" in GROUP_CONDITIONS[group]:
-        extra["guardianship"] = tuple(
-            st.multiselect(
-                ui.t("service.rule.guardianship"),
-                enums.GUARDIANSHIP,
-                default=list(rule.guardianship),
-                format_func=ui.labeller("guardianship"),
-                key=f"svc_g_{k}",
-            )
-        )
+        extra["guardianship"] = _guardianship_rule(rule, k)
     if "self_care" in GROUP_CONDITIONS[group]:
-        e, f = st.columns(2)
-        extra["self_care"] = tuple(
-            e.multiselect(
-                ui.t("service.rule.self_care_label"),
-                enums.SELF_CARE,
-                default=list(rule.self_care),
-                format_func=ui.labeller("self_care"),
-                key=f"svc_sc_{k}",
-            )
-        )
-        extra["living"] = tuple(
-            f.multiselect(
-                ui.t("service.rule.living"),
-                enums.LIVING,
-                default=list(rule.living),
-                format_func=ui.labeller("living_arrangement"),
-                key=f"svc_l_{k}",
-            )
-        )
+        extra.update(_elderly_rule(rule, k))
     if "categories" in GROUP_CONDITIONS[group]:
-        e, f = st.columns(2)
-        extra["categories"] = tuple(
-            e.multiselect(
-                ui.t("service.rule.categories"),
-                enums.DISABILITY_CATEGORIES,
-                default=list(rule.categories),
-                format_func=ui.labeller("category"),
-                key=f"svc_c_{k}",
-            )
-        )
-        grade = f.selectbox(
-            ui.t("service.rule.max_grade"),
-            [None, *enums.DISABILITY_GRADES],
-            index=[None, *enums.DISABILITY_GRADES].index(rule.max_grade),
-            format_func=lambda g: ui.t("service.rule.any") if g is None else ui.t("service.rule.grade", grade=g),
-            key=f"svc_gr_{k}",
-        )
-        extra["max_grade"] = grade
+        extra.update(_disability_rule(rule, k))
     return Eligibility(
         subtypes=tuple(subtypes),
         risks=tuple(risks),
@@ -309,6 +275,59 @@ def _rule_inputs(group: str, rule: Eligibility, k: str) -> Eligibility:
         max_age=int(high) if high is not None else None,
         **extra,  # type: ignore[arg-type]
     )
+
+
+def _guardianship_rule(rule: Eligibility, k: str) -> tuple[str, ...]:
+    """A child's condition: the guardianships the service is for."""
+    return tuple(
+        st.multiselect(
+            ui.t("service.rule.guardianship"),
+            enums.GUARDIANSHIP,
+            default=list(rule.guardianship),
+            format_func=ui.labeller("guardianship"),
+            key=f"svc_g_{k}",
+        )
+    )
+
+
+def _elderly_rule(rule: Eligibility, k: str) -> dict[str, object]:
+    """An elderly person's conditions: how far they care for themselves, how they live."""
+    e, f = st.columns(2)
+    self_care = e.multiselect(
+        ui.t("service.rule.self_care_label"),
+        enums.SELF_CARE,
+        default=list(rule.self_care),
+        format_func=ui.labeller("self_care"),
+        key=f"svc_sc_{k}",
+    )
+    living = f.multiselect(
+        ui.t("service.rule.living"),
+        enums.LIVING,
+        default=list(rule.living),
+        format_func=ui.labeller("living_arrangement"),
+        key=f"svc_l_{k}",
+    )
+    return {"self_care": tuple(self_care), "living": tuple(living)}
+
+
+def _disability_rule(rule: Eligibility, k: str) -> dict[str, object]:
+    """A disabled person's conditions: the categories, and the mildest grade the service is for."""
+    e, f = st.columns(2)
+    categories = e.multiselect(
+        ui.t("service.rule.categories"),
+        enums.DISABILITY_CATEGORIES,
+        default=list(rule.categories),
+        format_func=ui.labeller("category"),
+        key=f"svc_c_{k}",
+    )
+    grade = f.selectbox(
+        ui.t("service.rule.max_grade"),
+        [None, *enums.DISABILITY_GRADES],
+        index=[None, *enums.DISABILITY_GRADES].index(rule.max_grade),
+        format_func=lambda g: ui.t("service.rule.any") if g is None else ui.t("service.rule.grade", grade=g),
+        key=f"svc_gr_{k}",
+    )
+    return {"categories": tuple(categories), "max_grade": grade}
 
 
 def providers_tab(scope: Scope) -> None:
@@ -321,24 +340,7 @@ def providers_tab(scope: Scope) -> None:
     if table.empty:
         st.info(ui.t("service.providers_empty"))
     else:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    ui.t("service.col.provider"): table["name"],
-                    ui.t("service.col.kind"): table["kind"].map(ui.labeller("provider_kind")),
-                    ui.t("service.col.area"): table["area"],
-                    ui.t("service.col.phone"): table["phone"],
-                    ui.t("service.col.services"): table["services"].map(
-                        lambda cs: "、".join(names.get(c, c) for c in cs)
-                    ),
-                    ui.t("service.col.active"): table["active"].map(
-                        lambda a: ui.t("service.yes") if a else ui.t("service.no")
-                    ),
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        _providers_table(table, names)
     if not scope.can("provider.manage"):
         return
     mine = table[table["area_code"].map(scope.covers)] if not table.empty else table
@@ -359,31 +361,9 @@ def providers_tab(scope: Scope) -> None:
         codes = [county, *codes]
     area_names = {county: ui.t("service.whole_county"), **dict(zip(places["code"], places["name"], strict=True))}
     with st.form(f"provider_form_{chosen}_{seen}"):
-        kind = st.selectbox(
-            ui.t("service.col.kind"),
-            enums.PROVIDER_KINDS,
-            index=enums.PROVIDER_KINDS.index(current["kind"]) if current is not None else 0,
-            format_func=ui.labeller("provider_kind"),
-        )
-        name = st.text_input(ui.t("service.col.provider"), value=current["name"] if current is not None else "")
-        area = st.selectbox(
-            ui.t("service.col.area"),
-            codes,
-            index=codes.index(current["area_code"]) if current is not None and current["area_code"] in codes else 0,
-            format_func=lambda c: area_names.get(c, c),
-        )
-        phone = st.text_input(ui.t("service.col.phone"), value=current["phone"] if current is not None else "")
-        offered = st.multiselect(
-            ui.t("service.col.services"),
-            list(names),
-            default=[c for c in (current["services"] if current is not None else ()) if c in names],
-            format_func=lambda c: names.get(c, c),
-        )
-        note = st.text_input(ui.t("service.col.note"), value=current["note"] if current is not None else "")
-        active = st.checkbox(ui.t("service.col.active"), value=bool(current["active"]) if current is not None else True)
+        values = _provider_fields(current, codes, area_names, names)
         submitted = st.form_submit_button(ui.t("service.provider_save"), type="primary")
     if submitted:
-        values = services.ProviderInput(kind, name, area, phone, tuple(offered), note, active)
 
         def save() -> object:
             with ui.write() as session:
@@ -395,7 +375,56 @@ def providers_tab(scope: Scope) -> None:
                     seen_version=seen,
                 )
 
-        forms.save(key, save, ui.t("service.provider_saved", name=ui.md(name)))
+        forms.save(key, save, ui.t("service.provider_saved", name=ui.md(values.name)))
+
+
+def _providers_table(table: pd.DataFrame, names: dict[str, str]) -> None:
+    """The providers: kind, area, phone, the services they deliver and whether they are active."""
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("service.col.provider"): table["name"],
+                ui.t("service.col.kind"): table["kind"].map(ui.labeller("provider_kind")),
+                ui.t("service.col.area"): table["area"],
+                ui.t("service.col.phone"): table["phone"],
+                ui.t("service.col.services"): table["services"].map(lambda cs: "、".join(names.get(c, c) for c in cs)),
+                ui.t("service.col.active"): table["active"].map(
+                    lambda a: ui.t("service.yes") if a else ui.t("service.no")
+                ),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _provider_fields(
+    current: pd.Series | None, codes: list[str], area_names: dict[str, str], names: dict[str, str]
+) -> services.ProviderInput:
+    """Inside the form: the provider's kind, name, area, phone, services, note and whether it is active."""
+    kind = st.selectbox(
+        ui.t("service.col.kind"),
+        enums.PROVIDER_KINDS,
+        index=enums.PROVIDER_KINDS.index(current["kind"]) if current is not None else 0,
+        format_func=ui.labeller("provider_kind"),
+    )
+    name = st.text_input(ui.t("service.col.provider"), value=current["name"] if current is not None else "")
+    area = st.selectbox(
+        ui.t("service.col.area"),
+        codes,
+        index=codes.index(current["area_code"]) if current is not None and current["area_code"] in codes else 0,
+        format_func=lambda c: area_names.get(c, c),
+    )
+    phone = st.text_input(ui.t("service.col.phone"), value=current["phone"] if current is not None else "")
+    offered = st.multiselect(
+        ui.t("service.col.services"),
+        list(names),
+        default=[c for c in (current["services"] if current is not None else ()) if c in names],
+        format_func=lambda c: names.get(c, c),
+    )
+    note = st.text_input(ui.t("service.col.note"), value=current["note"] if current is not None else "")
+    active = st.checkbox(ui.t("service.col.active"), value=bool(current["active"]) if current is not None else True)
+    return services.ProviderInput(kind, name, area, phone, tuple(offered), note, active)
 
 
 def pairings_tab(scope: Scope) -> None:
@@ -407,27 +436,39 @@ def pairings_tab(scope: Scope) -> None:
     if table.empty:
         st.info(ui.t("service.pairings_empty"))
     else:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    ui.t("service.col.person"): table["person"],
-                    ui.t("service.col.village"): table["village"],
-                    ui.t("service.col.partner"): table["provider"],
-                    ui.t("service.col.kind"): table["provider_kind"].map(ui.labeller("provider_kind")),
-                    ui.t("service.col.from"): table["start_date"],
-                    ui.t("service.col.to"): table["end_date"].map(lambda d: d or "—"),
-                    ui.t("service.col.note"): table["note"],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        _pairings_table(table)
     if not scope.can("pairing.edit"):
         return
     st.subheader(ui.t("service.pair_new"))
     if partners.empty:
         st.info(ui.t("service.no_partners"))
         return
+    _new_pairing(scope, partners)
+    if not table.empty:
+        _end_pairing(scope, table)
+
+
+def _pairings_table(table: pd.DataFrame) -> None:
+    """The pairings: person, village, partner and its kind, from and to, note."""
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("service.col.person"): table["person"],
+                ui.t("service.col.village"): table["village"],
+                ui.t("service.col.partner"): table["provider"],
+                ui.t("service.col.kind"): table["provider_kind"].map(ui.labeller("provider_kind")),
+                ui.t("service.col.from"): table["start_date"],
+                ui.t("service.col.to"): table["end_date"].map(lambda d: d or "—"),
+                ui.t("service.col.note"): table["note"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _new_pairing(scope: Scope, partners: pd.DataFrame) -> None:
+    """Pair a person found by name with a partner, from a day, with a note."""
     text = st.text_input(ui.t("service.find_person"), key="svc_pair_find")
     with ui.read() as session:
         found = q.pairable_persons(session, scope, text)
@@ -465,8 +506,6 @@ def pairings_tab(scope: Scope) -> None:
             save,
             ui.t("service.paired", person=ui.md(labels.get(person, "")), partner=ui.md(partner_names.get(partner, ""))),
         )
-    if not table.empty:
-        _end_pairing(scope, table)
 
 
 def _end_pairing(scope: Scope, table: pd.DataFrame) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -20,7 +20,8 @@ from care.services.persons import open_contact
 from care.services.visits import MemberVisit, NeedInput, record_household_visit, record_visit, update_visit
 from ui import forms
 
-STATE_BADGE = {"done": "green", "not_met": "orange", "overdue": "red", "due": "blue"}
+BadgeColour = Literal["green", "orange", "red", "blue"]
+STATE_BADGE: dict[str, BadgeColour] = {"done": "green", "not_met": "orange", "overdue": "red", "due": "blue"}
 FACTS_SHOWN = {
     "child": (("guardianship", "guardianship"), ("schooling", "schooling")),
     "elderly": (("living_arrangement", "living_arrangement"), ("self_care", "self_care")),
@@ -253,6 +254,7 @@ class _Outcome:
     visited_at: dt.datetime | None = None
     cancel_reason: str = ""
     findings: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
 
 
 def _outcome_fields(prefix: str, status: str, groups: Sequence[str], visit: WeekVisit | None = None) -> _Outcome:
@@ -269,6 +271,18 @@ def _outcome_fields(prefix: str, status: str, groups: Sequence[str], visit: Week
         st.markdown(f"**{ui.t('form.findings')}**")
         findings = findings_fields(prefix, groups, visit.findings if visit is not None else {})
     return _Outcome(mode=mode, visited_at=visited_at, findings=findings)
+
+
+def _notes(prefix: str, value: str = "") -> str:
+    """The visit's notes (inside a form)."""
+    return st.text_area(ui.t("visit_form.notes"), value=value, max_chars=2000, key=f"{prefix}_notes", height=80)
+
+
+def _visit_fields(prefix: str, status: str, groups: Sequence[str], visit: WeekVisit | None = None) -> _Outcome:
+    """Inside the form, what the record and the edit form both ask: the outcome's own fields, then the notes."""
+    outcome = _outcome_fields(prefix, status, groups, visit)
+    outcome.notes = _notes(prefix, visit.notes if visit is not None else "")
+    return outcome
 
 
 def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
@@ -288,8 +302,7 @@ def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
                 format_func=lambda i: ui.label("group", by_id[i].group),
                 key=f"{prefix}_enrollments",
             )
-        outcome = _outcome_fields(prefix, status, groups)
-        notes = st.text_area(ui.t("visit_form.notes"), max_chars=2000, key=f"{prefix}_notes", height=80)
+        outcome = _visit_fields(prefix, status, groups)
         need = _need_fields(prefix) if status != "cancelled" else None
         situation = _situation_field(prefix, groups) if status == "done" else None
         submitted = st.form_submit_button(ui.t("visit_form.save"), type="primary", width="stretch")
@@ -306,7 +319,7 @@ def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
                     mode=outcome.mode,
                     visited_at=outcome.visited_at,
                     findings=outcome.findings,
-                    notes=notes,
+                    notes=outcome.notes,
                     cancel_reason=outcome.cancel_reason,
                     needs=[need] if need else (),
                     situation=situation,
@@ -358,10 +371,7 @@ def edit_form(scope: Scope, visit: WeekVisit, groups: Sequence[str], *, key: str
     prefix = f"{key}_{visit.id}_{seen}"
     status = _status(prefix, visit.status)
     with st.form(prefix):
-        outcome = _outcome_fields(prefix, status, groups, visit)
-        notes = st.text_area(
-            ui.t("visit_form.notes"), value=visit.notes, max_chars=2000, key=f"{prefix}_notes", height=80
-        )
+        outcome = _visit_fields(prefix, status, groups, visit)
         submitted = st.form_submit_button(ui.t("form.save"), type="primary", width="stretch")
     if submitted:
 
@@ -376,7 +386,7 @@ def edit_form(scope: Scope, visit: WeekVisit, groups: Sequence[str], *, key: str
                     mode=outcome.mode,
                     visited_at=outcome.visited_at,
                     findings=outcome.findings,
-                    notes=notes,
+                    notes=outcome.notes,
                     cancel_reason=outcome.cancel_reason,
                 )
 
@@ -502,7 +512,7 @@ def household_form(scope: Scope, item: HouseholdItem) -> None:
             findings = findings_fields(f"{prefix}_{member.person_id}", [e.group for e in member.enrollments], {})
             need = _need_fields(f"{prefix}_{member.person_id}")
             members.append((member, missed, findings, need))
-        notes = st.text_area(ui.t("visit_form.notes"), max_chars=2000, key=f"{prefix}_notes", height=80)
+        notes = _notes(prefix)
         submitted = st.form_submit_button(ui.t("household_visit.save"), type="primary", width="stretch")
     if not submitted:
         return
