@@ -17,6 +17,8 @@ from care.domain import enums
 from care.domain.errors import CareError, RowError, ValidationError
 from care.i18n import t
 from care.imports.files import FILE_FIELD, Table, clean_header
+from care.permissions import require
+from care.scope import Scope
 
 T = TypeVar("T")
 # checked rows, written rows, total rows: called as the import goes.
@@ -111,6 +113,20 @@ class Sheet:
         """Each data row as {field: cell} (absent columns read as None)."""
         for number, cells in self.table.rows:
             yield number, {key: cells[i] if i < len(cells) else None for key, i in self.index.items()}
+
+
+def open_sheet(
+    scope: Scope, action: str, table: Table, columns: Sequence[Column], report: ImportReport
+) -> Sheet | None:
+    """The table matched to ``columns`` once ``scope`` may run ``action``; None when its header is refused.
+
+    The report counts the table's rows and takes the header's problems.
+    """
+    require(scope, action)
+    sheet = Sheet(table, columns)
+    report.rows = len(table.rows)
+    report.errors.extend(sheet.errors)
+    return None if sheet.errors else sheet
 
 
 def header_of(columns: Sequence[Column], name: str | None, aliases: Mapping[str, str]) -> str:
