@@ -239,7 +239,8 @@ def when(value: Any, column: Column) -> dt.datetime | None:
         # A date typed into a cell formatted as a number: Excel keeps days since 1899-12-30.
         from openpyxl.utils.datetime import from_excel
 
-        return from_excel(value).replace(microsecond=0)
+        moment: dt.datetime = from_excel(value)
+        return moment.replace(microsecond=0)
     raw = unicodedata.normalize("NFKC", str(int(value)) if isinstance(value, (int, float)) else str(value)).strip()
     match = _DATE_TEXT.fullmatch(raw)
     parts: tuple[str | None, ...] | None = match.groups() if match else None
@@ -283,7 +284,8 @@ def choice(
 def risk_choice(value: Any, column: Column) -> str | None:
     """高 / 中 / 低 (also 高风险, high ...)."""
     extra = {f"{t(f'enum.risk.{r}', 'zh')}风险": r for r in enums.RISKS}
-    return choice(value, column, "risk", enums.RISKS, extra)
+    level: str | None = choice(value, column, "risk", enums.RISKS, extra)
+    return level
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from care.domain import clock, enums, ids, rules
-from care.domain.errors import CareError, ValidationError
+from care.domain.errors import CareError, RowError, ValidationError
 from care.domain.facts import clean_facts
 from care.i18n import t
 from care.imports.common import (
@@ -24,7 +24,6 @@ from care.imports.common import (
     ImportReport,
     Problems,
     Progress,
-    RowError,
     choice,
     is_empty,
     number,

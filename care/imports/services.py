@@ -19,14 +19,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from care.domain import areas, clock, enums, ids
-from care.domain.errors import CareError, ValidationError
+from care.domain.errors import CareError, RowError, ValidationError
 from care.domain.service_rules import provider_fits
 from care.imports.common import (
     Column,
     ImportReport,
     Problems,
     Progress,
-    RowError,
     choice,
     number,
     open_sheet,

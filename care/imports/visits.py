@@ -23,14 +23,13 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from care.domain import clock, enums, ids
-from care.domain.errors import CareError, ValidationError
+from care.domain.errors import CareError, RowError, ValidationError
 from care.domain.visits import NOTES_MAX, CleanNeed, CleanVisit, check_need, visit_problems
 from care.i18n import t
 from care.imports.common import (
     Column,
     ImportReport,
     Progress,
-    RowError,
     choice,
     is_empty,
     open_sheet,
