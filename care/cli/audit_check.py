@@ -31,7 +31,7 @@ def verify(args: argparse.Namespace) -> int:
     return 1 if bad or anchored else 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``audit-verify`` sub-command."""
     check = sub.add_parser("audit-verify", help="verify the audit log's hash chain; lists broken links")
     check.add_argument("--db", help="database URL or SQLite file (default: CARE_DATABASE_URL)")

@@ -26,7 +26,7 @@ from db.models import User
 from db.session import get_engine, reading, transaction
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``visit-pack`` and ``visit-results`` sub-commands."""
     pack = sub.add_parser("visit-pack", help="write a coordinator's encrypted offline visit pack (PIN from stdin)")
     pack.add_argument("--db", help="database URL or SQLite file (default: CARE_DATABASE_URL)")

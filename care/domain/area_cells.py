@@ -13,6 +13,7 @@ import json
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import shapely
 from shapely.geometry import MultiPoint, Point, mapping, shape
@@ -50,7 +51,7 @@ def _frame(points: list[Point], outline: str | None) -> BaseGeometry:
     return MultiPoint(points).convex_hull.buffer(_margin(points))
 
 
-def _geometry(data: dict) -> dict:
+def _geometry(data: dict[str, Any]) -> dict[str, Any]:
     return data["geometry"] if data.get("type") == "Feature" else data
 
 

@@ -362,7 +362,8 @@ def on_time(listed: pd.DataFrame, counted: pd.DataFrame, inputs: ReportInputs) -
 def _intervals(listed: pd.DataFrame, intervals: Mapping[tuple[str, str], int]) -> np.ndarray:
     keys = pd.MultiIndex.from_arrays([listed["group"].astype(object), listed["risk"].astype(object)])
     table = pd.Series(intervals)
-    return table.reindex(keys).to_numpy(dtype="float64")
+    values: np.ndarray = table.reindex(keys).to_numpy(dtype="float64")
+    return values
 
 
 def child_area(village_codes: pd.Series, area_code: str) -> pd.Series:

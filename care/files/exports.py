@@ -221,7 +221,8 @@ def csv_bytes(frame: pd.DataFrame, lang: str, *, unmasked: bool = False) -> byte
     shown = readable(frame, lang, unmasked=unmasked)
     shown.columns = [inert(str(c)) for c in shown.columns]
     safe = shown.astype(object).map(_csv_cell)
-    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    data: bytes = safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    return data
 
 
 class _Book:

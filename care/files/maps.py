@@ -149,7 +149,8 @@ def village_radius(persons: int, biggest: int) -> float:
     """Circle radius in pixels, growing with the square root of the persons (4 to 16 px)."""
     if persons <= 0 or biggest <= 0:
         return 3.0
-    return round(4 + 12 * (persons / biggest) ** 0.5, 1)
+    radius: float = 4 + 12 * (persons / biggest) ** 0.5
+    return round(radius, 1)
 
 
 def person_color(dot: PersonDot, color_by: str) -> str:

@@ -47,7 +47,9 @@ def project(
     return [(off_x + (lon - min(lons)) * scale, height - off_y - (lat - min(lats)) * scale) for lat, lon in points]
 
 
-def _map_points(office: tuple[float, float] | None, stops: Sequence[StopView]) -> tuple[list, list[int]]:
+def _map_points(
+    office: tuple[float, float] | None, stops: Sequence[StopView]
+) -> tuple[list[tuple[float, float]], list[int]]:
     located = [s for s in stops if s.located]
     coords = ([office] if office else []) + [(s.lat, s.lon) for s in located]
     return project(coords), [s.seq for s in located]  # type: ignore[arg-type]

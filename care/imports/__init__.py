@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from care import audit
-from care.domain.errors import CareError, PermissionDenied
+from care.domain.errors import CareError, PermissionDenied, RowError
 from care.imports import roster, services, visits
-from care.imports.common import ImportReport, Progress, RowError, errors_csv
+from care.imports.common import ImportReport, Progress, errors_csv
 from care.imports.files import read_table
 from care.imports.template import build_template
 from care.scope import Scope

@@ -17,6 +17,8 @@ from care.domain import enums
 from care.domain.errors import CareError, RowError, ValidationError
 from care.i18n import t
 from care.imports.files import FILE_FIELD, Table, clean_header
+from care.permissions import require
+from care.scope import Scope
 
 T = TypeVar("T")
 # checked rows, written rows, total rows: called as the import goes.
@@ -111,6 +113,20 @@ class Sheet:
         """Each data row as {field: cell} (absent columns read as None)."""
         for number, cells in self.table.rows:
             yield number, {key: cells[i] if i < len(cells) else None for key, i in self.index.items()}
+
+
+def open_sheet(
+    scope: Scope, action: str, table: Table, columns: Sequence[Column], report: ImportReport
+) -> Sheet | None:
+    """The table matched to ``columns`` once ``scope`` may run ``action``; None when its header is refused.
+
+    The report counts the table's rows and takes the header's problems.
+    """
+    require(scope, action)
+    sheet = Sheet(table, columns)
+    report.rows = len(table.rows)
+    report.errors.extend(sheet.errors)
+    return None if sheet.errors else sheet
 
 
 def header_of(columns: Sequence[Column], name: str | None, aliases: Mapping[str, str]) -> str:
@@ -223,7 +239,8 @@ def when(value: Any, column: Column) -> dt.datetime | None:
         # A date typed into a cell formatted as a number: Excel keeps days since 1899-12-30.
         from openpyxl.utils.datetime import from_excel
 
-        return from_excel(value).replace(microsecond=0)
+        moment: dt.datetime = from_excel(value)
+        return moment.replace(microsecond=0)
     raw = unicodedata.normalize("NFKC", str(int(value)) if isinstance(value, (int, float)) else str(value)).strip()
     match = _DATE_TEXT.fullmatch(raw)
     parts: tuple[str | None, ...] | None = match.groups() if match else None
@@ -267,7 +284,8 @@ def choice(
 def risk_choice(value: Any, column: Column) -> str | None:
     """高 / 中 / 低 (also 高风险, high ...)."""
     extra = {f"{t(f'enum.risk.{r}', 'zh')}风险": r for r in enums.RISKS}
-    return choice(value, column, "risk", enums.RISKS, extra)
+    level: str | None = choice(value, column, "risk", enums.RISKS, extra)
+    return level
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from care.domain import clock, enums, ids, rules
-from care.domain.errors import CareError, ValidationError
+from care.domain.errors import CareError, RowError, ValidationError
 from care.domain.facts import clean_facts
 from care.i18n import t
 from care.imports.common import (
@@ -24,11 +24,10 @@ from care.imports.common import (
     ImportReport,
     Problems,
     Progress,
-    RowError,
-    Sheet,
     choice,
     is_empty,
     number,
+    open_sheet,
     risk_choice,
     row_error,
     text,
@@ -36,7 +35,6 @@ from care.imports.common import (
 )
 from care.imports.files import Table
 from care.imports.villages import VillageLookup, shown, village_lookup
-from care.permissions import require
 from care.queries.policy import child_age_limits
 from care.queries.scoping import visible_person
 from care.queries.settings import scope_county
@@ -575,11 +573,8 @@ def check_roster(
     session: Session, scope: Scope, table: Table, report: ImportReport, progress: Progress | None = None
 ) -> list[_Planned]:
     """Every row checked (all problems collected in ``report``); the rows that are new."""
-    require(scope, "import.roster")
-    sheet = Sheet(table, COLUMNS)
-    report.rows = len(table.rows)
-    report.errors.extend(sheet.errors)
-    if sheet.errors:
+    sheet = open_sheet(scope, "import.roster", table, COLUMNS, report)
+    if sheet is None:
         return []
     checker = _RosterCheck(session, scope)
     planned: list[_Planned] = []

@@ -19,23 +19,21 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from care.domain import areas, clock, enums, ids
-from care.domain.errors import CareError, ValidationError
+from care.domain.errors import CareError, RowError, ValidationError
 from care.domain.service_rules import provider_fits
 from care.imports.common import (
     Column,
     ImportReport,
     Problems,
     Progress,
-    RowError,
-    Sheet,
     choice,
     number,
+    open_sheet,
     text,
     when,
 )
 from care.imports.files import Table
 from care.imports.roster import is_example_id
-from care.permissions import require
 from care.queries.scoping import person_conditions
 from care.queries.service_list import ServiceRow, service_list
 from care.scope import Scope
@@ -163,11 +161,8 @@ def check_services(
     session: Session, scope: Scope, table: Table, report: ImportReport, progress: Progress | None = None
 ) -> list[_Row]:
     """Every row checked (all problems kept in ``report``); the records that are new."""
-    require(scope, "import.services")
-    sheet = Sheet(table, COLUMNS)
-    report.rows = len(table.rows)
-    report.errors.extend(sheet.errors)
-    if sheet.errors:
+    sheet = open_sheet(scope, "import.services", table, COLUMNS, report)
+    if sheet is None:
         return []
     raws = list(sheet.rows())
     numbers: list[str] = []

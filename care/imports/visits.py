@@ -23,24 +23,22 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from care.domain import clock, enums, ids
-from care.domain.errors import CareError, ValidationError
+from care.domain.errors import CareError, RowError, ValidationError
 from care.domain.visits import NOTES_MAX, CleanNeed, CleanVisit, check_need, visit_problems
 from care.i18n import t
 from care.imports.common import (
     Column,
     ImportReport,
     Progress,
-    RowError,
-    Sheet,
     choice,
     is_empty,
+    open_sheet,
     row_error,
     text,
     when,
 )
 from care.imports.files import Table
 from care.imports.roster import CARE_GROUPS, is_example_id
-from care.permissions import require
 from care.queries.scoping import in_area, person_conditions
 from care.scope import Scope
 from care.services.due import refresh_due_dates
@@ -321,11 +319,8 @@ def check_visits(
     session: Session, scope: Scope, table: Table, report: ImportReport, progress: Progress | None = None
 ) -> list[_Row]:
     """Every row checked (all problems collected in ``report``); the visits that are new."""
-    require(scope, "import.visits")
-    sheet = Sheet(table, COLUMNS)
-    report.rows = len(table.rows)
-    report.errors.extend(sheet.errors)
-    if sheet.errors:
+    sheet = open_sheet(scope, "import.visits", table, COLUMNS, report)
+    if sheet is None:
         return []
     raws = [_read(number, values) for number, values in sheet.rows()]
     found = _lookups(session, scope, [r for r in raws if not r.errors])

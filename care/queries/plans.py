@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from care.domain import areas, clock, enums, plans
@@ -382,16 +382,22 @@ class ServiceFigures:
         return self.paired / self.persons if self.persons else None
 
 
-def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month, today: dt.date) -> ServiceFigures:
-    """Plans in place and reviewed on time (today), deliveries and orders of the month, satisfaction
-    and pairing coverage, for the area with ``prefix`` within the user's scope."""
-    where = [*person_conditions(scope), in_area(Person.village_code, prefix)]
+Where = Sequence[ColumnElement[bool]]
+
+
+def _on_register(session: Session, where: Where) -> tuple[int, int]:
+    """Active enrollments and the persons they belong to."""
     enrollments, persons = session.execute(
         select(func.count(), func.count(func.distinct(Enrollment.person_id)))
         .select_from(Enrollment)
         .join(Person, Person.id == Enrollment.person_id)
         .where(Enrollment.end_date.is_(None), Person.status == "active", *where)
     ).one()
+    return int(enrollments or 0), int(persons or 0)
+
+
+def _plans_in_force(session: Session, where: Where, today: dt.date) -> tuple[int, int]:
+    """Approved plans of active enrollments, and how many of them are past their review date."""
     in_force = (
         select(func.count(), func.sum(case((CarePlan.review_on < today, 1), else_=0)))
         .select_from(CarePlan)
@@ -400,6 +406,11 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
         .where(CarePlan.status == "approved", Enrollment.end_date.is_(None), Person.status == "active", *where)
     )
     with_plan, overdue_reviews = session.execute(in_force).one()
+    return int(with_plan or 0), int(overdue_reviews or 0)
+
+
+def _order_counts(session: Session, where: Where, month: Month, today: dt.date) -> Sequence[Any]:
+    """By service and provider: delivered (count, minutes, rated, satisfied), raised, open and overdue orders."""
     # One pass over the orders that count: delivered this month, raised this month, or still open.
     delivered = and_(
         ServiceOrder.status == "delivered",
@@ -412,7 +423,7 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
     def total(condition: Any, value: Any = 1) -> Any:
         return func.sum(case((condition, value), else_=0))
 
-    groups = session.execute(
+    return session.execute(
         select(
             ServiceOrder.service_code,
             ServiceOrder.provider_id,
@@ -428,6 +439,10 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
         .where(or_(delivered, raised, still_open), *where)
         .group_by(ServiceOrder.service_code, ServiceOrder.provider_id)
     ).all()
+
+
+def _paired_persons(session: Session, where: Where, today: dt.date) -> int:
+    """Active persons with a current pairing (结对帮扶)."""
     paired = session.scalar(
         select(func.count(func.distinct(Pairing.person_id)))
         .join(Person, Person.id == Pairing.person_id)
@@ -438,19 +453,36 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
             *where,
         )
     )
-    names = service_names(session, month.last, prefix)
-    providers = _names(session, {pid for _, pid, *_ in groups if pid is not None}, Provider, Provider.name)
-    sums = [sum(int(g[k] or 0) for g in groups) for k in range(2, 9)]
+    return int(paired or 0)
+
+
+def _deliveries_by(groups: Sequence[Any], providers: dict[int, str]) -> tuple[Counter[str], Counter[str]]:
+    """Deliveries counted by service code and by provider name ('' for none named)."""
     by_service: Counter[str] = Counter()
     by_provider: Counter[str] = Counter()
     for code, provider, count, *_ in groups:
         if count:
             by_service[code] += int(count)
             by_provider[providers.get(provider, "") if provider is not None else ""] += int(count)
+    return by_service, by_provider
+
+
+def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month, today: dt.date) -> ServiceFigures:
+    """Plans in place and reviewed on time (today), deliveries and orders of the month, satisfaction
+    and pairing coverage, for the area with ``prefix`` within the user's scope."""
+    where = [*person_conditions(scope), in_area(Person.village_code, prefix)]
+    enrollments, persons = _on_register(session, where)
+    with_plan, overdue_reviews = _plans_in_force(session, where, today)
+    groups = _order_counts(session, where, month, today)
+    paired = _paired_persons(session, where, today)
+    names = service_names(session, month.last, prefix)
+    providers = _names(session, {pid for _, pid, *_ in groups if pid is not None}, Provider, Provider.name)
+    sums = [sum(int(g[k] or 0) for g in groups) for k in range(2, 9)]
+    by_service, by_provider = _deliveries_by(groups, providers)
     return ServiceFigures(
-        enrollments=int(enrollments or 0),
-        with_plan=int(with_plan or 0),
-        reviews_overdue=int(overdue_reviews or 0),
+        enrollments=enrollments,
+        with_plan=with_plan,
+        reviews_overdue=overdue_reviews,
         delivered=sums[0],
         delivered_minutes=sums[1],
         opened=sums[4],
@@ -458,8 +490,8 @@ def service_figures(session: Session, scope: Scope, *, prefix: str, month: Month
         overdue_now=sums[6],
         rated=sums[2],
         satisfied=sums[3],
-        persons=int(persons or 0),
-        paired=int(paired or 0),
+        persons=persons,
+        paired=paired,
         by_service=pd.DataFrame(
             [(code, names.get(code, code), n) for code, n in by_service.most_common()],
             columns=["service_code", "service", "delivered"],

@@ -250,10 +250,10 @@ def _homes(session: Session, person_ids: list[int]) -> dict[int, tuple[int, str]
     return found
 
 
-def _stop_facts(session: Session, scope: Scope, person_ids: list[int]) -> dict[int, dict]:
+def _stop_facts(session: Session, scope: Scope, person_ids: list[int]) -> dict[int, dict[str, Any]]:
     if not person_ids:
         return {}
-    facts: dict[int, dict] = {}
+    facts: dict[int, dict[str, Any]] = {}
     rows = session.execute(
         select(Person.id, Person.name, Area.name, Person.address, Person.lat, Person.lon)
         .join(Area, Area.code == Person.village_code)
@@ -331,7 +331,7 @@ def week_plan(session: Session, scope: Scope, *, worker_id: int, week_start: dt.
 
 def _stop_view(
     pids: list[int],
-    facts: dict[int, dict],
+    facts: dict[int, dict[str, Any]],
     homes: dict[int, tuple[int, str]],
     visited: dict[tuple[int, dt.date], str],
     day: dt.date,

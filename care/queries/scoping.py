@@ -29,7 +29,8 @@ def in_county_of(column: Any, prefix: str | None) -> ColumnElement[bool]:
     if len(county) == areas.PREFIX_LENGTH["county"]:
         # One county: equality, which the planner estimates from the column's statistics (a range
         # looks far more selective to it than a tenth of the rows, and picks plans for a few rows).
-        return column == county.ljust(12, "0")
+        one_county: ColumnElement[bool] = column == county.ljust(12, "0")
+        return one_county
     return in_area(column, county)
 
 
@@ -64,7 +65,8 @@ def in_scope(person_id: Any, scope: Scope) -> ColumnElement[bool]:
     """``person_id`` is a person this user may see, as a subquery on the persons: for a count over
     another table (enrollments, orders) the persons are then picked first, by the index on their
     village, instead of joining each row to its person."""
-    return person_id.in_(select(Person.id).where(*person_conditions(scope)))
+    visible: ColumnElement[bool] = person_id.in_(select(Person.id).where(*person_conditions(scope)))
+    return visible
 
 
 def visible_person(session: Session, scope: Scope, person_id: int, *, include_deleted: bool = False) -> Person | None:

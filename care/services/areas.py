@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session
 
 from care import audit
 from care.domain import areas, clock
-from care.domain.errors import ValidationError
+from care.domain.errors import RowError, ValidationError
 from care.files import area_files
-from care.files.area_files import RowError
 from care.i18n import t
 from care.permissions import require
 from care.queries.scoping import in_area

@@ -36,6 +36,90 @@ def _clean_override(scope: Scope, override: str | None, reason: str) -> tuple[st
     return override, reason.strip()[:200]
 
 
+def _check_can_enroll(session: Session, person: Person, group: str, start_date: dt.date) -> None:
+    """Refuse an enrollment the register does not allow: a person gone, a start date out of range, one already on."""
+    enums.check("group", group, enums.GROUPS)
+    if person.status in ("deceased", "moved"):
+        raise ValidationError("enrollment.person_not_active", field="group")
+    if start_date is None:
+        raise ValidationError("error.required", field="start_date")
+    if start_date > clock.today():
+        raise ValidationError("enrollment.start_in_future", field="start_date")
+    if start_date < person.birth_date:
+        raise ValidationError("enrollment.start_before_birth", field="start_date")
+    already = session.scalar(
+        select(Enrollment.id).where(
+            Enrollment.person_id == person.id, Enrollment.group == group, Enrollment.end_date.is_(None)
+        )
+    )
+    if already is not None:
+        raise ValidationError("enrollment.already_enrolled", field="group")
+
+
+def _person_facts(
+    session: Session,
+    scope: Scope,
+    person: Person,
+    *,
+    group: str,
+    subtype: str,
+    facts: Mapping[str, Any],
+    county: str,
+    previous_guardian: int | None = None,
+) -> dict[str, Any]:
+    """The group's facts checked for this person (a child's guardian taken from their household)."""
+    cleaned = clean_facts(
+        group,
+        subtype,
+        facts,
+        id_number=person.id_number,
+        birth_date=person.birth_date,
+        on=clock.today(),
+        age_limits=child_age_limits(session, county),
+    )
+    if group == "child":
+        cleaned = households.guardian_facts(session, scope, person, cleaned, previous=previous_guardian)
+    return cleaned
+
+
+def _auto_risk(group: str, subtype: str, facts: Mapping[str, Any], person: Person) -> str:
+    """The risk level the rules give the person today."""
+    return rules.compute_risk(group, subtype, facts, ids.age_on(person.birth_date, clock.today())).level
+
+
+def _new_enrollment(
+    session: Session,
+    person: Person,
+    *,
+    group: str,
+    subtype: str,
+    start_date: dt.date,
+    risk_auto: str,
+    override: str | None,
+    reason: str,
+) -> Enrollment:
+    """Insert the enrollment row (version 1) and flush it for its id."""
+    now = clock.now()
+    enrollment = Enrollment(
+        person_id=person.id,
+        county_code=person.county_code,
+        group=group,
+        subtype=subtype,
+        start_date=start_date,
+        risk_auto=risk_auto,
+        risk_override=override,
+        risk_override_reason=reason,
+        risk=rules.effective_risk(risk_auto, override),
+        version=1,
+        created_at=now,
+        updated_at=now,
+        exit_note="",
+    )
+    session.add(enrollment)
+    session.flush()
+    return enrollment
+
+
 def enroll(
     session: Session,
     scope: Scope,
@@ -57,53 +141,22 @@ def enroll(
     person = visible_person(session, scope, person_id)
     if person is None:
         raise NotFound()
-    enums.check("group", group, enums.GROUPS)
-    if person.status in ("deceased", "moved"):
-        raise ValidationError("enrollment.person_not_active", field="group")
-    if start_date is None:
-        raise ValidationError("error.required", field="start_date")
-    if start_date > clock.today():
-        raise ValidationError("enrollment.start_in_future", field="start_date")
-    if start_date < person.birth_date:
-        raise ValidationError("enrollment.start_before_birth", field="start_date")
-    already = session.scalar(
-        select(Enrollment.id).where(
-            Enrollment.person_id == person.id, Enrollment.group == group, Enrollment.end_date.is_(None)
-        )
+    _check_can_enroll(session, person, group, start_date)
+    cleaned = _person_facts(
+        session, scope, person, group=group, subtype=subtype, facts=facts, county=person.county_code
     )
-    if already is not None:
-        raise ValidationError("enrollment.already_enrolled", field="group")
-    cleaned = clean_facts(
-        group,
-        subtype,
-        facts,
-        id_number=person.id_number,
-        birth_date=person.birth_date,
-        on=clock.today(),
-        age_limits=child_age_limits(session, person.county_code),
-    )
-    if group == "child":
-        cleaned = households.guardian_facts(session, scope, person, cleaned)
     override, reason = _clean_override(scope, risk_override, risk_override_reason)
-    auto = rules.compute_risk(group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
-    now = clock.now()
-    enrollment = Enrollment(
-        person_id=person.id,
-        county_code=person.county_code,
+    auto = _auto_risk(group, subtype, cleaned, person)
+    enrollment = _new_enrollment(
+        session,
+        person,
         group=group,
         subtype=subtype,
         start_date=start_date,
         risk_auto=auto,
-        risk_override=override,
-        risk_override_reason=reason,
-        risk=rules.effective_risk(auto, override),
-        version=1,
-        created_at=now,
-        updated_at=now,
-        exit_note="",
+        override=override,
+        reason=reason,
     )
-    session.add(enrollment)
-    session.flush()
     record_risk_changes(session, [(enrollment.id, person.id, None, enrollment.risk)], cause="enroll", day=clock.today())
     session.add(details_row(group, enrollment.id, cleaned))
     if person.status == "exited":
@@ -142,6 +195,37 @@ def enrollment_values(enrollment: Enrollment) -> dict[str, Any]:
     }
 
 
+def _override_to_keep(
+    scope: Scope, enrollment: Enrollment, risk_override: str | None, risk_override_reason: str
+) -> tuple[str | None, str]:
+    """The override asked for when the user may override risk; else the one the enrollment has."""
+    if scope.can("risk.override"):
+        return _clean_override(scope, risk_override, risk_override_reason)
+    return enrollment.risk_override, enrollment.risk_override_reason
+
+
+def _write_details(enrollment: Enrollment, group: str, facts: Mapping[str, Any]) -> None:
+    """Set the group's fact columns on the enrollment's details row."""
+    details = getattr(enrollment, group)
+    for name in FIELDS[group]:
+        setattr(details, name, facts[name])
+
+
+def _audit_enrollment_change(
+    session: Session, scope: Scope, enrollment_id: int, old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    """The audit event of an edited enrollment: the values that changed, before and after."""
+    changed = {k: v for k, v in new.items() if old.get(k) != v}
+    audit.record(
+        session,
+        scope=scope,
+        action="enrollment.update",
+        entity="enrollment",
+        entity_id=enrollment_id,
+        detail={"old": {k: old[k] for k in changed}, "new": changed},
+    )
+
+
 def update_enrollment(
     session: Session,
     scope: Scope,
@@ -159,23 +243,18 @@ def update_enrollment(
     if enrollment.end_date is not None:
         raise ValidationError("enrollment.already_exited", field="group")
     old = enrollment_values(enrollment)
-    cleaned = clean_facts(
-        enrollment.group,
-        subtype,
-        facts,
-        id_number=person.id_number,
-        birth_date=person.birth_date,
-        on=clock.today(),
-        age_limits=child_age_limits(session, enrollment.county_code),
+    cleaned = _person_facts(
+        session,
+        scope,
+        person,
+        group=enrollment.group,
+        subtype=subtype,
+        facts=facts,
+        county=enrollment.county_code,
+        previous_guardian=old["facts"].get("guardian_person_id"),
     )
-    if enrollment.group == "child":
-        previous = old["facts"].get("guardian_person_id")
-        cleaned = households.guardian_facts(session, scope, person, cleaned, previous=previous)
-    if scope.can("risk.override"):
-        override, reason = _clean_override(scope, risk_override, risk_override_reason)
-    else:
-        override, reason = enrollment.risk_override, enrollment.risk_override_reason
-    auto = rules.compute_risk(enrollment.group, subtype, cleaned, ids.age_on(person.birth_date, clock.today())).level
+    override, reason = _override_to_keep(scope, enrollment, risk_override, risk_override_reason)
+    auto = _auto_risk(enrollment.group, subtype, cleaned, person)
     group = enrollment.group
     before = enrollment.risk
     version = versioned_update(
@@ -197,23 +276,46 @@ def update_enrollment(
         cause="edit",
         day=clock.today(),
     )
-    details = getattr(enrollment, group)
-    for name in FIELDS[group]:
-        setattr(details, name, cleaned[name])
+    _write_details(enrollment, group, cleaned)
     session.flush()
     refresh_due_dates(session, enrollment_ids=[enrollment_id])
     membership.refresh_family(session, [person.id])
     new = {"subtype": subtype, "facts": cleaned, "risk_override": override, "risk_override_reason": reason}
-    changed = {k: v for k, v in new.items() if old.get(k) != v}
-    audit.record(
-        session,
-        scope=scope,
-        action="enrollment.update",
-        entity="enrollment",
-        entity_id=enrollment_id,
-        detail={"old": {k: old[k] for k in changed}, "new": changed},
-    )
+    _audit_enrollment_change(session, scope, enrollment_id, old, new)
     return Saved(enrollment_id, version)
+
+
+def _check_exit(enrollment: Enrollment, reason: str, end_date: dt.date, note: str) -> None:
+    """Refuse an exit the register does not allow: already ended, no or a wrong reason, a date out of range."""
+    if enrollment.end_date is not None:
+        raise ValidationError("enrollment.already_exited", field="reason")
+    if not reason:
+        raise ValidationError("error.required", field="reason")
+    enums.check("reason", reason, enums.EXIT_REASONS[enrollment.group])
+    if end_date > clock.today():
+        raise ValidationError("enrollment.exit_in_future", field="end_date")
+    if end_date < enrollment.start_date:
+        raise ValidationError("enrollment.exit_before_start", field="end_date")
+    if reason == "other" and not note.strip():
+        raise ValidationError("enrollment.exit_note_required", field="note")
+
+
+def _end_with_person(session: Session, person: Person, reason: str, values: dict[str, Any]) -> list[int]:
+    """The person's status after an exit; death or moving away also ends their other enrollments (their ids)."""
+    ended: list[int] = []
+    if reason in PERSON_ENDING_REASONS:
+        others = session.scalars(
+            select(Enrollment).where(Enrollment.person_id == person.id, Enrollment.end_date.is_(None))
+        ).all()
+        for other in others:
+            versioned_update(session, other, other.version, values, enrollment_values)
+            ended.append(other.id)
+        person.status = PERSON_ENDING_REASONS[reason]
+    elif not session.scalar(
+        select(Enrollment.id).where(Enrollment.person_id == person.id, Enrollment.end_date.is_(None)).limit(1)
+    ):
+        person.status = "exited"
+    return ended
 
 
 def exit_enrollment(
@@ -233,32 +335,10 @@ def exit_enrollment(
     """
     require(scope, permission)
     enrollment, person = _load(session, scope, enrollment_id)
-    if enrollment.end_date is not None:
-        raise ValidationError("enrollment.already_exited", field="reason")
-    if not reason:
-        raise ValidationError("error.required", field="reason")
-    enums.check("reason", reason, enums.EXIT_REASONS[enrollment.group])
-    if end_date > clock.today():
-        raise ValidationError("enrollment.exit_in_future", field="end_date")
-    if end_date < enrollment.start_date:
-        raise ValidationError("enrollment.exit_before_start", field="end_date")
-    if reason == "other" and not note.strip():
-        raise ValidationError("enrollment.exit_note_required", field="note")
+    _check_exit(enrollment, reason, end_date, note)
     values = {"end_date": end_date, "exit_reason": reason, "exit_note": note.strip()[:200], "next_due_on": None}
     version = versioned_update(session, enrollment, seen_version, values, enrollment_values)
-    ended = [enrollment_id]
-    if reason in PERSON_ENDING_REASONS:
-        others = session.scalars(
-            select(Enrollment).where(Enrollment.person_id == person.id, Enrollment.end_date.is_(None))
-        ).all()
-        for other in others:
-            versioned_update(session, other, other.version, values, enrollment_values)
-            ended.append(other.id)
-        person.status = PERSON_ENDING_REASONS[reason]
-    elif not session.scalar(
-        select(Enrollment.id).where(Enrollment.person_id == person.id, Enrollment.end_date.is_(None)).limit(1)
-    ):
-        person.status = "exited"
+    ended = [enrollment_id, *_end_with_person(session, person, reason, values)]
     person.version += 1
     # Nobody stays responsible for an enrollment that has ended; the history keeps who was.
     session.execute(

@@ -134,6 +134,67 @@ def _check_items(
     return clean
 
 
+def _new_revision(
+    session: Session, scope: Scope, enrollment: Enrollment, *, goals: str, review_on: dt.date
+) -> CarePlan:
+    """A new draft revision of the enrollment's plan; refused while another one is under way."""
+    now = clock.now()
+    pending = session.scalar(
+        select(CarePlan.id).where(CarePlan.enrollment_id == enrollment.id, CarePlan.status.in_(UNDER_WAY))
+    )
+    if pending is not None:
+        raise ValidationError("plan.error.pending", field="plan")
+    revision = (
+        session.scalar(select(func.max(CarePlan.revision)).where(CarePlan.enrollment_id == enrollment.id)) or 0
+    ) + 1
+    plan = CarePlan(
+        enrollment_id=enrollment.id,
+        person_id=enrollment.person_id,
+        revision=revision,
+        status="draft",
+        goals=goals,
+        review_on=review_on,
+        drafted_by=scope.user_id,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def _redraft(
+    session: Session,
+    scope: Scope,
+    enrollment: Enrollment,
+    *,
+    plan_id: int,
+    seen_version: int,
+    goals: str,
+    review_on: dt.date,
+) -> tuple[CarePlan, dict[str, Any], int]:
+    """The draft or returned plan changed on the version seen, its services cleared; with its old values and version."""
+    plan, found = _plan(session, scope, plan_id)
+    if found.id != enrollment.id:
+        raise NotFound()
+    if plan.version != seen_version:
+        raise StaleRecord(plan_values(plan), seen=seen_version, now=plan.version)
+    if plan.status not in ("draft", "returned"):
+        raise ValidationError("plan.error.not_editable", field="plan")
+    old = plan_values(plan)
+    version = versioned_update(
+        session,
+        plan,
+        seen_version,
+        {"goals": goals, "review_on": review_on, "status": "draft", "drafted_by": scope.user_id},
+        plan_values,
+    )
+    for item in list(session.scalars(select(PlanService).where(PlanService.plan_id == plan.id))):
+        session.delete(item)
+    return plan, old, version
+
+
 def save_draft(
     session: Session,
     scope: Scope,
@@ -157,50 +218,14 @@ def save_draft(
     text = _check_goals(goals)
     review = _check_review(review_on, today)
     clean = _check_items(session, enrollment, person.village_code, items, today)
-    now = clock.now()
     if plan_id is None:
-        pending = session.scalar(
-            select(CarePlan.id).where(CarePlan.enrollment_id == enrollment.id, CarePlan.status.in_(UNDER_WAY))
-        )
-        if pending is not None:
-            raise ValidationError("plan.error.pending", field="plan")
-        revision = (
-            session.scalar(select(func.max(CarePlan.revision)).where(CarePlan.enrollment_id == enrollment.id)) or 0
-        ) + 1
-        plan = CarePlan(
-            enrollment_id=enrollment.id,
-            person_id=enrollment.person_id,
-            revision=revision,
-            status="draft",
-            goals=text,
-            review_on=review,
-            drafted_by=scope.user_id,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(plan)
-        session.flush()
+        plan = _new_revision(session, scope, enrollment, goals=text, review_on=review)
         old: dict[str, Any] = {}
         version = 1
     else:
-        plan, found = _plan(session, scope, plan_id)
-        if found.id != enrollment.id:
-            raise NotFound()
-        if plan.version != seen_version:
-            raise StaleRecord(plan_values(plan), seen=seen_version, now=plan.version)
-        if plan.status not in ("draft", "returned"):
-            raise ValidationError("plan.error.not_editable", field="plan")
-        old = plan_values(plan)
-        version = versioned_update(
-            session,
-            plan,
-            seen_version,
-            {"goals": text, "review_on": review, "status": "draft", "drafted_by": scope.user_id},
-            plan_values,
+        plan, old, version = _redraft(
+            session, scope, enrollment, plan_id=plan_id, seen_version=seen_version, goals=text, review_on=review
         )
-        for item in list(session.scalars(select(PlanService).where(PlanService.plan_id == plan.id))):
-            session.delete(item)
     session.add_all(PlanService(plan_id=plan.id, **item) for item in clean)
     session.flush()
     session.expire(plan, ["items"])

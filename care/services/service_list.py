@@ -209,7 +209,13 @@ def end_service(
 
 
 def _audit(
-    session: Session, scope: Scope, action: str, item_id: int, code: str, before: dict | None, effective: dt.date
+    session: Session,
+    scope: Scope,
+    action: str,
+    item_id: int,
+    code: str,
+    before: dict[str, Any] | None,
+    effective: dt.date,
 ) -> None:
     after = session.get(ServiceItem, item_id)
     audit.record(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from care import audit
 from care.domain import clock, policy
 from care.domain.errors import NotFound, StaleRecord, ValidationError
-from care.domain.visits import SITUATION_EXIT_REASON, CleanVisit, check_need, check_visit
+from care.domain.visits import SITUATION_EXIT_REASON, CleanNeed, CleanVisit, check_need, check_visit
 from care.permissions import require
 from care.queries.policy import phone_counts
 from care.queries.scoping import visible_person
@@ -35,6 +35,8 @@ from db.models import (
 )
 
 TOKEN_MAX = 64
+T = TypeVar("T")
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def _write_visit(
     enrollments: list[Enrollment],
     worker_id: int | None,
     clean: CleanVisit,
-    follow_up: str,
+    needs: Sequence[CleanNeed],
     client_token: str | None,
     household: tuple[int, str] | None = None,
 ) -> Visit:
@@ -144,7 +146,7 @@ def _write_visit(
         "findings": clean.findings,
         "notes": clean.notes,
         "cancel_reason": clean.cancel_reason,
-        "follow_up": follow_up,
+        "follow_up": "；".join(n.description or n.kind for n in needs),
         "client_token": client_token,
     }
     if household is not None:
@@ -202,6 +204,118 @@ def _change_situation(
         )
 
 
+def _check_for(enrollments: Sequence[Enrollment], **values: Any) -> CleanVisit:
+    """The visit form's values checked against the groups and start dates of the enrollments it covers."""
+    return check_visit(groups=[e.group for e in enrollments], starts=[e.start_date for e in enrollments], **values)
+
+
+def _visit_needs(clean: CleanVisit, needs: Sequence[NeedInput]) -> list[CleanNeed]:
+    """The needs a visit found, checked; a cancelled visit finds none."""
+    if clean.status == "cancelled" and needs:
+        raise ValidationError("visit.needs_need_visit", field="needs")
+    return [check_need(n.kind, n.department, n.description) for n in needs]
+
+
+def _first_save(session: Session, write: Callable[[], T], earlier: Callable[[], E | None]) -> T | E:
+    """``write()`` in a savepoint; when a concurrent save of the same token committed first, that save."""
+    try:
+        with session.begin_nested():
+            return write()
+    except IntegrityError:
+        # The same token committed by a concurrent save (PostgreSQL waits for it, then refuses ours).
+        found = earlier()
+        if found is None:
+            raise
+        return found
+
+
+def _open_needs(
+    session: Session,
+    scope: Scope,
+    *,
+    visit: Visit,
+    person: Person,
+    enrollment: Enrollment,
+    needs: Sequence[CleanNeed],
+    on: dt.date,
+) -> None:
+    """Open each need a visit found, on the person's first enrollment the visit covers."""
+    for need in needs:
+        add_need(session, scope, person_id=person.id, enrollment_id=enrollment.id, visit_id=visit.id, need=need, on=on)
+
+
+def _opened_on(clean: CleanVisit) -> dt.date:
+    """The day a visit's needs open: the day of the visit, or today when it has none."""
+    return clean.visited_at.date() if clean.visited_at else clock.today()
+
+
+def _audit_visit(
+    session: Session,
+    scope: Scope,
+    *,
+    visit: Visit,
+    person: Person,
+    enrollments: list[Enrollment],
+    clean: CleanVisit,
+    needs: list[CleanNeed],
+) -> None:
+    """The audit event of one recorded visit."""
+    audit.record(
+        session,
+        scope=scope,
+        action="visit.record",
+        entity="visit",
+        entity_id=visit.id,
+        detail={
+            "person_id": person.id,
+            "enrollment_ids": [e.id for e in enrollments],
+            "status": clean.status,
+            "mode": clean.mode,
+            "visited_at": clean.visited_at.isoformat() if clean.visited_at else None,
+            "needs": [n.kind for n in needs],
+            "situation": clean.situation,
+        },
+    )
+
+
+def _visit_subject(
+    session: Session, scope: Scope, person_id: int, enrollment_ids: Sequence[int]
+) -> tuple[Person, list[Enrollment]]:
+    """The person visited, visible to the user, and the active enrollments the visit covers."""
+    person = visible_person(session, scope, person_id)
+    if person is None:
+        raise NotFound()
+    return person, _enrollments(session, scope, person, enrollment_ids)
+
+
+def _save_once(
+    session: Session,
+    scope: Scope,
+    *,
+    person: Person,
+    enrollments: list[Enrollment],
+    worker_id: int | None,
+    clean: CleanVisit,
+    needs: list[CleanNeed],
+    client_token: str | None,
+) -> Visit | Saved:
+    """The visit written, or the earlier save of the same ``client_token`` that committed first."""
+    return _first_save(
+        session,
+        lambda: _write_visit(
+            session,
+            scope,
+            person=person,
+            enrollments=enrollments,
+            worker_id=worker_id,
+            clean=clean,
+            needs=needs,
+            client_token=client_token,
+        ),
+        lambda: _earlier_save(session, scope, client_token),
+    )
+
+
 def record_visit(
     session: Session,
     scope: Scope,
@@ -230,74 +344,37 @@ def record_visit(
     earlier = _earlier_save(session, scope, client_token)
     if earlier is not None:
         return earlier
-    person = visible_person(session, scope, person_id)
-    if person is None:
-        raise NotFound()
-    enrollments = _enrollments(session, scope, person, enrollment_ids)
-    clean = check_visit(
+    person, enrollments = _visit_subject(session, scope, person_id, enrollment_ids)
+    clean = _check_for(
+        enrollments,
         status=status,
         mode=mode,
         visited_at=visited_at,
-        groups=[e.group for e in enrollments],
-        starts=[e.start_date for e in enrollments],
         now=clock.now(),
         findings=findings,
         notes=notes,
         cancel_reason=cancel_reason,
         situation=situation,
     )
-    if clean.status == "cancelled" and needs:
-        raise ValidationError("visit.needs_need_visit", field="needs")
-    cleaned_needs = [check_need(n.kind, n.department, n.description) for n in needs]
+    cleaned_needs = _visit_needs(clean, needs)
     who = _worker(session, scope, worker_id, enrollments)
-    follow_up = "；".join(n.description or n.kind for n in cleaned_needs)
-    try:
-        with session.begin_nested():
-            visit = _write_visit(
-                session,
-                scope,
-                person=person,
-                enrollments=enrollments,
-                worker_id=who,
-                clean=clean,
-                follow_up=follow_up,
-                client_token=client_token,
-            )
-    except IntegrityError:
-        # The same token committed by a concurrent save (PostgreSQL waits for it, then refuses ours).
-        earlier = _earlier_save(session, scope, client_token)
-        if earlier is None:
-            raise
-        return earlier
-    opened = clean.visited_at.date() if clean.visited_at else clock.today()
-    for need in cleaned_needs:
-        add_need(
-            session,
-            scope,
-            person_id=person.id,
-            enrollment_id=enrollments[0].id,
-            visit_id=visit.id,
-            need=need,
-            on=opened,
-        )
+    visit = _save_once(
+        session,
+        scope,
+        person=person,
+        enrollments=enrollments,
+        worker_id=who,
+        clean=clean,
+        needs=cleaned_needs,
+        client_token=client_token,
+    )
+    if isinstance(visit, Saved):
+        return visit
+    opened = _opened_on(clean)
+    _open_needs(session, scope, visit=visit, person=person, enrollment=enrollments[0], needs=cleaned_needs, on=opened)
     refresh_due_dates(session, enrollment_ids=[e.id for e in enrollments])
     _change_situation(session, scope, person, enrollments, clean)
-    audit.record(
-        session,
-        scope=scope,
-        action="visit.record",
-        entity="visit",
-        entity_id=visit.id,
-        detail={
-            "person_id": person.id,
-            "enrollment_ids": [e.id for e in enrollments],
-            "status": clean.status,
-            "mode": clean.mode,
-            "visited_at": clean.visited_at.isoformat() if clean.visited_at else None,
-            "needs": [n.kind for n in cleaned_needs],
-            "situation": clean.situation,
-        },
-    )
+    _audit_visit(session, scope, visit=visit, person=person, enrollments=enrollments, clean=clean, needs=cleaned_needs)
     return Saved(visit.id, visit.version, _warnings(session, clean, person.county_code))
 
 
@@ -392,6 +469,63 @@ def _member_warnings(
     return warnings
 
 
+def _member_checks(
+    members: Sequence[MemberVisit],
+    people: list[tuple[Person, list[Enrollment]]],
+    *,
+    mode: str | None,
+    visited_at: dt.datetime | dt.date | None,
+    notes: str,
+) -> list[CleanVisit]:
+    """Each member's visit checked: met or 未见到, findings only when met, the shared when, how and notes."""
+    now = clock.now()
+    cleans: list[CleanVisit] = []
+    for member, (_, enrollments) in zip(members, people, strict=True):
+        if member.status not in MEMBER_STATUSES:
+            raise ValidationError("visit.bad_status", field="status")
+        cleans.append(
+            _check_for(
+                enrollments,
+                status=member.status,
+                mode=mode,
+                visited_at=visited_at,
+                now=now,
+                findings=member.findings if member.status == "done" else None,
+                notes=notes,
+            )
+        )
+    return cleans
+
+
+def _audit_household_visit(
+    session: Session,
+    scope: Scope,
+    *,
+    household: Household,
+    visits: list[Visit],
+    people: list[tuple[Person, list[Enrollment]]],
+    cleans: list[CleanVisit],
+    needs: list[CleanNeed | None],
+) -> None:
+    """The one audit event of a household visit, naming every member's visit."""
+    audit.record(
+        session,
+        scope=scope,
+        action="visit.record_household",
+        entity="household",
+        entity_id=household.id,
+        detail={
+            "visit_ids": [v.id for v in visits],
+            "person_ids": [p.id for p, _ in people],
+            "enrollment_ids": sorted(e.id for _, enrollments in people for e in enrollments),
+            "statuses": [c.status for c in cleans],
+            "mode": cleans[0].mode,
+            "visited_at": cleans[0].visited_at.isoformat() if cleans[0].visited_at else None,
+            "needs": [n.kind for n in needs if n is not None],
+        },
+    )
+
+
 def record_household_visit(
     session: Session,
     scope: Scope,
@@ -419,76 +553,37 @@ def record_household_visit(
         return earlier
     household = _household_for_visit(session, household_id, seen_version)
     people = _member_people(session, scope, household, members)
-    now = clock.now()
-    cleans: list[CleanVisit] = []
-    for member, (_, enrollments) in zip(members, people, strict=True):
-        if member.status not in MEMBER_STATUSES:
-            raise ValidationError("visit.bad_status", field="status")
-        cleans.append(
-            check_visit(
-                status=member.status,
-                mode=mode,
-                visited_at=visited_at,
-                groups=[e.group for e in enrollments],
-                starts=[e.start_date for e in enrollments],
-                now=now,
-                findings=member.findings if member.status == "done" else None,
-                notes=notes,
-            )
-        )
+    cleans = _member_checks(members, people, mode=mode, visited_at=visited_at, notes=notes)
     needs = [check_need(m.need.kind, m.need.department, m.need.description) if m.need else None for m in members]
     everyone = [e for _, enrollments in people for e in enrollments]
     who = _worker(session, scope, worker_id, everyone)
-    try:
-        with session.begin_nested():
-            visits = [
-                _write_visit(
-                    session,
-                    scope,
-                    person=person,
-                    enrollments=enrollments,
-                    worker_id=who,
-                    clean=clean,
-                    follow_up=(need.description or need.kind) if need else "",
-                    client_token=None,
-                    household=(household.id, client_token),
-                )
-                for (person, enrollments), clean, need in zip(people, cleans, needs, strict=True)
-            ]
-    except IntegrityError:
-        # The same form committed by a concurrent save (PostgreSQL waits for it, then refuses ours).
-        earlier = _earlier_household_save(session, scope, client_token)
-        if earlier is None:
-            raise
-        return earlier
-    opened = cleans[0].visited_at.date() if cleans[0].visited_at else clock.today()
-    for visit, (person, enrollments), need in zip(visits, people, needs, strict=True):
-        if need is not None:
-            add_need(
+    visits = _first_save(
+        session,
+        lambda: [
+            _write_visit(
                 session,
                 scope,
-                person_id=person.id,
-                enrollment_id=enrollments[0].id,
-                visit_id=visit.id,
-                need=need,
-                on=opened,
+                person=person,
+                enrollments=enrollments,
+                worker_id=who,
+                clean=clean,
+                needs=[need] if need else [],
+                client_token=None,
+                household=(household.id, client_token),
             )
+            for (person, enrollments), clean, need in zip(people, cleans, needs, strict=True)
+        ],
+        lambda: _earlier_household_save(session, scope, client_token),
+    )
+    if isinstance(visits, HouseholdSaved):
+        return visits
+    opened = _opened_on(cleans[0])
+    for visit, (person, enrollments), need in zip(visits, people, needs, strict=True):
+        if need is not None:
+            _open_needs(session, scope, visit=visit, person=person, enrollment=enrollments[0], needs=[need], on=opened)
     refresh_due_dates(session, enrollment_ids=sorted(e.id for e in everyone))
-    audit.record(
-        session,
-        scope=scope,
-        action="visit.record_household",
-        entity="household",
-        entity_id=household.id,
-        detail={
-            "visit_ids": [v.id for v in visits],
-            "person_ids": [p.id for p, _ in people],
-            "enrollment_ids": sorted(e.id for e in everyone),
-            "statuses": [c.status for c in cleans],
-            "mode": cleans[0].mode,
-            "visited_at": cleans[0].visited_at.isoformat() if cleans[0].visited_at else None,
-            "needs": [n.kind for n in needs if n is not None],
-        },
+    _audit_household_visit(
+        session, scope, household=household, visits=visits, people=people, cleans=cleans, needs=needs
     )
     return HouseholdSaved([v.id for v in visits], _member_warnings(session, people, cleans))
 
@@ -523,6 +618,39 @@ def _editable_visit(session: Session, scope: Scope, visit_id: int) -> tuple[Visi
     return visit, enrollments
 
 
+def _update_on_version(session: Session, visit: Visit, seen_version: int, new: dict[str, Any]) -> None:
+    """Write the corrected values when the visit is still on the version the user saw; else refuse."""
+    result = session.execute(
+        update(Visit)
+        .where(Visit.id == visit.id, Visit.version == seen_version)
+        .values(**new, version=Visit.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(visit)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = session.get(Visit, visit.id)
+        raise StaleRecord(
+            visit_values(current) if current else {}, seen=seen_version, now=current.version if current else 0
+        )
+
+
+def _audit_visit_change(session: Session, scope: Scope, visit: Visit, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """The audit event of a corrected visit: the values changed (the notes only as changed or not)."""
+    changed = {k: v for k, v in new.items() if old.get(k) != v}
+    audit.record(
+        session,
+        scope=scope,
+        action="visit.update",
+        entity="visit",
+        entity_id=visit.id,
+        detail={
+            "old": {k: _plain(old[k]) for k in changed if k != "notes"},
+            "new": {k: _plain(v) for k, v in changed.items() if k != "notes"},
+            "notes_changed": "notes" in changed,
+        },
+    )
+
+
 def update_visit(
     session: Session,
     scope: Scope,
@@ -539,12 +667,11 @@ def update_visit(
     """Correct a recorded visit on the version the user saw; the due dates follow."""
     require(scope, "visit.edit")
     visit, enrollments = _editable_visit(session, scope, visit_id)
-    clean = check_visit(
+    clean = _check_for(
+        enrollments,
         status=status,
         mode=mode,
         visited_at=visited_at,
-        groups=[e.group for e in enrollments],
-        starts=[e.start_date for e in enrollments],
         now=clock.now(),
         findings=findings,
         notes=notes,
@@ -559,32 +686,9 @@ def update_visit(
         "notes": clean.notes,
         "cancel_reason": clean.cancel_reason,
     }
-    result = session.execute(
-        update(Visit)
-        .where(Visit.id == visit.id, Visit.version == seen_version)
-        .values(**new, version=Visit.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(visit)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        current = session.get(Visit, visit.id)
-        raise StaleRecord(
-            visit_values(current) if current else {}, seen=seen_version, now=current.version if current else 0
-        )
+    _update_on_version(session, visit, seen_version, new)
     refresh_due_dates(session, enrollment_ids=[e.id for e in enrollments if e.end_date is None])
-    changed = {k: v for k, v in new.items() if old.get(k) != v}
-    audit.record(
-        session,
-        scope=scope,
-        action="visit.update",
-        entity="visit",
-        entity_id=visit.id,
-        detail={
-            "old": {k: _plain(old[k]) for k in changed if k != "notes"},
-            "new": {k: _plain(v) for k, v in changed.items() if k != "notes"},
-            "notes_changed": "notes" in changed,
-        },
-    )
+    _audit_visit_change(session, scope, visit, old, new)
     return Saved(visit.id, seen_version + 1, _warnings(session, clean, visit.county_code))
 
 
