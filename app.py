@@ -48,7 +48,7 @@ def language_switch() -> None:
     choice = st.sidebar.segmented_control(
         ui.t("app.language"),
         options=["zh", "en"],
-        format_func={"zh": "中文", "en": "English"}.get,
+        format_func=ui.shown_as({"zh": "中文", "en": "English"}),
         default=ui.lang(),
         key="lang_choice",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from care.scope import Scope
 from care.services.users import change_own_password
 from ui import forms
 
@@ -12,6 +13,7 @@ scope = ui.current_scope()
 if scope is None:
     st.warning(ui.t("shell.session_ended"))
     st.stop()
+signed_in: Scope = scope
 
 st.title(ui.t("user.change_title"))
 forms.show_flash()
@@ -34,6 +36,6 @@ if submitted:
 
     def run() -> object:
         with ui.write(changes_data=False) as session:
-            return change_own_password(session, scope, current=current, new=new, repeat=repeat)
+            return change_own_password(session, signed_in, current=current, new=new, repeat=repeat)
 
     forms.save("own_password", run, ui.t("user.changed"))

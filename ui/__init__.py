@@ -24,6 +24,7 @@ from ui.base import (  # the helpers every page calls as ui.t, ui.read, ui.write
     TOKEN_KEY,
     cookie_token,
     read,
+    shown_as,
     t,
     write,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "require_page",
     "show_error",
     "show_warnings",
+    "shown_as",
     "t",
     "today",
     "village_choices",

@@ -71,7 +71,13 @@ def _import(kind: str, scope: Scope, files: list[Any], options: dict[str, str]) 
         with ui.write() as session:
             if kind == "codes":
                 return services.import_area_codes(session, scope, data=[(f.name, f.getvalue()) for f in files])
-            return services.import_boundaries(session, scope, data=files[0].getvalue(), **options)
+            return services.import_boundaries(
+                session,
+                scope,
+                data=files[0].getvalue(),
+                datum=options["datum"],
+                code_property=options["code_property"],
+            )
     except CareError as error:
         ui.show_error(error)
         return None
@@ -182,7 +188,13 @@ def _merge_form(options: pd.DataFrame) -> dict[str, Any]:
     )
     codes = list(options.loc[options["level"] == level, "code"])
     show = lambda c: f"{names.get(c, c)}（{c}）"  # noqa: E731 - a one-line label
-    sources = st.multiselect(ui.t("admin.merge.sources"), codes, format_func=show, key="merge_sources")
+    sources = st.multiselect(
+        ui.t("admin.merge.sources"),
+        codes,
+        format_func=show,
+        key="merge_sources",
+        placeholder=forms.placeholder(required=False),
+    )
     mode = st.radio(
         ui.t("admin.merge.mode"),
         ["existing", "new"],
@@ -191,7 +203,14 @@ def _merge_form(options: pd.DataFrame) -> dict[str, Any]:
         key="merge_mode",
     )
     if mode == "existing":
-        target = st.selectbox(ui.t("admin.merge.target"), codes, format_func=show, index=None, key="merge_target")
+        target = st.selectbox(
+            ui.t("admin.merge.target"),
+            codes,
+            format_func=show,
+            index=None,
+            key="merge_target",
+            placeholder=forms.placeholder(),
+        )
         return {"sources": sources, "target": target or "", "target_name": None}
     c1, c2 = st.columns(2)
     target = c1.text_input(ui.t("admin.merge.new_code"), max_chars=12, key="merge_new_code")

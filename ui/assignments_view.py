@@ -169,7 +169,12 @@ def assign_panel(scope: Scope, *, unassigned_only: bool, key: str) -> None:
     if only_fitting and pairs and offered.empty:
         st.info(ui.t("assignment.none_fitting"))
     target = st.selectbox(
-        ui.t("assignment.to_worker"), [*offered["worker_id"], NOBODY], key=f"{key}_target", format_func=fmt, index=None
+        ui.t("assignment.to_worker"),
+        [*offered["worker_id"], NOBODY],
+        key=f"{key}_target",
+        format_func=fmt,
+        index=None,
+        placeholder=forms.placeholder(),
     )
     confirmed = _fit_warning(staff, target, pairs, key)
     reason = st.text_input(ui.t("assignment.reason"), key=f"{key}_reason", max_chars=200)
@@ -222,17 +227,28 @@ def move_panel(scope: Scope) -> None:
     fmt = worker_label(staff)
     cols = st.columns(2)
     source = cols[0].selectbox(
-        ui.t("assignment.from_worker"), list(staff["worker_id"]), key="move_from", format_func=fmt, index=None
+        ui.t("assignment.from_worker"),
+        list(staff["worker_id"]),
+        key="move_from",
+        format_func=fmt,
+        index=None,
+        placeholder=forms.placeholder(),
     )
     if source is None:
         st.caption(ui.t("assignment.move_help"))
         return
     others = staff[(staff["worker_id"] != source) & staff["active"]]
     target = cols[1].selectbox(
-        ui.t("assignment.to_worker"), list(others["worker_id"]), key="move_to", format_func=fmt, index=None
+        ui.t("assignment.to_worker"),
+        list(others["worker_id"]),
+        key="move_to",
+        format_func=fmt,
+        index=None,
+        placeholder=forms.placeholder(),
     )
     with ui.read() as session:
         rows = enrollments(session, scope, EnrollmentFilter(worker_id=int(source)), ui.today())
+    from_worker = int(source)
     st.caption(ui.t("assignment.caseload_of", n=f"{len(rows):,}"))
     if rows.empty:
         st.info(ui.t("assignment.none_listed"))
@@ -241,15 +257,19 @@ def move_panel(scope: Scope) -> None:
     everyone = st.checkbox(ui.t("assignment.move_all", n=f"{len(rows):,}"), key="move_all")
     chosen = rows if everyone else rows.iloc[picked]
     reason = st.text_input(ui.t("assignment.reason"), key="move_reason", max_chars=200)
-    if st.button(
-        ui.t("assignment.move", n=len(chosen)),
-        key="move_apply",
-        type="primary",
-        disabled=chosen.empty or target is None,
+    if (
+        st.button(
+            ui.t("assignment.move", n=len(chosen)),
+            key="move_apply",
+            type="primary",
+            disabled=chosen.empty or target is None,
+        )
+        and target is not None
     ):
+        to_worker = int(target)
         seen = _seen(chosen)
         _run(
             lambda s: move_caseload(
-                s, scope, from_worker_id=int(source), to_worker_id=int(target), seen=seen, reason=reason
+                s, scope, from_worker_id=from_worker, to_worker_id=to_worker, seen=seen, reason=reason
             )
-        )  # type: ignore[arg-type]
+        )

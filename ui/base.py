@@ -5,7 +5,7 @@ ui/sso.py builds on it without importing the package that imports it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -82,3 +82,8 @@ def cookie_token() -> str | None:
         return None
     token = web.cookie_token(cookies)
     return token if token and token != st.session_state.get(DEAD_COOKIE_KEY) else None
+
+
+def shown_as(labels: Mapping[Any, str]) -> Callable[[Hashable], str]:
+    """A select box's ``format_func``: each option shown by its label, or as itself if it has none."""
+    return lambda option: labels.get(option, str(option))

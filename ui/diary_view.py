@@ -73,6 +73,7 @@ def _person_picker(scope: Scope, key: str, chosen: Sequence[int] = ()) -> list[i
         default=[p for p in chosen if p in labels],
         format_func=lambda pid: labels.get(pid, str(pid)),
         key=key,
+        placeholder=forms.placeholder(required=False),
     )
     return [int(p) for p in picked]
 
@@ -107,7 +108,12 @@ def write_tab(scope: Scope, staff: list[tuple[int, str]]) -> None:
         return
     else:
         worker_id = st.selectbox(
-            ui.t("diary.worker"), list(labels), format_func=labels.get, index=None, key=f"{key}_worker"
+            ui.t("diary.worker"),
+            list(labels),
+            format_func=ui.shown_as(labels),
+            index=None,
+            key=f"{key}_worker",
+            placeholder=forms.placeholder(),
         )
     day, kind, text = _entry_fields(key, ui.today(), "heard", "")
     persons = _person_picker(scope, f"{key}_persons")
@@ -244,7 +250,9 @@ def timeline_tab(scope: Scope, staff: list[tuple[int, str]]) -> None:
     if scope.assigned_only:
         worker_id = scope.worker_id
     else:
-        worker_id = c1.selectbox(ui.t("diary.worker"), list(labels), format_func=labels.get, key="diary_tl_worker")
+        worker_id = c1.selectbox(
+            ui.t("diary.worker"), list(labels), format_func=ui.shown_as(labels), key="diary_tl_worker"
+        )
     start = c2.date_input(
         ui.t("diary.start"), value=ui.today() - dt.timedelta(days=TIMELINE_DAYS), key="diary_tl_start"
     )

@@ -71,7 +71,7 @@ def _open_member(hc: HouseholdCard) -> None:
     chosen = c1.selectbox(
         ui.t("household.open_member"),
         [m.person_id for m in others],
-        format_func={m.person_id: m.name for m in others}.get,
+        format_func=ui.shown_as({m.person_id: m.name for m in others}),
         key=f"hh_open_{hc.id}",
     )
     if c2.button(ui.t("household.open"), key=f"hh_open_go_{hc.id}") and chosen is not None:
@@ -278,7 +278,7 @@ def _split(scope: Scope, hc: HouseholdCard, key: str, seen: int) -> None:
     chosen = st.multiselect(
         ui.t("form.members"),
         list(choices),
-        format_func=choices.get,
+        format_func=ui.shown_as(choices),
         placeholder=forms.placeholder(),
         key=f"hh_split_{hc.id}",
     )

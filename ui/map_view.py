@@ -146,7 +146,8 @@ def frame_script(m: folium.Map) -> str:
     """
     with _streamlit_folium() as component:
         m.get_root().render()
-        m.render()
+        # folium's Map.render carries no annotations (folium 0.20).
+        m.render()  # type: ignore[no-untyped-call, unused-ignore]
         script: str = component._get_map_string(m)
     return script + FRAME_SCRIPT_TAIL
 

@@ -204,6 +204,7 @@ def _draft_form(
             default=[c for c in planned if c in services],
             format_func=lambda c: services[c].name,
             key=f"{key}_services",
+            placeholder=forms.placeholder(required=False),
         )
         items = [_planned_service(key, services[code], planned.get(code), known) for code in chosen]
         if st.button(ui.t("plan.save_draft"), key=f"{key}_save", type="primary", icon=":material/save:"):
@@ -519,6 +520,7 @@ def orders_tab(scope: Scope) -> None:
         default=list(enums.ORDER_OPEN),
         format_func=ui.labeller("order_status"),
         key="orders_status",
+        placeholder=forms.placeholder(required=False),
     )
     overdue = b.toggle(ui.t("order.overdue_only"), key="orders_overdue")
     with ui.read() as session:

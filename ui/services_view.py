@@ -112,6 +112,10 @@ def _editor(scope: Scope, latest: list[q.ServiceRow]) -> None:
         if row is not None and row.valid_to is None:
             _end(scope, row, key, seen, effective)
         return
+    if row is None and not values.code.strip() and not values.name.strip():
+        # A new service not yet begun: nothing to check or save.
+        st.info(ui.t("service.new_empty"))
+        return
     if _preview(scope, values.code or (row.code if row else ""), values) and st.button(
         ui.t("service.save"), type="primary", key=f"svc_save_{k}"
     ):
@@ -142,6 +146,7 @@ def _service_fields(row: q.ServiceRow | None, k: str) -> services.ServiceInput:
         default=list(row.provider_kinds) if row else [],
         format_func=ui.labeller("provider_kind"),
         key=f"svc_kinds_{k}",
+        placeholder=forms.placeholder(required=False),
     )
     f1, f2 = st.columns(2)
     times = f1.number_input(ui.t("service.times"), 1, 31, value=row.times if row else 1, step=1, key=f"svc_times_{k}")
@@ -250,6 +255,7 @@ def _rule_inputs(group: str, rule: Eligibility, k: str) -> Eligibility:
         default=list(rule.subtypes),
         format_func=ui.labeller("subtype"),
         key=f"svc_sub_{k}",
+        placeholder=forms.placeholder(required=False),
     )
     risks = b.multiselect(
         ui.t("service.rule.risk"),
@@ -257,6 +263,7 @@ def _rule_inputs(group: str, rule: Eligibility, k: str) -> Eligibility:
         default=list(rule.risks),
         format_func=ui.labeller("risk"),
         key=f"svc_risk_{k}",
+        placeholder=forms.placeholder(required=False),
     )
     c, d = st.columns(2)
     low = c.number_input(ui.t("service.rule.min_age"), 0, 120, value=rule.min_age, step=1, key=f"svc_min_{k}")
@@ -286,6 +293,7 @@ def _guardianship_rule(rule: Eligibility, k: str) -> tuple[str, ...]:
             default=list(rule.guardianship),
             format_func=ui.labeller("guardianship"),
             key=f"svc_g_{k}",
+            placeholder=forms.placeholder(required=False),
         )
     )
 
@@ -299,6 +307,7 @@ def _elderly_rule(rule: Eligibility, k: str) -> dict[str, object]:
         default=list(rule.self_care),
         format_func=ui.labeller("self_care"),
         key=f"svc_sc_{k}",
+        placeholder=forms.placeholder(required=False),
     )
     living = f.multiselect(
         ui.t("service.rule.living"),
@@ -306,6 +315,7 @@ def _elderly_rule(rule: Eligibility, k: str) -> dict[str, object]:
         default=list(rule.living),
         format_func=ui.labeller("living_arrangement"),
         key=f"svc_l_{k}",
+        placeholder=forms.placeholder(required=False),
     )
     return {"self_care": tuple(self_care), "living": tuple(living)}
 
@@ -319,6 +329,7 @@ def _disability_rule(rule: Eligibility, k: str) -> dict[str, object]:
         default=list(rule.categories),
         format_func=ui.labeller("category"),
         key=f"svc_c_{k}",
+        placeholder=forms.placeholder(required=False),
     )
     grade = f.selectbox(
         ui.t("service.rule.max_grade"),
@@ -421,6 +432,7 @@ def _provider_fields(
         list(names),
         default=[c for c in (current["services"] if current is not None else ()) if c in names],
         format_func=lambda c: names.get(c, c),
+        placeholder=forms.placeholder(required=False),
     )
     note = st.text_input(ui.t("service.col.note"), value=current["note"] if current is not None else "")
     active = st.checkbox(ui.t("service.col.active"), value=bool(current["active"]) if current is not None else True)
@@ -476,25 +488,29 @@ def _new_pairing(scope: Scope, partners: pd.DataFrame) -> None:
     person = st.selectbox(
         ui.t("service.col.person"),
         list(labels),
-        format_func=labels.get,
+        format_func=ui.shown_as(labels),
         index=None,
         placeholder=ui.t("form.choose"),
         key="svc_pair_person",
     )
     partner_names = dict(zip(partners["id"], partners["name"], strict=True))
     partner = st.selectbox(
-        ui.t("service.col.partner"), list(partner_names), format_func=partner_names.get, key="svc_pair_partner"
+        ui.t("service.col.partner"), list(partner_names), format_func=ui.shown_as(partner_names), key="svc_pair_partner"
     )
     start = st.date_input(ui.t("service.col.from"), value=ui.today(), key="svc_pair_start")
     note = st.text_input(ui.t("service.col.note"), key="svc_pair_note")
-    if st.button(ui.t("service.pair_save"), type="primary", disabled=person is None, key="svc_pair_save"):
+    if (
+        st.button(ui.t("service.pair_save"), type="primary", disabled=person is None, key="svc_pair_save")
+        and person is not None
+    ):
+        person_id: int = person
 
         def save() -> object:
             with ui.write() as session:
                 return services.pair(
                     session,
                     scope,
-                    person_id=int(person),
+                    person_id=int(person_id),
                     provider_id=int(partner),
                     start_date=start,
                     note=note,
@@ -504,14 +520,18 @@ def _new_pairing(scope: Scope, partners: pd.DataFrame) -> None:
         forms.save(
             "pairing_new",
             save,
-            ui.t("service.paired", person=ui.md(labels.get(person, "")), partner=ui.md(partner_names.get(partner, ""))),
+            ui.t(
+                "service.paired", person=ui.md(labels.get(person_id, "")), partner=ui.md(partner_names.get(partner, ""))
+            ),
         )
 
 
 def _end_pairing(scope: Scope, table: pd.DataFrame) -> None:
     st.subheader(ui.t("service.pair_end"))
     texts = {int(r.id): f"{r.person} · {r.provider}" for r in table.itertuples()}
-    chosen = st.selectbox(ui.t("service.pair_choose"), list(texts), format_func=texts.get, key="svc_pair_end_choice")
+    chosen = st.selectbox(
+        ui.t("service.pair_choose"), list(texts), format_func=ui.shown_as(texts), key="svc_pair_end_choice"
+    )
     row = table[table["id"] == chosen].iloc[0]
     key = f"pairing_{chosen}"
     seen = forms.seen_version(key, int(row["version"]))

@@ -301,6 +301,7 @@ def record_form(scope: Scope, item: VisitItem, today: dt.date) -> None:
                 default=list(by_id),
                 format_func=lambda i: ui.label("group", by_id[i].group),
                 key=f"{prefix}_enrollments",
+                placeholder=forms.placeholder(required=False),
             )
         outcome = _visit_fields(prefix, status, groups)
         need = _need_fields(prefix) if status != "cancelled" else None

@@ -27,6 +27,7 @@ ENTRIES: dict[str, Entry] = {
     "service.period": ("周期", "Per"),
     "service.frequency": ("{period} {times} 次", "{times} per {period}"),
     "service.effective": ("生效日期", "Takes effect on"),
+    "service.new_empty": ("填写代码和服务名称后，这里会先显示受影响的人数，再保存。", "Enter a code and a name; the people the service reaches are shown here before it is saved."),
     "service.unchanged": ("与当前版本相同。修改上面的内容后，这里会先显示受影响的人数。", "Same as the current version. Change something above and the people it affects are shown here first."),
     "service.preview": ("调整前符合条件 **{before}** 人次，调整后 **{after}** 人次：新增 **{gained}**，不再符合 **{lost}**（按今天的在册信息计算）。", "Eligible before: **{before}** enrollments, after: **{after}**: **{gained}** gain and **{lost}** lose eligibility (counted on today's registers)."),
     "service.gained_names": ("新增者（部分）：{names}", "Gaining (some): {names}"),

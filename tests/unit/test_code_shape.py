@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -51,3 +52,21 @@ def test_no_page_renders_raw_html():
     pattern = re.compile(r"unsafe_allow_html\s*=\s*True|components\.html\(")
     files = [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"), ROOT / "app.py"]
     assert [p.name for p in files if pattern.search(p.read_text(encoding="utf-8"))] == []
+
+
+def test_every_empty_choice_box_shows_the_catalogs_placeholder():
+    # Streamlit's own placeholder ("Choose options") is English whatever the user's language.
+    missing = []
+    for path in [*(ROOT / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords}
+            starts_empty = node.func.attr == "multiselect" or (
+                node.func.attr == "selectbox"
+                and isinstance(keywords.get("index"), ast.Constant)
+                and keywords["index"].value is None
+            )
+            if starts_empty and "placeholder" not in keywords:
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert missing == []
