@@ -397,14 +397,15 @@ def _with_person(frame: pd.DataFrame, people: pd.DataFrame, extra: list[str]) ->
     return merged.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
-def compute(inputs: ReportInputs) -> MonthReport:
-    """Every figure of the month report from the plain tables in ``inputs``."""
+def _people_in(persons: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """The persons living under the area prefix, indexed by person id."""
+    people = persons[persons["village_code"].str.startswith(prefix)]
+    return people.set_index(pd.Index(people["person_id"].to_numpy()), drop=False)
+
+
+def _enrollment_facts(inputs: ReportInputs, people: pd.DataFrame, counted: pd.DataFrame) -> pd.DataFrame:
+    """The people's enrollments with every per-enrollment fact of the month (listed, visited, on time, late ...)."""
     month, today = inputs.month, inputs.today
-    names = dict(zip(inputs.areas["code"], inputs.areas["name"], strict=True))
-    prefix = areas.prefix_of(inputs.area_code)
-    people = inputs.persons[inputs.persons["village_code"].str.startswith(prefix)]
-    people = people.set_index(pd.Index(people["person_id"].to_numpy()), drop=False)
-    counted = counted_visits(inputs.visits, phone_counts=inputs.phone_counts)
     enr = inputs.enrollments[inputs.enrollments["person_id"].isin(people.index)].copy()
     # Few distinct values: categories filter and group much faster than text columns.
     enr = enr.astype(dict.fromkeys(("group", "subtype", "risk", "exit_reason"), "category"))
@@ -427,17 +428,22 @@ def compute(inputs: ReportInputs) -> MonthReport:
     enr["exited"] = (end >= first) & (end <= last)
     enr["not_visited"] = enr["listed"] & ~enr["visited"]
     enr["late"] = enr["on_time"].eq(False).fillna(False).astype(bool)
-    listed = enr[enr["listed"]]
+    return enr
 
-    needs = _needs(inputs, people)
-    rehab, rehab_rows = _rehab(listed, inputs.needs, month)
-    quality, quality_rows = _quality(enr, people, inputs.workers, names, today, inputs.child_age_limits)
-    lists = ReportLists(enr, people, needs, names, today, {"rehab": rehab_rows, **quality_rows})
 
-    rates = _visit_rates(listed)
+def _kpis(
+    enr: pd.DataFrame,
+    listed: pd.DataFrame,
+    rates: pd.DataFrame,
+    *,
+    open_needs: pd.DataFrame,
+    resolved_needs: pd.DataFrame,
+    rehab: dict[str, Any],
+    quality: pd.DataFrame,
+) -> dict[str, Any]:
+    """The month's headline figures, by name."""
     totals = rates[rates["group"] == "all"].iloc[0]
-    open_needs, resolved_needs = needs[needs["open_now"]], needs[needs["resolved_in_month"]]
-    kpis: dict[str, Any] = {
+    return {
         "persons_listed": int(listed["person_id"].nunique()),
         "enrollments_listed": len(listed),
         "new": int(enr["new"].sum()),
@@ -453,6 +459,26 @@ def compute(inputs: ReportInputs) -> MonthReport:
         "rehab_coverage": rehab["rate"],
         **{f"quality_{k}": int(v) for k, v in zip(quality["check"], quality["count"], strict=True)},
     }
+
+
+def compute(inputs: ReportInputs) -> MonthReport:
+    """Every figure of the month report from the plain tables in ``inputs``."""
+    month, today = inputs.month, inputs.today
+    names = dict(zip(inputs.areas["code"], inputs.areas["name"], strict=True))
+    prefix = areas.prefix_of(inputs.area_code)
+    people = _people_in(inputs.persons, prefix)
+    counted = counted_visits(inputs.visits, phone_counts=inputs.phone_counts)
+    enr = _enrollment_facts(inputs, people, counted)
+    listed = enr[enr["listed"]]
+
+    needs = _needs(inputs, people)
+    rehab, rehab_rows = _rehab(listed, inputs.needs, month)
+    quality, quality_rows = _quality(enr, people, inputs.workers, names, today, inputs.child_age_limits)
+    lists = ReportLists(enr, people, needs, names, today, {"rehab": rehab_rows, **quality_rows})
+
+    rates = _visit_rates(listed)
+    open_needs, resolved_needs = needs[needs["open_now"]], needs[needs["resolved_in_month"]]
+    kpis = _kpis(enr, listed, rates, open_needs=open_needs, resolved_needs=resolved_needs, rehab=rehab, quality=quality)
     by_area, by_area_parts = _by_area(enr, open_needs, names, _child_codes(inputs.areas, inputs.area_code))
     return MonthReport(
         month=month,

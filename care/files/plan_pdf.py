@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fpdf import FPDF
+
 from care import i18n
 from care.files.pdf import INK, cjk_document, print_table
 from care.queries.plans import PlanView
@@ -24,16 +26,10 @@ class PlanHeader:
     printed_at: str
 
 
-def plan_pdf(plan: PlanView, header: PlanHeader, lang: str = "zh") -> bytes:
-    """One plan on A4 paper."""
+def _plan_facts(plan: PlanView, header: PlanHeader, lang: str) -> list[tuple[str, str]]:
+    """The labelled facts at the top of the plan: person, village, group and risk, revision, review date."""
     t = i18n.t
-    pdf = cjk_document()
-    pdf.add_page()
-    pdf.set_text_color(*INK)
-    pdf.set_font(size=15, style="B")
-    pdf.cell(0, 10, t("plan.print.title", lang), new_x="LMARGIN", new_y="NEXT", align="C")
-    pdf.set_font(size=10, style="")
-    facts = [
+    return [
         (t("plan.print.person", lang), f"{header.name}（{header.id_masked}）"),
         (t("plan.print.village", lang), header.village),
         (t("plan.print.group", lang), f"{header.group} · {t('person_file.risk', lang)}：{header.risk}"),
@@ -50,20 +46,11 @@ def plan_pdf(plan: PlanView, header: PlanHeader, lang: str = "zh") -> bytes:
         ),
         (t("plan.review_on", lang), plan.review_on.isoformat()),
     ]
-    with print_table(pdf, col_widths=(1, 3), line_height=7) as table:
-        for label, value in facts:
-            row = table.row()
-            row.cell(label)
-            row.cell(value)
-    pdf.ln(4)
-    pdf.set_font(size=12, style="B")
-    pdf.cell(0, 8, t("plan.goals", lang), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(size=10, style="")
-    pdf.multi_cell(0, 6, plan.goals, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font(size=12, style="B")
-    pdf.cell(0, 8, t("plan.services", lang), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(size=9, style="")
+
+
+def _draw_services(pdf: FPDF, plan: PlanView, lang: str) -> None:
+    """The planned services as a table: service, frequency, provider, progress, note."""
+    t = i18n.t
     columns = ("plan.col.service", "plan.col.frequency", "plan.col.provider", "plan.col.progress", "plan.col.note")
     with print_table(pdf, col_widths=(2, 2, 3, 2, 3), line_height=6) as table:
         head = table.row()
@@ -76,7 +63,11 @@ def plan_pdf(plan: PlanView, header: PlanHeader, lang: str = "zh") -> bytes:
             row.cell(item.provider or "—")
             row.cell(f"{item.delivered} / {item.times}")
             row.cell(item.note)
-    pdf.ln(10)
+
+
+def _draw_signatures(pdf: FPDF, header: PlanHeader, lang: str) -> None:
+    """The drafter's, approver's and family's signature lines, then the printed-by footer."""
+    t = i18n.t
     pdf.set_font(size=10, style="")
     for key in ("plan.print.sign_drafter", "plan.print.sign_approver", "plan.print.sign_family"):
         pdf.cell(
@@ -91,4 +82,33 @@ def plan_pdf(plan: PlanView, header: PlanHeader, lang: str = "zh") -> bytes:
     pdf.multi_cell(
         0, 5, t("plan.print.footer", lang, by=header.printed_by, at=header.printed_at), new_x="LMARGIN", new_y="NEXT"
     )
+
+
+def plan_pdf(plan: PlanView, header: PlanHeader, lang: str = "zh") -> bytes:
+    """One plan on A4 paper."""
+    t = i18n.t
+    pdf = cjk_document()
+    pdf.add_page()
+    pdf.set_text_color(*INK)
+    pdf.set_font(size=15, style="B")
+    pdf.cell(0, 10, t("plan.print.title", lang), new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.set_font(size=10, style="")
+    facts = _plan_facts(plan, header, lang)
+    with print_table(pdf, col_widths=(1, 3), line_height=7) as table:
+        for label, value in facts:
+            row = table.row()
+            row.cell(label)
+            row.cell(value)
+    pdf.ln(4)
+    pdf.set_font(size=12, style="B")
+    pdf.cell(0, 8, t("plan.goals", lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(size=10, style="")
+    pdf.multi_cell(0, 6, plan.goals, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font(size=12, style="B")
+    pdf.cell(0, 8, t("plan.services", lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(size=9, style="")
+    _draw_services(pdf, plan, lang)
+    pdf.ln(10)
+    _draw_signatures(pdf, header, lang)
     return bytes(pdf.output())

@@ -71,26 +71,17 @@ def _changed(area: Area, row: area_files.CodeRow) -> bool:
     )
 
 
-def import_area_codes(
-    session: Session, scope: Scope, *, data: bytes | Sequence[tuple[str, bytes]], dry_run: bool = False
-) -> AreaImport:
-    """Create or update the areas of official code lists (CSV) in the admin's county, all or nothing.
-
-    ``data`` is one file, or (name, content) pairs checked as one list (a township list beside its
-    village list). Rows of other areas than the county are skipped and counted; see
-    ``area_files.check_code_files`` for the layouts read.
-    """
-    county = _county_of_scope(scope)
-    files = _code_files(data)
-    stored = _stored_codes(session, scope)
-    checked = area_files.check_code_files(
-        files, county_code=county, existing={code: a.valid_to for code, a in stored.items()}
-    )
-    result = AreaImport(errors=checked.errors, skipped=dict(checked.skipped))
-    if checked.errors:
-        return result
-    today = clock.today()
-    for row in sorted(checked.rows, key=lambda r: ("county", "township", "village").index(r.level)):
+def _apply_code_rows(
+    session: Session,
+    result: AreaImport,
+    *,
+    stored: Mapping[str, Area],
+    rows: Sequence[area_files.CodeRow],
+    today: dt.date,
+    dry_run: bool,
+) -> None:
+    """Count each row as created, updated or unchanged, county first; write the change unless a dry run."""
+    for row in sorted(rows, key=lambda r: ("county", "township", "village").index(r.level)):
         area = stored.get(row.code)
         if area is None:
             result.created += 1
@@ -118,26 +109,61 @@ def import_area_codes(
                     area.urban_rural = row.urban_rural
         else:
             result.unchanged += 1
+
+
+def _audit_code_import(
+    session: Session,
+    scope: Scope,
+    result: AreaImport,
+    *,
+    county: str,
+    row_count: int,
+    files: Sequence[tuple[str, bytes]],
+) -> None:
+    """Audit a written code-list import with its counts and the files' SHA-256, and mark it written."""
+    audit.record(
+        session,
+        scope=scope,
+        action="area.import",
+        entity="area",
+        entity_id=county,
+        detail={
+            "kind": "code_list",
+            "rows": row_count,
+            "created": result.created,
+            "updated": result.updated,
+            "skipped": result.skipped,
+            "sha256": [hashlib.sha256(content).hexdigest() for _, content in files]
+            if len(files) > 1
+            else hashlib.sha256(files[0][1]).hexdigest(),
+        },
+    )
+    session.flush()
+    result.written = True
+
+
+def import_area_codes(
+    session: Session, scope: Scope, *, data: bytes | Sequence[tuple[str, bytes]], dry_run: bool = False
+) -> AreaImport:
+    """Create or update the areas of official code lists (CSV) in the admin's county, all or nothing.
+
+    ``data`` is one file, or (name, content) pairs checked as one list (a township list beside its
+    village list). Rows of other areas than the county are skipped and counted; see
+    ``area_files.check_code_files`` for the layouts read.
+    """
+    county = _county_of_scope(scope)
+    files = _code_files(data)
+    stored = _stored_codes(session, scope)
+    checked = area_files.check_code_files(
+        files, county_code=county, existing={code: a.valid_to for code, a in stored.items()}
+    )
+    result = AreaImport(errors=checked.errors, skipped=dict(checked.skipped))
+    if checked.errors:
+        return result
+    today = clock.today()
+    _apply_code_rows(session, result, stored=stored, rows=checked.rows, today=today, dry_run=dry_run)
     if not dry_run:
-        audit.record(
-            session,
-            scope=scope,
-            action="area.import",
-            entity="area",
-            entity_id=county,
-            detail={
-                "kind": "code_list",
-                "rows": len(checked.rows),
-                "created": result.created,
-                "updated": result.updated,
-                "skipped": result.skipped,
-                "sha256": [hashlib.sha256(content).hexdigest() for _, content in files]
-                if len(files) > 1
-                else hashlib.sha256(files[0][1]).hexdigest(),
-            },
-        )
-        session.flush()
-        result.written = True
+        _audit_code_import(session, scope, result, county=county, row_count=len(checked.rows), files=files)
     return result
 
 
@@ -356,25 +382,8 @@ def _create_areas(session: Session, plan: MergePlan, today: dt.date) -> None:
             session.flush()
 
 
-def merge_areas(
-    session: Session,
-    scope: Scope,
-    *,
-    sources: Sequence[str],
-    target: str,
-    target_name: str | None = None,
-    expected: Mapping[str, str] | None = None,
-) -> MergeDone:
-    """Merge villages or townships into ``target``: move everything, retire the old codes, audit.
-
-    ``expected`` is the code map the admin confirmed; when the areas changed since, nothing is done.
-    Persons keep their old village in ``person_area_history`` so past months can still be told apart.
-    """
-    plan = plan_merge(session, scope, sources=sources, target=target, target_name=target_name)
-    if expected is not None and dict(expected) != plan.code_map:
-        raise ValidationError("area.merge_plan_changed")
-    today, now = clock.today(), clock.now()
-    _create_areas(session, plan, today)
+def _record_change(session: Session, scope: Scope, plan: MergePlan, *, today: dt.date, now: dt.datetime) -> int:
+    """Store the merge as an area change effective today, and return its id."""
     change = AreaChange(
         kind="merge",
         level=plan.level,
@@ -387,7 +396,11 @@ def merge_areas(
     )
     session.add(change)
     session.flush()
-    change_id = change.id
+    return change.id
+
+
+def _move_persons(session: Session, plan: MergePlan, *, change_id: int, today: dt.date, now: dt.datetime) -> None:
+    """Keep each moved person's old village in the history, then move persons and households to the new villages."""
     village_map = {old: new for old, new in plan.code_map.items() if areas.level_of(old) == "village"}
     session.execute(
         insert(PersonAreaHistory).from_select(
@@ -411,12 +424,20 @@ def merge_areas(
             .values(village_code=new, version=Household.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+def _retire_codes(session: Session, plan: MergePlan, *, today: dt.date) -> None:
+    """Move workers and users to the new codes and end the old areas yesterday, replaced by the new ones."""
     for old, new in plan.code_map.items():
         session.execute(update(Worker).where(Worker.area_code == old).values(area_code=new))
         session.execute(update(User).where(User.area_code == old).values(area_code=new, version=User.version + 1))
         session.execute(
             update(Area).where(Area.code == old).values(valid_to=today - dt.timedelta(days=1), replaced_by=new)
         )
+
+
+def _audit_merge(session: Session, scope: Scope, plan: MergePlan) -> int:
+    """Audit the merge with its old and new codes and what moved, and return the event id."""
     event = audit.record(
         session,
         scope=scope,
@@ -434,7 +455,32 @@ def merge_areas(
             "users": plan.users,
         },
     )
-    audit_id = event.id
+    return event.id
+
+
+def merge_areas(
+    session: Session,
+    scope: Scope,
+    *,
+    sources: Sequence[str],
+    target: str,
+    target_name: str | None = None,
+    expected: Mapping[str, str] | None = None,
+) -> MergeDone:
+    """Merge villages or townships into ``target``: move everything, retire the old codes, audit.
+
+    ``expected`` is the code map the admin confirmed; when the areas changed since, nothing is done.
+    Persons keep their old village in ``person_area_history`` so past months can still be told apart.
+    """
+    plan = plan_merge(session, scope, sources=sources, target=target, target_name=target_name)
+    if expected is not None and dict(expected) != plan.code_map:
+        raise ValidationError("area.merge_plan_changed")
+    today, now = clock.today(), clock.now()
+    _create_areas(session, plan, today)
+    change_id = _record_change(session, scope, plan, today=today, now=now)
+    _move_persons(session, plan, change_id=change_id, today=today, now=now)
+    _retire_codes(session, plan, today=today)
+    audit_id = _audit_merge(session, scope, plan)
     session.expire_all()
     return MergeDone(change_id=change_id, plan=plan, audit_id=audit_id)
 

@@ -23,7 +23,7 @@ from care.domain.service_rules import provider_fits
 from care.permissions import require
 from care.queries.plans import assigned_enrollments
 from care.queries.scoping import visible_person
-from care.queries.service_list import service_list
+from care.queries.service_list import ServiceRow, service_list
 from care.scope import Scope
 from care.services.common import Saved, versioned_update
 from care.services.needs import move_need
@@ -128,42 +128,55 @@ def _check_source(session: Session, person: Person, enrollment: Enrollment, valu
     return links
 
 
-def raise_order(
-    session: Session,
-    scope: Scope,
-    *,
-    person_id: int,
-    values: OrderInput,
-    client_token: str | None = None,
-    today: dt.date | None = None,
-) -> Saved:
-    """Raise an order for a person the user may see; a second call with the same token writes nothing."""
-    require(scope, "order.create")
-    today = today or clock.today()
-    if client_token is not None:
-        if not isinstance(client_token, str) or not client_token or len(client_token) > TOKEN_MAX:
-            raise ValidationError("visit.bad_token", field="client_token")
-        earlier = session.scalar(select(ServiceOrder).where(ServiceOrder.client_token == client_token))
-        if earlier is not None:
-            if earlier.person_id != person_id or visible_person(session, scope, person_id) is None:
-                raise NotFound()
-            return Saved(earlier.id, earlier.version)
-    person = visible_person(session, scope, person_id)
-    if person is None:
+def _replayed_order(session: Session, scope: Scope, *, person_id: int, client_token: str) -> Saved | None:
+    """The order already raised with this token for this person, or None; a bad token or another person's is refused."""
+    if not isinstance(client_token, str) or not client_token or len(client_token) > TOKEN_MAX:
+        raise ValidationError("visit.bad_token", field="client_token")
+    earlier = session.scalar(select(ServiceOrder).where(ServiceOrder.client_token == client_token))
+    if earlier is None:
+        return None
+    if earlier.person_id != person_id or visible_person(session, scope, person_id) is None:
         raise NotFound()
+    return Saved(earlier.id, earlier.version)
+
+
+def _service_and_enrollment(
+    session: Session, scope: Scope, person: Person, values: OrderInput, today: dt.date
+) -> tuple[ServiceRow, Enrollment]:
+    """The county's service in force that the order asks for, and the enrollment it is raised under."""
     row = next((r for r in service_list(session, today, person.county_code) if r.code == values.service_code), None)
     if row is None:
         raise ValidationError("order.error.service", field="service_code", code=str(values.service_code))
     enrollment = _enrollment_for(session, person, row.group, values.enrollment_id)
     if scope.assigned_only and enrollment.id not in assigned_enrollments(session, scope, [enrollment.id]):
         raise NotFound()
-    links = _check_source(session, person, enrollment, values)
+    return row, enrollment
+
+
+def _due_on(values: OrderInput, today: dt.date) -> dt.date:
+    """The day the order is due: the one given, else the default span from today; never in the past."""
     due = values.due_on or today + dt.timedelta(days=plans.ORDER_DUE_DAYS)
     if not isinstance(due, dt.date) or isinstance(due, dt.datetime) or due < today:
         raise ValidationError("order.error.due", field="due_on")
-    provider = _provider(session, values.provider_id, row.code, row.provider_kinds, person.village_code)
+    return due
+
+
+def _new_order(
+    scope: Scope,
+    person: Person,
+    enrollment: Enrollment,
+    row: ServiceRow,
+    values: OrderInput,
+    *,
+    links: dict[str, Any],
+    provider: int | None,
+    today: dt.date,
+    due: dt.date,
+    client_token: str | None,
+) -> ServiceOrder:
+    """A new order, assigned when a provider is given and open otherwise, not yet added to the session."""
     now = clock.now()
-    order = ServiceOrder(
+    return ServiceOrder(
         person_id=person.id,
         enrollment_id=enrollment.id,
         service_code=row.code,
@@ -181,15 +194,21 @@ def raise_order(
         created_at=now,
         updated_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(order)
-            session.flush()
-    except IntegrityError:
-        earlier = session.scalar(select(ServiceOrder).where(ServiceOrder.client_token == client_token))
-        if earlier is None:
-            raise
-        return Saved(earlier.id, earlier.version)
+
+
+def _audit_order(
+    session: Session,
+    scope: Scope,
+    order: ServiceOrder,
+    person: Person,
+    row: ServiceRow,
+    values: OrderInput,
+    *,
+    links: dict[str, Any],
+    provider: int | None,
+    due: dt.date,
+) -> None:
+    """Audit a raised order with its person, service, source, links, provider and due day."""
     audit.record(
         session,
         scope=scope,
@@ -205,6 +224,53 @@ def raise_order(
             "due_on": due.isoformat(),
         },
     )
+
+
+def raise_order(
+    session: Session,
+    scope: Scope,
+    *,
+    person_id: int,
+    values: OrderInput,
+    client_token: str | None = None,
+    today: dt.date | None = None,
+) -> Saved:
+    """Raise an order for a person the user may see; a second call with the same token writes nothing."""
+    require(scope, "order.create")
+    today = today or clock.today()
+    if client_token is not None:
+        replayed = _replayed_order(session, scope, person_id=person_id, client_token=client_token)
+        if replayed is not None:
+            return replayed
+    person = visible_person(session, scope, person_id)
+    if person is None:
+        raise NotFound()
+    row, enrollment = _service_and_enrollment(session, scope, person, values, today)
+    links = _check_source(session, person, enrollment, values)
+    due = _due_on(values, today)
+    provider = _provider(session, values.provider_id, row.code, row.provider_kinds, person.village_code)
+    order = _new_order(
+        scope,
+        person,
+        enrollment,
+        row,
+        values,
+        links=links,
+        provider=provider,
+        today=today,
+        due=due,
+        client_token=client_token,
+    )
+    try:
+        with session.begin_nested():
+            session.add(order)
+            session.flush()
+    except IntegrityError:
+        earlier = session.scalar(select(ServiceOrder).where(ServiceOrder.client_token == client_token))
+        if earlier is None:
+            raise
+        return Saved(earlier.id, earlier.version)
+    _audit_order(session, scope, order, person, row, values, links=links, provider=provider, due=due)
     return Saved(order.id, 1)
 
 

@@ -84,6 +84,66 @@ def _check_versions(existing: Mapping[dt.date, ScheduleDay], seen: Mapping[dt.da
             raise StaleRecord({"day": day.isoformat()}, seen=seen.get(day, 0), now=row.version)
 
 
+def _week_rows(session: Session, *, worker_id: int, days: list[dt.date]) -> dict[dt.date, ScheduleDay]:
+    """The worker's stored schedule days of the week, by day."""
+    return {
+        row.day: row
+        for row in session.scalars(
+            select(ScheduleDay).where(ScheduleDay.worker_id == worker_id, ScheduleDay.day.between(days[0], days[-1]))
+        )
+    }
+
+
+def _kept_stops(
+    days: list[dt.date],
+    existing: Mapping[dt.date, ScheduleDay],
+    frozen: set[dt.date],
+    visited: Mapping[tuple[int, dt.date], str],
+) -> dict[dt.date, list[dict[str, Any]]]:
+    """Each day's stops that stay: all of a frozen day, else only the stops already visited that day."""
+    kept: dict[dt.date, list[dict[str, Any]]] = {}
+    for day in days:
+        stops = existing[day].stops if day in existing else []
+        kept[day] = (
+            list(stops) if day in frozen else [s for s in stops if any((p, day) in visited for p in stop_persons(s))]
+        )
+    return kept
+
+
+def _write_days(
+    session: Session,
+    result: WeekResult,
+    *,
+    worker_id: int,
+    days: list[dt.date],
+    existing: Mapping[dt.date, ScheduleDay],
+    frozen: set[dt.date],
+    kept: Mapping[dt.date, list[dict[str, Any]]],
+    placed: Mapping[dt.date, list[dict[str, Any]]],
+    office: schedule.Point | None,
+    points: Mapping[int, schedule.Point | None],
+) -> None:
+    """Route and store every open day with its kept and newly placed stops, counting them in ``result``."""
+    now = clock.now()
+    for day in days:
+        new = placed[day]
+        result.placed += len(new)
+        if day in frozen and day in existing:
+            result.days[day] = len(existing[day].stops)
+            continue
+        stops, km = route_day(office, kept[day] + new, points)
+        result.days[day] = len(stops)
+        row = existing.get(day)
+        if row is None:
+            session.add(
+                ScheduleDay(
+                    worker_id=worker_id, day=day, fixed=False, stops=stops, distance_km=km, generated_at=now, version=1
+                )
+            )
+        else:
+            row.stops, row.distance_km, row.generated_at, row.version = stops, km, now, row.version + 1
+
+
 def generate_week(
     session: Session,
     scope: Scope,
@@ -97,21 +157,11 @@ def generate_week(
     worker = worker_in_scope(session, scope, worker_id)
     days = schedule.working_days(week_start)
     today = clock.today()
-    existing = {
-        row.day: row
-        for row in session.scalars(
-            select(ScheduleDay).where(ScheduleDay.worker_id == worker.id, ScheduleDay.day.between(days[0], days[-1]))
-        )
-    }
+    existing = _week_rows(session, worker_id=worker.id, days=days)
     _check_versions(existing, seen_versions)
     visited = visited_on(session, worker_id=worker.id, days=days)
     frozen = {d for d in days if d < today or (d in existing and existing[d].fixed)}
-    kept: dict[dt.date, list[dict[str, Any]]] = {}
-    for day in days:
-        stops = existing[day].stops if day in existing else []
-        kept[day] = (
-            list(stops) if day in frozen else [s for s in stops if any((p, day) in visited for p in stop_persons(s))]
-        )
+    kept = _kept_stops(days, existing, frozen, visited)
     settled = _settled(kept, visited, today)
     sunday = days[0] + dt.timedelta(days=6)
     candidates = due_stops(session, worker_id=worker.id, until=sunday, today=today, exclude=settled)
@@ -128,24 +178,18 @@ def generate_week(
     )
     points = _points(session, all_ids)
     result = WeekResult(kept=sum(len(v) for v in kept.values()), left=[i.key for i in left])
-    now = clock.now()
-    for day in days:
-        new = [by_person[i.key].stored() for i in plan.get(day, [])]
-        result.placed += len(new)
-        if day in frozen and day in existing:
-            result.days[day] = len(existing[day].stops)
-            continue
-        stops, km = route_day(office, kept[day] + new, points)
-        result.days[day] = len(stops)
-        row = existing.get(day)
-        if row is None:
-            session.add(
-                ScheduleDay(
-                    worker_id=worker.id, day=day, fixed=False, stops=stops, distance_km=km, generated_at=now, version=1
-                )
-            )
-        else:
-            row.stops, row.distance_km, row.generated_at, row.version = stops, km, now, row.version + 1
+    _write_days(
+        session,
+        result,
+        worker_id=worker.id,
+        days=days,
+        existing=existing,
+        frozen=frozen,
+        kept=kept,
+        placed={day: [by_person[i.key].stored() for i in plan.get(day, [])] for day in days},
+        office=office,
+        points=points,
+    )
     session.flush()
     audit.record(
         session,
