@@ -211,7 +211,8 @@ class _Js(MacroElement):
     """
 
     def __init__(self, template: str, **values: str) -> None:
-        super().__init__()
+        # branca's MacroElement.__init__ carries no annotations.
+        super().__init__()  # type: ignore[no-untyped-call, unused-ignore]
         self._name = "CareJs"
         self._template = Template(template)
         for key, value in values.items():
