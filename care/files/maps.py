@@ -408,22 +408,7 @@ def build_map(
     if not bounds:
         bounds = fit_bounds(shapes, [(p.lat, p.lon) for p in persons] or [(v.lat, v.lon) for v in villages])
     box = [[*_shift(b[0], b[1], gcj02)] for b in bounds] if bounds else None
-    m = folium.Map(
-        # A fixed start, the same for every map: caremap.js fits the map to the data's bounds at once.
-        location=list(WORLD_CENTRE),
-        zoom_start=WORLD_ZOOM,
-        tiles=None,
-        max_zoom=MAX_ZOOM,
-        maxZoom=MAX_ZOOM,
-        prefer_canvas=True,
-        control_scale=True,
-        # In a component iframe that is not yet visible the zoom transition never ends, leaving
-        # Leaflet mid-animation: stale positions and clicks that miss. No animation, no such state.
-        zoomAnimation=False,
-        fadeAnimation=False,
-        markerZoomAnimation=False,
-        height=height,
-    )
+    m = _blank_map(height)
     if mode not in ("villages", "persons", "pick"):
         mode = "persons" if persons or not villages else "villages"
     layers = [_shapes_layer(shapes, lang, gcj02)]
@@ -450,6 +435,26 @@ def build_map(
     use_local_assets(m, asset_base)
     _stable_ids(m)
     return m
+
+
+def _blank_map(height: int) -> folium.Map:
+    """A map with no tiles and no layers, at the world view, that the map's script fills in."""
+    return folium.Map(
+        # A fixed start, the same for every map: caremap.js fits the map to the data's bounds at once.
+        location=list(WORLD_CENTRE),
+        zoom_start=WORLD_ZOOM,
+        tiles=None,
+        max_zoom=MAX_ZOOM,
+        maxZoom=MAX_ZOOM,
+        prefer_canvas=True,
+        control_scale=True,
+        # In a component iframe that is not yet visible the zoom transition never ends, leaving
+        # Leaflet mid-animation: stale positions and clicks that miss. No animation, no such state.
+        zoomAnimation=False,
+        fadeAnimation=False,
+        markerZoomAnimation=False,
+        height=height,
+    )
 
 
 def _shapes_layer(shapes: Sequence[AreaShape], lang: str, gcj02: bool) -> dict[str, Any]:

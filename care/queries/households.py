@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -201,24 +202,8 @@ def household_card(session: Session, scope: Scope, person_id: int, today: dt.dat
     )
     members = [replace(m, location=location_kind(visible[m.person_id], household)) for m in members]
     family = family_of(session, list(current), today)
-    flags: list[str] = []
-    if any(f.all_in_care for f in family.values()):
-        flags.append("risk.reason.all_in_care")
-    if any(f.frail_guardians for f in family.values()):
-        flags.append("risk.reason.frail_guardians")
-    if any(f.frail_linked_guardian and not f.frail_guardians for f in family.values()):
-        flags.append("risk.reason.frail_linked_guardian")
-    former_ids = [pid for pid, _, _, end in rows if end is not None and pid not in current]
-    names = dict(
-        session.execute(
-            select(Person.id, Person.name).where(Person.id.in_(former_ids), *person_conditions(scope))
-        ).all()
-    )
-    former = [
-        {"name": names[pid], "relation": relation, "start_date": start, "end_date": end}
-        for pid, relation, start, end in rows
-        if end is not None and pid in names
-    ]
+    flags = _family_flags(family.values())
+    former = _former_members(session, scope, rows, current)
     village = session.get(Area, household.village_code)
     return HouseholdCard(
         id=household.id,
@@ -234,6 +219,36 @@ def household_card(session: Session, scope: Scope, person_id: int, today: dt.dat
         flags=tuple(flags),
         former=former,
     )
+
+
+def _family_flags(families: Iterable[rules.Family]) -> list[str]:
+    """The household's family risks, as the catalog keys of their reasons."""
+    families = list(families)
+    flags: list[str] = []
+    if any(f.all_in_care for f in families):
+        flags.append("risk.reason.all_in_care")
+    if any(f.frail_guardians for f in families):
+        flags.append("risk.reason.frail_guardians")
+    if any(f.frail_linked_guardian and not f.frail_guardians for f in families):
+        flags.append("risk.reason.frail_linked_guardian")
+    return flags
+
+
+def _former_members(
+    session: Session, scope: Scope, rows: Sequence[Any], current: Mapping[int, str]
+) -> list[dict[str, Any]]:
+    """Who has left the household (the user may see), with relation and dates."""
+    former_ids = [pid for pid, _, _, end in rows if end is not None and pid not in current]
+    names = dict(
+        session.execute(
+            select(Person.id, Person.name).where(Person.id.in_(former_ids), *person_conditions(scope))
+        ).all()
+    )
+    return [
+        {"name": names[pid], "relation": relation, "start_date": start, "end_date": end}
+        for pid, relation, start, end in rows
+        if end is not None and pid in names
+    ]
 
 
 # Two places closer than this (degrees, about 0.1 m) are the same place: locations are stored to 6 decimals.
