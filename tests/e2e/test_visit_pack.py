@@ -17,7 +17,16 @@ from care.files import visit_pack
 from care.i18n import CATALOG
 from db.models import AuditEvent, Need, Visit, VisitPack
 from db.session import get_engine, reading
-from tests.e2e.conftest import APP_TIMEOUT_MS, DemoServer, expect, open_app, shot, submit_login, wait_idle
+from tests.e2e.conftest import (
+    APP_TIMEOUT_MS,
+    DemoServer,
+    expect,
+    open_app,
+    rerun_mark,
+    shot,
+    submit_login,
+    wait_idle,
+)
 from tests.e2e.test_my_visits import PHONE, _open_my_visits
 from tests.hostile import all_texts
 
@@ -105,9 +114,20 @@ def _record(page: Page, index: int, status: str, *, need: str | None = None, not
 
 
 def _upload(page: Page, path: Path) -> None:
+    """Give the uploader a file and wait for the run that reads it (not the run before)."""
     box = _section(page)
+    mark = rerun_mark(page)
     box.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
-    wait_idle(page)
+    wait_idle(page, mark)
+    expect(box.get_by_test_id("stFileChipName")).to_have_text(path.name)
+
+
+def _confirm(page: Page) -> None:
+    """Press the import button and wait for the run it asks for, with the fresh uploader after it."""
+    mark = rerun_mark(page)
+    page.get_by_role("button", name="确认导入").click()
+    wait_idle(page, mark)
+    expect(_section(page).get_by_test_id("stFileChipName")).to_have_count(0)
 
 
 def test_a_pack_is_used_offline_and_its_results_come_back_once(
@@ -161,8 +181,7 @@ def test_a_pack_is_used_offline_and_its_results_come_back_once(
     expect(page.get_by_text("新记录 3 条", exact=False)).to_be_visible()
     whole = shot(page, "visit_pack_upload_phone")
     _section(page).screenshot(path=str(whole.with_name("visit_pack_upload_section.png")))
-    page.get_by_role("button", name="确认导入").click()
-    wait_idle(page)
+    _confirm(page)
     expect(page.get_by_text("已导入 3 条巡访", exact=False).first).to_be_visible()
 
     secret = base64.b64decode(
@@ -186,8 +205,7 @@ def test_a_pack_is_used_offline_and_its_results_come_back_once(
 
     _upload(page, result)
     expect(page.get_by_text("已导入过 3 条", exact=False)).to_be_visible()
-    page.get_by_role("button", name="确认导入").click()
-    wait_idle(page)
+    _confirm(page)
     expect(page.get_by_text("都已导入过", exact=False).first).to_be_visible()
     with reading(engine) as session:
         assert len(session.scalars(select(Visit).where(Visit.client_token.in_(tokens))).all()) == 3
