@@ -58,7 +58,9 @@ def _coordinator_enrollments(engine: Engine, scope: Scope) -> list[tuple[int, in
 
 def _save_times(engine: Engine) -> tuple[list[float], Scope]:
     scope = active_user(engine, "coordinator")
-    picks = random.Random(7).sample(_coordinator_enrollments(engine, scope), SAVES)  # noqa: S311 - seeded sample
+    found = _coordinator_enrollments(engine, scope)
+    # A small county's coordinator may have fewer than SAVES enrollments: all of them, then.
+    picks = random.Random(7).sample(found, min(SAVES, len(found)))  # noqa: S311 - seeded sample
     times = []
     now = clock.now()
     for person_id, enrollment_id, _start in picks:
@@ -139,7 +141,8 @@ def visit_file(engine: Engine, scope: Scope, rows: int) -> bytes:
             )
             .order_by(Enrollment.id)
         ).all()
-    picks = random.Random(11).sample(found, rows)  # noqa: S311 - seeded sample
+    # A small county has fewer enrollments than ``rows``: the file holds all of them (its ``rows`` says how many).
+    picks = random.Random(11).sample(found, min(rows, len(found)))  # noqa: S311 - seeded sample
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     sheet = book.add_worksheet()

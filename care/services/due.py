@@ -65,18 +65,19 @@ def last_counted_visits(
     stmt = (
         select(VisitEnrollment.enrollment_id, func.max(Visit.visited_at))
         .join(Visit, Visit.id == VisitEnrollment.visit_id)
-        .where(
-            Visit.county_code == county_code,
-            VisitEnrollment.county_code == county_code,
-            Visit.status == "done",
-            Visit.mode.in_(modes),
-        )
+        .where(Visit.county_code == county_code, Visit.status == "done", Visit.mode.in_(modes))
         .group_by(VisitEnrollment.enrollment_id)
     )
     found: dict[int, dt.date] = {}
     batches = [None] if enrollment_ids is None else list(_chunks(enrollment_ids))
     for batch in batches:
-        part = stmt if batch is None else stmt.where(VisitEnrollment.enrollment_id.in_(batch))
+        # The whole county: its range of the links' county index. Some enrollments: their links by
+        # enrollment (the county range would make the planner read every link of the county for one).
+        part = (
+            stmt.where(VisitEnrollment.county_code == county_code)
+            if batch is None
+            else stmt.where(VisitEnrollment.enrollment_id.in_(batch))
+        )
         for enrollment_id, visited_at in session.execute(part):
             if visited_at is not None:
                 found[enrollment_id] = visited_at.date() if isinstance(visited_at, dt.datetime) else visited_at
