@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from care import services
 from care.domain import policy
+from care.services.due import last_counted_visits
 from db.models import Enrollment, Setting, Visit, VisitEnrollment
 from db.session import reading, transaction
 from tests.integration.conftest import FIXTURE_TODAY
@@ -102,3 +103,28 @@ def test_a_child_turning_six_drops_from_medium_to_low_risk_in_the_daily_upkeep(e
         after = session.get(Enrollment, enrolled.id)
     assert changed == [enrolled.id] and again == []
     assert (after.risk, after.next_due_on) == ("low", TODAY + dt.timedelta(days=30))
+
+
+def test_one_enrollments_refresh_reads_its_links_by_enrollment_not_the_countys_range(engine, world):
+    """SQLite's plan for one enrollment's last visit: its links by the enrollment index (a county's
+    whole range of links, read for every saved visit, made each save grow with the county)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    enrollment = _enrollment(engine, world, "a1_child_w1")
+    seen: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "visit_enrollments" in statement and "max(visits.visited_at)" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with reading(engine) as session:
+            last_counted_visits(session, [enrollment.id], county_code=enrollment.county_code)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(seen) == 1
+    with engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + seen[0][0], seen[0][1]))
+    assert "ix_visit_enrollments_enrollment" in plan, plan
+    assert "ix_visit_enrollments_county_visit" not in plan, plan
