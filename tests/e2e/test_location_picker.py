@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.models import Area, Person
 from db.session import get_engine, reading
-from tests.e2e.conftest import expect, login, open_app, open_page, rerun_mark, shot, wait_idle
+from tests.e2e.conftest import PlaywrightError, expect, login, open_app, open_page, rerun_mark, shot, wait_idle
 from tests.e2e.test_map import MAP_FRAME, _offline, _watch_csp
 from tests.fixtures.scope import fixture_id_number
 
@@ -31,12 +31,23 @@ def _choose(page, label: str, option: str) -> None:
     box = page.get_by_role("combobox", name=label).first
     # As a user does: bring the box into view, let the page settle, then open it. Opened while the page
     # still scrolls (a phone-width page scrolls a long way), the list closes again before the tap.
-    box.scroll_into_view_if_needed()
-    wait_idle(page)
-    _wait_still(box)
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
+    # The list is typed into, as a user narrows a long list: only the options in view are drawn.
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        box.scroll_into_view_if_needed()
+        wait_idle(page)
+        _wait_still(box)
+        box.click()
+        box.fill(option)
+        try:
+            choice.click(timeout=5_000)
+        except PlaywrightError:  # the list closed again before the tap: open it once more
+            page.keyboard.press("Escape")
+            continue
+        wait_idle(page)
+        expect(box).to_have_value(option)
+        return
+    pytest.fail(f"the list {label} never offered {option}", pytrace=False)
 
 
 def _wait_still(locator) -> None:
