@@ -111,6 +111,15 @@ def _apply_code_rows(
             result.unchanged += 1
 
 
+def _audit_import(
+    session: Session, scope: Scope, result: AreaImport, *, county: str, detail: dict[str, object]
+) -> None:
+    """Audit a written area import (code lists or boundaries) with ``detail``, and mark it written."""
+    audit.record(session, scope=scope, action="area.import", entity="area", entity_id=county, detail=detail)
+    session.flush()
+    result.written = True
+
+
 def _audit_code_import(
     session: Session,
     scope: Scope,
@@ -121,25 +130,16 @@ def _audit_code_import(
     files: Sequence[tuple[str, bytes]],
 ) -> None:
     """Audit a written code-list import with its counts and the files' SHA-256, and mark it written."""
-    audit.record(
-        session,
-        scope=scope,
-        action="area.import",
-        entity="area",
-        entity_id=county,
-        detail={
-            "kind": "code_list",
-            "rows": row_count,
-            "created": result.created,
-            "updated": result.updated,
-            "skipped": result.skipped,
-            "sha256": [hashlib.sha256(content).hexdigest() for _, content in files]
-            if len(files) > 1
-            else hashlib.sha256(files[0][1]).hexdigest(),
-        },
-    )
-    session.flush()
-    result.written = True
+    hashes = [hashlib.sha256(content).hexdigest() for _, content in files]
+    detail = {
+        "kind": "code_list",
+        "rows": row_count,
+        "created": result.created,
+        "updated": result.updated,
+        "skipped": result.skipped,
+        "sha256": hashes if len(hashes) > 1 else hashes[0],
+    }
+    _audit_import(session, scope, result, county=county, detail=detail)
 
 
 def import_area_codes(
@@ -203,23 +203,15 @@ def import_boundaries(
             if area.lat is None or area.lon is None:
                 area.lat, area.lon = boundary.lat, boundary.lon
     if not dry_run:
-        audit.record(
-            session,
-            scope=scope,
-            action="area.import",
-            entity="area",
-            entity_id=county,
-            detail={
-                "kind": "boundaries",
-                "features": len(checked.boundaries),
-                "updated": result.updated,
-                "skipped": result.skipped,
-                "datum": area_files.check_datum(datum),
-                "sha256": hashlib.sha256(data).hexdigest(),
-            },
-        )
-        session.flush()
-        result.written = True
+        detail = {
+            "kind": "boundaries",
+            "features": len(checked.boundaries),
+            "updated": result.updated,
+            "skipped": result.skipped,
+            "datum": area_files.check_datum(datum),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        _audit_import(session, scope, result, county=county, detail=detail)
     return result
 
 
